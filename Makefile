@@ -1,0 +1,49 @@
+# Redoubt. `make` lists the targets.
+GO       ?= go
+BIN      := bin/redoubt
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X github.com/redoubtdb/redoubt/daemon.RedoubtVersion=$(VERSION)
+PKGS     := ./...
+
+.DEFAULT_GOAL := help
+.PHONY: help build run test test-short lint fuzz bench bench-quick crash clean generate
+
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+build: ## build bin/redoubt
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/redoubt
+
+run: build ## start a server on 127.0.0.1:6379 with data in ./data
+	./$(BIN) server --bind 127.0.0.1 --port 6379 --dir ./data
+
+test: build ## run every test (unit, scenarios, integration against the real binary and redis)
+	$(GO) vet $(PKGS)
+	$(GO) test -count=1 -timeout 12m $(PKGS)
+
+test-short: ## unit tests only (no servers started)
+	$(GO) test -short -count=1 $(PKGS)
+
+lint: ## gofmt, go vet, staticcheck if installed
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet $(PKGS)
+	@if command -v staticcheck >/dev/null; then staticcheck $(PKGS); fi
+
+FUZZTIME ?= 30s
+fuzz: ## run every fuzz target for FUZZTIME each
+	$(GO) test ./netio/resp -run '^$$' -fuzz '^FuzzReadCommand$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./netio/resp -run '^$$' -fuzz '^FuzzReadReply$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./conf -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./storage -run '^$$' -fuzz '^FuzzDecodeMeta$$' -fuzztime $(FUZZTIME)
+
+bench: build ## compare Redoubt with redis-server side by side (full suite)
+	$(GO) run ./bench/cmd/redoubt-bench -redoubt ./$(BIN)
+
+bench-quick: build ## the comparison in about a minute
+	$(GO) run ./bench/cmd/redoubt-bench -redoubt ./$(BIN) -quick
+
+generate: ## regenerate daemon/commands.json from a redis-server 7.0 on 127.0.0.1:6379
+	$(GO) run ./daemon/internal/cmdgen -addr 127.0.0.1:6379 > daemon/commands.json
+
+clean: ## remove build outputs
+	rm -rf bin

@@ -1,0 +1,212 @@
+// Command redoubt is the Redoubt daemon: `redoubt server` serves the Redis
+// protocol over a Pebble keyspace; `redoubt version` prints versions.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/redoubtdb/redoubt/conf"
+	"github.com/redoubtdb/redoubt/daemon"
+	"github.com/redoubtdb/redoubt/netio/gnetio"
+	"github.com/redoubtdb/redoubt/storage/pebble"
+)
+
+const usage = `Usage:
+  redoubt server [--config FILE] [--<config-key> VALUE ...]
+  redoubt version
+
+Every key of the config file can be given as a flag, as redis-server takes
+them: --port 6380 --dir /data --appendfsync always --replicaof "10.0.0.1 6379".
+Flags override the file.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "server":
+		return serverMain(args[1:], stderr)
+	case "version", "--version", "-v":
+		fmt.Fprintf(stdout, "redoubt %s (redis protocol %s) %s %s/%s\n", daemon.RedoubtVersion, daemon.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		return 0
+	case "help", "--help", "-h":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "redoubt: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+// loadConfig reads --config (if any) then applies the other flags.
+func loadConfig(args []string) (*conf.Config, error) {
+	path := ""
+	var rest []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "--config" || a == "-c":
+			if i+1 >= len(args) {
+				return nil, errors.New("flag --config: missing file name")
+			}
+			path = args[i+1]
+			i++
+		case strings.HasPrefix(a, "--config="):
+			path = strings.TrimPrefix(a, "--config=")
+		default:
+			rest = append(rest, a)
+		}
+	}
+	cfg := conf.Default()
+	if path != "" {
+		var err error
+		if cfg, err = conf.Load(path); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.ApplyFlags(rest); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func newLogger(cfg *conf.Config) (*slog.Logger, io.Closer, error) {
+	var w io.Writer = os.Stderr
+	var closer io.Closer = io.NopCloser(nil)
+	if cfg.Logfile != "" {
+		f, err := os.OpenFile(cfg.Logfile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, nil, fmt.Errorf("logfile: %w", err)
+		}
+		w, closer = f, f
+	}
+	level := slog.LevelInfo
+	switch cfg.Loglevel {
+	case "debug", "verbose":
+		level = slog.LevelDebug
+	case "warning":
+		level = slog.LevelWarn
+	case "nothing":
+		level = slog.LevelError + 100
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), closer, nil
+}
+
+func serverMain(args []string, stderr io.Writer) int {
+	cfg, err := loadConfig(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "redoubt: %v\n", err)
+		return 1
+	}
+	log, logCloser, err := newLogger(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "redoubt: %v\n", err)
+		return 1
+	}
+	defer logCloser.Close()
+	if err := serve(cfg, log); err != nil {
+		log.Error("fatal", "err", err)
+		fmt.Fprintf(stderr, "redoubt: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+func serve(cfg *conf.Config, log *slog.Logger) error {
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return fmt.Errorf("dir %s: %w", cfg.Dir, err)
+	}
+	if cfg.Pidfile != "" {
+		if err := os.WriteFile(cfg.Pidfile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+			return fmt.Errorf("pidfile: %w", err)
+		}
+		defer os.Remove(cfg.Pidfile)
+	}
+	start := time.Now()
+	store, err := pebble.Open(pebble.Options{
+		Dir:             filepath.Join(cfg.Dir, "keyspace"),
+		CacheSize:       int64(cfg.BlockCacheSize),
+		MemTableSize:    int64(cfg.MemtableSize),
+		BloomBitsPerKey: cfg.BloomBitsPerKey,
+		Logger:          log.With("component", "pebble"),
+	})
+	if err != nil {
+		return fmt.Errorf("open store in %s: %w", cfg.Dir, err)
+	}
+	defer store.Close()
+	srv, err := daemon.New(cfg, daemon.Options{Logger: log, Store: store})
+	if err != nil {
+		return err
+	}
+	srv.Start()
+
+	var addrs []string
+	for _, b := range strings.Fields(cfg.Bind) {
+		b = strings.TrimPrefix(b, "-") // Redis: "-addr" means optional
+		addrs = append(addrs, "tcp://"+net.JoinHostPort(b, strconv.Itoa(cfg.Port)))
+	}
+	transport := gnetio.New(srv, gnetio.Options{
+		Addrs:        addrs,
+		Loops:        cfg.IOThreads,
+		TCPKeepAlive: time.Duration(cfg.TCPKeepalive) * time.Second,
+		Backlog:      cfg.TCPBacklog,
+		Logger:       log,
+	})
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- transport.Serve() }()
+	select {
+	case <-transport.Ready():
+		log.Info("Ready to accept connections", "addrs", addrs, "pid", os.Getpid(),
+			"version", daemon.RedoubtVersion, "startup", time.Since(start).Round(time.Microsecond).String())
+	case err := <-serveErr:
+		srv.Close()
+		return err
+	}
+
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
+	select {
+	case sig := <-sigs:
+		log.Info("received signal, shutting down", "signal", sig.String())
+	case req := <-srv.ShutdownRequests():
+		log.Info("SHUTDOWN requested, shutting down", "save", req.Save)
+	case err := <-serveErr:
+		srv.Close()
+		return err
+	}
+	// Send what was acknowledged, then stop: replies waiting for fsync are
+	// released first, then connections close with their buffers flushed.
+	srv.Drain()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := transport.Stop(ctx); err != nil {
+		log.Warn("stopping listeners", "err", err)
+	}
+	if err := srv.Close(); err != nil {
+		return fmt.Errorf("closing: %w", err)
+	}
+	log.Info("Redoubt is now ready to exit, bye bye...")
+	return nil
+}

@@ -1,0 +1,507 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// These tests start the real binary and talk to it over TCP with go-redis,
+// raw sockets and redis-cli.
+
+var binPath string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "redoubt-bin")
+	if err != nil {
+		panic(err)
+	}
+	binPath = filepath.Join(dir, "redoubt")
+	if out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "building redoubt: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// freePort asks the kernel for a free loopback port.
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// server is one running bin/redoubt.
+type server struct {
+	t    testing.TB
+	cmd  *exec.Cmd
+	port int
+	dir  string
+	args []string
+	log  *os.File
+	done chan struct{}
+}
+
+// startServer runs `redoubt server` on a free port in dir (a new temp dir
+// when empty) with extra flags, and waits until it answers PING.
+func startServer(t testing.TB, dir string, args ...string) *server {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	s := &server{t: t, port: freePort(t), dir: dir, args: args}
+	s.start()
+	t.Cleanup(func() { s.kill() })
+	return s
+}
+
+func (s *server) start() {
+	s.t.Helper()
+	argv := append([]string{"server", "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--dir", s.dir}, s.args...)
+	s.cmd = exec.Command(binPath, argv...)
+	logf, err := os.OpenFile(filepath.Join(s.dir, "server.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	s.log = logf
+	s.cmd.Stdout, s.cmd.Stderr = logf, logf
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.done = make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(s.done) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", s.addr(), 100*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return
+		}
+		select {
+		case <-s.done:
+			out, _ := os.ReadFile(filepath.Join(s.dir, "server.log"))
+			s.t.Fatalf("server exited at start:\n%s", out)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	s.t.Fatal("server did not start listening")
+}
+
+func (s *server) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+
+// kill sends SIGKILL (crash) and waits.
+func (s *server) kill() {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-s.done:
+	default:
+		_ = s.cmd.Process.Signal(syscall.SIGKILL)
+		<-s.done
+	}
+	s.log.Close()
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (s *server) stop() {
+	s.t.Helper()
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(10 * time.Second):
+		s.t.Fatal("server did not exit on SIGTERM")
+	}
+	if code := s.cmd.ProcessState.ExitCode(); code != 0 {
+		s.t.Fatalf("exit code %d after SIGTERM", code)
+	}
+	s.log.Close()
+}
+
+func (s *server) client(opts ...func(*redis.Options)) *redis.Client {
+	o := &redis.Options{Addr: s.addr(), DisableIdentity: true}
+	for _, f := range opts {
+		f(o)
+	}
+	c := redis.NewClient(o)
+	s.t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// rawConn is a plain TCP connection for protocol-level tests.
+type rawConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func dialRaw(t testing.TB, addr string) *rawConn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &rawConn{Conn: c, r: bufio.NewReader(c)}
+}
+
+func (c *rawConn) line(t testing.TB) string {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	l, err := c.r.ReadString('\n')
+	if err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	return strings.TrimRight(l, "\r\n")
+}
+
+func TestGoRedisBasics(t *testing.T) {
+	s := startServer(t, "")
+	ctx := context.Background()
+	for _, proto := range []int{2, 3} {
+		c := s.client(func(o *redis.Options) { o.Protocol = proto })
+		if err := c.Set(ctx, "k", "v", 0).Err(); err != nil {
+			t.Fatalf("proto %d: SET: %v", proto, err)
+		}
+		if v, err := c.Get(ctx, "k").Result(); err != nil || v != "v" {
+			t.Fatalf("proto %d: GET = %q, %v", proto, v, err)
+		}
+		if _, err := c.Get(ctx, "missing").Result(); err != redis.Nil {
+			t.Fatalf("proto %d: GET missing: %v", proto, err)
+		}
+		n, err := c.Incr(ctx, fmt.Sprintf("ctr%d", proto)).Result()
+		if err != nil || n != 1 {
+			t.Fatalf("proto %d: INCR = %d, %v", proto, n, err)
+		}
+		if err := c.Expire(ctx, "k", time.Minute).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if ttl, err := c.TTL(ctx, "k").Result(); err != nil || ttl <= 0 || ttl > time.Minute {
+			t.Fatalf("proto %d: TTL = %v, %v", proto, ttl, err)
+		}
+	}
+	// A pipeline of many commands comes back complete and in order.
+	c := s.client()
+	pipe := c.Pipeline()
+	for i := 0; i < 1000; i++ {
+		pipe.Set(ctx, fmt.Sprintf("p%d", i), i, 0)
+		pipe.Get(ctx, fmt.Sprintf("p%d", i))
+	}
+	cmds, err := pipe.Exec(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 1000; i++ {
+		if got := cmds[2*i+1].(*redis.StringCmd).Val(); got != strconv.Itoa(i) {
+			t.Fatalf("pipeline GET p%d = %q", i, got)
+		}
+	}
+	if n, err := c.DBSize(ctx).Result(); err != nil || n != 1003 {
+		t.Fatalf("DBSIZE = %d, %v", n, err)
+	}
+}
+
+func TestRedisCLI(t *testing.T) {
+	if _, err := exec.LookPath("redis-cli"); err != nil {
+		t.Skip("redis-cli not installed")
+	}
+	s := startServer(t, "")
+	cli := func(args ...string) string {
+		out, err := exec.Command("redis-cli", append([]string{"-p", strconv.Itoa(s.port)}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("redis-cli %v: %v\n%s", args, err, out)
+		}
+		return strings.TrimSpace(string(out))
+	}
+	if got := cli("SET", "greeting", "hello"); got != "OK" {
+		t.Fatalf("SET: %q", got)
+	}
+	if got := cli("GET", "greeting"); got != "hello" {
+		t.Fatalf("GET: %q", got)
+	}
+	if got := cli("PING"); got != "PONG" {
+		t.Fatalf("PING: %q", got)
+	}
+	// redis-cli's pipe mode speaks raw RESP and checks every reply.
+	var in strings.Builder
+	for i := 0; i < 500; i++ {
+		fmt.Fprintf(&in, "SET pipe:%d %d\r\n", i, i)
+	}
+	cmd := exec.Command("redis-cli", "-p", strconv.Itoa(s.port), "--pipe")
+	cmd.Stdin = strings.NewReader(in.String())
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "errors: 0, replies: 500") {
+		t.Fatalf("redis-cli --pipe: %v\n%s", err, out)
+	}
+}
+
+func TestProtocolErrorClosesOnlyThatConnection(t *testing.T) {
+	s := startServer(t, "")
+	good := dialRaw(t, s.addr())
+	bad := dialRaw(t, s.addr())
+	fmt.Fprintf(good, "PING\r\n")
+	if l := good.line(t); l != "+PONG" {
+		t.Fatalf("good PING: %q", l)
+	}
+	fmt.Fprintf(bad, "*1\r\n$x\r\n")
+	if l := bad.line(t); l != "-ERR Protocol error: invalid bulk length" {
+		t.Fatalf("bad conn got %q", l)
+	}
+	_ = bad.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, err := bad.r.ReadByte(); err == nil {
+		t.Fatal("bad connection still open after protocol error")
+	}
+	fmt.Fprintf(good, "*2\r\n$4\r\nECHO\r\n$2\r\nhi\r\n")
+	if l := good.line(t); l != "$2" {
+		t.Fatalf("good conn after other's protocol error: %q", l)
+	}
+}
+
+func TestGarbageNeverCrashes(t *testing.T) {
+	s := startServer(t, "")
+	inputs := []string{
+		"*-5\r\n", "*99999999999999999999\r\n", "$5\r\nhello\r\n", "*1\r\n$-1\r\n",
+		"*3\r\n$3\r\nSET\r\n$1\r\na\r\n$999999999999\r\n", "\x00\x01\x02\xff\r\n",
+		"\"unbalanced\r\n", strings.Repeat("a", 70*1024) + "\r\n", "*2\r\n$3\r\nGET\r\n:1\r\n",
+		"SET a\r\n", "HELLO 4\r\n", "SELECT 99999999999999999999999\r\n",
+	}
+	for _, in := range inputs {
+		c := dialRaw(t, s.addr())
+		_, _ = c.Write([]byte(in))
+		_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		_, _ = c.r.ReadString('\n')
+		c.Close()
+	}
+	ping := dialRaw(t, s.addr())
+	fmt.Fprintf(ping, "PING\r\n")
+	if l := ping.line(t); l != "+PONG" {
+		t.Fatalf("server unhealthy after garbage: %q", l)
+	}
+}
+
+func TestRestartKeepsData(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir)
+	ctx := context.Background()
+	c := s.client()
+	for i := 0; i < 100; i++ {
+		if err := c.Set(ctx, fmt.Sprintf("k%d", i), i, 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Expire(ctx, "k0", time.Hour)
+	c.Close()
+	s.stop()
+	s2 := startServer(t, dir)
+	c2 := s2.client()
+	if n, err := c2.DBSize(ctx).Result(); err != nil || n != 100 {
+		t.Fatalf("DBSIZE after restart = %d, %v", n, err)
+	}
+	if v, _ := c2.Get(ctx, "k42").Result(); v != "42" {
+		t.Fatalf("k42 = %q", v)
+	}
+	if ttl, _ := c2.TTL(ctx, "k0").Result(); ttl <= 0 {
+		t.Fatalf("TTL lost across restart: %v", ttl)
+	}
+}
+
+// TestCrashAlways: under appendfsync always every acknowledged write
+// survives kill -9, repeatedly, with concurrent writers.
+func TestCrashAlways(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers")
+	}
+	dir := t.TempDir()
+	ctx := context.Background()
+	acked := map[string]string{}
+	var mu sync.Mutex
+	for round := 0; round < 4; round++ {
+		s := startServer(t, dir, "--appendfsync", "always")
+		// Everything acknowledged in earlier rounds is still there.
+		check := s.client()
+		mu.Lock()
+		for k, v := range acked {
+			got, err := check.Get(ctx, k).Result()
+			if err != nil || got != v {
+				mu.Unlock()
+				t.Fatalf("round %d: acknowledged %s=%s lost (got %q, %v)", round, k, v, got, err)
+			}
+		}
+		mu.Unlock()
+		var wg sync.WaitGroup
+		var stop atomic.Bool
+		for w := 0; w < 8; w++ {
+			wg.Add(1)
+			go func(w int) {
+				defer wg.Done()
+				c := redis.NewClient(&redis.Options{Addr: s.addr(), MaxRetries: -1, DisableIdentity: true})
+				defer c.Close()
+				for i := 0; !stop.Load(); i++ {
+					k, v := fmt.Sprintf("r%d:w%d:%d", round, w, i), strconv.Itoa(i)
+					if err := c.Set(ctx, k, v, 0).Err(); err != nil {
+						return
+					}
+					mu.Lock()
+					acked[k] = v
+					mu.Unlock()
+				}
+			}(w)
+		}
+		time.Sleep(time.Duration(200+round*150) * time.Millisecond)
+		s.kill() // kill -9 while writes are in flight
+		stop.Store(true)
+		wg.Wait()
+	}
+	s := startServer(t, dir)
+	c := s.client()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(acked) < 100 {
+		t.Fatalf("only %d writes acknowledged: the test did not exercise much", len(acked))
+	}
+	for k, v := range acked {
+		if got, err := c.Get(ctx, k).Result(); err != nil || got != v {
+			t.Fatalf("acknowledged %s=%s lost after kill -9 (got %q, %v)", k, v, got, err)
+		}
+	}
+	t.Logf("%d acknowledged writes all survived 4 kill -9s", len(acked))
+}
+
+func TestBadConfigExits1(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bad.toml")
+	if err := os.WriteFile(path, []byte("port = 6379\n\nprot = 1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"server", "--config", path}, "bad.toml:3"},
+		{[]string{"server", "--port", "99999"}, "--port"},
+		{[]string{"server", "--no-such-key", "1"}, "no-such-key"},
+	}
+	for _, tc := range cases {
+		out, err := exec.Command(binPath, tc.args...).CombinedOutput()
+		ee, ok := err.(*exec.ExitError)
+		if !ok || ee.ExitCode() != 1 {
+			t.Fatalf("%v: want exit 1, got %v\n%s", tc.args, err, out)
+		}
+		if !strings.Contains(string(out), tc.want) {
+			t.Fatalf("%v: message %q does not name %q", tc.args, out, tc.want)
+		}
+	}
+}
+
+func TestSlowReaderIsCutOff(t *testing.T) {
+	s := startServer(t, "", "--client-output-buffer-limit", "normal 1mb 0 0")
+	ctx := context.Background()
+	c := s.client()
+	if err := c.Set(ctx, "big", strings.Repeat("x", 64*1024), 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	// A client that sends many GETs and never reads: its replies pile up
+	// past the 1 MB hard limit and the server closes it.
+	raw := dialRaw(t, s.addr())
+	if tc, ok := raw.Conn.(*net.TCPConn); ok {
+		_ = tc.SetReadBuffer(4096)
+	}
+	req := []byte("*2\r\n$3\r\nGET\r\n$3\r\nbig\r\n")
+	closed := false
+	for i := 0; i < 20000 && !closed; i++ {
+		_ = raw.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		if _, err := raw.Write(req); err != nil {
+			closed = true
+		}
+	}
+	if !closed {
+		t.Fatal("slow reader was never disconnected")
+	}
+	// The server is fine and others are served.
+	if err := c.Ping(ctx).Err(); err != nil {
+		t.Fatalf("server unhealthy: %v", err)
+	}
+}
+
+func TestMaxclients(t *testing.T) {
+	s := startServer(t, "", "--maxclients", "2")
+	a := dialRaw(t, s.addr())
+	b := dialRaw(t, s.addr())
+	fmt.Fprintf(a, "PING\r\n")
+	fmt.Fprintf(b, "PING\r\n")
+	a.line(t)
+	b.line(t)
+	third := dialRaw(t, s.addr())
+	if l := third.line(t); l != "-ERR max number of clients reached" {
+		t.Fatalf("third client got %q", l)
+	}
+}
+
+func TestIdleTimeout(t *testing.T) {
+	s := startServer(t, "", "--timeout", "1")
+	c := dialRaw(t, s.addr())
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	if _, err := c.r.ReadByte(); err == nil {
+		t.Fatal("idle client got data instead of being closed")
+	}
+	if d := time.Since(start); d > 4*time.Second {
+		t.Fatalf("idle client closed after %v", d)
+	}
+}
+
+func TestRequirepass(t *testing.T) {
+	s := startServer(t, "", "--requirepass", "s3cret")
+	c := dialRaw(t, s.addr())
+	fmt.Fprintf(c, "GET a\r\n")
+	if l := c.line(t); l != "-NOAUTH Authentication required." {
+		t.Fatalf("got %q", l)
+	}
+	fmt.Fprintf(c, "AUTH wrong\r\n")
+	if l := c.line(t); l != "-WRONGPASS invalid username-password pair or user is disabled." {
+		t.Fatalf("got %q", l)
+	}
+	fmt.Fprintf(c, "AUTH s3cret\r\nPING\r\n")
+	if l := c.line(t); l != "+OK" {
+		t.Fatalf("got %q", l)
+	}
+	if l := c.line(t); l != "+PONG" {
+		t.Fatalf("got %q", l)
+	}
+	// go-redis authenticates with HELLO 3 AUTH.
+	gc := s.client(func(o *redis.Options) { o.Password = "s3cret" })
+	if err := gc.Ping(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSigtermShutsDownCleanly(t *testing.T) {
+	s := startServer(t, "", "--pidfile", "")
+	c := s.client()
+	if err := c.Set(context.Background(), "a", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	s.stop()
+	log, _ := os.ReadFile(filepath.Join(s.dir, "server.log"))
+	if !strings.Contains(string(log), "ready to exit") {
+		t.Fatalf("no clean-exit line in log:\n%s", log)
+	}
+}

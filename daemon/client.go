@@ -1,0 +1,226 @@
+package daemon
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/redoubtdb/redoubt/netio"
+	"github.com/redoubtdb/redoubt/netio/resp"
+)
+
+// Client is one connection's state. It implements netio.Session.
+//
+// Ownership: a Client belongs to its connection's event loop. Fields are read
+// and written on that loop while it holds Server.mu (command execution) or on
+// the loop alone (output flushing); fields other goroutines read (CLIENT
+// LIST, idle timeout) are atomics or guarded by Server.mu.
+type Client struct {
+	srv  *Server
+	conn netio.Conn
+	id   int64
+
+	// Guarded by Server.mu.
+	name            string
+	db              int
+	proto           int  // 2 or 3
+	authed          bool // passed requirepass (or none is set)
+	user            string
+	libName         string
+	libVer          string
+	replyMode       replyMode
+	closeASAP       bool // close once pending replies are flushed
+	killed          bool // CLIENT KILL: close without further replies
+	monitor         bool
+	noEvict         bool
+	created         time.Time
+	lastCmd         string
+	argvBytes       int
+	failed          bool // the current command replied with an error
+	closeAfterFlush bool // close once held replies are written (loop only)
+	addr, ladr      string
+
+	lastInteraction atomic.Int64 // unix nanoseconds of the last read; idle timeout
+	closed          atomic.Bool
+
+	out  []byte      // replies of the current Data call
+	argv [][]byte    // reused argv slice
+	held []heldOut   // replies waiting for durability (loop only)
+	obuf outbufLimit // soft output-limit tracking (loop only)
+}
+
+type replyMode uint8
+
+const (
+	replyOn replyMode = iota
+	replyOff
+	replySkipNext
+	replySkipThis
+)
+
+// heldOut is a batch of replies that may be sent once the store's durable
+// sequence reaches seq (appendfsync always).
+type heldOut struct {
+	seq uint64
+	buf []byte
+}
+
+// outbufLimit tracks when a client first exceeded its soft output limit.
+type outbufLimit struct {
+	softSince time.Time
+}
+
+// ---- replies ---------------------------------------------------------------
+
+// suppressed reports whether CLIENT REPLY OFF/SKIP silences this reply.
+func (c *Client) suppressed() bool { return c.replyMode == replyOff || c.replyMode == replySkipThis }
+
+// ReplyOK replies +OK.
+func (c *Client) ReplyOK() { c.ReplySimple("OK") }
+
+// ReplySimple replies with a simple string.
+func (c *Client) ReplySimple(s string) {
+	if !c.suppressed() {
+		c.out = resp.AppendSimple(c.out, s)
+	}
+}
+
+// ReplyError replies with an error; msg carries its prefix ("ERR ...",
+// "WRONGTYPE ..."). Errors are counted for INFO errorstats.
+func (c *Client) ReplyError(msg string) {
+	c.srv.countError(msg)
+	c.failed = true
+	if !c.suppressed() {
+		c.out = resp.AppendError(c.out, msg)
+	}
+}
+
+// ReplyErrorf formats an error reply.
+func (c *Client) ReplyErrorf(format string, args ...any) { c.ReplyError(fmt.Sprintf(format, args...)) }
+
+// ReplyInt replies with an integer.
+func (c *Client) ReplyInt(n int64) {
+	if !c.suppressed() {
+		c.out = resp.AppendInt(c.out, n)
+	}
+}
+
+// ReplyBulk replies with a bulk string.
+func (c *Client) ReplyBulk(b []byte) {
+	if !c.suppressed() {
+		c.out = resp.AppendBulk(c.out, b)
+	}
+}
+
+// ReplyBulkString replies with a bulk string.
+func (c *Client) ReplyBulkString(s string) {
+	if !c.suppressed() {
+		c.out = resp.AppendBulkString(c.out, s)
+	}
+}
+
+// ReplyBulkInt replies with an integer formatted as a bulk string.
+func (c *Client) ReplyBulkInt(n int64) {
+	if !c.suppressed() {
+		c.out = resp.AppendBulkString(c.out, strconv.FormatInt(n, 10))
+	}
+}
+
+// ReplyNull replies with the null bulk string ($-1, or _ in RESP3).
+func (c *Client) ReplyNull() {
+	if !c.suppressed() {
+		c.out = resp.AppendNull(c.out, c.proto)
+	}
+}
+
+// ReplyNullArray replies with the null array (*-1, or _ in RESP3).
+func (c *Client) ReplyNullArray() {
+	if !c.suppressed() {
+		c.out = resp.AppendNullArray(c.out, c.proto)
+	}
+}
+
+// ReplyArrayLen starts an array of n elements.
+func (c *Client) ReplyArrayLen(n int) {
+	if !c.suppressed() {
+		c.out = resp.AppendArrayLen(c.out, n)
+	}
+}
+
+// ReplyMapLen starts a map of n pairs (a flat array of 2n in RESP2).
+func (c *Client) ReplyMapLen(n int) {
+	if !c.suppressed() {
+		c.out = resp.AppendMapLen(c.out, n, c.proto)
+	}
+}
+
+// ReplySetLen starts a set of n elements (an array in RESP2).
+func (c *Client) ReplySetLen(n int) {
+	if !c.suppressed() {
+		c.out = resp.AppendSetLen(c.out, n, c.proto)
+	}
+}
+
+// ReplyDouble replies with a double (a bulk string in RESP2).
+func (c *Client) ReplyDouble(f float64) {
+	if !c.suppressed() {
+		c.out = resp.AppendDouble(c.out, f, c.proto)
+	}
+}
+
+// ReplyBool replies with a boolean (an integer 1/0 in RESP2).
+func (c *Client) ReplyBool(b bool) {
+	if !c.suppressed() {
+		c.out = resp.AppendBool(c.out, b, c.proto)
+	}
+}
+
+// ReplyVerbatim replies with verbatim text (a bulk string in RESP2).
+func (c *Client) ReplyVerbatim(s string) {
+	if !c.suppressed() {
+		c.out = resp.AppendVerbatim(c.out, "txt", []byte(s), c.proto)
+	}
+}
+
+// ReplyRaw appends pre-encoded RESP.
+func (c *Client) ReplyRaw(b []byte) {
+	if !c.suppressed() {
+		c.out = append(c.out, b...)
+	}
+}
+
+// ReplyBulks replies with an array of bulk strings.
+func (c *Client) ReplyBulks(items [][]byte) {
+	c.ReplyArrayLen(len(items))
+	for _, it := range items {
+		c.ReplyBulk(it)
+	}
+}
+
+// ReplyStrings replies with an array of bulk strings.
+func (c *Client) ReplyStrings(items []string) {
+	c.ReplyArrayLen(len(items))
+	for _, it := range items {
+		c.ReplyBulkString(it)
+	}
+}
+
+// ---- identity ---------------------------------------------------------------
+
+// ID is the client's CLIENT ID.
+func (c *Client) ID() int64 { return c.id }
+
+// DB is the logical database the client has selected.
+func (c *Client) DB() int { return c.db }
+
+// Proto is the RESP version the client speaks (2 or 3).
+func (c *Client) Proto() int { return c.proto }
+
+func addrString(a net.Addr) string {
+	if a == nil {
+		return ""
+	}
+	return a.String()
+}

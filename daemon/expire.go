@@ -1,0 +1,86 @@
+package daemon
+
+import (
+	"time"
+
+	"github.com/redoubtdb/redoubt/storage"
+)
+
+// activeExpireCycle reclaims expired keys nobody reads, like Redis's
+// activeExpireCycle: each run walks every database's expiry index (ordered
+// by time, so only due entries are visited) and deletes due keys, within a
+// time budget that grows with active-expire-effort. It takes Server.mu in
+// short steps so clients keep being served. Called by cron.
+func (s *Server) activeExpireCycle() {
+	s.mu.Lock()
+	effort := s.cfg.ActiveExpireEffort
+	hz := s.hz.Load()
+	s.mu.Unlock()
+	if effort < 1 {
+		effort = 1
+	}
+	if hz < 1 {
+		hz = 10
+	}
+	// Redis spends up to 25% of a cron period (plus 2% per effort level).
+	budget := time.Second / time.Duration(hz) * time.Duration(25+2*(effort-1)) / 100
+	deadline := time.Now().Add(budget)
+	perStep := 20 * effort
+	for db := 0; ; db++ {
+		s.mu.Lock()
+		if db >= s.ks.Databases() {
+			s.mu.Unlock()
+			return
+		}
+		for {
+			n := s.expireStepLocked(db, perStep)
+			s.commitLocked()
+			if n < perStep || time.Now().After(deadline) {
+				break
+			}
+			// Let clients in between steps.
+			s.mu.Unlock()
+			s.mu.Lock()
+		}
+		s.mu.Unlock()
+		if time.Now().After(deadline) {
+			return
+		}
+	}
+}
+
+// expireStepLocked deletes up to max due keys of db and returns how many
+// index entries it visited. Holds mu.
+func (s *Server) expireStepLocked(db, max int) int {
+	ks := s.ks
+	p := ks.physDB(db)
+	now := ks.now()
+	lower := storage.DBPrefix(nil, storage.FamilyExpire, p)
+	upper := storage.ExpireKey(nil, p, now+1, nil)
+	it := ks.iter(lower, upper)
+	type due struct {
+		key []byte
+		at  int64
+	}
+	var keys []due
+	for ok := it.First(); ok && len(keys) < max; ok = it.Next() {
+		_, at, key, valid := storage.ParseExpireKey(it.Key())
+		if !valid {
+			continue
+		}
+		keys = append(keys, due{append([]byte(nil), key...), at})
+	}
+	err := it.Error()
+	it.Close()
+	if err != nil {
+		panic(storageError{err})
+	}
+	for _, k := range keys {
+		// Lookup deletes the key (and its index entry) when its meta says
+		// it is due; deleting the entry again also clears a stale one, so
+		// the walk can never get stuck on it.
+		ks.Lookup(db, k.key)
+		ks.del(storage.ExpireKey(nil, p, k.at, k.key))
+	}
+	return len(keys)
+}

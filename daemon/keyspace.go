@@ -1,0 +1,378 @@
+package daemon
+
+import (
+	"encoding/binary"
+	"errors"
+	"time"
+
+	"github.com/redoubtdb/redoubt/storage"
+)
+
+// Keyspace maps Redis keys onto the store (see storage/keys.go for the
+// layout). All methods run with Server.mu held.
+//
+// Writes go into one pending batch that reads see (read-your-writes); the
+// batch is committed once per client read (Server.commitLocked), so a
+// pipeline of 16 SETs costs one store commit. Per-database key and expiry
+// counts are kept in memory, changed by pending deltas, and persisted in
+// the same batch as the writes that change them, so DBSIZE is O(1) and
+// exact after any crash.
+type Keyspace struct {
+	store storage.Store
+	batch storage.Batch
+
+	// phys maps a logical database (SELECT index) to its physical
+	// namespace in the key encoding; SWAPDB swaps two entries.
+	phys []uint16
+	// counts are committed per physical db; pending holds this batch's deltas.
+	counts  []dbCounts
+	pending []dbCounts
+	dirty   bool // counts or phys changed in the pending batch
+
+	// changes counts writes since the last save (rdb_changes_since_last_save).
+	changes int64
+
+	// onExpired is called for every key removed because it expired (INFO
+	// expired_keys; later keyspace events and propagation).
+	onExpired func(db int, key []byte)
+
+	// now is the time expiry decisions use; fixed per command batch would
+	// be Redis's behaviour for scripts, plain wall clock otherwise.
+	now func() int64
+}
+
+type dbCounts struct {
+	keys    int64
+	expires int64
+}
+
+const (
+	recordCounts = "counts"
+	recordDBMap  = "dbmap"
+)
+
+func openKeyspace(st storage.Store, databases int) (*Keyspace, error) {
+	ks := &Keyspace{
+		store:   st,
+		batch:   st.NewBatch(),
+		phys:    make([]uint16, databases),
+		counts:  make([]dbCounts, databases),
+		pending: make([]dbCounts, databases),
+		now:     func() int64 { return time.Now().UnixMilli() },
+	}
+	for i := range ks.phys {
+		ks.phys[i] = uint16(i)
+	}
+	if v, ok, err := st.Get(nil, storage.ServerKey(nil, recordDBMap)); err != nil {
+		return nil, err
+	} else if ok {
+		if len(v) != 2*databases {
+			return nil, errors.New("keyspace: the store was created with a different 'databases' setting (" +
+				itoa(int64(len(v)/2)) + "); start with that value")
+		}
+		for i := range ks.phys {
+			ks.phys[i] = binary.BigEndian.Uint16(v[2*i:])
+		}
+	}
+	if v, ok, err := st.Get(nil, storage.ServerKey(nil, recordCounts)); err != nil {
+		return nil, err
+	} else if ok {
+		for i := 0; i < databases && 16*i+16 <= len(v); i++ {
+			ks.counts[i].keys = int64(binary.BigEndian.Uint64(v[16*i:]))
+			ks.counts[i].expires = int64(binary.BigEndian.Uint64(v[16*i+8:]))
+		}
+	}
+	return ks, nil
+}
+
+// commit applies the pending batch; it reports whether anything was
+// written.
+func (ks *Keyspace) commit() bool {
+	if ks.dirty {
+		ks.persistCounters()
+	}
+	if ks.batch.Count() == 0 {
+		return false
+	}
+	if err := ks.store.Commit(ks.batch, false); err != nil {
+		panic(storageError{err})
+	}
+	ks.batch.Reset()
+	for i := range ks.pending {
+		ks.counts[i].keys += ks.pending[i].keys
+		ks.counts[i].expires += ks.pending[i].expires
+		ks.pending[i] = dbCounts{}
+	}
+	ks.dirty = false
+	return true
+}
+
+// abort drops the pending batch (a command failed half-way).
+func (ks *Keyspace) abort() {
+	ks.batch.Reset()
+	for i := range ks.pending {
+		ks.pending[i] = dbCounts{}
+	}
+	ks.dirty = false
+}
+
+func (ks *Keyspace) persistCounters() {
+	buf := make([]byte, 0, 16*len(ks.counts))
+	for i := range ks.counts {
+		buf = binary.BigEndian.AppendUint64(buf, uint64(ks.counts[i].keys+ks.pending[i].keys))
+		buf = binary.BigEndian.AppendUint64(buf, uint64(ks.counts[i].expires+ks.pending[i].expires))
+	}
+	ks.set(storage.ServerKey(nil, recordCounts), buf)
+}
+
+// ---- low-level store access (panics with storageError) ------------------------
+
+func (ks *Keyspace) get(key []byte) ([]byte, bool) {
+	v, ok, err := ks.batch.Get(nil, key)
+	if err != nil {
+		panic(storageError{err})
+	}
+	return v, ok
+}
+
+func (ks *Keyspace) set(key, val []byte) {
+	if err := ks.batch.Set(key, val); err != nil {
+		panic(storageError{err})
+	}
+}
+
+func (ks *Keyspace) del(key []byte) {
+	if err := ks.batch.Delete(key); err != nil {
+		panic(storageError{err})
+	}
+}
+
+func (ks *Keyspace) delRange(start, end []byte) {
+	if err := ks.batch.DeleteRange(start, end); err != nil {
+		panic(storageError{err})
+	}
+}
+
+// iter returns an iterator over [lower, upper) that sees pending writes.
+func (ks *Keyspace) iter(lower, upper []byte) storage.Iterator {
+	it, err := ks.batch.NewIter(lower, upper)
+	if err != nil {
+		panic(storageError{err})
+	}
+	return it
+}
+
+// ---- keys -----------------------------------------------------------------
+
+// physDB returns the physical namespace of logical db.
+func (ks *Keyspace) physDB(db int) uint16 { return ks.phys[db] }
+
+// Now returns the current time in unix milliseconds as expiry sees it.
+func (ks *Keyspace) Now() int64 { return ks.now() }
+
+// Lookup returns the meta record of a live key. An expired key is deleted
+// on the spot (lazy expiry) and reported absent. The returned Meta owns its
+// memory.
+func (ks *Keyspace) Lookup(db int, key []byte) (storage.Meta, bool) {
+	p := ks.physDB(db)
+	mk := storage.MetaKey(nil, p, key)
+	raw, ok := ks.get(mk)
+	if !ok {
+		return storage.Meta{}, false
+	}
+	var m storage.Meta
+	if err := storage.DecodeMeta(raw, &m); err != nil {
+		panic(storageError{err})
+	}
+	if m.ExpireAt != 0 && m.ExpireAt <= ks.now() {
+		ks.deleteMeta(p, key, &m)
+		ks.expiredHook(db, key)
+		return storage.Meta{}, false
+	}
+	return m, true
+}
+
+func (ks *Keyspace) expiredHook(db int, key []byte) {
+	if ks.onExpired != nil {
+		ks.onExpired(db, key)
+	}
+}
+
+// Exists reports whether a live key exists.
+func (ks *Keyspace) Exists(db int, key []byte) bool {
+	_, ok := ks.Lookup(db, key)
+	return ok
+}
+
+// Put writes key's meta record, replacing old (the key's previous meta, or
+// nil when it did not exist), and keeps counters and the expiry index in
+// step. A replaced collection's members are dropped unless the new record
+// keeps its version (same type, same Version).
+func (ks *Keyspace) Put(db int, key []byte, old *storage.Meta, m *storage.Meta) {
+	p := ks.physDB(db)
+	if old != nil {
+		if old.Type != storage.TypeString && (m.Type != old.Type || m.Version != old.Version) {
+			ks.dropMembers(p, key)
+		}
+		if old.ExpireAt != m.ExpireAt {
+			if old.ExpireAt != 0 {
+				ks.del(storage.ExpireKey(nil, p, old.ExpireAt, key))
+				ks.pending[p].expires--
+			}
+			if m.ExpireAt != 0 {
+				ks.set(storage.ExpireKey(nil, p, m.ExpireAt, key), nil)
+				ks.pending[p].expires++
+			}
+		}
+	} else {
+		ks.pending[p].keys++
+		if m.ExpireAt != 0 {
+			ks.set(storage.ExpireKey(nil, p, m.ExpireAt, key), nil)
+			ks.pending[p].expires++
+		}
+	}
+	ks.dirty = ks.dirty || old == nil || old.ExpireAt != m.ExpireAt
+	ks.set(storage.MetaKey(nil, p, key), storage.AppendMeta(nil, m))
+	ks.changes++
+}
+
+// SetString stores a string value, replacing whatever key held.
+func (ks *Keyspace) SetString(db int, key, val []byte, expireAt int64) {
+	old, ok := ks.Lookup(db, key)
+	m := storage.Meta{Type: storage.TypeString, ExpireAt: expireAt, Value: val}
+	if ok {
+		ks.Put(db, key, &old, &m)
+	} else {
+		ks.Put(db, key, nil, &m)
+	}
+}
+
+// Delete removes a live key and reports whether it existed. A collection's
+// members go with one range deletion: O(1) whatever its size.
+func (ks *Keyspace) Delete(db int, key []byte) bool {
+	m, ok := ks.Lookup(db, key)
+	if !ok {
+		return false
+	}
+	ks.deleteMeta(ks.physDB(db), key, &m)
+	ks.changes++
+	return true
+}
+
+func (ks *Keyspace) deleteMeta(p uint16, key []byte, m *storage.Meta) {
+	ks.del(storage.MetaKey(nil, p, key))
+	if m.ExpireAt != 0 {
+		ks.del(storage.ExpireKey(nil, p, m.ExpireAt, key))
+		ks.pending[p].expires--
+	}
+	if m.Type != storage.TypeString {
+		ks.dropMembers(p, key)
+	}
+	ks.pending[p].keys--
+	ks.dirty = true
+}
+
+func (ks *Keyspace) dropMembers(p uint16, key []byte) {
+	prefix := storage.DataKeyPrefix(nil, p, key)
+	// The key length is part of the prefix, so this range holds exactly
+	// this key's members, every version.
+	ks.delRange(prefix, storage.PrefixEnd(prefix))
+}
+
+// SetExpire changes a live key's expiry (0 removes it).
+func (ks *Keyspace) SetExpire(db int, key []byte, m storage.Meta, at int64) {
+	old := m
+	m.ExpireAt = at
+	ks.Put(db, key, &old, &m)
+}
+
+// DBSize is the number of keys in db (including expired keys not yet
+// reclaimed, as Redis counts them).
+func (ks *Keyspace) DBSize(db int) int64 {
+	p := ks.physDB(db)
+	return ks.counts[p].keys + ks.pending[p].keys
+}
+
+// Expires is the number of keys with an expiry in db.
+func (ks *Keyspace) Expires(db int) int64 {
+	p := ks.physDB(db)
+	return ks.counts[p].expires + ks.pending[p].expires
+}
+
+// Flush deletes every key of db with three range deletions.
+func (ks *Keyspace) Flush(db int) {
+	p := ks.physDB(db)
+	for _, fam := range []byte{storage.FamilyMeta, storage.FamilyData, storage.FamilyExpire} {
+		prefix := storage.DBPrefix(nil, fam, p)
+		ks.delRange(prefix, storage.PrefixEnd(prefix))
+	}
+	ks.changes += ks.DBSize(db)
+	ks.pending[p].keys = -ks.counts[p].keys
+	ks.pending[p].expires = -ks.counts[p].expires
+	ks.dirty = true
+}
+
+// Swap exchanges two logical databases (SWAPDB): O(1).
+func (ks *Keyspace) Swap(a, b int) {
+	ks.phys[a], ks.phys[b] = ks.phys[b], ks.phys[a]
+	buf := make([]byte, 0, 2*len(ks.phys))
+	for _, p := range ks.phys {
+		buf = binary.BigEndian.AppendUint16(buf, p)
+	}
+	ks.set(storage.ServerKey(nil, recordDBMap), buf)
+	ks.changes++
+}
+
+// Databases is the number of logical databases.
+func (ks *Keyspace) Databases() int { return len(ks.phys) }
+
+// ScanKeys calls fn for every live key of db whose key is >= start, in byte
+// order, until fn returns false. Expired keys are skipped (not deleted:
+// scans run under read-only commands too).
+func (ks *Keyspace) ScanKeys(db int, start []byte, fn func(key []byte, m *storage.Meta) bool) {
+	p := ks.physDB(db)
+	prefix := storage.MetaPrefix(nil, p)
+	it := ks.iter(prefix, storage.PrefixEnd(prefix))
+	defer it.Close()
+	now := ks.now()
+	var m storage.Meta
+	for ok := it.SeekGE(storage.MetaKey(nil, p, start)); ok; ok = it.Next() {
+		if err := storage.DecodeMeta(it.Value(), &m); err != nil {
+			panic(storageError{err})
+		}
+		if m.ExpireAt != 0 && m.ExpireAt <= now {
+			continue
+		}
+		if !fn(storage.UserKeyFromMeta(it.Key()), &m) {
+			break
+		}
+	}
+	if err := it.Error(); err != nil {
+		panic(storageError{err})
+	}
+}
+
+// Changes returns the writes counter (rdb_changes_since_last_save).
+func (ks *Keyspace) Changes() int64 { return ks.changes }
+
+func itoa(n int64) string {
+	var b [20]byte
+	i := len(b)
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	for {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+		if n == 0 {
+			break
+		}
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}

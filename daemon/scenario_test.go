@@ -1,0 +1,274 @@
+package daemon
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cockroachdb/datadriven"
+
+	"github.com/redoubtdb/redoubt/conf"
+	"github.com/redoubtdb/redoubt/netio/resp"
+	"github.com/redoubtdb/redoubt/storage/memory"
+)
+
+// Command scenarios live in testdata/<family>/*.txt and read like redis-cli
+// sessions:
+//
+//	exec
+//	SET a 1
+//	GET a
+//	----
+//	OK
+//	"1"
+//
+// Directives:
+//
+//	exec [client=N] [proto=3]   run each input line (inline syntax, quotes
+//	                            allowed) on client N (default 1); print
+//	                            one reply per line in resp.Value's form.
+//	advance <duration>          move the fake clock forward (expiry tests).
+//
+// Run with REDOUBT_SCENARIO_REDIS=127.0.0.1:PORT to play every file without
+// `advance` against a real redis-server instead and check the expectations
+// are Redis's own (the server is flushed before each file).
+func TestScenarios(t *testing.T) {
+	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
+		if filepath.Ext(path) != ".txt" {
+			return
+		}
+		if addr := os.Getenv("REDOUBT_SCENARIO_REDIS"); addr != "" {
+			runAgainstRedis(t, path, addr)
+			return
+		}
+		h := newHarness(t)
+		defer h.close()
+		datadriven.RunTest(t, path, h.run)
+	})
+}
+
+// harness drives a Server over the memory store with fake connections.
+type harness struct {
+	t       *testing.T
+	srv     *Server
+	clients map[int]*fakeClient
+	clock   int64 // unix ms
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	cfg := conf.Default()
+	cfg.Appendfsync = "no"
+	srv, err := New(cfg, Options{Store: memory.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, srv: srv, clients: map[int]*fakeClient{}, clock: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()}
+	srv.ks.now = func() int64 { return h.clock }
+	return h
+}
+
+func (h *harness) close() {
+	for _, fc := range h.clients {
+		fc.sess.Closed(nil)
+	}
+}
+
+func (h *harness) client(n int) *fakeClient {
+	if fc := h.clients[n]; fc != nil {
+		return fc
+	}
+	fc := &fakeClient{}
+	fc.sess = h.srv.Open(fc).(*Client)
+	h.clients[n] = fc
+	return fc
+}
+
+func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
+	switch d.Cmd {
+	case "exec":
+		n := 1
+		if d.HasArg("client") {
+			d.ScanArgs(t, "client", &n)
+		}
+		fc := h.client(n)
+		if d.HasArg("proto") {
+			var p int
+			d.ScanArgs(t, "proto", &p)
+			fc.sess.proto = p
+		}
+		var out strings.Builder
+		for _, line := range strings.Split(d.Input, "\n") {
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			for _, r := range fc.do(t, line) {
+				out.WriteString(r)
+				out.WriteByte('\n')
+			}
+		}
+		return out.String()
+	case "advance":
+		dur, err := time.ParseDuration(d.CmdArgs[0].Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.clock += dur.Milliseconds()
+		return ""
+	}
+	t.Fatalf("unknown directive %q", d.Cmd)
+	return ""
+}
+
+// fakeClient is a netio.Conn that records what the server writes.
+type fakeClient struct {
+	mu     sync.Mutex
+	sess   *Client
+	buf    []byte
+	closed bool
+}
+
+func (f *fakeClient) RemoteAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
+}
+func (f *fakeClient) LocalAddr() net.Addr {
+	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 6379}
+}
+func (f *fakeClient) Write(b []byte) error {
+	f.mu.Lock()
+	f.buf = append(f.buf, b...)
+	f.mu.Unlock()
+	return nil
+}
+func (f *fakeClient) OutboundBuffered() int     { return 0 }
+func (f *fakeClient) AsyncWrite(b []byte) error { return f.Write(b) }
+func (f *fakeClient) Execute(fn func()) error   { fn(); return nil }
+func (f *fakeClient) Wake() error               { return nil }
+func (f *fakeClient) Close() error {
+	f.mu.Lock()
+	f.closed = true
+	f.mu.Unlock()
+	return nil
+}
+
+// do sends one inline command line and returns its replies rendered.
+func (f *fakeClient) do(t *testing.T, line string) []string {
+	t.Helper()
+	argv, n, _, err := resp.ReadCommand([]byte(line+"\r\n"), nil, &resp.Limits{MaxBulkLen: 1 << 30, MaxMultibulkLen: 1 << 20, MaxInlineLen: 1 << 20})
+	if err != nil || n == 0 {
+		t.Fatalf("bad scenario line %q: %v", line, err)
+	}
+	req := encodeCommand(argv)
+	f.sess.Data(req)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for len(f.buf) > 0 {
+		v, m, err := resp.ReadReply(f.buf)
+		if err != nil || m == 0 {
+			t.Fatalf("unparsable reply %q: %v", f.buf, err)
+		}
+		out = append(out, v.String())
+		f.buf = f.buf[m:]
+	}
+	if f.closed {
+		out = append(out, "(connection closed)")
+		f.closed = false
+	}
+	return out
+}
+
+func encodeCommand(argv [][]byte) []byte {
+	b := resp.AppendArrayLen(nil, len(argv))
+	for _, a := range argv {
+		b = resp.AppendBulk(b, a)
+	}
+	return b
+}
+
+// runAgainstRedis plays a scenario file against a real server.
+func runAgainstRedis(t *testing.T, path, addr string) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "\nadvance ") || strings.HasPrefix(string(data), "advance ") {
+		t.Skip("uses the fake clock")
+	}
+	conns := map[int]net.Conn{}
+	readers := map[int]*bufio.Reader{}
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	get := func(n int) (net.Conn, *bufio.Reader) {
+		if c := conns[n]; c != nil {
+			return c, readers[n]
+		}
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns[n], readers[n] = c, bufio.NewReader(c)
+		return c, readers[n]
+	}
+	c0, r0 := get(0)
+	fmt.Fprintf(c0, "FLUSHALL\r\n")
+	_, _ = r0.ReadString('\n')
+	datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
+		if d.Cmd != "exec" {
+			return d.Expected
+		}
+		n := 1
+		if d.HasArg("client") {
+			d.ScanArgs(t, "client", &n)
+		}
+		c, r := get(n)
+		if d.HasArg("proto") {
+			c.Write(encodeCommand([][]byte{[]byte("HELLO"), []byte("3")}))
+			readReply(t, r)
+		}
+		var out strings.Builder
+		for _, line := range strings.Split(d.Input, "\n") {
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			argv, _, _, err := resp.ReadCommand([]byte(line+"\r\n"), nil, &resp.Limits{MaxBulkLen: 1 << 30, MaxMultibulkLen: 1 << 20, MaxInlineLen: 1 << 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(2 * time.Second))
+			c.Write(encodeCommand(argv))
+			out.WriteString(readReply(t, r))
+			out.WriteByte('\n')
+		}
+		return out.String()
+	})
+}
+
+// readReply reads one complete reply from r and renders it.
+func readReply(t *testing.T, r *bufio.Reader) string {
+	var buf []byte
+	for {
+		line, err := r.ReadBytes('\n')
+		if err != nil {
+			if len(buf) > 0 {
+				t.Fatalf("reading reply: %v", err)
+			}
+			return "(connection closed)"
+		}
+		buf = append(buf, line...)
+		if v, n, err := resp.ReadReply(buf); err == nil && n > 0 {
+			return v.String()
+		} else if err != nil {
+			t.Fatalf("bad reply %q: %v", buf, err)
+		}
+	}
+}

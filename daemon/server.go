@@ -1,0 +1,595 @@
+package daemon
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redoubtdb/redoubt/conf"
+	"github.com/redoubtdb/redoubt/netio"
+	"github.com/redoubtdb/redoubt/netio/resp"
+	"github.com/redoubtdb/redoubt/storage"
+)
+
+// Version is the Redis version Redoubt reports (redis_version, HELLO): the
+// one whose behaviour it implements. Clients feature-gate on it.
+const Version = "7.0.15"
+
+// RedoubtVersion is Redoubt's own version, set by the linker.
+var RedoubtVersion = "0.1.0-dev"
+
+// Server executes commands against the keyspace. It implements
+// netio.Handler.
+//
+// Concurrency: one big lock, mu, serialises command execution, as Redis's
+// single thread does: a command (and a pipeline read in one go) runs alone
+// against the keyspace, so read-modify-write commands need no further
+// locking. Event loops take mu for the commands of one read; background
+// goroutines (the syncer, the expiry cycle, cron) take it for short steps.
+// Waiting for fsync never happens under mu or on a loop.
+type Server struct {
+	cfg   *conf.Config
+	log   *slog.Logger
+	store storage.Store
+	cmds  *commandTable
+	ks    *Keyspace
+	dur   *durability
+
+	startTime time.Time
+	runID     string
+	hz        atomic.Int64
+
+	mu       sync.Mutex
+	clients  map[int64]*Client    // guarded by mu
+	stats    serverStats          // guarded by mu
+	slowlog  slowlog              // guarded by mu
+	monitors map[*Client]struct{} // guarded by mu
+	pause    pauseState           // guarded by mu
+	lastSave int64                // unix seconds, guarded by mu
+
+	nextClientID  atomic.Int64
+	netIn, netOut atomic.Int64
+
+	shutdownReq chan ShutdownRequest // SHUTDOWN asks the owner (cmd/redoubt) to stop
+	stopCron    chan struct{}
+	cronDone    sync.WaitGroup
+}
+
+// serverStats feeds INFO stats, errorstats and clients. Guarded by mu.
+type serverStats struct {
+	commands         int64
+	connections      int64
+	rejectedConns    int64
+	expiredKeys      int64
+	expiredStaleSamp int64
+	keyspaceHits     int64
+	keyspaceMisses   int64
+	errorReplies     int64
+	errors           map[string]int64 // errorstats: prefix -> count
+	unexpectedErrors int64
+	authFailures     int64
+	opsSamples       [16]int64
+	opsSampleIdx     int
+	lastOpsCount     int64
+	lastSampleTime   time.Time
+}
+
+// ShutdownRequest is a SHUTDOWN command handed to the process owner.
+type ShutdownRequest struct {
+	Save  bool
+	Force bool
+}
+
+// Options carry what New needs besides the config.
+type Options struct {
+	Logger *slog.Logger
+	Store  storage.Store
+}
+
+// New builds a server over an open store. Call Start to begin background
+// work and Close to stop it.
+func New(cfg *conf.Config, opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Server{
+		cfg:         cfg,
+		log:         opts.Logger,
+		store:       opts.Store,
+		cmds:        newCommandTable(),
+		startTime:   time.Now(),
+		runID:       newRunID(),
+		clients:     map[int64]*Client{},
+		monitors:    map[*Client]struct{}{},
+		shutdownReq: make(chan ShutdownRequest, 1),
+		stopCron:    make(chan struct{}),
+	}
+	s.stats.errors = map[string]int64{}
+	s.slowlog.init()
+	s.hz.Store(int64(cfg.Hz))
+	s.lastSave = time.Now().Unix()
+	ks, err := openKeyspace(opts.Store, cfg.Databases)
+	if err != nil {
+		return nil, err
+	}
+	s.ks = ks
+	ks.onExpired = func(int, []byte) { s.stats.expiredKeys++ }
+	s.dur = newDurability(s, cfg.Appendfsync)
+	registerCommands(s.cmds)
+	return s, nil
+}
+
+// Start launches the background goroutines: the syncer (durability) and
+// cron (active expiry, idle clients, stats). Close stops them.
+func (s *Server) Start() {
+	s.dur.start()
+	s.cronDone.Add(1)
+	go s.cron()
+}
+
+// ShutdownRequests delivers SHUTDOWN commands to the process owner.
+func (s *Server) ShutdownRequests() <-chan ShutdownRequest { return s.shutdownReq }
+
+// Drain makes every committed write durable and has the loops send the
+// replies that waited for it, so a shutdown acknowledges what it can.
+func (s *Server) Drain() {
+	s.dur.syncNow()
+	s.mu.Lock()
+	clients := make([]*Client, 0, len(s.clients))
+	for _, c := range s.clients {
+		clients = append(clients, c)
+	}
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		wg.Add(1)
+		// Loops run Execute callbacks in order: once this one ran, the
+		// release queued by syncNow has run too.
+		if err := c.conn.Execute(wg.Done); err != nil {
+			wg.Done()
+		}
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+	}
+}
+
+// Close stops background work and makes every committed write durable.
+// The store is the caller's to close afterwards.
+func (s *Server) Close() error {
+	close(s.stopCron)
+	s.cronDone.Wait()
+	s.dur.stop()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.commitLocked()
+	return s.store.Sync()
+}
+
+func newRunID() string {
+	var b [20]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// ---- netio.Handler -----------------------------------------------------------
+
+// Open registers a new connection. On the loop.
+func (s *Server) Open(conn netio.Conn) netio.Session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stats.connections++
+	if len(s.clients) >= s.cfg.Maxclients {
+		s.stats.rejectedConns++
+		_ = conn.Write(resp.AppendError(nil, "ERR max number of clients reached"))
+		return nil
+	}
+	c := &Client{
+		srv:     s,
+		conn:    conn,
+		id:      s.nextClientID.Add(1),
+		proto:   2,
+		authed:  s.cfg.Requirepass == "",
+		user:    "default",
+		created: time.Now(),
+		addr:    addrString(conn.RemoteAddr()),
+		ladr:    addrString(conn.LocalAddr()),
+	}
+	c.lastInteraction.Store(time.Now().UnixNano())
+	s.clients[c.id] = c
+	return c
+}
+
+// Closed forgets a connection. On the loop.
+func (c *Client) Closed(error) {
+	c.closed.Store(true)
+	s := c.srv
+	s.mu.Lock()
+	delete(s.clients, c.id)
+	delete(s.monitors, c)
+	s.mu.Unlock()
+	c.held = nil
+}
+
+// Data parses and executes every complete command in buf. On the loop.
+func (c *Client) Data(buf []byte) (consumed, need int, closeConn bool) {
+	s := c.srv
+	c.lastInteraction.Store(time.Now().UnixNano())
+	s.netIn.Add(int64(len(buf)))
+	s.mu.Lock()
+	if c.killed {
+		s.mu.Unlock()
+		return len(buf), 0, true
+	}
+	lim := resp.Limits{
+		MaxBulkLen:      int64(s.cfg.ProtoMaxBulkLen),
+		MaxMultibulkLen: 1024 * 1024 * 1024,
+		MaxInlineLen:    64 * 1024,
+		Unauthenticated: !c.authed,
+	}
+	for consumed < len(buf) && !c.closeASAP {
+		if s.pause.blocks(c) {
+			s.pause.waiting[c] = struct{}{}
+			break
+		}
+		argv, n, nd, err := resp.ReadCommand(buf[consumed:], c.argv[:0], &lim)
+		if err != nil {
+			c.replyMode = replyOn
+			c.ReplyError("ERR " + err.Error())
+			s.log.Debug("protocol error", "client", c.addr, "err", err)
+			c.closeASAP = true
+			consumed = len(buf)
+			break
+		}
+		if n == 0 {
+			need = nd
+			if int64(len(buf)-consumed) > int64(s.cfg.ClientQueryBufferLimit) {
+				s.log.Warn("closing client that reached max query buffer length", "client", c.addr, "bytes", len(buf)-consumed)
+				c.closeASAP = true
+				consumed = len(buf)
+			}
+			break
+		}
+		c.argv = argv
+		if len(argv) > 0 && s.pause.blocksWrite(s.cmds, argv) {
+			s.pause.waiting[c] = struct{}{}
+			break
+		}
+		consumed += n
+		if len(argv) > 0 {
+			s.call(c, argv)
+		}
+	}
+	s.commitLocked()
+	seq := s.dur.requiredSeq()
+	closeConn = c.closeASAP
+	s.mu.Unlock()
+	if c.flush(seq) && closeConn {
+		// Replies wait for fsync: close once they are written.
+		c.closeAfterFlush = true
+		closeConn = false
+	}
+	return consumed, need, closeConn
+}
+
+// flush sends the replies of this read, or holds them until the store's
+// durable sequence reaches seq. It reports whether replies are held. On
+// the loop.
+func (c *Client) flush(seq uint64) (held bool) {
+	if len(c.out) > 0 {
+		if seq > c.srv.dur.durable.Load() || len(c.held) > 0 {
+			c.held = append(c.held, heldOut{seq: seq, buf: c.out})
+			c.out = nil
+			c.srv.dur.wait(c)
+		} else {
+			c.write(c.out)
+			c.out = c.out[:0]
+		}
+	}
+	return len(c.held) > 0
+}
+
+// releaseHeld writes held replies that are now durable. On the loop.
+func (c *Client) releaseHeld() {
+	if c.closed.Load() {
+		return
+	}
+	durable := c.srv.dur.durable.Load()
+	i := 0
+	for ; i < len(c.held) && c.held[i].seq <= durable; i++ {
+		c.write(c.held[i].buf)
+	}
+	c.held = c.held[i:]
+	if len(c.held) > 0 {
+		c.srv.dur.wait(c)
+		return
+	}
+	c.held = nil
+	if c.closeAfterFlush {
+		_ = c.conn.Close()
+	}
+}
+
+// write hands bytes to the transport and enforces the output buffer limit.
+// On the loop.
+func (c *Client) write(b []byte) {
+	c.srv.netOut.Add(int64(len(b)))
+	if err := c.conn.Write(b); err != nil {
+		return
+	}
+	c.checkOutputLimit()
+}
+
+// checkOutputLimit closes a client whose pending output passed the hard
+// limit of its class, or stayed above the soft limit too long, like Redis's
+// checkClientOutputBufferLimits. On the loop.
+func (c *Client) checkOutputLimit() {
+	class := "normal"
+	c.srv.mu.Lock()
+	if len(c.srv.monitors) > 0 {
+		if _, ok := c.srv.monitors[c]; ok {
+			class = "normal"
+		}
+	}
+	lim := c.srv.cfg.OutputLimit(class)
+	c.srv.mu.Unlock()
+	pending := int64(c.conn.OutboundBuffered())
+	over := false
+	if lim.Hard > 0 && pending >= int64(lim.Hard) {
+		over = true
+	}
+	if lim.Soft > 0 && pending >= int64(lim.Soft) {
+		if c.obuf.softSince.IsZero() {
+			c.obuf.softSince = time.Now()
+		} else if time.Since(c.obuf.softSince) >= time.Duration(lim.SoftSeconds)*time.Second {
+			over = true
+		}
+	} else {
+		c.obuf.softSince = time.Time{}
+	}
+	if over {
+		c.srv.log.Warn("client scheduled to be closed ASAP for overcoming of output buffer limits",
+			"client", c.addr, "id", c.id, "class", class, "pending", pending)
+		_ = c.conn.Close()
+	}
+}
+
+// ---- dispatch ----------------------------------------------------------------
+
+// call looks argv up and runs it with Redis's pre-checks. Holds mu.
+func (s *Server) call(c *Client, argv [][]byte) {
+	cmd, ok := s.cmds.lookup(argv)
+	if !ok {
+		var args strings.Builder
+		for i := 1; i < len(argv) && args.Len() < 128; i++ {
+			a := argv[i]
+			if room := 128 - args.Len(); len(a) > room {
+				a = a[:room]
+			}
+			fmt.Fprintf(&args, "'%s' ", a)
+		}
+		c.ReplyErrorf("ERR unknown command '%s', with args beginning with: %s", truncateArg(argv[0]), sanitize(args.String()))
+		s.stats.commands++
+		return
+	}
+	if (cmd.arity > 0 && len(argv) != cmd.arity) || (cmd.arity < 0 && len(argv) < -cmd.arity) {
+		cmd.stats.rejected++
+		c.ReplyErrorf("ERR wrong number of arguments for '%s' command", cmd.fullName())
+		return
+	}
+	if !c.authed && !cmd.has(flagNoAuth) {
+		cmd.stats.rejected++
+		c.ReplyError("NOAUTH Authentication required.")
+		return
+	}
+	if len(s.monitors) > 0 && !cmd.has(flagAdmin) && !cmd.has(flagSkipMonitor) {
+		s.feedMonitors(c, argv)
+	}
+	c.lastCmd = cmd.name
+	c.failed = false
+	start := time.Now()
+	s.run(c, cmd, argv)
+	elapsed := time.Since(start)
+	s.stats.commands++
+	cmd.stats.calls++
+	cmd.stats.usec += elapsed.Microseconds()
+	if c.failed {
+		cmd.stats.failed++
+	}
+	if !cmd.has(flagSkipSlowlog) {
+		s.slowlog.add(c, argv, elapsed, int64(s.cfg.SlowlogLogSlowerThan), int64(s.cfg.SlowlogMaxLen))
+	}
+	switch c.replyMode {
+	case replySkipThis:
+		c.replyMode = replyOn
+	case replySkipNext:
+		c.replyMode = replySkipThis
+	}
+}
+
+// storageError is what keyspace code panics with when the store fails; run
+// turns it into an error reply.
+type storageError struct{ err error }
+
+// run executes the handler, turning a panic into an error reply: nothing a
+// client sends may crash the server. The read's uncommitted writes are
+// dropped and the connection closed, so the client never sees a success
+// reply for a write that was thrown away.
+func (s *Server) run(c *Client, cmd *command, argv [][]byte) {
+	defer func() {
+		r := recover()
+		if r == nil {
+			return
+		}
+		if se, ok := r.(storageError); ok {
+			s.log.Error("storage failure", "command", cmd.name, "err", se.err)
+		} else {
+			s.log.Error("command panicked", "command", cmd.name, "panic", r, "stack", string(debug.Stack()))
+		}
+		s.stats.unexpectedErrors++
+		s.ks.abort()
+		c.out = c.out[:0]
+		c.replyMode = replyOn
+		c.ReplyError("ERR internal error while executing '" + cmd.name + "'; the connection is closed and writes of this request were not applied")
+		c.closeASAP = true
+	}()
+	cmd.fn(c, argv)
+}
+
+// commitLocked commits the pending batch and numbers it for durability.
+// Holds mu.
+func (s *Server) commitLocked() {
+	if s.ks.commit() {
+		s.dur.committedOne()
+	}
+}
+
+// countError records an error reply for INFO errorstats. Holds mu.
+func (s *Server) countError(msg string) {
+	s.stats.errorReplies++
+	prefix, _, _ := strings.Cut(msg, " ")
+	if len(s.stats.errors) >= 128 && s.stats.errors[prefix] == 0 {
+		// Like Redis, stop tracking new error kinds past 128.
+		return
+	}
+	s.stats.errors[prefix]++
+}
+
+// feedMonitors sends a command to every MONITOR client, in Redis's format:
+// +1339518083.107412 [0 127.0.0.1:60866] "keys" "*". Holds mu.
+func (s *Server) feedMonitors(c *Client, argv [][]byte) {
+	now := time.Now()
+	var b strings.Builder
+	fmt.Fprintf(&b, "+%d.%06d [%d %s]", now.Unix(), now.Nanosecond()/1000, c.db, c.addr)
+	for _, a := range argv {
+		b.WriteByte(' ')
+		b.WriteString(quoteArg(a))
+	}
+	b.WriteString("\r\n")
+	line := b.String()
+	for m := range s.monitors {
+		if m == c {
+			continue
+		}
+		_ = m.conn.AsyncWrite([]byte(line))
+	}
+}
+
+// quoteArg quotes like Redis's sdscatrepr.
+func quoteArg(a []byte) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, ch := range a {
+		switch ch {
+		case '\\', '"':
+			b.WriteByte('\\')
+			b.WriteByte(ch)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		case '\a':
+			b.WriteString(`\a`)
+		case '\b':
+			b.WriteString(`\b`)
+		default:
+			if ch < 32 || ch > 126 {
+				fmt.Fprintf(&b, `\x%02x`, ch)
+			} else {
+				b.WriteByte(ch)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// ---- background -------------------------------------------------------------
+
+// cron runs hz times a second: active expiry, idle-client timeout, ops/sec
+// sampling, pause expiry. Owned by Start/Close.
+func (s *Server) cron() {
+	defer s.cronDone.Done()
+	for {
+		hz := s.hz.Load()
+		if hz < 1 {
+			hz = 10
+		}
+		select {
+		case <-s.stopCron:
+			return
+		case <-time.After(time.Second / time.Duration(hz)):
+		}
+		s.activeExpireCycle()
+		s.mu.Lock()
+		s.sampleOps()
+		s.closeIdleClientsLocked()
+		s.pause.expire(s)
+		s.mu.Unlock()
+	}
+}
+
+// sampleOps keeps instantaneous_ops_per_sec like Redis (a moving average of
+// 16 samples). Holds mu.
+func (s *Server) sampleOps() {
+	now := time.Now()
+	if s.stats.lastSampleTime.IsZero() {
+		s.stats.lastSampleTime, s.stats.lastOpsCount = now, s.stats.commands
+		return
+	}
+	dt := now.Sub(s.stats.lastSampleTime)
+	if dt < 100*time.Millisecond {
+		return
+	}
+	ops := s.stats.commands - s.stats.lastOpsCount
+	s.stats.opsSamples[s.stats.opsSampleIdx%len(s.stats.opsSamples)] = int64(float64(ops) / dt.Seconds())
+	s.stats.opsSampleIdx++
+	s.stats.lastSampleTime, s.stats.lastOpsCount = now, s.stats.commands
+}
+
+func (s *Server) instantaneousOps() int64 {
+	var sum int64
+	for _, v := range s.stats.opsSamples {
+		sum += v
+	}
+	return sum / int64(len(s.stats.opsSamples))
+}
+
+// closeIdleClientsLocked applies the `timeout` config. Holds mu.
+func (s *Server) closeIdleClientsLocked() {
+	timeout := time.Duration(s.cfg.Timeout) * time.Second
+	if timeout <= 0 {
+		return
+	}
+	now := time.Now().UnixNano()
+	for _, c := range s.clients {
+		if _, mon := s.monitors[c]; mon {
+			continue
+		}
+		if now-c.lastInteraction.Load() > int64(timeout) {
+			s.log.Debug("closing idle client", "client", c.addr)
+			_ = c.conn.Close()
+		}
+	}
+}
+
+// fatal logs and exits: used when durability can no longer be guaranteed,
+// as Redis exits when it cannot write its AOF under appendfsync always.
+func (s *Server) fatal(msg string, err error) {
+	s.log.Error(msg, "err", err)
+	os.Exit(1)
+}

@@ -1,0 +1,223 @@
+// Package gnetio is the gnet v2 transport: event loops read client bytes and
+// hand them to a netio.Handler's sessions; replies go out through the
+// connection's outbound buffer, written once per read.
+package gnetio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+	"github.com/panjf2000/gnet/v2/pkg/logging"
+
+	"github.com/redoubtdb/redoubt/netio"
+)
+
+// Options configure the gnet transport.
+type Options struct {
+	Addrs        []string // "tcp://127.0.0.1:6379"
+	Loops        int      // number of event loops (io-threads); at least 1
+	TCPKeepAlive time.Duration
+	Backlog      int
+	Logger       *slog.Logger
+}
+
+// Server runs gnet engines, one per address, all sharing one Handler.
+type Server struct {
+	opts    Options
+	handler netio.Handler
+	ready   chan struct{}
+
+	mu struct {
+		sync.Mutex
+		engines []gnet.Engine
+		booted  int
+		stopped bool
+	}
+}
+
+// New returns a transport for h.
+func New(h netio.Handler, opts Options) *Server {
+	if opts.Loops < 1 {
+		opts.Loops = 1
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return &Server{opts: opts, handler: h, ready: make(chan struct{})}
+}
+
+// Ready is closed once every address is listening.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Serve runs until Stop or a listening error. It blocks.
+func (s *Server) Serve() error {
+	if len(s.opts.Addrs) == 0 {
+		return errors.New("gnetio: no listen address")
+	}
+	errc := make(chan error, len(s.opts.Addrs))
+	for _, addr := range s.opts.Addrs {
+		go func(addr string) {
+			h := &events{srv: s}
+			err := gnet.Run(h, addr,
+				gnet.WithMulticore(s.opts.Loops > 1),
+				gnet.WithNumEventLoop(s.opts.Loops),
+				gnet.WithTCPKeepAlive(s.opts.TCPKeepAlive),
+				gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+				gnet.WithReusePort(false),
+				gnet.WithLogger(gnetLogger{s.opts.Logger}),
+				gnet.WithLogLevel(logging.WarnLevel),
+			)
+			if err != nil {
+				err = fmt.Errorf("listen %s: %w", addr, err)
+			}
+			errc <- err
+		}(addr)
+	}
+	var first error
+	for range s.opts.Addrs {
+		if err := <-errc; err != nil && first == nil {
+			first = err
+			// One address failed: take the others down too.
+			go s.Stop(context.Background()) //nolint:errcheck
+		}
+	}
+	return first
+}
+
+// Stop stops every engine; connections are closed after their queued
+// replies are flushed.
+func (s *Server) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	s.mu.stopped = true
+	engines := append([]gnet.Engine(nil), s.mu.engines...)
+	s.mu.Unlock()
+	var first error
+	for _, e := range engines {
+		if err := e.Stop(ctx); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func (s *Server) booted(e gnet.Engine) gnet.Action {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.mu.stopped {
+		return gnet.Shutdown
+	}
+	s.mu.engines = append(s.mu.engines, e)
+	s.mu.booted++
+	if s.mu.booted == len(s.opts.Addrs) {
+		close(s.ready)
+	}
+	return gnet.None
+}
+
+// events adapts gnet callbacks to the netio.Handler.
+type events struct {
+	gnet.BuiltinEventEngine
+	srv *Server
+}
+
+// connState is kept in the gnet connection's context.
+type connState struct {
+	sess netio.Session
+	need int // bytes needed before the session can make progress
+}
+
+func (e *events) OnBoot(eng gnet.Engine) gnet.Action { return e.srv.booted(eng) }
+
+func (e *events) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
+	sess := e.srv.handler.Open(conn{c})
+	if sess == nil {
+		return nil, gnet.Close
+	}
+	c.SetContext(&connState{sess: sess})
+	return nil, gnet.None
+}
+
+func (e *events) OnClose(c gnet.Conn, err error) gnet.Action {
+	if st, ok := c.Context().(*connState); ok && st != nil {
+		st.sess.Closed(err)
+		c.SetContext(nil)
+	}
+	return gnet.None
+}
+
+func (e *events) OnTraffic(c gnet.Conn) gnet.Action {
+	st, ok := c.Context().(*connState)
+	if !ok || st == nil {
+		return gnet.Close
+	}
+	return traffic(c, st)
+}
+
+func traffic(c gnet.Conn, st *connState) gnet.Action {
+	// A bulk arriving in many reads would otherwise be re-peeked (and
+	// copied) on every read: wait until enough is buffered.
+	if st.need > 0 && c.InboundBuffered() < st.need {
+		return gnet.None
+	}
+	buf, _ := c.Peek(-1)
+	if len(buf) == 0 {
+		return gnet.None
+	}
+	consumed, need, closeConn := st.sess.Data(buf)
+	if consumed > 0 {
+		_, _ = c.Discard(consumed)
+	}
+	st.need = need
+	if closeConn {
+		return gnet.Close
+	}
+	return gnet.None
+}
+
+// conn adapts gnet.Conn to netio.Conn.
+type conn struct{ c gnet.Conn }
+
+func (c conn) RemoteAddr() net.Addr      { return c.c.RemoteAddr() }
+func (c conn) LocalAddr() net.Addr       { return c.c.LocalAddr() }
+func (c conn) OutboundBuffered() int     { return c.c.OutboundBuffered() }
+func (c conn) AsyncWrite(b []byte) error { return c.c.AsyncWrite(b, nil) }
+func (c conn) Close() error              { return c.c.Close() }
+
+// Wake re-runs the session on whatever is buffered, on the loop.
+func (c conn) Wake() error {
+	return c.Execute(func() {
+		if st, ok := c.c.Context().(*connState); ok && st != nil {
+			st.need = 0
+			if traffic(c.c, st) == gnet.Close {
+				_ = c.c.Close()
+			}
+		}
+	})
+}
+
+func (c conn) Write(b []byte) error {
+	_, err := c.c.Write(b)
+	return err
+}
+
+func (c conn) Execute(f func()) error {
+	return c.c.EventLoop().Execute(context.Background(), gnet.RunnableFunc(func(context.Context) error {
+		f()
+		return nil
+	}))
+}
+
+// gnetLogger routes gnet's logs to slog.
+type gnetLogger struct{ l *slog.Logger }
+
+func (g gnetLogger) Debugf(f string, a ...any) { g.l.Debug(fmt.Sprintf(f, a...), "component", "gnet") }
+func (g gnetLogger) Infof(f string, a ...any)  { g.l.Debug(fmt.Sprintf(f, a...), "component", "gnet") }
+func (g gnetLogger) Warnf(f string, a ...any)  { g.l.Warn(fmt.Sprintf(f, a...), "component", "gnet") }
+func (g gnetLogger) Errorf(f string, a ...any) { g.l.Error(fmt.Sprintf(f, a...), "component", "gnet") }
+func (g gnetLogger) Fatalf(f string, a ...any) { g.l.Error(fmt.Sprintf(f, a...), "component", "gnet") }

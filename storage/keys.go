@@ -1,0 +1,255 @@
+package storage
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+)
+
+// Key layout. Every record starts with a one-byte family prefix so that each
+// family is one contiguous range:
+//
+//	'M' db(u16) userkey                         -> meta record (see Meta)
+//	'D' db(u16) keylen(u32) userkey version(u64) sub  -> member of a collection
+//	'E' db(u16) expireAt(u64 ms) userkey        -> "" (expiry index)
+//	'S' name                                    -> server records (counters, repl ids)
+//
+// db is the physical namespace of a logical database (SWAPDB swaps the
+// mapping, not the data). All integers are big-endian so byte order equals
+// numeric order. The data family length-prefixes the user key so that one
+// key's members never interleave with another key's that shares a prefix; the
+// version lets an overwritten or deleted collection's members be dropped with
+// one DeleteRange while a new collection under the same name starts clean.
+const (
+	FamilyMeta   byte = 'M'
+	FamilyData   byte = 'D'
+	FamilyExpire byte = 'E'
+	FamilyServer byte = 'S'
+)
+
+// Type is the Redis type of a key, stored in the first byte of its meta record.
+type Type byte
+
+// Redis value types. The numbers are part of the on-disk format.
+const (
+	TypeNone   Type = 0
+	TypeString Type = 1
+	TypeList   Type = 2
+	TypeSet    Type = 3
+	TypeZSet   Type = 4
+	TypeHash   Type = 5
+	TypeStream Type = 6
+)
+
+// String returns the name TYPE replies with.
+func (t Type) String() string {
+	switch t {
+	case TypeString:
+		return "string"
+	case TypeList:
+		return "list"
+	case TypeSet:
+		return "set"
+	case TypeZSet:
+		return "zset"
+	case TypeHash:
+		return "hash"
+	case TypeStream:
+		return "stream"
+	}
+	return "none"
+}
+
+// MetaKey appends the meta key of userkey in db to dst.
+func MetaKey(dst []byte, db uint16, userkey []byte) []byte {
+	dst = append(dst, FamilyMeta, byte(db>>8), byte(db))
+	return append(dst, userkey...)
+}
+
+// MetaPrefix appends the prefix shared by every meta key of db.
+func MetaPrefix(dst []byte, db uint16) []byte {
+	return append(dst, FamilyMeta, byte(db>>8), byte(db))
+}
+
+// UserKeyFromMeta returns the user key part of a meta key (aliasing mk).
+func UserKeyFromMeta(mk []byte) []byte {
+	if len(mk) < 3 {
+		return nil
+	}
+	return mk[3:]
+}
+
+// DataPrefix appends the prefix under which the members of one version of a
+// collection live: 'D' db keylen key version.
+func DataPrefix(dst []byte, db uint16, userkey []byte, version uint64) []byte {
+	dst = append(dst, FamilyData, byte(db>>8), byte(db))
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(userkey)))
+	dst = append(dst, userkey...)
+	return binary.BigEndian.AppendUint64(dst, version)
+}
+
+// DataKeyPrefix appends the prefix shared by every version of userkey's
+// members: deleting [DataKeyPrefix, PrefixEnd(DataKeyPrefix)) drops them all.
+func DataKeyPrefix(dst []byte, db uint16, userkey []byte) []byte {
+	dst = append(dst, FamilyData, byte(db>>8), byte(db))
+	dst = binary.BigEndian.AppendUint32(dst, uint32(len(userkey)))
+	return append(dst, userkey...)
+}
+
+// DBPrefix appends the prefix of a family's records for one db (families
+// Meta, Data and Expire are all laid out family, db, ...).
+func DBPrefix(dst []byte, family byte, db uint16) []byte {
+	return append(dst, family, byte(db>>8), byte(db))
+}
+
+// ExpireKey appends the expiry-index key of userkey in db expiring at ms.
+func ExpireKey(dst []byte, db uint16, at int64, userkey []byte) []byte {
+	dst = append(dst, FamilyExpire, byte(db>>8), byte(db))
+	dst = binary.BigEndian.AppendUint64(dst, uint64(at))
+	return append(dst, userkey...)
+}
+
+// ParseExpireKey splits an expiry-index key.
+func ParseExpireKey(k []byte) (db uint16, at int64, userkey []byte, ok bool) {
+	if len(k) < 11 || k[0] != FamilyExpire {
+		return 0, 0, nil, false
+	}
+	return binary.BigEndian.Uint16(k[1:3]), int64(binary.BigEndian.Uint64(k[3:11])), k[11:], true
+}
+
+// ServerKey appends the key of a server record.
+func ServerKey(dst []byte, name string) []byte {
+	dst = append(dst, FamilyServer)
+	return append(dst, name...)
+}
+
+// PrefixEnd returns the smallest key greater than every key with prefix p,
+// or nil when there is none (p is all 0xff).
+func PrefixEnd(p []byte) []byte {
+	end := append([]byte(nil), p...)
+	for i := len(end) - 1; i >= 0; i-- {
+		if end[i] != 0xff {
+			end[i]++
+			return end[:i+1]
+		}
+	}
+	return nil
+}
+
+// Meta is the decoded meta record of one user key.
+//
+// Value layout:
+//
+//	type(1) flags(1) [expireAt(u64 ms) if flags&metaHasExpire]
+//	  string:      the raw value
+//	  collection:  version(uvarint) count(uvarint) [type-specific tail]
+type Meta struct {
+	Type     Type
+	ExpireAt int64 // unix ms; 0 means no expiry
+	// Strings:
+	Value []byte // aliases the encoded record
+	// Collections:
+	Version uint64
+	Count   uint64
+	Tail    []byte // type-specific extra fields (e.g. list head/tail), aliases
+}
+
+const metaHasExpire = 1
+
+// ErrCorrupt is returned when a stored record cannot be decoded.
+var ErrCorrupt = errors.New("storage: corrupt record")
+
+// AppendMeta appends the encoding of m to dst.
+func AppendMeta(dst []byte, m *Meta) []byte {
+	var flags byte
+	if m.ExpireAt != 0 {
+		flags |= metaHasExpire
+	}
+	dst = append(dst, byte(m.Type), flags)
+	if m.ExpireAt != 0 {
+		dst = binary.BigEndian.AppendUint64(dst, uint64(m.ExpireAt))
+	}
+	if m.Type == TypeString {
+		return append(dst, m.Value...)
+	}
+	dst = binary.AppendUvarint(dst, m.Version)
+	dst = binary.AppendUvarint(dst, m.Count)
+	return append(dst, m.Tail...)
+}
+
+// DecodeMeta decodes a meta record into m. Slices in m alias b.
+func DecodeMeta(b []byte, m *Meta) error {
+	if len(b) < 2 {
+		return ErrCorrupt
+	}
+	*m = Meta{Type: Type(b[0])}
+	flags := b[1]
+	b = b[2:]
+	if flags&metaHasExpire != 0 {
+		if len(b) < 8 {
+			return ErrCorrupt
+		}
+		m.ExpireAt = int64(binary.BigEndian.Uint64(b))
+		b = b[8:]
+	}
+	if m.Type == TypeString {
+		m.Value = b
+		return nil
+	}
+	if m.Type == TypeNone || m.Type > TypeStream {
+		return ErrCorrupt
+	}
+	v, n := binary.Uvarint(b)
+	if n <= 0 {
+		return ErrCorrupt
+	}
+	m.Version = v
+	b = b[n:]
+	c, n := binary.Uvarint(b)
+	if n <= 0 {
+		return ErrCorrupt
+	}
+	m.Count = c
+	m.Tail = b[n:]
+	return nil
+}
+
+// MetaType returns the type byte of an encoded meta record without decoding it.
+func MetaType(b []byte) Type {
+	if len(b) == 0 {
+		return TypeNone
+	}
+	return Type(b[0])
+}
+
+// MetaExpireAt returns the expiry of an encoded meta record (0 when none).
+func MetaExpireAt(b []byte) int64 {
+	if len(b) < 10 || b[1]&metaHasExpire == 0 {
+		return 0
+	}
+	return int64(binary.BigEndian.Uint64(b[2:10]))
+}
+
+// AppendFloatKey appends an order-preserving 8-byte encoding of f: byte order
+// of the encodings equals numeric order of the floats (used by sorted-set
+// score indexes). -0 and +0 encode differently; callers normalise.
+func AppendFloatKey(dst []byte, f float64) []byte {
+	u := math.Float64bits(f)
+	if u&(1<<63) != 0 {
+		u = ^u
+	} else {
+		u |= 1 << 63
+	}
+	return binary.BigEndian.AppendUint64(dst, u)
+}
+
+// DecodeFloatKey inverts AppendFloatKey.
+func DecodeFloatKey(b []byte) float64 {
+	u := binary.BigEndian.Uint64(b)
+	if u&(1<<63) != 0 {
+		u &^= 1 << 63
+	} else {
+		u = ^u
+	}
+	return math.Float64frombits(u)
+}

@@ -1,0 +1,101 @@
+// Package storage defines the ordered key-value store Redoubt keeps its
+// keyspace in, and the encoding of every Redis data type onto it.
+//
+// Backends: storage/pebble (durable, the default) and storage/memory (the
+// reference implementation used by tests and by a pure-cache mode). Both pass
+// the conformance suite in storage/storagetest.
+//
+// Concurrency: a Store is safe for concurrent use. A Batch, an Iterator and a
+// Snapshot are not: each belongs to one goroutine at a time.
+//
+// Ownership: slices passed in (keys, values) may be reused by the caller as
+// soon as the call returns; backends copy what they keep. Slices returned by an
+// Iterator are valid only until the next positioning call or Close. Get appends
+// to the caller's dst, so the caller owns the result.
+//
+// Ranges are half-open: [lower, upper). A nil bound means unbounded.
+package storage
+
+import "errors"
+
+// ErrClosed is returned by any call on a closed Store.
+var ErrClosed = errors.New("storage: closed")
+
+// Reader is the read side shared by a Store, a Batch and a Snapshot.
+type Reader interface {
+	// Get appends the value stored under key to dst and returns it. found
+	// is false (and val is dst unchanged) when the key is absent.
+	Get(dst, key []byte) (val []byte, found bool, err error)
+	// NewIter returns an iterator over [lower, upper). It starts unpositioned:
+	// call First, Last, SeekGE or SeekLT before Key or Value.
+	NewIter(lower, upper []byte) (Iterator, error)
+}
+
+// Store is an ordered byte key-value store with atomic batches.
+type Store interface {
+	Reader
+	// NewBatch returns an empty batch. Reads through the batch see the
+	// batch's own writes layered over the store (read-your-writes), which
+	// lets a pipeline of commands build one batch.
+	NewBatch() Batch
+	// Commit applies b atomically: readers see all of it or none. With
+	// sync, Commit returns only once b is durable. b may be Reset and reused
+	// after Commit.
+	Commit(b Batch, sync bool) error
+	// Sync returns once every batch committed before the call is durable.
+	// It is how group commit and `appendfsync everysec` are built: commit
+	// without sync, then one Sync covers them all.
+	Sync() error
+	// NewSnapshot returns a consistent read-only view of the store as of now.
+	// It pins old versions: keep it short-lived.
+	NewSnapshot() Snapshot
+	// Close releases the store. Open batches, iterators and snapshots must
+	// be closed first.
+	Close() error
+}
+
+// Batch is a set of writes applied atomically by Store.Commit.
+type Batch interface {
+	Reader
+	Set(key, value []byte) error
+	Delete(key []byte) error
+	// DeleteRange deletes every key in [start, end), including keys written
+	// earlier in this batch. It is O(1) to record whatever the range holds.
+	DeleteRange(start, end []byte) error
+	// Count is the number of operations recorded since the last Reset.
+	Count() int
+	// Reset empties the batch for reuse.
+	Reset()
+	// Close releases the batch. It must not be used afterwards.
+	Close() error
+}
+
+// Snapshot is a consistent point-in-time read-only view of a Store.
+type Snapshot interface {
+	Reader
+	Close() error
+}
+
+// Iterator walks keys in ascending byte order within its bounds. Every
+// positioning method returns whether the iterator is now at a valid entry.
+type Iterator interface {
+	First() bool
+	Last() bool
+	SeekGE(key []byte) bool
+	SeekLT(key []byte) bool
+	Next() bool
+	Prev() bool
+	Valid() bool
+	// Key and Value are valid only until the next positioning call or Close.
+	Key() []byte
+	Value() []byte
+	// Error returns the first error the iterator met, if any.
+	Error() error
+	Close() error
+}
+
+// DiskUser is implemented by backends that can report the bytes they keep
+// on disk (INFO memory/persistence use it).
+type DiskUser interface {
+	DiskUsage() uint64
+}
