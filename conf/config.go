@@ -1,0 +1,277 @@
+package conf
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Values of Appendfsync.
+const (
+	FsyncAlways   = "always"
+	FsyncEverysec = "everysec"
+	FsyncNo       = "no"
+)
+
+// Values of Loglevel, quietest last.
+const (
+	LogDebug   = "debug"
+	LogVerbose = "verbose"
+	LogNotice  = "notice"
+	LogWarning = "warning"
+)
+
+// Config is the configuration of a Redoubt server. Keys carry Redis 7.0's
+// names and, unless a comment says otherwise, Redis 7.0's defaults, bounds
+// and CONFIG GET formatting. "Runtime" marks what CONFIG SET may change.
+//
+// A Config is a plain value with no lock: the server owns it and must not
+// call Set or Rewrite while other goroutines read it. Clone gives a copy to
+// hand to another goroutine.
+type Config struct {
+	// Network.
+
+	// Bind is the space-separated list of addresses to listen on. A leading
+	// "-" marks an address whose failure to bind is not fatal, "*" is every
+	// IPv4 address and "::*" every IPv6 one; "" means "* -::*". Redis
+	// listens everywhere by default; Redoubt only on loopback. Redis 7.0 can
+	// rebind at runtime; Redoubt cannot yet.
+	Bind string `toml:"bind"`
+	// Port is the TCP port, 0 for none. Not runtime in Redoubt (it is in Redis 7.0).
+	Port int `toml:"port"`
+	// TCPBacklog is the listen(2) backlog.
+	TCPBacklog int `toml:"tcp-backlog"`
+	// Timeout closes a client idle for that many seconds; 0 never does. Runtime.
+	Timeout int `toml:"timeout"`
+	// TCPKeepalive is the SO_KEEPALIVE interval in seconds; 0 disables. Runtime.
+	TCPKeepalive int `toml:"tcp-keepalive"`
+	// Maxclients caps connected clients. Runtime.
+	Maxclients int `toml:"maxclients"`
+	// IOThreads is the number of event loops (Redis: I/O threads), 1..128.
+	IOThreads int `toml:"io-threads"`
+
+	// General.
+
+	// Daemonize exists for compatibility and must be false: Redoubt runs in
+	// the foreground under a service manager.
+	Daemonize bool `toml:"daemonize"`
+	// Pidfile is where to write the process id; "" writes none.
+	Pidfile string `toml:"pidfile"`
+	// Loglevel is one of debug, verbose, notice, warning. Runtime.
+	Loglevel string `toml:"loglevel"`
+	// Logfile is the log file; "" logs to standard output.
+	Logfile string `toml:"logfile"`
+	// Databases is the number of logical databases (SELECT 0..n-1), at most
+	// 65536 in Redoubt.
+	Databases int `toml:"databases"`
+	// Hz is how many times a second background tasks run (active expiry,
+	// idle clients). Like Redis, any value is accepted and clamped to 1..500. Runtime.
+	Hz int `toml:"hz"`
+	// ActiveExpireEffort (1..10) trades CPU for faster reclaiming of
+	// expired keys. Runtime.
+	ActiveExpireEffort int `toml:"active-expire-effort"`
+
+	// Security.
+
+	// Requirepass is the default user's password; "" allows every client. Runtime.
+	Requirepass string `toml:"requirepass"`
+
+	// Limits.
+
+	// ProtoMaxBulkLen is the largest bulk string a client may send, at least 1mb. Runtime.
+	ProtoMaxBulkLen Size `toml:"proto-max-bulk-len"`
+	// ClientQueryBufferLimit caps a client's unparsed input, at least 1mb. Runtime.
+	ClientQueryBufferLimit Size `toml:"client-query-buffer-limit"`
+	// ClientOutputBufferLimit caps each client class's pending output. Runtime.
+	ClientOutputBufferLimit OutputLimits `toml:"client-output-buffer-limit"`
+
+	// Slow log.
+
+	// SlowlogLogSlowerThan logs commands slower than that many microseconds;
+	// 0 logs every command, -1 none. Runtime.
+	SlowlogLogSlowerThan int `toml:"slowlog-log-slower-than"`
+	// SlowlogMaxLen is how many slow-log entries are kept. Runtime.
+	SlowlogMaxLen int `toml:"slowlog-max-len"`
+
+	// Persistence.
+
+	// Dir holds the store and the RDB snapshots. Relative paths are relative
+	// to the working directory at start-up. Redis 7.0 treats it as a
+	// protected config, so CONFIG SET refuses it.
+	Dir string `toml:"dir"`
+	// Appendonly exists for compatibility and must be true: every write goes
+	// to the store's write-ahead log. CONFIG SET appendonly yes is accepted.
+	Appendonly bool `toml:"appendonly"`
+	// Appendfsync is when the write-ahead log is synced: always (before the
+	// reply), everysec, or no (left to the OS). Runtime.
+	Appendfsync string `toml:"appendfsync"`
+	// Save lists the automatic snapshot rules; empty disables them. Runtime.
+	Save SavePoints `toml:"save"`
+	// Dbfilename is the RDB snapshot's file name inside Dir. Protected in
+	// Redis 7.0, so CONFIG SET refuses it.
+	Dbfilename string `toml:"dbfilename"`
+	// Rdbcompression compresses strings in RDB snapshots with LZF. Runtime.
+	Rdbcompression bool `toml:"rdbcompression"`
+	// Rdbchecksum appends a CRC64 to RDB snapshots.
+	Rdbchecksum bool `toml:"rdbchecksum"`
+
+	// Replication.
+
+	// Replicaof is the primary to replicate from (alias slaveof). Change it
+	// at runtime with REPLICAOF, not CONFIG SET, as in Redis.
+	Replicaof ReplicaOf `toml:"replicaof"`
+	// Masterauth is the password to authenticate to the primary. Runtime.
+	Masterauth string `toml:"masterauth"`
+	// Masteruser is the ACL user to authenticate to the primary as. Runtime.
+	Masteruser string `toml:"masteruser"`
+	// ReplicaPriority ranks replicas for promotion by sentinels, lower first;
+	// 0 never promotes (alias slave-priority). Runtime.
+	ReplicaPriority int `toml:"replica-priority"`
+	// ReplicaReadOnly refuses writes from clients on a replica (alias
+	// slave-read-only). Runtime.
+	ReplicaReadOnly bool `toml:"replica-read-only"`
+	// ReplicaAnnounced lets sentinels report this replica. Runtime.
+	ReplicaAnnounced bool `toml:"replica-announced"`
+	// ReplBacklogSize is the replication backlog; as in Redis, smaller values
+	// are raised to 16kb. Runtime.
+	ReplBacklogSize Size `toml:"repl-backlog-size"`
+	// ReplTimeout is the replication link timeout in seconds. Runtime.
+	ReplTimeout int `toml:"repl-timeout"`
+	// MinReplicasToWrite refuses writes unless that many replicas lag at
+	// most MinReplicasMaxLag seconds; 0 disables (alias
+	// min-slaves-to-write). Runtime.
+	MinReplicasToWrite int `toml:"min-replicas-to-write"`
+	// MinReplicasMaxLag is the lag, in seconds, for MinReplicasToWrite
+	// (alias min-slaves-max-lag). Runtime.
+	MinReplicasMaxLag int `toml:"min-replicas-max-lag"`
+
+	// Storage: Redoubt's own keys, not Redis's.
+
+	// BlockCacheSize is Pebble's block cache; 0 disables it.
+	BlockCacheSize Size `toml:"block-cache-size"`
+	// MemtableSize is Pebble's memtable size, 1mb up to just under 4gb.
+	MemtableSize Size `toml:"memtable-size"`
+	// BloomBitsPerKey sizes Pebble's bloom filters; 0 disables them.
+	BloomBitsPerKey int `toml:"bloom-bits-per-key"`
+
+	// path is the absolute path of the file the config was loaded from.
+	path string
+}
+
+// Default returns the defaults: Redis 7.0's, except bind (loopback only),
+// dir, appendonly (always on) and Redoubt's storage keys.
+func Default() *Config {
+	return &Config{
+		Bind:         "127.0.0.1",
+		Port:         6379,
+		TCPBacklog:   511,
+		Timeout:      0,
+		TCPKeepalive: 300,
+		Maxclients:   10000,
+		IOThreads:    1,
+
+		Daemonize:          false,
+		Pidfile:            "",
+		Loglevel:           LogNotice,
+		Logfile:            "",
+		Databases:          16,
+		Hz:                 10,
+		ActiveExpireEffort: 1,
+
+		Requirepass: "",
+
+		ProtoMaxBulkLen:        512 * MB,
+		ClientQueryBufferLimit: 1 * GB,
+		ClientOutputBufferLimit: OutputLimits{
+			Normal:  OutputLimit{Hard: 0, Soft: 0, SoftSeconds: 0},
+			Replica: OutputLimit{Hard: 256 * MB, Soft: 64 * MB, SoftSeconds: 60},
+			Pubsub:  OutputLimit{Hard: 32 * MB, Soft: 8 * MB, SoftSeconds: 60},
+		},
+
+		SlowlogLogSlowerThan: 10000,
+		SlowlogMaxLen:        128,
+
+		Dir:            "./data",
+		Appendonly:     true,
+		Appendfsync:    FsyncEverysec,
+		Save:           SavePoints{{3600, 1}, {300, 100}, {60, 10000}},
+		Dbfilename:     "dump.rdb",
+		Rdbcompression: true,
+		Rdbchecksum:    true,
+
+		Replicaof:          ReplicaOf{},
+		Masterauth:         "",
+		Masteruser:         "",
+		ReplicaPriority:    100,
+		ReplicaReadOnly:    true,
+		ReplicaAnnounced:   true,
+		ReplBacklogSize:    1 * MB,
+		ReplTimeout:        60,
+		MinReplicasToWrite: 0,
+		MinReplicasMaxLag:  10,
+
+		BlockCacheSize:  256 * MB,
+		MemtableSize:    64 * MB,
+		BloomBitsPerKey: 10,
+	}
+}
+
+// Clone returns a deep copy.
+func (c *Config) Clone() *Config {
+	d := *c
+	d.Save = c.Save.clone()
+	return &d
+}
+
+// Path returns the absolute path of the file the config was loaded from, ""
+// if none.
+func (c *Config) Path() string { return c.path }
+
+// BindAddrs returns the addresses to listen on, Redis's "* -::*" when Bind
+// is empty. A leading "-" marks an optional address.
+func (c *Config) BindAddrs() []string {
+	if addrs := strings.Fields(c.Bind); len(addrs) > 0 {
+		return addrs
+	}
+	return []string{"*", "-::*"}
+}
+
+// Validate checks every value against its bounds. Load and ApplyFlags
+// already check what they set; Validate is for configs built or changed in
+// Go. Each error names the key: `key "port": must be between 0 and 65535`.
+func (c *Config) Validate() error {
+	var errs []error
+	for _, p := range params {
+		if prob := p.check(c); prob != nil {
+			errs = append(errs, &keyError{key: p.name, msg: prob.plain})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// keyError is a bad value of one key, from a file (file and line set) or
+// from Validate.
+type keyError struct {
+	file string
+	line int
+	key  string
+	msg  string // complete when key is "", else said about key
+}
+
+func (e *keyError) Error() string {
+	var b strings.Builder
+	if e.file != "" {
+		b.WriteString(e.file)
+		if e.line > 0 {
+			b.WriteByte(':')
+			b.WriteString(strconv.Itoa(e.line))
+		}
+		b.WriteString(": ")
+	}
+	if e.key != "" {
+		fmt.Fprintf(&b, "key %q: ", e.key)
+	}
+	b.WriteString(e.msg)
+	return b.String()
+}

@@ -1,0 +1,83 @@
+package conf
+
+import (
+	"fmt"
+	"strings"
+)
+
+// ApplyFlags applies command-line overrides the way redis-server reads them:
+// "--name" followed by its value, every parameter (and alias) being a flag:
+//
+//	--port 6380 --replicaof 127.0.0.1 6379 --save "" --requirepass s3cret
+//
+// The words after a flag, up to the next word starting with "--", are its
+// value; the first word is taken even if it starts with "--", as Redis does,
+// so that a password may. List values (bind, save, replicaof,
+// client-output-buffer-limit) may come as several words or as one
+// ("--replicaof '127.0.0.1 6379'"); other flags take exactly one word.
+// "--name=value" is accepted too. "--save" with nothing after it, or
+// followed by another flag, disables snapshots, and repeated --save flags
+// add up, as in Redis. Values use Redis's syntax (yes/no, 512mb...).
+//
+// Flags override the file. On error c is unchanged; the error names the
+// flag: "flag --port: must be between 0 and 65535", "unknown flag --prot".
+func (c *Config) ApplyFlags(args []string) error {
+	next := c.Clone()
+	savedOnce := false
+	for i := 0; i < len(args); {
+		arg := args[i]
+		i++
+		if !strings.HasPrefix(arg, "--") || arg == "--" {
+			return fmt.Errorf("unexpected argument %q: flags look like --port 6380", arg)
+		}
+		name, values := arg[2:], []string(nil)
+		if eq := strings.IndexByte(name, '='); eq >= 0 {
+			name, values = name[:eq], []string{name[eq+1:]}
+		} else {
+			if i < len(args) && !(strings.EqualFold(name, "save") && strings.HasPrefix(args[i], "--")) {
+				values = append(values, args[i])
+				i++
+			}
+			for i < len(args) && !strings.HasPrefix(args[i], "--") {
+				values = append(values, args[i])
+				i++
+			}
+		}
+		p := lookup(name)
+		if p == nil {
+			return fmt.Errorf("unknown flag --%s", name)
+		}
+		if len(values) == 0 {
+			if p.name != "save" {
+				return fmt.Errorf("flag --%s: missing value", name)
+			}
+			values = []string{""}
+		}
+		var words []string
+		switch {
+		case p.flags&multiArg != 0:
+			words = strings.Fields(strings.Join(values, " "))
+		case len(values) != 1:
+			return fmt.Errorf("flag --%s: wrong number of arguments: want one value, got %d", name, len(values))
+		default:
+			words = values
+		}
+		if p.name == "save" && savedOnce {
+			// Redis appends every save line after the first.
+			points, prob := parseSave(words)
+			if prob != nil {
+				return fmt.Errorf("flag --%s: %s", name, prob.plain)
+			}
+			next.Save = append(next.Save, points...)
+			continue
+		}
+		if prob := p.set(next, words); prob != nil {
+			return fmt.Errorf("flag --%s: %s", name, prob.plain)
+		}
+		if p.name == "save" {
+			savedOnce = true
+		}
+	}
+	*c = *next
+	return nil
+}
