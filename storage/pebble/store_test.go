@@ -1,0 +1,232 @@
+package pebble
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/redoubtdb/redoubt/storage"
+	"github.com/redoubtdb/redoubt/storage/storagetest"
+)
+
+// testOptions are small so that tests open fast and flush often.
+func testOptions(fs vfs.FS) Options {
+	return Options{
+		Dir:             "db",
+		CacheSize:       8 << 20,
+		MemTableSize:    1 << 20,
+		BloomBitsPerKey: DefaultBloomBitsPerKey,
+		FS:              fs,
+		Logger:          slog.New(slog.DiscardHandler),
+	}
+}
+
+func openMem(t testing.TB) *Store {
+	t.Helper()
+	s, err := Open(testOptions(vfs.NewMem()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storagetest.Run(t, func(t *testing.T) storage.Store { return openMem(t) })
+}
+
+func TestOpenOptions(t *testing.T) {
+	for _, bad := range []Options{
+		{},
+		{Dir: "db", CacheSize: -1},
+		{Dir: "db", MemTableSize: -1},
+		{Dir: "db", BloomBitsPerKey: -1},
+	} {
+		bad.FS = vfs.NewMem()
+		if s, err := Open(bad); err == nil {
+			s.Close()
+			t.Errorf("Open(%+v) succeeded", bad)
+		}
+	}
+	po, err := pebbleOptions(Options{Dir: "db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if po.CacheSize != DefaultCacheSize || po.MemTableSize != DefaultMemTableSize {
+		t.Errorf("zero sizes: cache %d memtable %d; want the defaults", po.CacheSize, po.MemTableSize)
+	}
+	if po.Levels[0].FilterPolicy != nil {
+		t.Error("BloomBitsPerKey 0 must disable the filters")
+	}
+	po, _ = pebbleOptions(DefaultOptions("db"))
+	for i, l := range po.Levels {
+		if l.FilterPolicy == nil {
+			t.Errorf("DefaultOptions: level %d has no bloom filter", i)
+		}
+	}
+	if lo, hi := po.CompactionConcurrencyRange(); lo != 1 || hi < 2 {
+		t.Errorf("compaction concurrency [%d, %d]", lo, hi)
+	}
+}
+
+// TestReopen writes through the real file system, closes, reopens and reads.
+func TestReopen(t *testing.T) {
+	opts := testOptions(nil)
+	opts.Dir = filepath.Join(t.TempDir(), "db")
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.NewBatch()
+	for i := range 1000 {
+		b.Set(fmt.Appendf(nil, "k%04d", i), bytes.Repeat([]byte{'v'}, 100))
+	}
+	b.DeleteRange([]byte("k0100"), []byte("k0200"))
+	if err := s.Commit(b, true); err != nil {
+		t.Fatal(err)
+	}
+	b.Close()
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if s.DiskUsage() == 0 {
+		t.Error("DiskUsage = 0 after a flush")
+	}
+	if m := s.Metrics(); !strings.Contains(m, "WAL") {
+		t.Errorf("Metrics does not look like Pebble's table:\n%s", m)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s.DiskUsage() != 0 || s.Metrics() != "" {
+		t.Error("DiskUsage/Metrics after Close must not reach Pebble")
+	}
+	if err := s.Flush(); err != storage.ErrClosed {
+		t.Errorf("Flush after Close = %v", err)
+	}
+	s, err = Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	it, _ := s.NewIter(nil, nil)
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		n++
+	}
+	it.Close()
+	if n != 900 {
+		t.Fatalf("reopened store holds %d keys; want 900", n)
+	}
+}
+
+func TestCheckpoint(t *testing.T) {
+	dir := t.TempDir()
+	opts := testOptions(nil)
+	opts.Dir = filepath.Join(dir, "db")
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	b := s.NewBatch()
+	defer b.Close()
+	b.Set([]byte("flushed"), []byte("1"))
+	s.Commit(b, false)
+	s.Flush()
+	b.Reset()
+	// Only in the memtable and an unsynced WAL: the checkpoint must still hold it.
+	b.Set([]byte("unsynced"), []byte("2"))
+	s.Commit(b, false)
+	ck := filepath.Join(dir, "ck")
+	if err := s.Checkpoint(ck); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Checkpoint(ck); err == nil {
+		t.Error("Checkpoint into an existing directory succeeded")
+	}
+	b.Reset()
+	b.Set([]byte("later"), []byte("3"))
+	s.Commit(b, false)
+
+	opts.Dir = ck
+	c, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for k, want := range map[string]bool{"flushed": true, "unsynced": true, "later": false} {
+		if _, found, _ := c.Get(nil, []byte(k)); found != want {
+			t.Errorf("checkpoint Get(%s) found=%v; want %v", k, found, want)
+		}
+	}
+}
+
+// TestBatchResetLarge reuses a batch after committing one bigger than half a
+// memtable, which Pebble queues as a flushable batch and detaches from the
+// batch's buffer.
+func TestBatchResetLarge(t *testing.T) {
+	s := openMem(t)
+	defer s.Close()
+	b := s.NewBatch()
+	defer b.Close()
+	val := bytes.Repeat([]byte{'x'}, 1024)
+	for round := range 3 {
+		for i := range 1000 { // ~1 MB, above the 512 KB large-batch threshold
+			if err := b.Set(fmt.Appendf(nil, "r%d/%04d", round, i), val); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Commit(b, false); err != nil {
+			t.Fatal(err)
+		}
+		b.Reset()
+		if err := b.Set([]byte("small"), fmt.Appendf(nil, "%d", round)); err != nil {
+			t.Fatal(err)
+		}
+		if v, found, _ := b.Get(nil, []byte("small")); !found || string(v) != fmt.Sprint(round) {
+			t.Fatalf("round %d: reused batch Get = %q, %v", round, v, found)
+		}
+		if _, found, _ := b.Get(nil, fmt.Appendf(nil, "r%d/0999", round)); !found {
+			t.Fatalf("round %d: committed large batch not visible", round)
+		}
+		if err := s.Commit(b, false); err != nil {
+			t.Fatal(err)
+		}
+		b.Reset()
+	}
+	it, _ := s.NewIter(nil, nil)
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		n++
+	}
+	it.Close()
+	if n != 3001 {
+		t.Fatalf("%d keys; want 3001", n)
+	}
+}
+
+func TestLogger(t *testing.T) {
+	var buf bytes.Buffer
+	l := logger{slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	l.Infof("flushed %d tables", 3)
+	l.Errorf("oops %s", "disk")
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("Fatalf returned")
+			}
+		}()
+		l.Fatalf("corrupt %s", "sstable")
+	}()
+	out := buf.String()
+	for _, want := range []string{"level=DEBUG msg=\"flushed 3 tables\"", "level=ERROR msg=\"oops disk\"", "corrupt sstable"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %q:\n%s", want, out)
+		}
+	}
+}
