@@ -13,7 +13,12 @@
 // Iterator are valid only until the next positioning call or Close. Get appends
 // to the caller's dst, so the caller owns the result.
 //
-// Ranges are half-open: [lower, upper). A nil bound means unbounded.
+// Ranges are half-open: [lower, upper). A nil bound means unbounded, except
+// for DeleteRange's end, which must not be nil.
+//
+// Keys are never empty: Set and Delete reject the empty key (Pebble does not
+// handle a zero-length user key reliably). The empty key is still a valid
+// bound and seek key, below every stored key.
 package storage
 
 import "errors"
@@ -26,8 +31,10 @@ type Reader interface {
 	// Get appends the value stored under key to dst and returns it. found
 	// is false (and val is dst unchanged) when the key is absent.
 	Get(dst, key []byte) (val []byte, found bool, err error)
-	// NewIter returns an iterator over [lower, upper). It starts unpositioned:
-	// call First, Last, SeekGE or SeekLT before Key or Value.
+	// NewIter returns an iterator over [lower, upper) as of the call: later
+	// commits (and, through a Batch, later writes to it) are not seen. It
+	// starts unpositioned: call First, Last, SeekGE or SeekLT before Key,
+	// Value, Next or Prev (which return false until then).
 	NewIter(lower, upper []byte) (Iterator, error)
 }
 
@@ -40,7 +47,8 @@ type Store interface {
 	NewBatch() Batch
 	// Commit applies b atomically: readers see all of it or none. With
 	// sync, Commit returns only once b is durable. b may be Reset and reused
-	// after Commit.
+	// after Commit; until then it can be read but not written or committed
+	// again. Iterators on b must be closed before Commit.
 	Commit(b Batch, sync bool) error
 	// Sync returns once every batch committed before the call is durable.
 	// It is how group commit and `appendfsync everysec` are built: commit
@@ -50,7 +58,7 @@ type Store interface {
 	// It pins old versions: keep it short-lived.
 	NewSnapshot() Snapshot
 	// Close releases the store. Open batches, iterators and snapshots must
-	// be closed first.
+	// be closed first, and no other call may run concurrently with Close.
 	Close() error
 }
 
@@ -61,10 +69,12 @@ type Batch interface {
 	Delete(key []byte) error
 	// DeleteRange deletes every key in [start, end), including keys written
 	// earlier in this batch. It is O(1) to record whatever the range holds.
+	// end must not be nil; an empty or inverted range records nothing.
 	DeleteRange(start, end []byte) error
 	// Count is the number of operations recorded since the last Reset.
 	Count() int
-	// Reset empties the batch for reuse.
+	// Reset empties the batch for reuse. Iterators on the batch must be
+	// closed first.
 	Reset()
 	// Close releases the batch. It must not be used afterwards.
 	Close() error
@@ -78,6 +88,8 @@ type Snapshot interface {
 
 // Iterator walks keys in ascending byte order within its bounds. Every
 // positioning method returns whether the iterator is now at a valid entry.
+// Stepping off either end leaves it invalid; Next then stays invalid past the
+// end while Prev returns to the last entry (and symmetrically at the start).
 type Iterator interface {
 	First() bool
 	Last() bool
