@@ -154,6 +154,10 @@ type Config struct {
 	MemtableSize Size `toml:"memtable-size"`
 	// BloomBitsPerKey sizes Pebble's bloom filters; 0 disables them.
 	BloomBitsPerKey int `toml:"bloom-bits-per-key"`
+	// RowCacheSize bounds the keyspace's cache of hot key records (their
+	// type, expiry and, for strings, value), which spares reads of hot keys
+	// a Pebble lookup; 0 disables it.
+	RowCacheSize Size `toml:"row-cache-size"`
 
 	// path is the absolute path of the file the config was loaded from.
 	path string
@@ -214,6 +218,7 @@ func Default() *Config {
 		BlockCacheSize:  256 * MB,
 		MemtableSize:    64 * MB,
 		BloomBitsPerKey: 10,
+		RowCacheSize:    64 * MB,
 	}
 }
 

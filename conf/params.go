@@ -85,6 +85,7 @@ var params = []*param{
 	// Pebble refuses memtables of 4GB and more.
 	sizeParam("memtable-size", 0, int64(MB), math.MaxUint32-1, func(c *Config) *Size { return &c.MemtableSize }),
 	intParam("bloom-bits-per-key", 0, 0, 64, func(c *Config) *int { return &c.BloomBitsPerKey }),
+	sizeParam("row-cache-size", 0, 0, maxInt64, func(c *Config) *Size { return &c.RowCacheSize }),
 }
 
 // paramFlag describes how a parameter may change.

@@ -21,13 +21,25 @@ type Keyspace struct {
 	store storage.Store
 	batch storage.Batch
 
+	// pending holds the meta records written by the pending batch (nil for
+	// a deletion), so reads of them skip the store; cache holds committed
+	// meta records of hot keys. Together they make a hot key's read a map
+	// lookup. Range deletions of meta records clear both (the batch still
+	// has the truth).
+	pending map[string][]byte
+	cache   *rowCache
+
+	// Scratch buffers for encoding keys and records; the store and the maps
+	// copy what they keep.
+	keyBuf, expBuf, valBuf []byte
+
 	// phys maps a logical database (SELECT index) to its physical
 	// namespace in the key encoding; SWAPDB swaps two entries.
 	phys []uint16
 	// counts are committed per physical db; pending holds this batch's deltas.
-	counts  []dbCounts
-	pending []dbCounts
-	dirty   bool // counts or phys changed in the pending batch
+	counts      []dbCounts
+	countDeltas []dbCounts
+	dirty       bool // counts or phys changed in the pending batch
 
 	// changes counts writes since the last save (rdb_changes_since_last_save).
 	changes int64
@@ -51,14 +63,16 @@ const (
 	recordDBMap  = "dbmap"
 )
 
-func openKeyspace(st storage.Store, databases int) (*Keyspace, error) {
+func openKeyspace(st storage.Store, databases int, rowCacheBytes int64) (*Keyspace, error) {
 	ks := &Keyspace{
-		store:   st,
-		batch:   st.NewBatch(),
-		phys:    make([]uint16, databases),
-		counts:  make([]dbCounts, databases),
-		pending: make([]dbCounts, databases),
-		now:     func() int64 { return time.Now().UnixMilli() },
+		store:       st,
+		batch:       st.NewBatch(),
+		pending:     map[string][]byte{},
+		cache:       newRowCache(rowCacheBytes),
+		phys:        make([]uint16, databases),
+		counts:      make([]dbCounts, databases),
+		countDeltas: make([]dbCounts, databases),
+		now:         func() int64 { return time.Now().UnixMilli() },
 	}
 	for i := range ks.phys {
 		ks.phys[i] = uint16(i)
@@ -98,10 +112,18 @@ func (ks *Keyspace) commit() bool {
 		panic(storageError{err})
 	}
 	ks.batch.Reset()
-	for i := range ks.pending {
-		ks.counts[i].keys += ks.pending[i].keys
-		ks.counts[i].expires += ks.pending[i].expires
-		ks.pending[i] = dbCounts{}
+	for k, v := range ks.pending {
+		if v == nil {
+			ks.cache.del(k)
+		} else {
+			ks.cache.put(k, v)
+		}
+	}
+	clear(ks.pending)
+	for i := range ks.countDeltas {
+		ks.counts[i].keys += ks.countDeltas[i].keys
+		ks.counts[i].expires += ks.countDeltas[i].expires
+		ks.countDeltas[i] = dbCounts{}
 	}
 	ks.dirty = false
 	return true
@@ -110,8 +132,9 @@ func (ks *Keyspace) commit() bool {
 // abort drops the pending batch (a command failed half-way).
 func (ks *Keyspace) abort() {
 	ks.batch.Reset()
-	for i := range ks.pending {
-		ks.pending[i] = dbCounts{}
+	clear(ks.pending)
+	for i := range ks.countDeltas {
+		ks.countDeltas[i] = dbCounts{}
 	}
 	ks.dirty = false
 }
@@ -119,18 +142,35 @@ func (ks *Keyspace) abort() {
 func (ks *Keyspace) persistCounters() {
 	buf := make([]byte, 0, 16*len(ks.counts))
 	for i := range ks.counts {
-		buf = binary.BigEndian.AppendUint64(buf, uint64(ks.counts[i].keys+ks.pending[i].keys))
-		buf = binary.BigEndian.AppendUint64(buf, uint64(ks.counts[i].expires+ks.pending[i].expires))
+		buf = binary.BigEndian.AppendUint64(buf, uint64(ks.counts[i].keys+ks.countDeltas[i].keys))
+		buf = binary.BigEndian.AppendUint64(buf, uint64(ks.counts[i].expires+ks.countDeltas[i].expires))
 	}
 	ks.set(storage.ServerKey(nil, recordCounts), buf)
 }
 
 // ---- low-level store access (panics with storageError) ------------------------
 
+// get returns a copy of the value under key as the pending batch sees it.
 func (ks *Keyspace) get(key []byte) ([]byte, bool) {
+	isMeta := len(key) > 0 && key[0] == storage.FamilyMeta
+	if isMeta {
+		if v, ok := ks.pending[string(key)]; ok {
+			if v == nil {
+				return nil, false
+			}
+			return append([]byte(nil), v...), true
+		}
+		if v, ok := ks.cache.get(key); ok {
+			return append([]byte(nil), v...), true
+		}
+	}
 	v, ok, err := ks.batch.Get(nil, key)
 	if err != nil {
 		panic(storageError{err})
+	}
+	if ok && isMeta {
+		// Not pending, so this is committed state: safe to cache.
+		ks.cache.put(string(key), append([]byte(nil), v...))
 	}
 	return v, ok
 }
@@ -139,17 +179,29 @@ func (ks *Keyspace) set(key, val []byte) {
 	if err := ks.batch.Set(key, val); err != nil {
 		panic(storageError{err})
 	}
+	if len(key) > 0 && key[0] == storage.FamilyMeta {
+		ks.pending[string(key)] = append(make([]byte, 0, len(val)), val...)
+	}
 }
 
 func (ks *Keyspace) del(key []byte) {
 	if err := ks.batch.Delete(key); err != nil {
 		panic(storageError{err})
 	}
+	if len(key) > 0 && key[0] == storage.FamilyMeta {
+		ks.pending[string(key)] = nil
+	}
 }
 
 func (ks *Keyspace) delRange(start, end []byte) {
 	if err := ks.batch.DeleteRange(start, end); err != nil {
 		panic(storageError{err})
+	}
+	if len(start) > 0 && start[0] <= storage.FamilyMeta && (end == nil || end[0] >= storage.FamilyMeta) {
+		// Meta records went in bulk: forget what the maps say and let
+		// reads go to the batch, which applies the range deletion.
+		clear(ks.pending)
+		ks.cache.clear()
 	}
 }
 
@@ -175,8 +227,8 @@ func (ks *Keyspace) Now() int64 { return ks.now() }
 // memory.
 func (ks *Keyspace) Lookup(db int, key []byte) (storage.Meta, bool) {
 	p := ks.physDB(db)
-	mk := storage.MetaKey(nil, p, key)
-	raw, ok := ks.get(mk)
+	ks.keyBuf = storage.MetaKey(ks.keyBuf[:0], p, key)
+	raw, ok := ks.get(ks.keyBuf)
 	if !ok {
 		return storage.Meta{}, false
 	}
@@ -216,23 +268,28 @@ func (ks *Keyspace) Put(db int, key []byte, old *storage.Meta, m *storage.Meta) 
 		}
 		if old.ExpireAt != m.ExpireAt {
 			if old.ExpireAt != 0 {
-				ks.del(storage.ExpireKey(nil, p, old.ExpireAt, key))
-				ks.pending[p].expires--
+				ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, old.ExpireAt, key)
+				ks.del(ks.expBuf)
+				ks.countDeltas[p].expires--
 			}
 			if m.ExpireAt != 0 {
-				ks.set(storage.ExpireKey(nil, p, m.ExpireAt, key), nil)
-				ks.pending[p].expires++
+				ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, m.ExpireAt, key)
+				ks.set(ks.expBuf, nil)
+				ks.countDeltas[p].expires++
 			}
 		}
 	} else {
-		ks.pending[p].keys++
+		ks.countDeltas[p].keys++
 		if m.ExpireAt != 0 {
-			ks.set(storage.ExpireKey(nil, p, m.ExpireAt, key), nil)
-			ks.pending[p].expires++
+			ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, m.ExpireAt, key)
+			ks.set(ks.expBuf, nil)
+			ks.countDeltas[p].expires++
 		}
 	}
 	ks.dirty = ks.dirty || old == nil || old.ExpireAt != m.ExpireAt
-	ks.set(storage.MetaKey(nil, p, key), storage.AppendMeta(nil, m))
+	ks.keyBuf = storage.MetaKey(ks.keyBuf[:0], p, key)
+	ks.valBuf = storage.AppendMeta(ks.valBuf[:0], m)
+	ks.set(ks.keyBuf, ks.valBuf)
 	ks.changes++
 }
 
@@ -260,15 +317,17 @@ func (ks *Keyspace) Delete(db int, key []byte) bool {
 }
 
 func (ks *Keyspace) deleteMeta(p uint16, key []byte, m *storage.Meta) {
-	ks.del(storage.MetaKey(nil, p, key))
+	ks.keyBuf = storage.MetaKey(ks.keyBuf[:0], p, key)
+	ks.del(ks.keyBuf)
 	if m.ExpireAt != 0 {
-		ks.del(storage.ExpireKey(nil, p, m.ExpireAt, key))
-		ks.pending[p].expires--
+		ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, m.ExpireAt, key)
+		ks.del(ks.expBuf)
+		ks.countDeltas[p].expires--
 	}
 	if m.Type != storage.TypeString {
 		ks.dropMembers(p, key)
 	}
-	ks.pending[p].keys--
+	ks.countDeltas[p].keys--
 	ks.dirty = true
 }
 
@@ -290,13 +349,13 @@ func (ks *Keyspace) SetExpire(db int, key []byte, m storage.Meta, at int64) {
 // reclaimed, as Redis counts them).
 func (ks *Keyspace) DBSize(db int) int64 {
 	p := ks.physDB(db)
-	return ks.counts[p].keys + ks.pending[p].keys
+	return ks.counts[p].keys + ks.countDeltas[p].keys
 }
 
 // Expires is the number of keys with an expiry in db.
 func (ks *Keyspace) Expires(db int) int64 {
 	p := ks.physDB(db)
-	return ks.counts[p].expires + ks.pending[p].expires
+	return ks.counts[p].expires + ks.countDeltas[p].expires
 }
 
 // Flush deletes every key of db with three range deletions.
@@ -307,8 +366,8 @@ func (ks *Keyspace) Flush(db int) {
 		ks.delRange(prefix, storage.PrefixEnd(prefix))
 	}
 	ks.changes += ks.DBSize(db)
-	ks.pending[p].keys = -ks.counts[p].keys
-	ks.pending[p].expires = -ks.counts[p].expires
+	ks.countDeltas[p].keys = -ks.counts[p].keys
+	ks.countDeltas[p].expires = -ks.counts[p].expires
 	ks.dirty = true
 }
 

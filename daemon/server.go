@@ -115,7 +115,7 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 	s.slowlog.init()
 	s.hz.Store(int64(cfg.Hz))
 	s.lastSave = time.Now().Unix()
-	ks, err := openKeyspace(opts.Store, cfg.Databases)
+	ks, err := openKeyspace(opts.Store, cfg.Databases, int64(cfg.RowCacheSize))
 	if err != nil {
 		return nil, err
 	}
