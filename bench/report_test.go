@@ -1,0 +1,197 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+func sample(rps, p50, p99 float64) Sample {
+	return Sample{Requests: 1000, ElapsedSec: 2.5, RPS: rps, AvgMs: p50, MinMs: 0.1, P50Ms: p50, P95Ms: p99 / 2, P99Ms: p99, MaxMs: 2 * p99}
+}
+
+// fixtureResults is a finished run of two cases over three rounds: one with a failed round
+// on Redis, one where Redoubt could not start.
+func fixtureResults() *Results {
+	r := &Results{
+		Settings: Settings{Repeats: 3, RunSeconds: 2.5, ProbeSeconds: 0.5, SettleSeconds: 3},
+		Environment: Environment{
+			Date: "2026-01-02T03:04:05Z", RedisServer: "Redis server v=7.0.15", RedisBenchmark: "redis-benchmark 7.0.15",
+			Redoubt: "redoubt 0.1.0", Go: "go1.26.8", Kernel: "6.1.0", OS: "Debian GNU/Linux 12 (bookworm)",
+			CPUModel: "AMD EPYC", CPUs: 2, MemTotal: "24684092 kB", GitCommit: "0123456789ab",
+			LoadAvgStart: "0.12 0.30 0.25", LoadAvgEnd: "1.90 1.20 0.60",
+		},
+		Systems: []System{
+			{Name: "redoubt", Label: "Redoubt", Path: "/repo/bin/redoubt", Style: StyleRedoubt, Version: "redoubt 0.1.0"},
+			{Name: "redis", Label: "Redis", Path: "/usr/bin/redis-server", Style: StyleRedis, Version: "Redis server v=7.0.15"},
+		},
+		Cases: []CaseResult{
+			{
+				Name: "set-p16-everysec", Label: "SET", Tool: "redis-benchmark", Fsync: "everysec",
+				Params:      Params{Clients: 50, Pipeline: 16, Keyspace: 100000, DataSize: 3},
+				CommandLine: "redis-benchmark --csv -t set -c 50 -P 16 -n N -r 100000 -d 3",
+				Systems: []SystemResult{
+					{System: "redoubt", Requests: 1200000, Runs: []Run{
+						{Round: 1, Sample: sample(450000, 1.5, 2.5)},
+						{Round: 2, Sample: sample(480000, 1.4, 2.4)},
+						{Round: 3, Sample: sample(470000, 1.6, 2.9)},
+					}},
+					{System: "redis", Requests: 1200000, Runs: []Run{
+						{Round: 1, Sample: sample(500000, 1.3, 2.0)},
+						{Round: 2, Error: "redis-benchmark -t set: context deadline exceeded after 55s (stderr: (empty))"},
+						{Round: 3, Sample: sample(470000, 1.4, 2.2)},
+					}},
+				},
+			},
+			{
+				Name: "set-p1-always", Label: "SET", Tool: "redis-benchmark", Fsync: "always",
+				Params:      Params{Clients: 50, Pipeline: 1, Keyspace: 100000, DataSize: 3},
+				CommandLine: "redis-benchmark --csv -t set -c 50 -P 1 -n N -r 100000 -d 3",
+				Systems: []SystemResult{
+					{System: "redoubt", Error: "redoubt did not answer PING on 127.0.0.1:40000: exited: exit status 1; log: bad flag"},
+					{System: "redis", Requests: 130000, Runs: []Run{
+						{Round: 1, Sample: sample(52000, 0.7, 4)},
+						{Round: 2, Sample: sample(51000, 0.7, 4.1)},
+						{Round: 3, Sample: sample(53000, 0.8, 3.9)},
+					}},
+				},
+			},
+		},
+	}
+	r.summarize()
+	return r
+}
+
+func TestResultsRatio(t *testing.T) {
+	r := fixtureResults()
+	// Rounds 1 and 3 pair up: 450/500 and 470/470.
+	want := Stat{Median: 0.95, Min: 0.9, Max: 1, N: 2}
+	got := r.Cases[0].Ratio
+	if got == nil || got.N != want.N || got.Min != want.Min || got.Max != want.Max || abs(got.Median-want.Median) > 1e-12 {
+		t.Fatalf("ratio = %+v, want %+v", got, want)
+	}
+	if r.Cases[1].Ratio != nil {
+		t.Fatalf("ratio with a failed side = %+v, want nil", r.Cases[1].Ratio)
+	}
+	if n := r.Failed(); n != 2 {
+		t.Fatalf("Failed() = %d, want 2", n)
+	}
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func TestWriteText(t *testing.T) {
+	var b bytes.Buffer
+	if err := fixtureResults().WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "table.txt", b.Bytes())
+}
+
+func TestWriteMarkdown(t *testing.T) {
+	var b bytes.Buffer
+	if err := fixtureResults().WriteMarkdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.md", b.Bytes())
+}
+
+func TestWriteMarkdownStandIn(t *testing.T) {
+	r := fixtureResults()
+	r.Systems[0].Style = StyleRedis
+	r.Settings.Quick = true
+	r.Environment.LoadAvgStart = "7.25 7.85 5.25"
+	var b bytes.Buffer
+	if err := r.WriteMarkdown(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"redis-server standing in for Redoubt", "This is a quick run", "busy before this run (load average 7.25 7.85 5.25)"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s differs from the golden file (go test ./bench -run %s -update to rewrite)\ngot:\n%s", path, t.Name(), got)
+	}
+}
+
+func TestWriteDir(t *testing.T) {
+	out := t.TempDir()
+	stamp := time.Date(2026, 1, 2, 3, 4, 5, 0, time.Local)
+	r := fixtureResults()
+	if err := os.MkdirAll(filepath.Join(out, "latest"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(out, "latest", "stale.png")
+	if err := os.WriteFile(stale, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	dir, err := r.WriteDir(out, stamp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(out, "20260102-030405"); dir != want {
+		t.Fatalf("dir = %s, want %s", dir, want)
+	}
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Fatalf("latest/ kept a file of an older run: %v", err)
+	}
+	for _, d := range []string{dir, filepath.Join(out, "latest")} {
+		fi, err := os.Lstat(d)
+		if err != nil || !fi.IsDir() {
+			t.Fatalf("%s: want a real directory (not a symlink), got %v, %v", d, fi, err)
+		}
+		js, err := os.ReadFile(filepath.Join(d, "results.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Results
+		if err := json.Unmarshal(js, &back); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(&back, r) {
+			t.Fatalf("%s/results.json does not round-trip:\n%s", d, js)
+		}
+		md, err := os.ReadFile(filepath.Join(d, "report.md"))
+		if err != nil || !bytes.HasPrefix(md, []byte("# Redoubt vs Redis")) {
+			t.Fatalf("%s/report.md: %v, %.40q", d, err, md)
+		}
+	}
+
+	// A second run within the same second gets its own directory.
+	dir2, err := r.WriteDir(out, stamp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(out, "20260102-030405-2"); dir2 != want {
+		t.Fatalf("second dir = %s, want %s", dir2, want)
+	}
+}

@@ -1,0 +1,428 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os/exec"
+	"regexp"
+	"time"
+)
+
+// Options configure Compare.
+type Options struct {
+	// Redoubt is the candidate, Redis the baseline; ratios are Redoubt/Redis.
+	Redoubt, Redis System
+	// RedisBenchmark is the path of redis-benchmark.
+	RedisBenchmark string
+	// Workloads is the table to run (nil: DefaultWorkloads()).
+	Workloads []Spec
+	// Filter keeps the cases whose name matches (nil: all).
+	Filter *regexp.Regexp
+	// Repeats is the number of rounds; every round measures each case once per system.
+	Repeats int
+	// Duration is how long one measured run should last; calibration picks the request
+	// count that gives it on each system.
+	Duration time.Duration
+	// ProbeDuration is how long a calibration run must last for its rate to be trusted.
+	ProbeDuration time.Duration
+	// SettleMax bounds the wait, before every run, for the servers to go idle
+	// (0: no wait, no sync).
+	SettleMax time.Duration
+	// Quick is recorded in the results so a quick run is never mistaken for a full one.
+	Quick bool
+	// Progress receives one line per step (nil: discarded).
+	Progress io.Writer
+	// Now stamps the results (nil: time.Now).
+	Now func() time.Time
+}
+
+// Results is everything one invocation measured; results.json is its JSON form.
+type Results struct {
+	Settings    Settings    `json:"settings"`
+	Environment Environment `json:"environment"`
+	// Systems are the candidate and the baseline, in the order of every CaseResult.Systems.
+	Systems []System     `json:"systems"`
+	Cases   []CaseResult `json:"cases"`
+}
+
+// Settings are the options a reader needs to judge the figures.
+type Settings struct {
+	Quick         bool    `json:"quick"`
+	Repeats       int     `json:"repeats"`
+	RunSeconds    float64 `json:"run_seconds"`
+	ProbeSeconds  float64 `json:"probe_seconds"`
+	SettleSeconds float64 `json:"settle_max_seconds"`
+	Filter        string  `json:"filter,omitempty"`
+}
+
+// CaseResult is one row of the report.
+type CaseResult struct {
+	Name     string `json:"name"`
+	Label    string `json:"label"`
+	Tool     string `json:"tool"`
+	Fsync    string `json:"appendfsync"`
+	Topology string `json:"topology,omitempty"`
+	// Params has Requests 0: the count is calibrated per system (SystemResult.Requests).
+	Params      Params         `json:"params"`
+	CommandLine string         `json:"command_line"`
+	Systems     []SystemResult `json:"systems"`
+	// Ratio is the candidate's throughput over the baseline's, paired round by round; nil
+	// when no round has both.
+	Ratio *Stat `json:"ratio_rps"`
+}
+
+// SystemResult is one system's side of a CaseResult.
+type SystemResult struct {
+	System   string  `json:"system"`
+	Requests int     `json:"requests"`  // per measured run, the same on both systems
+	ProbeRPS float64 `json:"probe_rps"` // throughput of the last calibration probe
+	Runs     []Run   `json:"runs"`
+	Summary  Summary `json:"summary"`
+	// Error is why the case could not run at all (server start, preload, calibration).
+	Error string `json:"error,omitempty"`
+}
+
+// Run is one measured run.
+type Run struct {
+	Round  int    `json:"round"` // from 1
+	Sample Sample `json:"sample"`
+	Error  string `json:"error,omitempty"`
+}
+
+// Candidate and Baseline return the two sides of a case.
+func (c *CaseResult) Candidate() *SystemResult { return &c.Systems[0] }
+func (c *CaseResult) Baseline() *SystemResult  { return &c.Systems[1] }
+
+// Failed counts the runs and cases that produced an error.
+func (r *Results) Failed() int {
+	n := 0
+	for _, c := range r.Cases {
+		for _, s := range c.Systems {
+			if s.Error != "" {
+				n++
+			}
+			for _, run := range s.Runs {
+				if run.Error != "" {
+					n++
+				}
+			}
+		}
+	}
+	return n
+}
+
+// Compare measures every case on both systems and returns the results. Failures of single
+// runs are recorded in the results, not returned: a benchmark that lost one run still has
+// something to say. The error is for what makes the whole invocation meaningless (bad
+// options, missing binaries, no case selected) or for ctx ending; with the latter the
+// results so far come back too.
+func Compare(ctx context.Context, opts Options) (*Results, error) {
+	if opts.Repeats < 1 {
+		return nil, fmt.Errorf("bench: repeats %d < 1", opts.Repeats)
+	}
+	if opts.Duration <= 0 || opts.ProbeDuration <= 0 {
+		return nil, errors.New("bench: run and probe durations must be positive")
+	}
+	for _, path := range []string{opts.Redoubt.Path, opts.Redis.Path, opts.RedisBenchmark} {
+		if _, err := exec.LookPath(path); err != nil {
+			return nil, fmt.Errorf("bench: %w", err)
+		}
+	}
+	specs := opts.Workloads
+	if specs == nil {
+		specs = DefaultWorkloads()
+	}
+	cases, err := Expand(specs, opts.Filter)
+	if err != nil {
+		return nil, err
+	}
+	if len(cases) == 0 {
+		return nil, fmt.Errorf("bench: no workload matches %v", opts.Filter)
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = io.Discard
+	}
+
+	env := CollectEnvironment(ctx, now(), opts.Redoubt, opts.Redis, opts.RedisBenchmark)
+	if env.busyBefore() {
+		fmt.Fprintf(progress, "bench: load average %s before the start: other work is running, figures will be noisy\n", env.LoadAvgStart)
+	}
+	systems := []System{opts.Redoubt, opts.Redis}
+	systems[0].Version = env.Redoubt
+	systems[1].Version = env.RedisServer
+	res := &Results{
+		Settings: Settings{
+			Quick:         opts.Quick,
+			Repeats:       opts.Repeats,
+			RunSeconds:    opts.Duration.Seconds(),
+			ProbeSeconds:  opts.ProbeDuration.Seconds(),
+			SettleSeconds: opts.SettleMax.Seconds(),
+		},
+		Environment: env,
+		Systems:     systems,
+	}
+	if opts.Filter != nil {
+		res.Settings.Filter = opts.Filter.String()
+	}
+	byName := make(map[string]*CaseResult, len(cases))
+	res.Cases = make([]CaseResult, 0, len(cases))
+	for _, g := range groupCases(cases) {
+		for _, c := range g.cases {
+			cr := CaseResult{
+				Name:        c.Name,
+				Label:       c.Label,
+				Tool:        c.Load.Tool(),
+				Fsync:       c.Fsync,
+				Topology:    c.Topology.Name(),
+				Params:      c.Params,
+				CommandLine: c.Load.CommandLine(c.Params),
+			}
+			for _, s := range systems {
+				cr.Systems = append(cr.Systems, SystemResult{System: s.Name})
+			}
+			res.Cases = append(res.Cases, cr)
+		}
+	}
+	for i := range res.Cases {
+		byName[res.Cases[i].Name] = &res.Cases[i]
+	}
+
+	r := &runner{
+		opts:     opts,
+		systems:  systems,
+		tools:    Tools{RedisBenchmark: opts.RedisBenchmark},
+		results:  byName,
+		progress: progress,
+		total:    len(cases) * len(systems) * opts.Repeats,
+	}
+	for _, g := range groupCases(cases) {
+		r.runGroup(ctx, g)
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	res.Environment.LoadAvgEnd = loadAvg()
+	res.summarize()
+	return res, ctx.Err()
+}
+
+// summarize fills in every Summary and Ratio from the runs.
+func (r *Results) summarize() {
+	for i := range r.Cases {
+		c := &r.Cases[i]
+		for j := range c.Systems {
+			c.Systems[j].Summary = summarizeRuns(c.Systems[j].Runs)
+		}
+		c.Ratio = Ratio(c.Candidate().Runs, c.Baseline().Runs)
+	}
+}
+
+// runner holds the state of one Compare call; it is used by one goroutine.
+type runner struct {
+	opts     Options
+	systems  []System
+	tools    Tools
+	results  map[string]*CaseResult
+	progress io.Writer
+	total    int // measured runs planned
+	done     int // measured runs finished or skipped
+}
+
+func (r *runner) logf(format string, args ...any) {
+	fmt.Fprintf(r.progress, "bench: "+format+"\n", args...)
+}
+
+// runGroup starts one deployment per system, preloads and calibrates, measures the
+// group's cases round by round, and stops what it started.
+func (r *runner) runGroup(ctx context.Context, g group) {
+	deps := make([]Deployment, len(r.systems))
+	defer func() {
+		for i, d := range deps {
+			if d == nil {
+				continue
+			}
+			if err := d.Stop(); err != nil {
+				r.logf("stopping %s: %v", r.systems[i].Name, err)
+			}
+		}
+	}()
+	failed := make([]map[string]bool, len(r.systems)) // system -> case name -> cannot run
+	for i, sys := range r.systems {
+		failed[i] = make(map[string]bool)
+		fail := func(err error) {
+			r.logf("%s (appendfsync %s): %v", sys.Name, g.fsync, err)
+			for _, c := range g.cases {
+				r.results[c.Name].Systems[i].Error = err.Error()
+				failed[i][c.Name] = true
+			}
+		}
+		r.logf("starting %s %s (appendfsync %s)", sys.Name, sys.Path, g.fsync)
+		d, err := g.topology.Start(ctx, sys, g.fsync)
+		if err != nil {
+			fail(err)
+			continue
+		}
+		deps[i] = d
+		if err := r.preload(ctx, d, g.cases); err != nil {
+			fail(fmt.Errorf("preload: %w", err))
+		}
+	}
+
+	for _, c := range g.cases {
+		rates := make([]float64, len(r.systems))
+		for i, sys := range r.systems {
+			if failed[i][c.Name] {
+				continue
+			}
+			r.settle(ctx, deps)
+			rate, err := r.calibrate(ctx, deps[i], c)
+			if ctx.Err() != nil {
+				return // interrupted: not a finding about the system
+			}
+			if err != nil {
+				r.logf("calibrating %s on %s: %v", c.Name, sys.Name, err)
+				r.results[c.Name].Systems[i].Error = "calibration: " + err.Error()
+				failed[i][c.Name] = true
+				continue
+			}
+			rates[i] = rate
+			r.results[c.Name].Systems[i].ProbeRPS = rate
+			r.logf("probed %s on %s: %.0f req/s", c.Name, sys.Name, rate)
+		}
+		n := commonRequests(rates, c.Params, r.opts.Duration)
+		for i := range r.systems {
+			if !failed[i][c.Name] {
+				r.results[c.Name].Systems[i].Requests = n
+			}
+		}
+		r.logf("%s: %d requests per run on each system", c.Name, n)
+	}
+
+	for round := 1; round <= r.opts.Repeats; round++ {
+		for _, c := range g.cases {
+			for i, sys := range r.systems {
+				if ctx.Err() != nil {
+					return
+				}
+				r.done++
+				if failed[i][c.Name] {
+					continue
+				}
+				sr := &r.results[c.Name].Systems[i]
+				r.settle(ctx, deps)
+				fmt.Fprintf(r.progress, "bench: [%d/%d] round %d/%d %s on %s, %d requests ... ",
+					r.done, r.total, round, r.opts.Repeats, c.Name, sys.Name, sr.Requests)
+				p := c.Params
+				p.Requests = sr.Requests
+				expected := time.Duration(float64(p.Requests) / sr.ProbeRPS * float64(time.Second))
+				s, err := r.measure(ctx, deps[i], c, p, expected)
+				if ctx.Err() != nil {
+					fmt.Fprintln(r.progress, "interrupted")
+					return
+				}
+				run := Run{Round: round, Sample: s}
+				if err != nil {
+					run.Error = err.Error()
+					fmt.Fprintf(r.progress, "error: %v\n", err)
+				} else {
+					fmt.Fprintf(r.progress, "%.0f req/s, p50 %.3f ms, p99 %.3f ms in %.1f s; %d left\n",
+						s.RPS, s.P50Ms, s.P99Ms, s.ElapsedSec, r.total-r.done)
+				}
+				sr.Runs = append(sr.Runs, run)
+			}
+		}
+	}
+}
+
+// preload fills each distinct keyspace of the group once, so that reads hit and writes
+// overwrite on both systems alike whatever ran before.
+func (r *runner) preload(ctx context.Context, d Deployment, cases []Case) error {
+	done := make(map[[2]int]bool)
+	for _, c := range cases {
+		key := [2]int{c.Params.Keyspace, c.Params.DataSize}
+		if done[key] {
+			continue
+		}
+		done[key] = true
+		if err := d.Preload(ctx, c.Params.Keyspace, c.Params.DataSize); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// measure runs the load once, after checking the server still answers: redis-benchmark
+// against a dead server spins until killed. The deadline is generous because a slow
+// system is a finding, not a failure, but it bounds a hang.
+func (r *runner) measure(ctx context.Context, d Deployment, c Case, p Params, expected time.Duration) (Sample, error) {
+	if err := d.Check(ctx); err != nil {
+		return Sample{}, fmt.Errorf("server not answering before the run: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*expected+30*time.Second)
+	defer cancel()
+	return c.Load.Run(ctx, r.tools, d.Target(), p)
+}
+
+// settle waits, before a run, until the servers of the group are idle and their writes
+// are on disk, so that the previous run's background work is not charged to this one.
+func (r *runner) settle(ctx context.Context, deps []Deployment) {
+	if r.opts.SettleMax <= 0 {
+		return
+	}
+	if waited, idle := settle(ctx, deps, r.opts.SettleMax); !idle && ctx.Err() == nil {
+		r.logf("servers still busy after %s; running anyway", waited.Round(time.Millisecond))
+	}
+}
+
+// calibrate returns the throughput of one system on case c. Runs shorter than
+// ProbeDuration mostly measure connection set-up, so it grows the request count until a
+// run lasts that long. The probes double as warm-up.
+func (r *runner) calibrate(ctx context.Context, d Deployment, c Case) (float64, error) {
+	const maxProbes = 6
+	p := c.Params
+	p.Requests = minRequests(p)
+	probe := r.opts.ProbeDuration.Seconds()
+	for i := 0; ; i++ {
+		s, err := r.measure(ctx, d, c, p, r.opts.ProbeDuration)
+		if err != nil {
+			return 0, err
+		}
+		if s.ElapsedSec >= probe || i == maxProbes-1 {
+			return s.RPS, nil
+		}
+		grow := min(max(probe/max(s.ElapsedSec, 0.001)*1.2, 2), 20)
+		p.Requests = int(float64(p.Requests) * grow)
+	}
+}
+
+// minRequests keeps every connection busy for a few pipelines even in the shortest run.
+func minRequests(p Params) int { return p.Clients * p.Pipeline * 20 }
+
+// commonRequests picks the one request count both systems run for a case: the same work on
+// both, so both write the same bytes and their logs grow alike. It is sized on the
+// geometric mean of the probed rates, so that if one system is k times faster its runs
+// last sqrt(k) times shorter than duration and the other's sqrt(k) times longer, rather
+// than one of them running k times too short or too long. Rates of 0 (a failed probe) are
+// left out.
+func commonRequests(rates []float64, p Params, duration time.Duration) int {
+	logSum, n := 0.0, 0
+	for _, r := range rates {
+		if r > 0 {
+			logSum += math.Log(r)
+			n++
+		}
+	}
+	if n == 0 {
+		return minRequests(p)
+	}
+	rate := math.Exp(logSum / float64(n))
+	return max(int(roundTo(rate*duration.Seconds(), 2)), minRequests(p))
+}
