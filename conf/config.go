@@ -216,7 +216,7 @@ func Default() *Config {
 		MinReplicasMaxLag:  10,
 
 		BlockCacheSize:  256 * MB,
-		MemtableSize:    64 * MB,
+		MemtableSize:    8 * MB,
 		BloomBitsPerKey: 10,
 		RowCacheSize:    64 * MB,
 	}

@@ -9,6 +9,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	_ "net/http/pprof" // served only when REDOUBT_PPROF names an address
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -142,6 +144,14 @@ func serve(cfg *conf.Config, log *slog.Logger) error {
 			return fmt.Errorf("pidfile: %w", err)
 		}
 		defer os.Remove(cfg.Pidfile)
+	}
+	if addr := os.Getenv("REDOUBT_PPROF"); addr != "" {
+		// Profiling for operators and benchmarks; off unless asked for.
+		go func() {
+			if err := http.ListenAndServe(addr, nil); err != nil {
+				log.Warn("pprof listener", "addr", addr, "err", err)
+			}
+		}()
 	}
 	start := time.Now()
 	store, err := pebble.Open(pebble.Options{
