@@ -218,7 +218,7 @@ func Default() *Config {
 		BlockCacheSize:  256 * MB,
 		MemtableSize:    8 * MB,
 		BloomBitsPerKey: 10,
-		RowCacheSize:    64 * MB,
+		RowCacheSize:    16 * MB,
 	}
 }
 

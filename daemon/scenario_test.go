@@ -165,7 +165,7 @@ func (f *fakeClient) do(t *testing.T, line string) []string {
 		t.Fatalf("bad scenario line %q: %v", line, err)
 	}
 	req := encodeCommand(argv)
-	f.sess.Data(req)
+	_, _, closeConn := f.sess.Data(req)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []string
@@ -177,7 +177,7 @@ func (f *fakeClient) do(t *testing.T, line string) []string {
 		out = append(out, v.String())
 		f.buf = f.buf[m:]
 	}
-	if f.closed {
+	if f.closed || closeConn {
 		out = append(out, "(connection closed)")
 		f.closed = false
 	}

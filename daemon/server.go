@@ -381,7 +381,6 @@ func (s *Server) call(c *Client, argv [][]byte) {
 			fmt.Fprintf(&args, "'%s' ", a)
 		}
 		c.ReplyErrorf("ERR unknown command '%s', with args beginning with: %s", truncateArg(argv[0]), sanitize(args.String()))
-		s.stats.commands++
 		return
 	}
 	if (cmd.arity > 0 && len(argv) != cmd.arity) || (cmd.arity < 0 && len(argv) < -cmd.arity) {
