@@ -23,8 +23,10 @@ type Options struct {
 	Addrs        []string // "tcp://127.0.0.1:6379"
 	Loops        int      // number of event loops (io-threads); at least 1
 	TCPKeepAlive time.Duration
-	Backlog      int
-	Logger       *slog.Logger
+	// Backlog is accepted for tcp-backlog but gnet always listens with the
+	// kernel's maximum (somaxconn), which is at least Redis's default.
+	Backlog int
+	Logger  *slog.Logger
 }
 
 // Server runs gnet engines, one per address, all sharing one Handler.
@@ -70,6 +72,9 @@ func (s *Server) Serve() error {
 				gnet.WithTCPKeepAlive(s.opts.TCPKeepAlive),
 				gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 				gnet.WithReusePort(false),
+				// As Redis does: a restart must be able to bind while
+				// the previous process's connections sit in TIME_WAIT.
+				gnet.WithReuseAddr(true),
 				gnet.WithLogger(gnetLogger{s.opts.Logger}),
 				gnet.WithLogLevel(logging.WarnLevel),
 			)
