@@ -45,10 +45,11 @@ type Client struct {
 	lastInteraction atomic.Int64 // unix nanoseconds of the last read; idle timeout
 	closed          atomic.Bool
 
-	out  []byte      // replies of the current Data call
-	argv [][]byte    // reused argv slice
-	held []heldOut   // replies waiting for durability (loop only)
-	obuf outbufLimit // soft output-limit tracking (loop only)
+	out       []byte      // replies of the current Data call
+	argv      [][]byte    // reused argv slice
+	held      []heldOut   // replies waiting for durability (loop only)
+	heldBytes int64       // total size of held (loop only)
+	obuf      outbufLimit // soft output-limit tracking (loop only)
 }
 
 type replyMode uint8

@@ -53,6 +53,7 @@ type Server struct {
 	monitors map[*Client]struct{} // guarded by mu
 	pause    pauseState           // guarded by mu
 	lastSave int64                // unix seconds, guarded by mu
+	scans    scanCursors          // SCAN cursor positions, guarded by mu
 
 	nextClientID  atomic.Int64
 	netIn, netOut atomic.Int64
@@ -270,6 +271,15 @@ func (c *Client) Data(buf []byte) (consumed, need int, closeConn bool) {
 		consumed += n
 		if len(argv) > 0 {
 			s.call(c, argv)
+			if c.overOutputLimitLocked() {
+				// Like Redis's check as replies are added: a pipeline
+				// of big replies must not build an unbounded buffer
+				// before the flush would notice.
+				c.out = c.out[:0]
+				c.closeASAP = true
+				consumed = len(buf)
+				break
+			}
 		}
 	}
 	s.commitLocked()
@@ -291,6 +301,7 @@ func (c *Client) flush(seq uint64) (held bool) {
 	if len(c.out) > 0 {
 		if seq > c.srv.dur.durable.Load() || len(c.held) > 0 {
 			c.held = append(c.held, heldOut{seq: seq, buf: c.out})
+			c.heldBytes += int64(len(c.out))
 			c.out = nil
 			c.srv.dur.wait(c)
 		} else {
@@ -309,6 +320,7 @@ func (c *Client) releaseHeld() {
 	durable := c.srv.dur.durable.Load()
 	i := 0
 	for ; i < len(c.held) && c.held[i].seq <= durable; i++ {
+		c.heldBytes -= int64(len(c.held[i].buf))
 		c.write(c.held[i].buf)
 	}
 	c.held = c.held[i:]
@@ -332,20 +344,40 @@ func (c *Client) write(b []byte) {
 	c.checkOutputLimit()
 }
 
+// outputClass is the client-output-buffer-limit class of c. Pub/sub and
+// replica classes arrive with those features.
+func (c *Client) outputClass() string { return "normal" }
+
+// pendingOutput is every reply byte not yet sent: queued in the transport,
+// held for durability, and built by the current read. On the loop.
+func (c *Client) pendingOutput() int64 {
+	return int64(c.conn.OutboundBuffered()) + c.heldBytes + int64(len(c.out))
+}
+
+// overOutputLimitLocked reports whether c passed its hard output limit
+// while executing commands, logging it. On the loop, holds mu.
+func (c *Client) overOutputLimitLocked() bool {
+	lim := c.srv.cfg.OutputLimit(c.outputClass())
+	if lim.Hard <= 0 {
+		return false
+	}
+	pending := c.pendingOutput()
+	if pending < int64(lim.Hard) {
+		return false
+	}
+	c.srv.log.Warn("client closed for overcoming of output buffer limits",
+		"client", c.addr, "id", c.id, "class", c.outputClass(), "pending", pending)
+	return true
+}
+
 // checkOutputLimit closes a client whose pending output passed the hard
 // limit of its class, or stayed above the soft limit too long, like Redis's
 // checkClientOutputBufferLimits. On the loop.
 func (c *Client) checkOutputLimit() {
-	class := "normal"
 	c.srv.mu.Lock()
-	if len(c.srv.monitors) > 0 {
-		if _, ok := c.srv.monitors[c]; ok {
-			class = "normal"
-		}
-	}
-	lim := c.srv.cfg.OutputLimit(class)
+	lim := c.srv.cfg.OutputLimit(c.outputClass())
 	c.srv.mu.Unlock()
-	pending := int64(c.conn.OutboundBuffered())
+	pending := c.pendingOutput()
 	over := false
 	if lim.Hard > 0 && pending >= int64(lim.Hard) {
 		over = true
@@ -361,7 +393,7 @@ func (c *Client) checkOutputLimit() {
 	}
 	if over {
 		c.srv.log.Warn("client scheduled to be closed ASAP for overcoming of output buffer limits",
-			"client", c.addr, "id", c.id, "class", class, "pending", pending)
+			"client", c.addr, "id", c.id, "class", c.outputClass(), "pending", pending)
 		_ = c.conn.Close()
 	}
 }
