@@ -3,6 +3,7 @@ package daemon
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"math"
 	"strings"
 )
 
@@ -40,6 +41,10 @@ func cmdSelect(c *Client, argv [][]byte) {
 	db, ok := parseInt(argv[1])
 	if !ok {
 		c.ReplyError(errNotInt)
+		return
+	}
+	if db < math.MinInt32 || db > math.MaxInt32 {
+		c.ReplyError("ERR value is out of range, value must between -2147483648 and 2147483647")
 		return
 	}
 	if db < 0 || db >= int64(c.srv.ks.Databases()) {

@@ -56,7 +56,8 @@ func (s *Server) expireStepLocked(db, max int) int {
 	p := ks.physDB(db)
 	now := ks.now()
 	lower := storage.DBPrefix(nil, storage.FamilyExpire, p)
-	upper := storage.ExpireKey(nil, p, now+1, nil)
+	// Due means expireAt < now, as Redis's keyIsExpired (now > when).
+	upper := storage.ExpireKey(nil, p, now, nil)
 	it := ks.iter(lower, upper)
 	type due struct {
 		key []byte

@@ -68,7 +68,7 @@ func openKeyspace(st storage.Store, databases int, rowCacheBytes int64) (*Keyspa
 		store:       st,
 		batch:       st.NewBatch(),
 		pending:     map[string][]byte{},
-		cache:       newRowCache(rowCacheBytes),
+		cache:       newRowCache(rowCacheBytes, time.Now().UnixMilli()),
 		phys:        make([]uint16, databases),
 		counts:      make([]dbCounts, databases),
 		countDeltas: make([]dbCounts, databases),
@@ -112,11 +112,12 @@ func (ks *Keyspace) commit() bool {
 		panic(storageError{err})
 	}
 	ks.batch.Reset()
+	now := ks.now()
 	for k, v := range ks.pending {
 		if v == nil {
 			ks.cache.del(k)
 		} else {
-			ks.cache.put(k, v)
+			ks.cache.put(k, v, now)
 		}
 	}
 	clear(ks.pending)
@@ -151,7 +152,10 @@ func (ks *Keyspace) persistCounters() {
 // ---- low-level store access (panics with storageError) ------------------------
 
 // get returns a copy of the value under key as the pending batch sees it.
-func (ks *Keyspace) get(key []byte) ([]byte, bool) {
+// For meta records, touch records an access (OBJECT IDLETIME).
+func (ks *Keyspace) get(key []byte) ([]byte, bool) { return ks.getTouch(key, false) }
+
+func (ks *Keyspace) getTouch(key []byte, touch bool) ([]byte, bool) {
 	isMeta := len(key) > 0 && key[0] == storage.FamilyMeta
 	if isMeta {
 		if v, ok := ks.pending[string(key)]; ok {
@@ -160,8 +164,8 @@ func (ks *Keyspace) get(key []byte) ([]byte, bool) {
 			}
 			return append([]byte(nil), v...), true
 		}
-		if v, ok := ks.cache.get(key); ok {
-			return append([]byte(nil), v...), true
+		if e, ok := ks.cache.get(key, touch, ks.now()); ok {
+			return append([]byte(nil), e.v...), true
 		}
 	}
 	v, ok, err := ks.batch.Get(nil, key)
@@ -169,8 +173,13 @@ func (ks *Keyspace) get(key []byte) ([]byte, bool) {
 		panic(storageError{err})
 	}
 	if ok && isMeta {
-		// Not pending, so this is committed state: safe to cache.
-		ks.cache.put(string(key), append([]byte(nil), v...))
+		// Not pending, so this is committed state: safe to cache. A key
+		// only peeked at keeps the floor as its (lower-bound) access time.
+		atime := ks.cache.floor
+		if touch {
+			atime = ks.now()
+		}
+		ks.cache.put(string(key), append([]byte(nil), v...), atime)
 	}
 	return v, ok
 }
@@ -222,13 +231,24 @@ func (ks *Keyspace) physDB(db int) uint16 { return ks.phys[db] }
 // Now returns the current time in unix milliseconds as expiry sees it.
 func (ks *Keyspace) Now() int64 { return ks.now() }
 
-// Lookup returns the meta record of a live key. An expired key is deleted
-// on the spot (lazy expiry) and reported absent. The returned Meta owns its
-// memory.
+// Lookup returns the meta record of a live key and records the access. An
+// expired key is deleted on the spot (lazy expiry) and reported absent. The
+// returned Meta owns its memory.
 func (ks *Keyspace) Lookup(db int, key []byte) (storage.Meta, bool) {
+	return ks.lookup(db, key, true)
+}
+
+// Peek is Lookup without recording an access, for commands Redis looks up
+// with LOOKUP_NOTOUCH (TYPE, EXISTS, TTL, OBJECT...). Expired keys are still
+// deleted.
+func (ks *Keyspace) Peek(db int, key []byte) (storage.Meta, bool) {
+	return ks.lookup(db, key, false)
+}
+
+func (ks *Keyspace) lookup(db int, key []byte, touch bool) (storage.Meta, bool) {
 	p := ks.physDB(db)
 	ks.keyBuf = storage.MetaKey(ks.keyBuf[:0], p, key)
-	raw, ok := ks.get(ks.keyBuf)
+	raw, ok := ks.getTouch(ks.keyBuf, touch)
 	if !ok {
 		return storage.Meta{}, false
 	}
@@ -236,7 +256,7 @@ func (ks *Keyspace) Lookup(db int, key []byte) (storage.Meta, bool) {
 	if err := storage.DecodeMeta(raw, &m); err != nil {
 		panic(storageError{err})
 	}
-	if m.ExpireAt != 0 && m.ExpireAt <= ks.now() {
+	if m.ExpireAt != 0 && m.ExpireAt < ks.now() {
 		ks.deleteMeta(p, key, &m)
 		ks.expiredHook(db, key)
 		return storage.Meta{}, false
@@ -399,7 +419,7 @@ func (ks *Keyspace) ScanKeys(db int, start []byte, fn func(key []byte, m *storag
 		if err := storage.DecodeMeta(it.Value(), &m); err != nil {
 			panic(storageError{err})
 		}
-		if m.ExpireAt != 0 && m.ExpireAt <= now {
+		if m.ExpireAt != 0 && m.ExpireAt < now {
 			continue
 		}
 		if !fn(storage.UserKeyFromMeta(it.Key()), &m) {

@@ -6,61 +6,93 @@ package daemon
 // committed state: Keyspace fills it from reads that found nothing pending,
 // updates it from each committed batch, and clears it on range deletions.
 // Eviction is random (Go's map order), which needs no per-entry bookkeeping
-// and behaves like LRU-approximations on skewed workloads. Guarded by
-// Server.mu.
+// and behaves like LRU-approximations on skewed workloads.
+//
+// Each entry also remembers when its key was last accessed, which is what
+// OBJECT IDLETIME reports: hot keys are exactly the cached ones, so access
+// tracking costs no extra lookup. For a key not in the cache, floor is a
+// lower bound of the time since its last access: the start time, raised to
+// the access time of every entry evicted or cleared (an uncached key was
+// last used no later than that). Guarded by Server.mu.
 type rowCache struct {
-	budget int64 // bytes; 0 disables the cache
+	budget int64 // bytes; 0 disables caching values (access floor still kept)
 	used   int64
-	m      map[string][]byte
+	m      map[string]*rowEntry
+	floor  int64 // unix ms; see above
 }
 
-// rowCacheEntryOverhead approximates a map entry's bookkeeping (string and
-// slice headers, bucket share) so the budget tracks real memory.
-const rowCacheEntryOverhead = 64
+type rowEntry struct {
+	v     []byte
+	atime int64 // unix ms of the last access
+}
+
+// rowCacheEntryOverhead approximates an entry's bookkeeping (string header,
+// entry struct, map slot) so the budget tracks real memory.
+const rowCacheEntryOverhead = 80
 
 // rowCacheMaxValue keeps large values out: they would evict many small hot
 // entries and their read cost is dominated by copying anyway.
 const rowCacheMaxValue = 4096
 
-func newRowCache(budget int64) *rowCache {
-	return &rowCache{budget: budget, m: map[string][]byte{}}
+func newRowCache(budget, now int64) *rowCache {
+	return &rowCache{budget: budget, m: map[string]*rowEntry{}, floor: now}
 }
 
-func (rc *rowCache) get(k []byte) ([]byte, bool) {
-	v, ok := rc.m[string(k)]
-	return v, ok
+// get returns the entry for k, recording an access at now when touch.
+func (rc *rowCache) get(k []byte, touch bool, now int64) (*rowEntry, bool) {
+	e, ok := rc.m[string(k)]
+	if ok && touch {
+		e.atime = now
+	}
+	return e, ok
 }
 
-// put stores v (which the cache now owns) under k.
-func (rc *rowCache) put(k string, v []byte) {
+// put stores v (which the cache now owns) under k, last accessed at atime.
+func (rc *rowCache) put(k string, v []byte, atime int64) {
 	if rc.budget <= 0 || len(v) > rowCacheMaxValue {
 		rc.del(k)
 		return
 	}
-	if old, ok := rc.m[k]; ok {
-		rc.used -= int64(len(old))
+	if e, ok := rc.m[k]; ok {
+		rc.used += int64(len(v) - len(e.v))
+		e.v, e.atime = v, atime
 	} else {
-		rc.used += int64(len(k)) + rowCacheEntryOverhead
+		rc.m[k] = &rowEntry{v: v, atime: atime}
+		rc.used += int64(len(k)+len(v)) + rowCacheEntryOverhead
 	}
-	rc.m[k] = v
-	rc.used += int64(len(v))
 	for rc.used > rc.budget && len(rc.m) > 0 {
-		for victim, val := range rc.m {
-			rc.used -= int64(len(victim)+len(val)) + rowCacheEntryOverhead
-			delete(rc.m, victim)
+		for victim := range rc.m {
+			rc.del(victim)
 			break
 		}
 	}
 }
 
 func (rc *rowCache) del(k string) {
-	if old, ok := rc.m[k]; ok {
-		rc.used -= int64(len(k)+len(old)) + rowCacheEntryOverhead
+	if e, ok := rc.m[k]; ok {
+		rc.used -= int64(len(k)+len(e.v)) + rowCacheEntryOverhead
+		if e.atime > rc.floor {
+			rc.floor = e.atime
+		}
 		delete(rc.m, k)
 	}
 }
 
 func (rc *rowCache) clear() {
+	for _, e := range rc.m {
+		if e.atime > rc.floor {
+			rc.floor = e.atime
+		}
+	}
 	clear(rc.m)
 	rc.used = 0
+}
+
+// lastAccess is when the key under k was last accessed, or the floor when
+// the cache does not know.
+func (rc *rowCache) lastAccess(k []byte) int64 {
+	if e, ok := rc.m[string(k)]; ok {
+		return e.atime
+	}
+	return rc.floor
 }

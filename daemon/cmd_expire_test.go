@@ -1,0 +1,129 @@
+package daemon
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/redoubtdb/redoubt/storage"
+)
+
+// familyRecords counts the store's committed records of one family in
+// physical database p.
+func familyRecords(t *testing.T, s *Server, family byte, p uint16) int {
+	t.Helper()
+	prefix := storage.DBPrefix(nil, family, p)
+	it, err := s.store.NewIter(prefix, storage.PrefixEnd(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		n++
+	}
+	if err := it.Error(); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// The active expiry cycle reclaims expired keys nobody reads: the key
+// count drops to zero and the expiry index empties.
+func TestActiveExpireCycle(t *testing.T) {
+	h := newHarness(t)
+	defer h.close()
+	s := h.srv
+	const n = 1000
+	for i := 0; i < n; i++ {
+		db := i % 3 // several databases
+		h.keysDo(t, "SELECT", fmt.Sprint(db))
+		h.keysDo(t, "SET", fmt.Sprintf("k%d", i), "v")
+		h.keysDo(t, "PEXPIRE", fmt.Sprintf("k%d", i), fmt.Sprint(100+2*i))
+	}
+	h.keysDo(t, "SELECT", "0")
+	h.keysDo(t, "SET", "forever", "v")
+	dbsize := func() int64 {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		var total int64
+		for db := 0; db < s.ks.Databases(); db++ {
+			total += s.ks.DBSize(db)
+		}
+		return total
+	}
+	if got := dbsize(); got != n+1 {
+		t.Fatalf("DBSIZE before: %d", got)
+	}
+	// Nothing is due yet: a cycle must not touch live keys.
+	s.activeExpireCycle()
+	if got := dbsize(); got != n+1 {
+		t.Fatalf("DBSIZE after an early cycle: %d", got)
+	}
+	h.clock += 100 + n - 1 // half of them are due (odd: no key is due exactly now)
+	for i := 0; i < 100 && dbsize() > n/2+1; i++ {
+		s.activeExpireCycle()
+	}
+	if got := dbsize(); got != n/2+1 {
+		t.Fatalf("DBSIZE with half due: %d, want %d", got, n/2+1)
+	}
+	h.clock += 10_000
+	for i := 0; i < 100 && dbsize() > 1; i++ {
+		s.activeExpireCycle()
+	}
+	if got := dbsize(); got != 1 {
+		t.Fatalf("DBSIZE after expiry: %d, want 1", got)
+	}
+	for p := uint16(0); p < 3; p++ {
+		if got := familyRecords(t, s, storage.FamilyExpire, p); got != 0 {
+			t.Errorf("db %d: %d expiry-index records left", p, got)
+		}
+	}
+	if got := familyRecords(t, s, storage.FamilyMeta, 0); got != 1 {
+		t.Errorf("db 0: %d meta records, want 1", got)
+	}
+	s.mu.Lock()
+	expired := s.stats.expiredKeys
+	s.mu.Unlock()
+	if expired != n {
+		t.Errorf("expired_keys = %d, want %d", expired, n)
+	}
+	if got := h.keysDo(t, "GET", "forever").String(); got != `"v"` {
+		t.Errorf("GET forever = %s", got)
+	}
+}
+
+// Changing or removing an expiry leaves exactly one index record per key
+// with an expiry, so the index never holds stale entries.
+func TestExpiryIndexFollowsCommands(t *testing.T) {
+	h := newHarness(t)
+	defer h.close()
+	s := h.srv
+	h.keysDo(t, "SET", "a", "v")
+	h.keysDo(t, "EXPIRE", "a", "100")
+	h.keysDo(t, "EXPIRE", "a", "200")
+	h.keysDo(t, "PEXPIRE", "a", "300000", "GT")
+	if got := familyRecords(t, s, storage.FamilyExpire, 0); got != 1 {
+		t.Fatalf("%d index records after three EXPIREs, want 1", got)
+	}
+	h.keysDo(t, "RENAME", "a", "b")
+	h.keysDo(t, "COPY", "b", "c")
+	if got := familyRecords(t, s, storage.FamilyExpire, 0); got != 2 {
+		t.Fatalf("%d index records after RENAME and COPY, want 2", got)
+	}
+	h.keysDo(t, "MOVE", "c", "1")
+	if got := familyRecords(t, s, storage.FamilyExpire, 0) + familyRecords(t, s, storage.FamilyExpire, 1); got != 2 {
+		t.Fatalf("%d index records after MOVE, want 2", got)
+	}
+	h.keysDo(t, "PERSIST", "b")
+	h.keysDo(t, "EXPIRE", "b", "-1") // deletes
+	h.keysDo(t, "SELECT", "1")
+	h.keysDo(t, "DEL", "c")
+	if got := familyRecords(t, s, storage.FamilyExpire, 0) + familyRecords(t, s, storage.FamilyExpire, 1); got != 0 {
+		t.Fatalf("%d index records left, want 0", got)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.ks.Expires(0) + s.ks.Expires(1); e != 0 {
+		t.Fatalf("expires counter %d, want 0", e)
+	}
+}
