@@ -6,29 +6,28 @@ import (
 	"time"
 )
 
-// durability implements appendfsync on top of Store.Sync.
+// durability implements appendfsync on top of the write buffer.
 //
-// Every read's writes are committed to the store without sync at the end of
-// Client.Data (so later commands see them at once) and numbered by a commit
-// sequence. The syncer goroutine makes commits durable with Store.Sync:
+// Every committed unit (the writes of one client read) gets a sequence
+// number. The write buffer's flusher writes units to the store in order:
 //
-//   - always:   as soon as anything is committed, one Sync covers every
-//     commit made so far (group commit). Replies produced while a commit is
-//     not yet durable (the writer's, and any reader's that might have seen
-//     it) are held on their client and released, in order, by the loop once
-//     Sync returns. No reply ever reveals a write that kill -9 could lose.
-//   - everysec: one Sync a second; replies are never held.
-//   - no:       the syncer does nothing; Pebble syncs when its WAL rolls.
+//   - always:   each commit kicks the flusher, which commits what has
+//     accumulated with fsync (group commit) and then marks those units
+//     durable. Replies produced while a unit is not yet durable (the
+//     writer's, and any reader's that might have seen it) are held on their
+//     client and released, in order, by the loop once it is. No reply ever
+//     reveals a write that kill -9 could lose.
+//   - everysec: the flusher writes without fsync within ~10 ms and this
+//     goroutine syncs the store once a second; replies are never held.
+//   - no:       nothing syncs explicitly; Pebble syncs when its WAL rolls.
 //
-// The event loops never wait for fsync: they hand held replies over and go
-// on serving other clients.
+// The event loops never wait for fsync.
 type durability struct {
 	srv       *Server
 	mode      atomic.Value // string: always|everysec|no
 	committed atomic.Uint64
 	durable   atomic.Uint64
 
-	kick chan struct{}
 	quit chan struct{}
 	done sync.WaitGroup
 
@@ -37,29 +36,22 @@ type durability struct {
 }
 
 func newDurability(s *Server, mode string) *durability {
-	d := &durability{srv: s, kick: make(chan struct{}, 1), quit: make(chan struct{}), waiters: map[*Client]struct{}{}}
+	d := &durability{srv: s, quit: make(chan struct{}), waiters: map[*Client]struct{}{}}
 	d.mode.Store(mode)
 	return d
 }
 
-// setMode switches appendfsync at runtime (CONFIG SET).
-func (d *durability) setMode(mode string) {
-	d.mode.Store(mode)
-	d.signal()
-}
+// setMode switches appendfsync at runtime (CONFIG SET). Replies held under
+// always are released as their units reach the store.
+func (d *durability) setMode(mode string) { d.mode.Store(mode) }
 
 func (d *durability) always() bool { return d.mode.Load().(string) == "always" }
 
-// committedOne records a commit; called with Server.mu held.
-func (d *durability) committedOne() {
-	d.committed.Add(1)
-	if d.always() {
-		d.signal()
-	}
-}
+// nextSeq numbers a committed unit. Holds Server.mu.
+func (d *durability) nextSeq() uint64 { return d.committed.Add(1) }
 
-// requiredSeq is the commit a reply produced now must wait for: the newest
-// commit under always (the reply may reflect it), none otherwise. Holds mu.
+// requiredSeq is the unit a reply produced now must wait for: the newest
+// under always (the reply may reflect it), none otherwise. Holds mu.
 func (d *durability) requiredSeq() uint64 {
 	if !d.always() {
 		return 0
@@ -67,18 +59,45 @@ func (d *durability) requiredSeq() uint64 {
 	return d.committed.Load()
 }
 
-// wait registers c to be woken once the next Sync completes.
-func (d *durability) wait(c *Client) {
+// markDurable records that every unit up to seq is in the store (synced
+// under always) and releases the replies that waited for it. Called by the
+// write buffer's flusher.
+func (d *durability) markDurable(seq uint64) {
+	for {
+		cur := d.durable.Load()
+		if seq <= cur || d.durable.CompareAndSwap(cur, seq) {
+			break
+		}
+	}
+	d.release()
+}
+
+// wait registers c to be woken once its held replies may be durable.
+func (d *durability) wait(c *Client, seq uint64) {
 	d.mu.Lock()
 	d.waiters[c] = struct{}{}
 	d.mu.Unlock()
-	d.signal()
+	if d.durable.Load() >= seq {
+		// markDurable may have run between the caller's check and the
+		// registration: do not wait for a flush that is not coming.
+		d.release()
+	}
 }
 
-func (d *durability) signal() {
-	select {
-	case d.kick <- struct{}{}:
-	default:
+// release hands every waiting client to its loop to write what is durable.
+func (d *durability) release() {
+	d.mu.Lock()
+	waiters := d.waiters
+	if len(waiters) == 0 {
+		d.mu.Unlock()
+		return
+	}
+	d.waiters = map[*Client]struct{}{}
+	d.mu.Unlock()
+	for c := range waiters {
+		if err := c.conn.Execute(c.releaseHeld); err != nil {
+			_ = c.conn.Close()
+		}
 	}
 }
 
@@ -87,12 +106,12 @@ func (d *durability) start() {
 	go d.run()
 }
 
-// stop ends the syncer after a final Sync and release.
 func (d *durability) stop() {
 	close(d.quit)
 	d.done.Wait()
 }
 
+// run syncs the store once a second under everysec.
 func (d *durability) run() {
 	defer d.done.Done()
 	tick := time.NewTicker(time.Second)
@@ -100,46 +119,15 @@ func (d *durability) run() {
 	for {
 		select {
 		case <-d.quit:
-			d.syncNow()
 			return
-		case <-d.kick:
-			if d.always() || d.hasWaiters() {
-				d.syncNow()
-			}
 		case <-tick.C:
-			if d.mode.Load().(string) != "no" {
-				d.syncNow()
+			if d.mode.Load().(string) == "everysec" {
+				if err := d.srv.store.Sync(); err != nil {
+					// Like Redis when it cannot fsync its AOF: acknowledged
+					// writes may not be durable, so stop serving.
+					d.srv.fatal("can't sync the store to disk, exiting", err)
+				}
 			}
-		}
-	}
-}
-
-func (d *durability) hasWaiters() bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return len(d.waiters) > 0
-}
-
-// syncNow makes every commit made so far durable, then releases the
-// replies that waited for it.
-func (d *durability) syncNow() {
-	target := d.committed.Load()
-	if target > d.durable.Load() {
-		if err := d.srv.store.Sync(); err != nil {
-			// Like Redis under appendfsync always, a failed fsync means
-			// acknowledged writes may not be durable: stop serving.
-			d.srv.fatal("can't sync the store to disk, exiting", err)
-		}
-		d.durable.Store(target)
-	}
-	d.mu.Lock()
-	waiters := d.waiters
-	d.waiters = map[*Client]struct{}{}
-	d.mu.Unlock()
-	for c := range waiters {
-		c := c
-		if err := c.conn.Execute(c.releaseHeld); err != nil {
-			_ = c.conn.Close()
 		}
 	}
 }

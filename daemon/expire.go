@@ -58,7 +58,10 @@ func (s *Server) expireStepLocked(db, max int) int {
 	lower := storage.DBPrefix(nil, storage.FamilyExpire, p)
 	// Due means expireAt < now, as Redis's keyIsExpired (now > when).
 	upper := storage.ExpireKey(nil, p, now, nil)
-	it := ks.iter(lower, upper)
+	// The sweep re-checks every entry with Lookup, so it can read the
+	// store without draining the write buffer; entries still buffered are
+	// found next time.
+	it := ks.storeIter(lower, upper)
 	type due struct {
 		key []byte
 		at  int64

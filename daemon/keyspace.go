@@ -11,23 +11,29 @@ import (
 // Keyspace maps Redis keys onto the store (see storage/keys.go for the
 // layout). All methods run with Server.mu held.
 //
-// Writes go into one pending batch that reads see (read-your-writes); the
-// batch is committed once per client read (Server.commitLocked), so a
-// pipeline of 16 SETs costs one store commit. Per-database key and expiry
-// counts are kept in memory, changed by pending deltas, and persisted in
-// the same batch as the writes that change them, so DBSIZE is O(1) and
-// exact after any crash.
+// Writes of one client read (a "unit": a command or a pipeline) collect in
+// pending, which reads see; Server.commitLocked hands the unit atomically to
+// the write buffer (see writeBuffer), which gets it to the store in sorted
+// batches. Per-database key and expiry counts are kept in memory, changed
+// by pending deltas, and persisted in the same unit as the writes that
+// change them, so DBSIZE is O(1) and exact after any crash.
+//
+// A read looks in pending, then (for meta records) the row cache, which is
+// updated as each unit commits and so always holds the newest state of the
+// keys it has, then the write buffer's layers, then the store.
 type Keyspace struct {
 	store storage.Store
-	batch storage.Batch
+	wb    *writeBuffer
 
-	// pending holds the meta records written by the pending batch (nil for
-	// a deletion), so reads of them skip the store; cache holds committed
-	// meta records of hot keys. Together they make a hot key's read a map
-	// lookup. Range deletions of meta records clear both (the batch still
-	// has the truth).
+	// pending holds this unit's writes, key -> value (nil for a deletion).
 	pending map[string][]byte
 	cache   *rowCache
+
+	// nextSeq numbers a committed unit (durability orders replies by it).
+	nextSeq func() uint64
+	// onSettle commits the pending unit the way the server does (with its
+	// durability bookkeeping); nil means plain commit.
+	onSettle func()
 
 	// Scratch buffers for encoding keys and records; the store and the maps
 	// copy what they keep.
@@ -66,7 +72,7 @@ const (
 func openKeyspace(st storage.Store, databases int, rowCacheBytes int64) (*Keyspace, error) {
 	ks := &Keyspace{
 		store:       st,
-		batch:       st.NewBatch(),
+		wb:          newWriteBuffer(st),
 		pending:     map[string][]byte{},
 		cache:       newRowCache(rowCacheBytes, time.Now().UnixMilli()),
 		phys:        make([]uint16, databases),
@@ -74,6 +80,8 @@ func openKeyspace(st storage.Store, databases int, rowCacheBytes int64) (*Keyspa
 		countDeltas: make([]dbCounts, databases),
 		now:         func() int64 { return time.Now().UnixMilli() },
 	}
+	var seq uint64
+	ks.nextSeq = func() uint64 { seq++; return seq }
 	for i := range ks.phys {
 		ks.phys[i] = uint16(i)
 	}
@@ -99,27 +107,26 @@ func openKeyspace(st storage.Store, databases int, rowCacheBytes int64) (*Keyspa
 	return ks, nil
 }
 
-// commit applies the pending batch; it reports whether anything was
-// written.
+// commit hands the pending unit to the write buffer; it reports whether
+// anything was written.
 func (ks *Keyspace) commit() bool {
 	if ks.dirty {
 		ks.persistCounters()
 	}
-	if ks.batch.Count() == 0 {
+	if len(ks.pending) == 0 {
 		return false
 	}
-	if err := ks.store.Commit(ks.batch, false); err != nil {
-		panic(storageError{err})
-	}
-	ks.batch.Reset()
 	now := ks.now()
 	for k, v := range ks.pending {
-		if v == nil {
-			ks.cache.del(k)
-		} else {
-			ks.cache.put(k, v, now)
+		if len(k) > 0 && k[0] == storage.FamilyMeta {
+			if v == nil {
+				ks.cache.del(k)
+			} else {
+				ks.cache.put(k, v, now)
+			}
 		}
 	}
+	ks.wb.apply(ks.pending, ks.nextSeq())
 	clear(ks.pending)
 	for i := range ks.countDeltas {
 		ks.counts[i].keys += ks.countDeltas[i].keys
@@ -130,9 +137,8 @@ func (ks *Keyspace) commit() bool {
 	return true
 }
 
-// abort drops the pending batch (a command failed half-way).
+// abort drops the pending unit (a command failed half-way).
 func (ks *Keyspace) abort() {
-	ks.batch.Reset()
 	clear(ks.pending)
 	for i := range ks.countDeltas {
 		ks.countDeltas[i] = dbCounts{}
@@ -156,25 +162,34 @@ func (ks *Keyspace) persistCounters() {
 func (ks *Keyspace) get(key []byte) ([]byte, bool) { return ks.getTouch(key, false) }
 
 func (ks *Keyspace) getTouch(key []byte, touch bool) ([]byte, bool) {
+	if v, ok := ks.pending[string(key)]; ok {
+		if v == nil {
+			return nil, false
+		}
+		return append([]byte(nil), v...), true
+	}
 	isMeta := len(key) > 0 && key[0] == storage.FamilyMeta
 	if isMeta {
-		if v, ok := ks.pending[string(key)]; ok {
-			if v == nil {
-				return nil, false
-			}
-			return append([]byte(nil), v...), true
-		}
 		if e, ok := ks.cache.get(key, touch, ks.now()); ok {
 			return append([]byte(nil), e.v...), true
 		}
 	}
-	v, ok, err := ks.batch.Get(nil, key)
-	if err != nil {
-		panic(storageError{err})
+	v, ok := ks.wb.lookup(key)
+	if ok {
+		if v == nil {
+			return nil, false
+		}
+		v = append([]byte(nil), v...)
+	} else {
+		var err error
+		if v, ok, err = ks.store.Get(nil, key); err != nil {
+			panic(storageError{err})
+		}
 	}
 	if ok && isMeta {
-		// Not pending, so this is committed state: safe to cache. A key
-		// only peeked at keeps the floor as its (lower-bound) access time.
+		// Nothing newer exists than what the layers or the store hold,
+		// so this is safe to cache. A key only peeked at keeps the floor
+		// as its (lower-bound) access time.
 		atime := ks.cache.floor
 		if touch {
 			atime = ks.now()
@@ -185,38 +200,59 @@ func (ks *Keyspace) getTouch(key []byte, touch bool) ([]byte, bool) {
 }
 
 func (ks *Keyspace) set(key, val []byte) {
-	if err := ks.batch.Set(key, val); err != nil {
-		panic(storageError{err})
+	if len(key) == 0 {
+		panic(storageError{errors.New("keyspace: empty store key")})
 	}
-	if len(key) > 0 && key[0] == storage.FamilyMeta {
-		ks.pending[string(key)] = append(make([]byte, 0, len(val)), val...)
-	}
+	ks.pending[string(key)] = append(make([]byte, 0, len(val)), val...)
 }
 
 func (ks *Keyspace) del(key []byte) {
-	if err := ks.batch.Delete(key); err != nil {
-		panic(storageError{err})
-	}
-	if len(key) > 0 && key[0] == storage.FamilyMeta {
-		ks.pending[string(key)] = nil
-	}
+	ks.pending[string(key)] = nil
 }
 
+// delRange deletes [start, end) at once. The unit so far is committed and
+// the write buffer drained first, so the deletion lands after everything
+// written before it and the layers never have to represent ranges.
 func (ks *Keyspace) delRange(start, end []byte) {
-	if err := ks.batch.DeleteRange(start, end); err != nil {
+	ks.settle()
+	b := ks.store.NewBatch()
+	defer b.Close()
+	if err := b.DeleteRange(start, end); err != nil {
+		panic(storageError{err})
+	}
+	if err := ks.store.Commit(b, false); err != nil {
 		panic(storageError{err})
 	}
 	if len(start) > 0 && start[0] <= storage.FamilyMeta && (end == nil || end[0] >= storage.FamilyMeta) {
-		// Meta records went in bulk: forget what the maps say and let
-		// reads go to the batch, which applies the range deletion.
-		clear(ks.pending)
 		ks.cache.clear()
 	}
 }
 
-// iter returns an iterator over [lower, upper) that sees pending writes.
+// settle commits the unit so far and waits until every buffered write is
+// in the store, so the store alone answers iterators and range deletions.
+// A unit settled half-way loses its all-or-nothing rollback on a panic;
+// the client is disconnected then anyway.
+func (ks *Keyspace) settle() {
+	if ks.onSettle != nil {
+		ks.onSettle()
+	} else {
+		ks.commit()
+	}
+	ks.wb.drain()
+}
+
+// iter returns an iterator over [lower, upper) that sees every write made
+// so far (the write buffer is drained first).
 func (ks *Keyspace) iter(lower, upper []byte) storage.Iterator {
-	it, err := ks.batch.NewIter(lower, upper)
+	ks.settle()
+	return ks.storeIter(lower, upper)
+}
+
+// storeIter iterates the store without draining: buffered writes of the
+// last few milliseconds are not seen. For background sweeps that re-check
+// what they find (active expiry).
+func (ks *Keyspace) storeIter(lower, upper []byte) storage.Iterator {
+	it, err := ks.store.NewIter(lower, upper)
 	if err != nil {
 		panic(storageError{err})
 	}

@@ -53,6 +53,25 @@ func TestScenarios(t *testing.T) {
 	})
 }
 
+// TestScenariosWithFlusher plays every scenario again with the write
+// buffer's flusher running, as in the real server, so reads go through
+// layers that are being written to the store concurrently.
+func TestScenariosWithFlusher(t *testing.T) {
+	if os.Getenv("REDOUBT_SCENARIO_REDIS") != "" {
+		t.Skip("checked against Redis by TestScenarios")
+	}
+	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
+		if filepath.Ext(path) != ".txt" {
+			return
+		}
+		h := newHarness(t)
+		h.srv.ks.wb.start()
+		defer h.srv.ks.wb.stop()
+		defer h.close()
+		datadriven.RunTest(t, path, h.run)
+	})
+}
+
 // harness drives a Server over the memory store with fake connections.
 type harness struct {
 	t       *testing.T

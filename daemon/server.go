@@ -123,6 +123,11 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 	s.ks = ks
 	ks.onExpired = func(int, []byte) { s.stats.expiredKeys++ }
 	s.dur = newDurability(s, cfg.Appendfsync)
+	ks.nextSeq = s.dur.nextSeq
+	ks.onSettle = s.commitLocked
+	ks.wb.syncFlush = s.dur.always
+	ks.wb.markDurable = s.dur.markDurable
+	ks.wb.onErr = func(err error) { s.fatal("can't write to the store, exiting", err) }
 	registerCommands(s.cmds)
 	return s, nil
 }
@@ -130,6 +135,7 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 // Start launches the background goroutines: the syncer (durability) and
 // cron (active expiry, idle clients, stats). Close stops them.
 func (s *Server) Start() {
+	s.ks.wb.start()
 	s.dur.start()
 	s.cronDone.Add(1)
 	go s.cron()
@@ -141,7 +147,15 @@ func (s *Server) ShutdownRequests() <-chan ShutdownRequest { return s.shutdownRe
 // Drain makes every committed write durable and has the loops send the
 // replies that waited for it, so a shutdown acknowledges what it can.
 func (s *Server) Drain() {
-	s.dur.syncNow()
+	s.mu.Lock()
+	s.commitLocked()
+	s.ks.wb.drain()
+	s.mu.Unlock()
+	if err := s.store.Sync(); err != nil {
+		s.log.Error("final sync", "err", err)
+	} else {
+		s.dur.markDurable(s.dur.committed.Load())
+	}
 	s.mu.Lock()
 	clients := make([]*Client, 0, len(s.clients))
 	for _, c := range s.clients {
@@ -172,8 +186,10 @@ func (s *Server) Close() error {
 	s.cronDone.Wait()
 	s.dur.stop()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.commitLocked()
+	s.ks.wb.drain()
+	s.mu.Unlock()
+	s.ks.wb.stop()
 	return s.store.Sync()
 }
 
@@ -303,7 +319,7 @@ func (c *Client) flush(seq uint64) (held bool) {
 			c.held = append(c.held, heldOut{seq: seq, buf: c.out})
 			c.heldBytes += int64(len(c.out))
 			c.out = nil
-			c.srv.dur.wait(c)
+			c.srv.dur.wait(c, seq)
 		} else {
 			c.write(c.out)
 			c.out = c.out[:0]
@@ -325,7 +341,7 @@ func (c *Client) releaseHeld() {
 	}
 	c.held = c.held[i:]
 	if len(c.held) > 0 {
-		c.srv.dur.wait(c)
+		c.srv.dur.wait(c, c.held[0].seq)
 		return
 	}
 	c.held = nil
@@ -482,9 +498,7 @@ func (s *Server) run(c *Client, cmd *command, argv [][]byte) {
 // commitLocked commits the pending batch and numbers it for durability.
 // Holds mu.
 func (s *Server) commitLocked() {
-	if s.ks.commit() {
-		s.dur.committedOne()
-	}
+	s.ks.commit()
 }
 
 // countError records an error reply for INFO errorstats. Holds mu.

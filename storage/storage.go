@@ -106,6 +106,16 @@ type Iterator interface {
 	Close() error
 }
 
+// WriteBatcher is implemented by backends whose write-only batches are
+// cheaper than read-your-writes ones. Get and NewIter on a write-only batch
+// return ErrWriteOnly.
+type WriteBatcher interface {
+	NewWriteBatch() Batch
+}
+
+// ErrWriteOnly is returned by reads through a write-only batch.
+var ErrWriteOnly = errors.New("storage: read from a write-only batch")
+
 // DiskUser is implemented by backends that can report the bytes they keep
 // on disk (INFO memory/persistence use it).
 type DiskUser interface {

@@ -18,6 +18,7 @@ type batch struct {
 	s         *Store
 	b         *pebble.Batch // nil once closed, or when made on a closed store
 	committed bool
+	writeOnly bool // made by NewWriteBatch: no reads
 }
 
 func (b *batch) checkRead() error {
@@ -44,6 +45,9 @@ func (b *batch) Get(dst, key []byte) ([]byte, bool, error) {
 	if err := b.checkRead(); err != nil {
 		return dst, false, err
 	}
+	if b.writeOnly {
+		return dst, false, storage.ErrWriteOnly
+	}
 	return get(b.b, dst, key)
 }
 
@@ -51,6 +55,9 @@ func (b *batch) Get(dst, key []byte) ([]byte, bool, error) {
 func (b *batch) NewIter(lower, upper []byte) (storage.Iterator, error) {
 	if err := b.checkRead(); err != nil {
 		return nil, err
+	}
+	if b.writeOnly {
+		return nil, storage.ErrWriteOnly
 	}
 	return newIter(b.s, b.b, lower, upper)
 }

@@ -201,6 +201,15 @@ func (s *Store) NewBatch() storage.Batch {
 	return &batch{s: s, b: s.db.NewIndexedBatch()}
 }
 
+// NewWriteBatch returns a batch that cannot be read through: no index is
+// built as it is written (storage.WriteBatcher).
+func (s *Store) NewWriteBatch() storage.Batch {
+	if s.closed.Load() {
+		return &batch{s: s}
+	}
+	return &batch{s: s, b: s.db.NewBatch(), writeOnly: true}
+}
+
 // Commit implements storage.Store.
 func (s *Store) Commit(b storage.Batch, sync bool) error {
 	if s.closed.Load() {
