@@ -142,6 +142,9 @@ func (s *Server) applyConfigLocked(before *conf.Config) {
 	if cfg.Hz != before.Hz {
 		s.hz.Store(int64(cfg.Hz))
 	}
+	if cfg.Loglevel != before.Loglevel && s.logLevel != nil {
+		s.logLevel.Set(LogLevel(cfg.Loglevel))
+	}
 	if cfg.SlowlogMaxLen != before.SlowlogMaxLen {
 		s.slowlog.trim(int64(cfg.SlowlogMaxLen))
 	}

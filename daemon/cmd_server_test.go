@@ -388,3 +388,22 @@ func TestFunctionFlushCountsAsChange(t *testing.T) {
 		t.Errorf("rdb_changes_since_last_save grew by %d, want 1", d)
 	}
 }
+
+func TestConfigSetLoglevelChangesLogger(t *testing.T) {
+	h := newHarness(t)
+	defer h.close()
+	lv := new(slog.LevelVar)
+	h.srv.logLevel = lv
+	fc := h.client(1)
+	for _, tc := range []struct {
+		name string
+		want slog.Level
+	}{{"warning", slog.LevelWarn}, {"debug", slog.LevelDebug}, {"notice", slog.LevelInfo}} {
+		if got := fc.do(t, "CONFIG SET loglevel "+tc.name); len(got) != 1 || got[0] != "OK" {
+			t.Fatalf("CONFIG SET loglevel %s: %v", tc.name, got)
+		}
+		if lv.Level() != tc.want {
+			t.Fatalf("after loglevel %s the logger level is %v", tc.name, lv.Level())
+		}
+	}
+}

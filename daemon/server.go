@@ -35,12 +35,13 @@ var RedoubtVersion = "0.1.0-dev"
 // goroutines (the syncer, the expiry cycle, cron) take it for short steps.
 // Waiting for fsync never happens under mu or on a loop.
 type Server struct {
-	cfg   *conf.Config
-	log   *slog.Logger
-	store storage.Store
-	cmds  *commandTable
-	ks    *Keyspace
-	dur   *durability
+	cfg      *conf.Config
+	log      *slog.Logger
+	logLevel *slog.LevelVar // nil when the owner did not share it
+	store    storage.Store
+	cmds     *commandTable
+	ks       *Keyspace
+	dur      *durability
 
 	startTime time.Time
 	runID     string
@@ -91,7 +92,23 @@ type ShutdownRequest struct {
 // Options carry what New needs besides the config.
 type Options struct {
 	Logger *slog.Logger
-	Store  storage.Store
+	// LogLevel, when set, is the level Logger's handler reads; CONFIG SET
+	// loglevel changes it.
+	LogLevel *slog.LevelVar
+	Store    storage.Store
+}
+
+// LogLevel maps Redis's loglevel names to slog levels.
+func LogLevel(name string) slog.Level {
+	switch name {
+	case "debug", "verbose":
+		return slog.LevelDebug
+	case "warning":
+		return slog.LevelWarn
+	case "nothing":
+		return slog.LevelError + 100
+	}
+	return slog.LevelInfo
 }
 
 // New builds a server over an open store. Call Start to begin background
@@ -103,6 +120,7 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 	s := &Server{
 		cfg:         cfg,
 		log:         opts.Logger,
+		logLevel:    opts.LogLevel,
 		store:       opts.Store,
 		cmds:        newCommandTable(),
 		startTime:   time.Now(),

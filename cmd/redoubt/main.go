@@ -93,7 +93,7 @@ func loadConfig(args []string) (*conf.Config, error) {
 	return cfg, nil
 }
 
-func newLogger(cfg *conf.Config) (*slog.Logger, io.Closer, error) {
+func newLogger(cfg *conf.Config, level *slog.LevelVar) (*slog.Logger, io.Closer, error) {
 	var w io.Writer = os.Stderr
 	var closer io.Closer = io.NopCloser(nil)
 	if cfg.Logfile != "" {
@@ -103,15 +103,7 @@ func newLogger(cfg *conf.Config) (*slog.Logger, io.Closer, error) {
 		}
 		w, closer = f, f
 	}
-	level := slog.LevelInfo
-	switch cfg.Loglevel {
-	case "debug", "verbose":
-		level = slog.LevelDebug
-	case "warning":
-		level = slog.LevelWarn
-	case "nothing":
-		level = slog.LevelError + 100
-	}
+	level.Set(daemon.LogLevel(cfg.Loglevel))
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), closer, nil
 }
 
@@ -121,13 +113,14 @@ func serverMain(args []string, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "redoubt: %v\n", err)
 		return 1
 	}
-	log, logCloser, err := newLogger(cfg)
+	level := new(slog.LevelVar)
+	log, logCloser, err := newLogger(cfg, level)
 	if err != nil {
 		fmt.Fprintf(stderr, "redoubt: %v\n", err)
 		return 1
 	}
 	defer logCloser.Close()
-	if err := serve(cfg, log); err != nil {
+	if err := serve(cfg, log, level); err != nil {
 		log.Error("fatal", "err", err)
 		fmt.Fprintf(stderr, "redoubt: %v\n", err)
 		return 1
@@ -135,7 +128,7 @@ func serverMain(args []string, stderr io.Writer) int {
 	return 0
 }
 
-func serve(cfg *conf.Config, log *slog.Logger) error {
+func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return fmt.Errorf("dir %s: %w", cfg.Dir, err)
 	}
@@ -165,7 +158,7 @@ func serve(cfg *conf.Config, log *slog.Logger) error {
 		return fmt.Errorf("open store in %s: %w", cfg.Dir, err)
 	}
 	defer store.Close()
-	srv, err := daemon.New(cfg, daemon.Options{Logger: log, Store: store})
+	srv, err := daemon.New(cfg, daemon.Options{Logger: log, LogLevel: level, Store: store})
 	if err != nil {
 		return err
 	}
