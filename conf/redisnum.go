@@ -1,6 +1,10 @@
 package conf
 
-import "math"
+import (
+	"math"
+
+	"github.com/redoubtdb/redoubt/netio/resp"
+)
 
 // The two integer parsers Redis 7.0 uses for config values. They differ, and
 // clients see the difference: "+5" is a valid `save` point but not a valid
@@ -8,48 +12,7 @@ import "math"
 
 // string2ll is Redis's strict parser (numeric configs): no sign but '-', no
 // spaces, no leading zeros, no "-0", no overflow.
-func string2ll(s string) (int64, bool) {
-	if s == "" {
-		return 0, false
-	}
-	if s == "0" {
-		return 0, true
-	}
-	neg := false
-	i := 0
-	if s[0] == '-' {
-		neg = true
-		i++
-		if i == len(s) {
-			return 0, false
-		}
-	}
-	if s[i] < '1' || s[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < len(s); i++ {
-		c := s[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if v > (math.MaxUint64-d)/10 {
-			return 0, false
-		}
-		v = v*10 + d
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}
+func string2ll(s string) (int64, bool) { return resp.ParseInt([]byte(s)) }
 
 // strtoll mimics C's strtoll(s, &end, 10) followed by Redis's `*end == '\0'`
 // check, as the `save` and client-output-buffer-limit parsers do: leading

@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/redoubtdb/redoubt/netio/resp"
 )
 
 // Error texts shared by many commands, exactly as Redis 7.0 sends them.
@@ -17,49 +19,8 @@ const (
 	errDBIndex   = "ERR DB index is out of range"
 )
 
-// parseInt parses a signed 64-bit integer exactly as Redis's string2ll
-// does: no spaces, no '+', no leading zeros, no "-0".
-func parseInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	if len(b) == 1 && b[0] == '0' {
-		return 0, true
-	}
-	neg := false
-	i := 0
-	if b[0] == '-' {
-		neg = true
-		i++
-		if len(b) == 1 {
-			return 0, false
-		}
-	}
-	if b[i] < '1' || b[i] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for ; i < len(b); i++ {
-		d := b[i]
-		if d < '0' || d > '9' {
-			return 0, false
-		}
-		if v > (math.MaxUint64-uint64(d-'0'))/10 {
-			return 0, false
-		}
-		v = v*10 + uint64(d-'0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}
+// parseInt parses an integer argument as Redis's string2ll does.
+func parseInt(b []byte) (int64, bool) { return resp.ParseInt(b) }
 
 // parseFloat parses a double the way Redis's getDoubleFromObject does
 // (strtod, whole string, no spaces, NaN rejected); "inf", "-inf",

@@ -166,7 +166,7 @@ func readMultibulk(buf []byte, argv [][]byte, l *Limits) ([][]byte, int, int, er
 	if cr+1 >= len(buf) { // the byte after '\r' has not arrived
 		return argv, 0, 0, nil
 	}
-	count, ok := parseInt(buf[1:cr])
+	count, ok := ParseInt(buf[1:cr])
 	if !ok || count > l.MaxMultibulkLen {
 		return argv, 0, 0, errInvalidMbulkLen
 	}
@@ -188,7 +188,7 @@ func readMultibulk(buf []byte, argv [][]byte, l *Limits) ([][]byte, int, int, er
 		if buf[pos] != '$' {
 			return argv[:0], 0, 0, expectedDollar(buf[pos])
 		}
-		size, ok := parseInt(buf[pos+1 : pos+cr])
+		size, ok := ParseInt(buf[pos+1 : pos+cr])
 		if !ok || size < 0 || (l.MaxBulkLen >= 0 && size > l.MaxBulkLen) {
 			return argv[:0], 0, 0, errInvalidBulkLen
 		}
@@ -234,7 +234,11 @@ func readInline(buf []byte, argv [][]byte, l *Limits) ([][]byte, int, int, error
 
 // parseInt is Redis's string2ll: an optional '-', then "0" alone or a digit
 // 1-9 followed by digits, at most 20 characters, within int64.
-func parseInt(b []byte) (int64, bool) {
+// ParseInt parses a signed 64-bit integer exactly as Redis's string2ll:
+// no spaces, no '+', no leading zeros, no "-0", no overflow. Redis uses it
+// for lengths in the protocol, for numeric arguments and for numeric
+// configs, so the server and the config package use it too.
+func ParseInt(b []byte) (int64, bool) {
 	if len(b) == 0 || len(b) >= 21 {
 		return 0, false
 	}

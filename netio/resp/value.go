@@ -157,7 +157,7 @@ func readValue(buf []byte, pos, depth int) (v Value, next int, err error) {
 	case '-':
 		return Value{Kind: Error, Str: line}, next, nil
 	case ':':
-		n, ok := parseInt(line)
+		n, ok := ParseInt(line)
 		if !ok {
 			return Value{}, 0, errReplyInt
 		}
@@ -184,7 +184,7 @@ func readValue(buf []byte, pos, depth int) (v Value, next int, err error) {
 		}
 		return Value{Kind: BigNumber, Str: line}, next, nil
 	case '$', '!', '=':
-		size, ok := parseInt(line)
+		size, ok := ParseInt(line)
 		if !ok || size < -1 || (size == -1 && typ != '$') {
 			return Value{}, 0, errReplyBulkLen
 		}
@@ -210,7 +210,7 @@ func readValue(buf []byte, pos, depth int) (v Value, next int, err error) {
 		}
 		return Value{Kind: BulkString, Str: payload}, end + 2, nil
 	case '*', '~', '>', '%', '|':
-		count, ok := parseInt(line)
+		count, ok := ParseInt(line)
 		if !ok || count < -1 || (count == -1 && typ != '*') {
 			return Value{}, 0, errReplyAggLen
 		}
