@@ -35,6 +35,7 @@ fuzz: ## run every fuzz target for FUZZTIME each
 	$(GO) test ./netio/resp -run '^$$' -fuzz '^FuzzReadReply$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./conf -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./storage -run '^$$' -fuzz '^FuzzDecodeMeta$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./daemon/glob -run '^$$' -fuzz '^FuzzMatch$$' -fuzztime $(FUZZTIME)
 
 bench: build ## compare Redoubt with redis-server side by side (full suite)
 	$(GO) run ./bench/cmd/redoubt-bench -redoubt ./$(BIN)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/redoubtdb/redoubt/daemon/glob"
 )
 
 // KV is one parameter name and value, as CONFIG GET returns and CONFIG SET
@@ -126,13 +128,9 @@ func splitSpaces(s string) []string {
 	return strings.Split(s, " ")
 }
 
-// stringMatch is Redis 7.0's stringmatchlen: glob matching with '*', '?',
-// '[...]' (with '^' negation and ranges) and '\' escapes. It keeps Redis's
-// treatment of malformed patterns, its early exit that keeps "*a*a*a*b"
-// linear, and its nesting limit.
+// stringMatch is Redis's stringmatchlen, as CONFIG GET uses it.
 func stringMatch(pattern, str string, nocase bool) bool {
-	skipLonger := false
-	return matchImpl(pattern, str, nocase, &skipLonger, 0)
+	return glob.Match([]byte(pattern), []byte(str), nocase)
 }
 
 func matchImpl(pattern, str string, nocase bool, skipLonger *bool, nesting int) bool {

@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"strings"
+
+	"github.com/redoubtdb/redoubt/daemon/glob"
 )
 
 // COMMAND and its subcommands: COUNT INFO DOCS LIST GETKEYS GETKEYSANDFLAGS
@@ -231,107 +233,9 @@ func (c *command) hasInfoFlag(flag string) bool {
 }
 
 // commandNameMatch is Redis's stringmatchlen with nocase set, for COMMAND
-// LIST FILTERBY PATTERN: '*', '?', '[...]' with '^' and ranges, and '\'
-// escapes.
+// LIST FILTERBY PATTERN.
 func commandNameMatch(pattern, s string) bool {
-	skipLonger := false
-	return commandNameMatchImpl(pattern, s, &skipLonger)
-}
-
-// commandNameMatchImpl keeps Redis's early exit: once a '*' has tried
-// every remaining suffix and failed, a longer match cannot succeed either,
-// which keeps patterns like "*a*a*a*a*b" linear instead of exponential.
-func commandNameMatchImpl(pattern, s string, skipLonger *bool) bool {
-	lower := func(b byte) byte {
-		if 'A' <= b && b <= 'Z' {
-			return b + 'a' - 'A'
-		}
-		return b
-	}
-	for len(pattern) > 0 && len(s) > 0 {
-		switch pattern[0] {
-		case '*':
-			for len(pattern) > 1 && pattern[1] == '*' {
-				pattern = pattern[1:]
-			}
-			if len(pattern) == 1 {
-				return true
-			}
-			for ; len(s) > 0; s = s[1:] {
-				if commandNameMatchImpl(pattern[1:], s, skipLonger) {
-					return true
-				}
-				if *skipLonger {
-					return false
-				}
-			}
-			*skipLonger = true
-			return false
-		case '?':
-			s = s[1:]
-		case '[':
-			pattern = pattern[1:]
-			not := len(pattern) > 0 && pattern[0] == '^'
-			if not {
-				pattern = pattern[1:]
-			}
-			match := false
-			for {
-				if len(pattern) >= 2 && pattern[0] == '\\' {
-					pattern = pattern[1:]
-					if pattern[0] == s[0] {
-						match = true
-					}
-				} else if len(pattern) == 0 {
-					// Unterminated class: Redis steps back so the loop's
-					// advance lands on the end of the pattern.
-					break
-				} else if pattern[0] == ']' {
-					break
-				} else if len(pattern) >= 3 && pattern[1] == '-' {
-					start, end, ch := lower(pattern[0]), lower(pattern[2]), lower(s[0])
-					if start > end {
-						start, end = end, start
-					}
-					pattern = pattern[2:]
-					if ch >= start && ch <= end {
-						match = true
-					}
-				} else if lower(pattern[0]) == lower(s[0]) {
-					match = true
-				}
-				pattern = pattern[1:]
-			}
-			if not {
-				match = !match
-			}
-			if !match {
-				return false
-			}
-			s = s[1:]
-			if len(pattern) == 0 {
-				return len(s) == 0
-			}
-		case '\\':
-			if len(pattern) >= 2 {
-				pattern = pattern[1:]
-			}
-			fallthrough
-		default:
-			if lower(pattern[0]) != lower(s[0]) {
-				return false
-			}
-			s = s[1:]
-		}
-		pattern = pattern[1:]
-		if len(s) == 0 {
-			for len(pattern) > 0 && pattern[0] == '*' {
-				pattern = pattern[1:]
-			}
-			break
-		}
-	}
-	return len(pattern) == 0 && len(s) == 0
+	return glob.Match([]byte(pattern), []byte(s), true)
 }
 
 // ---- GETKEYS -----------------------------------------------------------------

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/redoubtdb/redoubt/daemon/glob"
 	"github.com/redoubtdb/redoubt/storage"
 )
 
@@ -99,13 +100,13 @@ func cmdType(c *Client, argv [][]byte) {
 func cmdKeys(c *Client, argv [][]byte) {
 	pattern := argv[1]
 	all := len(pattern) == 1 && pattern[0] == '*'
-	lit := globLiteralPrefix(pattern)
+	lit := glob.LiteralPrefix(pattern)
 	var keys [][]byte
 	c.srv.ks.ScanKeys(c.db, lit, func(key []byte, _ *storage.Meta) bool {
 		if !bytes.HasPrefix(key, lit) {
 			return false
 		}
-		if all || stringMatch(pattern, key, false) {
+		if all || glob.Match(pattern, key, false) {
 			keys = append(keys, append([]byte(nil), key...))
 		}
 		return true
@@ -178,7 +179,7 @@ func cmdScan(c *Client, argv [][]byte) {
 	}
 	var lit []byte
 	if opts.usePattern {
-		lit = globLiteralPrefix(opts.pattern)
+		lit = glob.LiteralPrefix(opts.pattern)
 	}
 	if bytes.Compare(start, lit) < 0 {
 		start = lit
@@ -198,7 +199,7 @@ func cmdScan(c *Client, argv [][]byte) {
 			break
 		}
 		examined++
-		if opts.usePattern && !stringMatch(opts.pattern, key, false) {
+		if opts.usePattern && !glob.Match(opts.pattern, key, false) {
 			continue
 		}
 		raw := it.Value()

@@ -1,6 +1,10 @@
-package daemon
+// Package glob is Redis 7.0's glob matcher (util.c stringmatchlen), used by
+// KEYS, SCAN MATCH, CONFIG GET, COMMAND LIST FILTERBY PATTERN and, later,
+// PSUBSCRIBE. One implementation, so they all agree with Redis and with
+// each other.
+package glob
 
-// stringMatch reports whether s matches the glob-style pattern, exactly as
+// Match reports whether s matches the glob-style pattern, exactly as
 // Redis 7.0's stringmatchlen (util.c) decides it for KEYS, SCAN MATCH,
 // PSUBSCRIBE and CONFIG GET (nocase): '*' any run of bytes, '?' one byte,
 // '[abc]', '[^abc]', '[a-z]' (ends may be given in either order) one byte of
@@ -16,7 +20,7 @@ package daemon
 // never matches, and once the rest of a pattern after a '*' has failed to
 // match at every later position, earlier stars give up too: that keeps
 // matching polynomial against patterns like "*a*a*a*a*b".
-func stringMatch(pattern, s []byte, nocase bool) bool {
+func Match(pattern, s []byte, nocase bool) bool {
 	skipLonger := false
 	return globMatch(pattern, 0, s, 0, nocase, &skipLonger, 0)
 }
@@ -140,11 +144,11 @@ func lowerASCII(c int) int {
 	return c
 }
 
-// globLiteralPrefix returns the bytes every key matching pattern must start
+// LiteralPrefix returns the bytes every key matching pattern must start
 // with (case-sensitive matching): the pattern up to its first special byte.
 // KEYS and SCAN seek straight to it in the ordered keyspace instead of
 // walking every key.
-func globLiteralPrefix(pattern []byte) []byte {
+func LiteralPrefix(pattern []byte) []byte {
 	for i, ch := range pattern {
 		switch ch {
 		case '*', '?', '[', '\\':

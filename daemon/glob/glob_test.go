@@ -1,4 +1,4 @@
-package daemon
+package glob
 
 import (
 	"bufio"
@@ -82,10 +82,10 @@ var stringMatchCases = []struct {
 	{"[\\E]", "e", true, false}, // an escaped set member ignores nocase, as in Redis
 }
 
-func TestStringMatch(t *testing.T) {
+func TestMatch(t *testing.T) {
 	for _, tc := range stringMatchCases {
-		if got := stringMatch([]byte(tc.pattern), []byte(tc.s), tc.nocase); got != tc.want {
-			t.Errorf("stringMatch(%q, %q, nocase=%v) = %v, want %v", tc.pattern, tc.s, tc.nocase, got, tc.want)
+		if got := Match([]byte(tc.pattern), []byte(tc.s), tc.nocase); got != tc.want {
+			t.Errorf("Match(%q, %q, nocase=%v) = %v, want %v", tc.pattern, tc.s, tc.nocase, got, tc.want)
 		}
 		if strings.Count(tc.pattern, "*") > 6 {
 			continue // the reference is exponential in stars
@@ -96,13 +96,13 @@ func TestStringMatch(t *testing.T) {
 	}
 }
 
-func TestGlobLiteralPrefix(t *testing.T) {
+func TestLiteralPrefix(t *testing.T) {
 	for _, tc := range []struct{ pattern, want string }{
 		{"", ""}, {"*", ""}, {"user:*", "user:"}, {"a?b", "a"}, {"ab[c]", "ab"},
 		{"a\\*", "a"}, {"plain", "plain"},
 	} {
-		if got := string(globLiteralPrefix([]byte(tc.pattern))); got != tc.want {
-			t.Errorf("globLiteralPrefix(%q) = %q, want %q", tc.pattern, got, tc.want)
+		if got := string(LiteralPrefix([]byte(tc.pattern))); got != tc.want {
+			t.Errorf("LiteralPrefix(%q) = %q, want %q", tc.pattern, got, tc.want)
 		}
 	}
 }
@@ -214,7 +214,7 @@ func refMatch(pb []byte, p, plen int, s []byte, si, slen int, nocase bool, nesti
 	return plen == 0 && slen == 0
 }
 
-func FuzzStringMatch(f *testing.F) {
+func FuzzMatch(f *testing.F) {
 	for _, tc := range stringMatchCases {
 		if len(tc.pattern) < 64 {
 			f.Add([]byte(tc.pattern), []byte(tc.s), tc.nocase)
@@ -225,20 +225,20 @@ func FuzzStringMatch(f *testing.F) {
 		if len(pattern) > 64 || len(s) > 64 || bytes.Count(pattern, []byte("*")) > 6 {
 			return
 		}
-		got := stringMatch(pattern, s, nocase)
+		got := Match(pattern, s, nocase)
 		if want := refStringMatch(pattern, s, nocase); got != want {
-			t.Fatalf("stringMatch(%q, %q, nocase=%v) = %v, reference says %v", pattern, s, nocase, got, want)
+			t.Fatalf("Match(%q, %q, nocase=%v) = %v, reference says %v", pattern, s, nocase, got, want)
 		}
 		// Quoting every byte makes any string a pattern for itself alone.
 		var quoted []byte
 		for _, ch := range s {
 			quoted = append(quoted, '\\', ch)
 		}
-		if !stringMatch(quoted, s, false) && len(s) > 0 {
+		if !Match(quoted, s, false) && len(s) > 0 {
 			t.Fatalf("quoted %q does not match itself", s)
 		}
-		if got && !nocase && !bytes.HasPrefix(s, globLiteralPrefix(pattern)) {
-			t.Fatalf("%q matches %q but lacks the literal prefix %q", pattern, s, globLiteralPrefix(pattern))
+		if got && !nocase && !bytes.HasPrefix(s, LiteralPrefix(pattern)) {
+			t.Fatalf("%q matches %q but lacks the literal prefix %q", pattern, s, LiteralPrefix(pattern))
 		}
 	})
 }
@@ -247,7 +247,7 @@ func FuzzStringMatch(f *testing.F) {
 // redis-server for random patterns over an alphabet full of special bytes.
 // It runs only with REDOUBT_SCENARIO_REDIS=host:port (it flushes that
 // server).
-func TestStringMatchAgainstRedis(t *testing.T) {
+func TestMatchAgainstRedis(t *testing.T) {
 	addr := os.Getenv("REDOUBT_SCENARIO_REDIS")
 	if addr == "" {
 		t.Skip("set REDOUBT_SCENARIO_REDIS to compare with a real redis-server")
@@ -324,11 +324,19 @@ func TestStringMatchAgainstRedis(t *testing.T) {
 		}
 		for k := range keys {
 			checked++
-			if mine := stringMatch(pattern, []byte(k), false); mine != got[k] {
+			if mine := Match(pattern, []byte(k), false); mine != got[k] {
 				t.Errorf("pattern %q key %q: redis %v, stringMatch %v", pattern, k, got[k], mine)
 			}
 		}
 	}
 	do([]byte("FLUSHALL"))
 	t.Logf("%d pattern/key pairs agree with redis", checked)
+}
+
+func encodeCommand(argv [][]byte) []byte {
+	b := resp.AppendArrayLen(nil, len(argv))
+	for _, a := range argv {
+		b = resp.AppendBulk(b, a)
+	}
+	return b
 }
