@@ -6,7 +6,7 @@ LDFLAGS  := -X github.com/redoubtdb/redoubt/daemon.RedoubtVersion=$(VERSION)
 PKGS     := ./...
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test test-short lint fuzz bench bench-quick crash clean generate
+.PHONY: help build run test test-short lint fuzz bench bench-quick clean generate
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
