@@ -20,9 +20,10 @@ import (
 // to the next, and it does so on another goroutine.
 //
 // Durability is unchanged:
-//   - always: every unit commit kicks the flusher, which commits the frozen
-//     layer with fsync and then marks its units durable; units arriving
-//     meanwhile share the next fsync (group commit). Replies wait for that.
+//   - always: every unit commit kicks the flusher, which writes the frozen
+//     layers, fsyncs once (Store.Sync), and then marks their units durable;
+//     units arriving meanwhile share the next fsync (group commit). Replies
+//     wait for that.
 //   - everysec/no: layers are flushed without sync when they grow past
 //     writeBufferLayerKeys or every writeBufferInterval; the once-a-second
 //     Sync covers what reached the store, so at most ~1 s is at risk, as
@@ -33,10 +34,16 @@ import (
 // buffer (everything reaches the store), so layers only ever hold point
 // writes and iterators read the store alone.
 //
+// Layers are written to the store without sync, in order, by whoever holds
+// flushMu: the flusher, or an event loop draining the buffer. The fsync
+// that `always` needs happens afterwards in the flusher alone, outside
+// flushMu, so an event loop never waits for an fsync: at most for the
+// plain writes of layers ahead of it.
+//
 // Locking: layers are created and filled under Server.mu; the list of
 // layers is also guarded by mu (below) because the flusher freezes and
 // retires layers without Server.mu. A frozen layer's map is never written
-// again, so the flusher reads it without locks.
+// again, so writers read it without locks.
 type writeBuffer struct {
 	store storage.Store
 	onErr func(error)
@@ -51,6 +58,10 @@ type writeBuffer struct {
 		frozen []*bufLayer // oldest first
 		idle   *sync.Cond  // broadcast whenever a layer is retired
 	}
+	flushMu sync.Mutex    // serialises writing layers to the store, in order
+	written atomic.Uint64 // newest unit sequence written to the store
+	synced  uint64        // newest unit sequence covered by a Sync; flusher only
+
 	kick    chan struct{}
 	quit    chan struct{}
 	done    sync.WaitGroup
@@ -158,18 +169,18 @@ func (wb *writeBuffer) signal() {
 	}
 }
 
-// drain returns once every write applied so far is in the store. Holds
-// Server.mu (the flusher never needs it).
+// drain returns once every write applied so far is in the store (not
+// necessarily synced: under always the flusher syncs and releases replies
+// right after). Holds Server.mu (the flusher never needs it).
 func (wb *writeBuffer) drain() {
-	if !wb.running {
-		wb.flushAll()
-		return
-	}
-	wb.mu.Lock()
-	defer wb.mu.Unlock()
-	for len(wb.mu.active.m) > 0 || len(wb.mu.frozen) > 0 {
+	wb.freeze()
+	wb.flushMu.Lock()
+	wb.writeFrozenLocked()
+	wb.flushMu.Unlock()
+	if wb.running {
 		wb.signal()
-		wb.mu.idle.Wait()
+	} else {
+		wb.settleDurability()
 	}
 }
 
@@ -200,33 +211,42 @@ func (wb *writeBuffer) run() {
 	}
 }
 
-// flushAll freezes the active layer (if it has anything) and writes every
-// frozen layer to the store, oldest first.
-func (wb *writeBuffer) flushAll() {
+// freeze moves the active layer, if it holds anything, to the frozen list.
+func (wb *writeBuffer) freeze() {
 	wb.mu.Lock()
 	if len(wb.mu.active.m) > 0 {
 		wb.mu.frozen = append(wb.mu.frozen, wb.mu.active)
 		wb.mu.active = newBufLayer()
 	}
-	if len(wb.mu.frozen) == 0 {
-		wb.mu.idle.Broadcast()
-		wb.mu.Unlock()
-		return
-	}
 	wb.mu.Unlock()
+}
+
+// flushAll writes everything buffered to the store, then makes it durable
+// as the mode asks. The flusher's step (and the write-through path).
+func (wb *writeBuffer) flushAll() {
+	wb.freeze()
+	wb.flushMu.Lock()
+	wb.writeFrozenLocked()
+	wb.flushMu.Unlock()
+	wb.settleDurability()
+}
+
+// writeFrozenLocked writes every frozen layer, oldest first, without sync.
+// Holds flushMu.
+func (wb *writeBuffer) writeFrozenLocked() {
 	for {
 		wb.mu.Lock()
 		if len(wb.mu.frozen) == 0 {
+			wb.mu.idle.Broadcast()
 			wb.mu.Unlock()
 			return
 		}
 		l := wb.mu.frozen[0]
 		wb.mu.Unlock()
 
-		sync := wb.syncFlush()
-		wb.write(l, sync)
-		if sync {
-			wb.markDurable(l.maxSeq)
+		wb.write(l)
+		if l.maxSeq > wb.written.Load() {
+			wb.written.Store(l.maxSeq)
 		}
 		wb.flushes.Add(1)
 
@@ -237,8 +257,27 @@ func (wb *writeBuffer) flushAll() {
 	}
 }
 
-// write commits one layer to the store in key order.
-func (wb *writeBuffer) write(l *bufLayer, sync bool) {
+// settleDurability makes what was written durable as appendfsync asks
+// (one Store.Sync covering every write so far under always) and reports it,
+// which releases replies held for it. Only the flusher (or the
+// write-through path, which has no flusher) calls it.
+func (wb *writeBuffer) settleDurability() {
+	seq := wb.written.Load()
+	if wb.syncFlush() {
+		if seq <= wb.synced {
+			return
+		}
+		if err := wb.store.Sync(); err != nil {
+			wb.onErr(err)
+			return
+		}
+		wb.synced = seq
+	}
+	wb.markDurable(seq)
+}
+
+// write commits one layer to the store in key order, without sync.
+func (wb *writeBuffer) write(l *bufLayer) {
 	keys := make([]string, 0, len(l.m))
 	for k := range l.m {
 		keys = append(keys, k)
@@ -263,7 +302,7 @@ func (wb *writeBuffer) write(l *bufLayer, sync bool) {
 			return
 		}
 	}
-	if err := wb.store.Commit(b, sync); err != nil {
+	if err := wb.store.Commit(b, false); err != nil {
 		wb.onErr(err)
 	}
 }
