@@ -15,7 +15,9 @@ import (
 
 	"github.com/redoubtdb/redoubt/conf"
 	"github.com/redoubtdb/redoubt/netio/resp"
+	"github.com/redoubtdb/redoubt/storage"
 	"github.com/redoubtdb/redoubt/storage/memory"
+	"github.com/redoubtdb/redoubt/storage/pebble"
 )
 
 // Command scenarios live in testdata/<family>/*.txt and read like redis-cli
@@ -53,10 +55,10 @@ func TestScenarios(t *testing.T) {
 	})
 }
 
-// TestScenariosWithFlusher plays every scenario again with the write
-// buffer's flusher running, as in the real server, so reads go through
-// layers that are being written to the store concurrently.
-func TestScenariosWithFlusher(t *testing.T) {
+// TestScenariosOnPebble plays every scenario again the way the server
+// runs: on the Pebble backend, with the write buffer's flusher running, so
+// reads go through layers being written to the store concurrently.
+func TestScenariosOnPebble(t *testing.T) {
 	if os.Getenv("REDOUBT_SCENARIO_REDIS") != "" {
 		t.Skip("checked against Redis by TestScenarios")
 	}
@@ -64,7 +66,12 @@ func TestScenariosWithFlusher(t *testing.T) {
 		if filepath.Ext(path) != ".txt" {
 			return
 		}
-		h := newHarness(t)
+		st, err := pebble.Open(pebble.Options{Dir: t.TempDir(), CacheSize: 8 << 20, MemTableSize: 4 << 20, BloomBitsPerKey: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		h := newHarnessOn(t, st)
 		h.srv.ks.wb.start()
 		defer h.srv.ks.wb.stop()
 		defer h.close()
@@ -82,9 +89,14 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
+	return newHarnessOn(t, memory.New())
+}
+
+func newHarnessOn(t *testing.T, st storage.Store) *harness {
+	t.Helper()
 	cfg := conf.Default()
 	cfg.Appendfsync = "no"
-	srv, err := New(cfg, Options{Store: memory.New()})
+	srv, err := New(cfg, Options{Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}
