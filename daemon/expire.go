@@ -58,9 +58,10 @@ func (s *Server) expireStepLocked(db, max int) int {
 	lower := storage.DBPrefix(nil, storage.FamilyExpire, p)
 	// Due means expireAt < now, as Redis's keyIsExpired (now > when).
 	upper := storage.ExpireKey(nil, p, now, nil)
-	// The sweep re-checks every entry with Lookup, so it can read the
-	// store without draining the write buffer; entries still buffered are
-	// found next time.
+	// The sweep re-checks every entry with Peek, so it can read the store
+	// without draining the write buffer: entries written meanwhile are
+	// found next time, and entries the buffer already deletes are skipped
+	// (otherwise a cycle would revisit them until its deadline).
 	it := ks.storeIter(lower, upper)
 	type due struct {
 		key []byte
@@ -69,7 +70,7 @@ func (s *Server) expireStepLocked(db, max int) int {
 	var keys []due
 	for ok := it.First(); ok && len(keys) < max; ok = it.Next() {
 		_, at, key, valid := storage.ParseExpireKey(it.Key())
-		if !valid {
+		if !valid || ks.bufferedDeletion(it.Key()) {
 			continue
 		}
 		keys = append(keys, due{append([]byte(nil), key...), at})
@@ -80,10 +81,10 @@ func (s *Server) expireStepLocked(db, max int) int {
 		panic(storageError{err})
 	}
 	for _, k := range keys {
-		// Lookup deletes the key (and its index entry) when its meta says
-		// it is due; deleting the entry again also clears a stale one, so
-		// the walk can never get stuck on it.
-		ks.Lookup(db, k.key)
+		// Peek deletes the key (and its index entry) when its meta says it
+		// is due, without counting as an access; deleting the entry again
+		// also clears a stale one, so the walk can never get stuck on it.
+		ks.Peek(db, k.key)
 		ks.del(storage.ExpireKey(nil, p, k.at, k.key))
 	}
 	return len(keys)

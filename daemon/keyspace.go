@@ -199,6 +199,16 @@ func (ks *Keyspace) getTouch(key []byte, touch bool) ([]byte, bool) {
 	return v, ok
 }
 
+// bufferedDeletion reports whether key's newest write, still in the
+// pending unit or the write buffer, deletes it.
+func (ks *Keyspace) bufferedDeletion(key []byte) bool {
+	if v, ok := ks.pending[string(key)]; ok {
+		return v == nil
+	}
+	v, ok := ks.wb.lookup(key)
+	return ok && v == nil
+}
+
 func (ks *Keyspace) set(key, val []byte) {
 	if len(key) == 0 {
 		panic(storageError{errors.New("keyspace: empty store key")})

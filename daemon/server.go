@@ -184,7 +184,7 @@ func (s *Server) Drain() {
 	for _, c := range clients {
 		wg.Add(1)
 		// Loops run Execute callbacks in order: once this one ran, the
-		// release queued by syncNow has run too.
+		// release queued by markDurable has run too.
 		if err := c.conn.Execute(wg.Done); err != nil {
 			wg.Done()
 		}
@@ -320,6 +320,9 @@ func (c *Client) Data(buf []byte) (consumed, need int, closeConn bool) {
 	seq := s.dur.requiredSeq()
 	closeConn = c.closeASAP
 	s.mu.Unlock()
+	// argv aliases the transport's read buffer, valid only during this
+	// call: drop the references so a big request is not kept alive.
+	clear(c.argv)
 	if c.flush(seq) && closeConn {
 		// Replies wait for fsync: close once they are written.
 		c.closeAfterFlush = true
