@@ -66,7 +66,7 @@ func TestSwapDBPersists(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s2.ks.now = h.srv.ks.now
+	s2.ks.clock = h.srv.ks.clock
 	s2.mu.Lock()
 	defer s2.mu.Unlock()
 	if got := s2.ks.DBSize(0); got != 2 {

@@ -54,9 +54,12 @@ type Keyspace struct {
 	// expired_keys; later keyspace events and propagation).
 	onExpired func(db int, key []byte)
 
-	// now is the time expiry decisions use; fixed per command batch would
-	// be Redis's behaviour for scripts, plain wall clock otherwise.
-	now func() int64
+	// clock, when set, replaces the wall clock (tests use a fake one).
+	// cmdNow, when not zero, is the time snapshot of the running command:
+	// like Redis's commandTimeSnapshot, one command judges every key's
+	// expiry at the same instant, and reads the clock once.
+	clock  func() int64
+	cmdNow int64
 }
 
 type dbCounts struct {
@@ -78,7 +81,6 @@ func openKeyspace(st storage.Store, databases int, rowCacheBytes int64) (*Keyspa
 		phys:        make([]uint16, databases),
 		counts:      make([]dbCounts, databases),
 		countDeltas: make([]dbCounts, databases),
-		now:         func() int64 { return time.Now().UnixMilli() },
 	}
 	var seq uint64
 	ks.nextSeq = func() uint64 { seq++; return seq }
@@ -276,6 +278,31 @@ func (ks *Keyspace) physDB(db int) uint16 { return ks.phys[db] }
 
 // Now returns the current time in unix milliseconds as expiry sees it.
 func (ks *Keyspace) Now() int64 { return ks.now() }
+
+// now is the running command's time snapshot, or the clock between
+// commands (background sweeps).
+func (ks *Keyspace) now() int64 {
+	if ks.cmdNow != 0 {
+		return ks.cmdNow
+	}
+	if ks.clock != nil {
+		return ks.clock()
+	}
+	return time.Now().UnixMilli()
+}
+
+// beginCommand takes the time snapshot for one command started at start
+// (the caller's reading of the wall clock, reused); endCommand drops it.
+// Hold Server.mu.
+func (ks *Keyspace) beginCommand(start time.Time) {
+	if ks.clock != nil {
+		ks.cmdNow = ks.clock()
+	} else {
+		ks.cmdNow = start.UnixMilli()
+	}
+}
+
+func (ks *Keyspace) endCommand() { ks.cmdNow = 0 }
 
 // Lookup returns the meta record of a live key and records the access. An
 // expired key is deleted on the spot (lazy expiry) and reported absent. The

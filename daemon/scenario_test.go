@@ -101,7 +101,7 @@ func newHarnessOn(t *testing.T, st storage.Store) *harness {
 		t.Fatal(err)
 	}
 	h := &harness{t: t, srv: srv, clients: map[int]*fakeClient{}, clock: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()}
-	srv.ks.now = func() int64 { return h.clock }
+	srv.ks.clock = func() int64 { return h.clock }
 	return h
 }
 

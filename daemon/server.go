@@ -468,7 +468,9 @@ func (s *Server) call(c *Client, argv [][]byte) {
 	c.lastCmd = cmd.name
 	c.failed = false
 	start := time.Now()
+	s.ks.beginCommand(start)
 	s.run(c, cmd, argv)
+	s.ks.endCommand()
 	elapsed := time.Since(start)
 	s.stats.commands++
 	cmd.stats.calls++
