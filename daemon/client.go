@@ -49,6 +49,7 @@ type Client struct {
 	argv      [][]byte    // reused argv slice
 	held      []heldOut   // replies waiting for durability (loop only)
 	heldBytes int64       // total size of held (loop only)
+	cutOff    bool        // closing for its output buffer limit (loop only)
 	obuf      outbufLimit // soft output-limit tracking (loop only)
 }
 

@@ -84,6 +84,7 @@ type harness struct {
 	t       *testing.T
 	srv     *Server
 	clients map[int]*fakeClient
+	loop    *fakeLoop
 	clock   int64 // unix ms
 }
 
@@ -100,7 +101,7 @@ func newHarnessOn(t *testing.T, st storage.Store) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, srv: srv, clients: map[int]*fakeClient{}, clock: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()}
+	h := &harness{t: t, srv: srv, clients: map[int]*fakeClient{}, loop: &fakeLoop{}, clock: time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli()}
 	srv.ks.clock = func() int64 { return h.clock }
 	return h
 }
@@ -115,7 +116,7 @@ func (h *harness) client(n int) *fakeClient {
 	if fc := h.clients[n]; fc != nil {
 		return fc
 	}
-	fc := &fakeClient{}
+	fc := &fakeClient{loop: h.loop}
 	fc.sess = h.srv.Open(fc).(*Client)
 	h.clients[n] = fc
 	return fc
@@ -157,12 +158,36 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 	return ""
 }
 
-// fakeClient is a netio.Conn that records what the server writes.
+// fakeClient is a netio.Conn that records what the server writes. All
+// fake clients share one fake event loop: Execute queues its callback, and
+// the queue runs after each request, with no lock held, as gnet runs
+// Execute callbacks between events (never inline).
 type fakeClient struct {
 	mu     sync.Mutex
 	sess   *Client
 	buf    []byte
 	closed bool
+	loop   *fakeLoop
+}
+
+type fakeLoop struct {
+	mu    sync.Mutex
+	queue []func()
+}
+
+func (l *fakeLoop) run() {
+	for {
+		l.mu.Lock()
+		q := l.queue
+		l.queue = nil
+		l.mu.Unlock()
+		if len(q) == 0 {
+			return
+		}
+		for _, f := range q {
+			f()
+		}
+	}
 }
 
 func (f *fakeClient) RemoteAddr() net.Addr {
@@ -179,8 +204,17 @@ func (f *fakeClient) Write(b []byte) error {
 }
 func (f *fakeClient) OutboundBuffered() int     { return 0 }
 func (f *fakeClient) AsyncWrite(b []byte) error { return f.Write(b) }
-func (f *fakeClient) Execute(fn func()) error   { fn(); return nil }
-func (f *fakeClient) Wake() error               { return nil }
+func (f *fakeClient) Execute(fn func()) error {
+	if f.loop == nil {
+		fn()
+		return nil
+	}
+	f.loop.mu.Lock()
+	f.loop.queue = append(f.loop.queue, fn)
+	f.loop.mu.Unlock()
+	return nil
+}
+func (f *fakeClient) Wake() error { return nil }
 func (f *fakeClient) Close() error {
 	f.mu.Lock()
 	f.closed = true
@@ -197,6 +231,9 @@ func (f *fakeClient) do(t *testing.T, line string) []string {
 	}
 	req := encodeCommand(argv)
 	_, _, closeConn := f.sess.Data(req)
+	if f.loop != nil {
+		f.loop.run()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []string

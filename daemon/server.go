@@ -374,6 +374,11 @@ func (c *Client) releaseHeld() {
 // write hands bytes to the transport and enforces the output buffer limit.
 // On the loop.
 func (c *Client) write(b []byte) {
+	if c.cutOff {
+		// Closing for its output limit: writes queued before the close
+		// lands must not pile more onto the dead connection.
+		return
+	}
 	c.srv.netOut.Add(int64(len(b)))
 	if err := c.conn.Write(b); err != nil {
 		return
@@ -429,6 +434,7 @@ func (c *Client) checkOutputLimit() {
 		c.obuf.softSince = time.Time{}
 	}
 	if over {
+		c.cutOff = true
 		c.srv.log.Warn("client scheduled to be closed ASAP for overcoming of output buffer limits",
 			"client", c.addr, "id", c.id, "class", c.outputClass(), "pending", pending)
 		_ = c.conn.Close()
@@ -546,12 +552,22 @@ func (s *Server) feedMonitors(c *Client, argv [][]byte) {
 		b.WriteString(quoteArg(a))
 	}
 	b.WriteString("\r\n")
-	line := b.String()
+	line := []byte(b.String())
 	for m := range s.monitors {
 		if m == c {
 			continue
 		}
-		_ = m.conn.AsyncWrite([]byte(line))
+		// Written on the monitor's own loop through write, which enforces
+		// its output buffer limit: a monitor that stops reading is cut off
+		// instead of growing without bound.
+		m := m
+		if err := m.conn.Execute(func() {
+			if !m.closed.Load() {
+				m.write(line)
+			}
+		}); err != nil {
+			_ = m.conn.Close()
+		}
 	}
 }
 

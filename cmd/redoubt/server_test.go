@@ -530,3 +530,40 @@ func TestSigtermShutsDownCleanly(t *testing.T) {
 		t.Fatalf("no clean-exit line in log:\n%s", log)
 	}
 }
+
+func TestSlowMonitorIsCutOff(t *testing.T) {
+	s := startServer(t, "", "--client-output-buffer-limit", "normal 1mb 0 0")
+	mon := dialRaw(t, s.addr())
+	fmt.Fprintf(mon, "MONITOR\r\n")
+	if l := mon.line(t); l != "+OK" {
+		t.Fatalf("MONITOR: %q", l)
+	}
+	// The monitor never reads while 2000 SETs of 64 KB (128 MB of feed)
+	// go by: it must be cut off near the 1 MB limit.
+	ctx := context.Background()
+	c := s.client()
+	big := strings.Repeat("x", 64*1024)
+	pipe := c.Pipeline()
+	for i := 0; i < 2000; i++ {
+		pipe.Set(ctx, fmt.Sprintf("k%d", i%10), big, 0)
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var got int64
+	buf := make([]byte, 64*1024)
+	for {
+		_ = mon.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, err := mon.r.Read(buf)
+		got += int64(n)
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				t.Fatalf("slow monitor was never disconnected (%d bytes received)", got)
+			}
+			break
+		}
+	}
+	if got > 32<<20 {
+		t.Fatalf("slow monitor received %d bytes; the limit is 1 MB", got)
+	}
+}
