@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/redoubtdb/redoubt/storage"
-	"github.com/redoubtdb/redoubt/storage/pebble"
 )
 
 // familyRecords counts the store's committed records of one family in
@@ -35,17 +34,7 @@ func familyRecords(t *testing.T, s *Server, family byte, p uint16) int {
 // count drops to zero and the expiry index empties.
 func TestActiveExpireCycle(t *testing.T) {
 	t.Run("memory", func(t *testing.T) { testActiveExpireCycle(t, newHarness(t)) })
-	t.Run("pebble-with-flusher", func(t *testing.T) {
-		st, err := pebble.Open(pebble.Options{Dir: t.TempDir(), CacheSize: 8 << 20, MemTableSize: 4 << 20, BloomBitsPerKey: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		h := newHarnessOn(t, st)
-		h.srv.ks.wb.start()
-		defer h.srv.ks.wb.stop()
-		testActiveExpireCycle(t, h)
-	})
+	t.Run("pebble-with-flusher", func(t *testing.T) { testActiveExpireCycle(t, newPebbleHarness(t)) })
 }
 
 func testActiveExpireCycle(t *testing.T, h *harness) {

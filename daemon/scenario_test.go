@@ -66,17 +66,27 @@ func TestScenariosOnPebble(t *testing.T) {
 		if filepath.Ext(path) != ".txt" {
 			return
 		}
-		st, err := pebble.Open(pebble.Options{Dir: t.TempDir(), CacheSize: 8 << 20, MemTableSize: 4 << 20, BloomBitsPerKey: 10})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		h := newHarnessOn(t, st)
-		h.srv.ks.wb.start()
-		defer h.srv.ks.wb.stop()
+		h := newPebbleHarness(t)
 		defer h.close()
 		datadriven.RunTest(t, path, h.run)
 	})
+}
+
+// newPebbleHarness runs the server the way the real one runs: on Pebble,
+// with the write buffer's flusher live. The test's cleanup stops both.
+func newPebbleHarness(t *testing.T) *harness {
+	t.Helper()
+	st, err := pebble.Open(pebble.Options{Dir: t.TempDir(), CacheSize: 8 << 20, MemTableSize: 4 << 20, BloomBitsPerKey: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarnessOn(t, st)
+	h.srv.ks.wb.start()
+	t.Cleanup(func() {
+		h.srv.ks.wb.stop()
+		st.Close()
+	})
+	return h
 }
 
 // harness drives a Server over the memory store with fake connections.
