@@ -188,14 +188,7 @@ func cmdBitCount(c *Client, argv [][]byte) {
 			c.ReplyInt(0)
 			return
 		}
-		total := strlen
-		if isBit {
-			total <<= 3
-		}
-		start, end = bitClampRange(start, end, total)
-		if isBit && start <= end {
-			start, end, firstNeg, lastNeg = bitRangeMasks(start, end)
-		}
+		start, end, firstNeg, lastNeg = bitByteRange(start, end, strlen, isBit)
 	case 2:
 		start, end = 0, strlen-1
 	default:
@@ -209,6 +202,22 @@ func cmdBitCount(c *Client, argv [][]byte) {
 	n := popcount(p[start : end+1])
 	n -= int64(bits.OnesCount8(p[start]&firstNeg) + bits.OnesCount8(p[end]&lastNeg))
 	c.ReplyInt(n)
+}
+
+// bitByteRange resolves a BITCOUNT/BITPOS range given in bytes, or in bits
+// when isBit, over a string of strlen bytes: the byte bounds to scan (end
+// below start when empty) and masks of the bits outside the range in the
+// first and last byte.
+func bitByteRange(start, end, strlen int64, isBit bool) (int64, int64, byte, byte) {
+	total := strlen
+	if isBit {
+		total <<= 3
+	}
+	start, end = bitClampRange(start, end, total)
+	if isBit && start <= end {
+		return bitRangeMasks(start, end)
+	}
+	return start, end, 0, 0
 }
 
 // bitClampRange resolves negative indexes against total and clamps the
@@ -308,7 +317,6 @@ func cmdBitPos(c *Client, argv [][]byte) {
 				return
 			}
 		}
-		total := strlen
 		if len(argv) >= 5 {
 			if end, ok = parseInt(argv[4]); !ok {
 				c.ReplyError(errNotInt)
@@ -316,17 +324,11 @@ func cmdBitPos(c *Client, argv [][]byte) {
 			}
 			endGiven = true
 		} else if isBit {
-			end = total<<3 + 7
+			end = strlen<<3 + 7
 		} else {
-			end = total - 1
+			end = strlen - 1
 		}
-		if isBit {
-			total <<= 3
-		}
-		start, end = bitClampRange(start, end, total)
-		if isBit && start <= end {
-			start, end, firstNeg, lastNeg = bitRangeMasks(start, end)
-		}
+		start, end, firstNeg, lastNeg = bitByteRange(start, end, strlen, isBit)
 	case 3:
 		start, end = 0, strlen-1
 	default:
