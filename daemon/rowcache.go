@@ -18,7 +18,8 @@ type rowCache struct {
 	budget int64 // bytes; 0 disables caching values (access floor still kept)
 	used   int64
 	m      map[string]*rowEntry
-	floor  int64 // unix ms; see above
+	floor  int64  // unix ms; see above
+	misses uint64 // new keys offered while full (admission)
 }
 
 type rowEntry struct {
@@ -29,6 +30,13 @@ type rowEntry struct {
 // rowCacheEntryOverhead approximates an entry's bookkeeping (string header,
 // entry struct, map slot) so the budget tracks real memory.
 const rowCacheEntryOverhead = 80
+
+// rowCacheAdmitEvery: once the cache is full, only one new key in this
+// many is admitted (evicting a random entry). A working set larger than
+// the cache would otherwise evict on every miss for entries that are
+// rarely read again (14% of CPU under uniform GETs over 1M keys); a hot
+// key still gets in after a few reads.
+const rowCacheAdmitEvery = 8
 
 // rowCacheMaxValue keeps large values out: they would evict many small hot
 // entries and their read cost is dominated by copying anyway.
@@ -57,6 +65,17 @@ func (rc *rowCache) put(k string, v []byte, atime int64) {
 		rc.used += int64(len(v) - len(e.v))
 		e.v, e.atime = v, atime
 	} else {
+		if rc.used+int64(len(k)+len(v))+rowCacheEntryOverhead > rc.budget {
+			rc.misses++
+			if rc.misses%rowCacheAdmitEvery != 0 {
+				// Refused: as if inserted and evicted at once, so the
+				// floor stays a lower bound of its idle time.
+				if atime > rc.floor {
+					rc.floor = atime
+				}
+				return
+			}
+		}
 		rc.m[k] = &rowEntry{v: v, atime: atime}
 		rc.used += int64(len(k)+len(v)) + rowCacheEntryOverhead
 	}
