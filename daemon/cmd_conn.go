@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"math"
-	"strings"
 )
 
 // Connection commands: PING ECHO QUIT SELECT HELLO AUTH RESET.
@@ -194,6 +193,3 @@ func cmdReset(c *Client, argv [][]byte) {
 	c.user = "default"
 	c.ReplySimple("RESET")
 }
-
-// upper is strings.ToUpper for command names in messages.
-func upper(s string) string { return strings.ToUpper(s) }

@@ -159,10 +159,9 @@ func (ks *Keyspace) persistCounters() {
 
 // ---- low-level store access (panics with storageError) ------------------------
 
-// get returns a copy of the value under key as the pending batch sees it.
-// For meta records, touch records an access (OBJECT IDLETIME).
-func (ks *Keyspace) get(key []byte) ([]byte, bool) { return ks.getTouch(key, false) }
-
+// getTouch returns a copy of the newest value under key: pending unit, row
+// cache (meta records), write buffer, then the store. For meta records,
+// touch records an access (OBJECT IDLETIME).
 func (ks *Keyspace) getTouch(key []byte, touch bool) ([]byte, bool) {
 	if v, ok := ks.pending[string(key)]; ok {
 		if v == nil {

@@ -19,13 +19,15 @@ func (p *pauseState) active() bool { return !p.until.IsZero() && time.Now().Befo
 // blocks reports whether c must wait before its next command. WRITE pauses
 // are applied per command in call; here only ALL pauses stop parsing.
 func (p *pauseState) blocks(c *Client) bool {
-	if !p.active() || !p.all {
-		return false
-	}
+	return p.active() && p.all
+}
+
+// park records c as waiting for the pause to end, to be woken by end.
+func (p *pauseState) park(c *Client) {
 	if p.waiting == nil {
 		p.waiting = map[*Client]struct{}{}
 	}
-	return true
+	p.waiting[c] = struct{}{}
 }
 
 // start begins or extends a pause (Redis keeps the later deadline and the
@@ -64,11 +66,5 @@ func (p *pauseState) blocksWrite(t *commandTable, argv [][]byte) bool {
 		return false
 	}
 	cmd, ok := t.lookup(argv)
-	if !ok || !(cmd.has(flagWrite) || cmd.has(flagMayReplicate)) {
-		return false
-	}
-	if p.waiting == nil {
-		p.waiting = map[*Client]struct{}{}
-	}
-	return true
+	return ok && (cmd.has(flagWrite) || cmd.has(flagMayReplicate))
 }

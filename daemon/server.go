@@ -276,7 +276,7 @@ func (c *Client) Data(buf []byte) (consumed, need int, closeConn bool) {
 	}
 	for consumed < len(buf) && !c.closeASAP {
 		if s.pause.blocks(c) {
-			s.pause.waiting[c] = struct{}{}
+			s.pause.park(c)
 			break
 		}
 		argv, n, nd, err := resp.ReadCommand(buf[consumed:], c.argv[:0], &lim)
@@ -299,7 +299,7 @@ func (c *Client) Data(buf []byte) (consumed, need int, closeConn bool) {
 		}
 		c.argv = argv
 		if len(argv) > 0 && s.pause.blocksWrite(s.cmds, argv) {
-			s.pause.waiting[c] = struct{}{}
+			s.pause.park(c)
 			break
 		}
 		consumed += n

@@ -67,7 +67,7 @@ type writeBuffer struct {
 	done    sync.WaitGroup
 	running bool // the flusher runs; without it, writes go through at once
 
-	flushes atomic.Int64 // layers written, for INFO and tests
+	flushes atomic.Int64 // layers written (tests check the flusher ran)
 }
 
 // bufLayer is one generation of buffered writes: key -> value, nil for a
