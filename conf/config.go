@@ -94,6 +94,32 @@ type Config struct {
 	// SlowlogMaxLen is how many slow-log entries are kept. Runtime.
 	SlowlogMaxLen int `toml:"slowlog-max-len"`
 
+	// Data types. Redoubt keeps every collection in the same on-disk form;
+	// these Redis thresholds decide what OBJECT ENCODING reports.
+
+	// HashMaxListpackEntries: hashes up to this many fields report listpack
+	// (alias hash-max-ziplist-entries). Runtime.
+	HashMaxListpackEntries int `toml:"hash-max-listpack-entries"`
+	// HashMaxListpackValue: ... and no field or value longer than this
+	// (alias hash-max-ziplist-value). Runtime.
+	HashMaxListpackValue Size `toml:"hash-max-listpack-value"`
+	// SetMaxIntsetEntries: sets of integers up to this size report intset.
+	// Runtime.
+	SetMaxIntsetEntries int `toml:"set-max-intset-entries"`
+	// ZsetMaxListpackEntries: sorted sets up to this many members report
+	// listpack (alias zset-max-ziplist-entries). Runtime.
+	ZsetMaxListpackEntries int `toml:"zset-max-listpack-entries"`
+	// ZsetMaxListpackValue: ... and no member longer than this (alias
+	// zset-max-ziplist-value). Runtime.
+	ZsetMaxListpackValue Size `toml:"zset-max-listpack-value"`
+	// ListMaxListpackSize is accepted for compatibility (alias
+	// list-max-ziplist-size); Redis 7.0 reports every list as quicklist.
+	// Runtime.
+	ListMaxListpackSize int `toml:"list-max-listpack-size"`
+	// ListCompressDepth is accepted for compatibility; lists are compressed
+	// by the store's block compression instead. Runtime.
+	ListCompressDepth int `toml:"list-compress-depth"`
+
 	// Persistence.
 
 	// Dir holds the store and the RDB snapshots. Relative paths are relative
@@ -195,6 +221,14 @@ func Default() *Config {
 
 		SlowlogLogSlowerThan: 10000,
 		SlowlogMaxLen:        128,
+
+		HashMaxListpackEntries: 512,
+		HashMaxListpackValue:   64,
+		SetMaxIntsetEntries:    512,
+		ZsetMaxListpackEntries: 128,
+		ZsetMaxListpackValue:   64,
+		ListMaxListpackSize:    -2,
+		ListCompressDepth:      0,
 
 		Dir:            "./data",
 		Appendonly:     true,

@@ -54,6 +54,17 @@ var params = []*param{
 	intParam("slowlog-log-slower-than", mutable, -1, maxInt64, func(c *Config) *int { return &c.SlowlogLogSlowerThan }),
 	intParam("slowlog-max-len", mutable, 0, maxInt64, func(c *Config) *int { return &c.SlowlogMaxLen }),
 
+	// Data types: the sizes up to which Redis keeps a collection in a compact
+	// encoding. Redoubt stores every collection the same way on disk; it
+	// tracks these thresholds so OBJECT ENCODING answers what Redis would.
+	intParam("hash-max-listpack-entries", mutable, 0, maxInt64, func(c *Config) *int { return &c.HashMaxListpackEntries }).alias("hash-max-ziplist-entries"),
+	sizeParam("hash-max-listpack-value", mutable, 0, maxInt64, func(c *Config) *Size { return &c.HashMaxListpackValue }).alias("hash-max-ziplist-value"),
+	intParam("set-max-intset-entries", mutable, 0, maxInt64, func(c *Config) *int { return &c.SetMaxIntsetEntries }),
+	intParam("zset-max-listpack-entries", mutable, 0, maxInt64, func(c *Config) *int { return &c.ZsetMaxListpackEntries }).alias("zset-max-ziplist-entries"),
+	sizeParam("zset-max-listpack-value", mutable, 0, maxInt64, func(c *Config) *Size { return &c.ZsetMaxListpackValue }).alias("zset-max-ziplist-value"),
+	intParam("list-max-listpack-size", mutable, math.MinInt32, maxInt32, func(c *Config) *int { return &c.ListMaxListpackSize }).alias("list-max-ziplist-size"),
+	intParam("list-compress-depth", mutable, 0, maxInt32, func(c *Config) *int { return &c.ListCompressDepth }),
+
 	// Persistence. dir and dbfilename are protected configs in Redis 7.0:
 	// CONFIG SET refuses them unless enable-protected-configs allows it,
 	// which Redoubt never does.

@@ -359,31 +359,28 @@ func renameGeneric(c *Client, argv [][]byte, nx bool) {
 
 // copyKey writes key src (meta m, live in srcDB) as dst in dstDB, which
 // must not exist: the meta record, expiry included, and every member
-// record of a collection, under the same version (member keys carry the
-// key name, so versions of different keys never meet). Member records still
-// lying under dst's name (a version not yet cleaned up) are dropped first,
-// so none can mix with the copy.
+// record of a collection, under a fresh version (a version, once dropped,
+// must never be written again; see bufLayer).
 func copyKey(ks *Keyspace, srcDB int, src []byte, m *storage.Meta, dstDB int, dst []byte) {
-	if m.Type != storage.TypeString {
-		ks.dropMembers(ks.physDB(dstDB), dst)
-		copyMembers(ks, ks.physDB(srcDB), src, ks.physDB(dstDB), dst, m.Version)
-	}
 	nm := *m
+	if m.Type != storage.TypeString {
+		nm.Version = ks.newVersion()
+		copyMembers(ks, ks.physDB(srcDB), src, m.Version, ks.physDB(dstDB), dst, nm.Version)
+	}
 	ks.Put(dstDB, dst, nil, &nm)
 }
 
 // copyMembers copies the records under one version's data prefix to
-// another key's, in chunks so no iterator is open while the batch is
-// written to.
-func copyMembers(ks *Keyspace, srcP uint16, src []byte, dstP uint16, dst []byte, version uint64) {
-	from := storage.DataPrefix(nil, srcP, src, version)
-	to := storage.DataPrefix(nil, dstP, dst, version)
+// another's, in chunks so no iterator is open while the unit is written to.
+func copyMembers(ks *Keyspace, srcP uint16, src []byte, srcVersion uint64, dstP uint16, dst []byte, dstVersion uint64) {
+	from := storage.DataPrefix(nil, srcP, src, srcVersion)
+	to := storage.DataPrefix(nil, dstP, dst, dstVersion)
 	end := storage.PrefixEnd(from)
 	const chunk = 1024
 	type record struct{ k, v []byte }
 	start := from
 	for {
-		it := ks.iter(start, end)
+		it := ks.collIter(from, start, end)
 		recs := make([]record, 0, chunk)
 		ok := it.First()
 		for ; ok && len(recs) < chunk; ok = it.Next() {
@@ -499,22 +496,15 @@ func cmdMove(c *Client, argv [][]byte) {
 
 // ---- OBJECT -----------------------------------------------------------------
 
-// objectEncoders let the collection families report their precise OBJECT
-// ENCODING (Redis's depends on member sizes and on history: it never
-// converts back to a compact encoding). A family registers its function
-// from its own init; until it does, objectEncoding estimates from the
-// member count and Redis 7.0's default thresholds.
-var objectEncoders = map[storage.Type]func(ks *Keyspace, db int, key []byte, m *storage.Meta) string{}
-
 // objectEncoding is OBJECT ENCODING's answer. Strings follow Redis's
 // tryObjectEncoding for a value stored by SET: "int" for a canonical
 // integer that fits in a long, "embstr" up to 44 bytes, "raw" beyond.
 // (Redis reports "raw" for some short strings built by APPEND or SETRANGE;
-// Redoubt keeps no such history.)
-func objectEncoding(ks *Keyspace, db int, key []byte, m *storage.Meta) string {
-	if fn := objectEncoders[m.Type]; fn != nil {
-		return fn(ks, db, key, m)
-	}
+// Redoubt keeps no such history.) Collections report the encoding Redis
+// would have by now, which their commands track in the meta record (see
+// coll.big): Redis never converts back to a compact encoding.
+func objectEncoding(m *storage.Meta) string {
+	co := coll{m: *m}
 	switch m.Type {
 	case storage.TypeString:
 		if len(m.Value) <= 20 {
@@ -530,19 +520,20 @@ func objectEncoding(ks *Keyspace, db int, key []byte, m *storage.Meta) string {
 		// Redis 7.0 stores every list as a quicklist.
 		return "quicklist"
 	case storage.TypeHash:
-		if m.Count <= 128 {
-			return "listpack"
+		if co.big() {
+			return "hashtable"
 		}
-		return "hashtable"
+		return "listpack"
 	case storage.TypeSet:
-		// "intset" needs every member to be an integer, which only the set
-		// family can tell.
-		return "hashtable"
-	case storage.TypeZSet:
-		if m.Count <= 128 {
-			return "listpack"
+		if co.big() {
+			return "hashtable"
 		}
-		return "skiplist"
+		return "intset"
+	case storage.TypeZSet:
+		if co.big() {
+			return "skiplist"
+		}
+		return "listpack"
 	case storage.TypeStream:
 		return "stream"
 	}
@@ -555,7 +546,7 @@ func cmdObjectEncoding(c *Client, argv [][]byte) {
 		c.ReplyNull()
 		return
 	}
-	c.ReplyBulkString(objectEncoding(c.srv.ks, c.db, argv[2], &m))
+	c.ReplyBulkString(objectEncoding(&m))
 }
 
 // cmdObjectFreq: Redoubt has no LFU eviction policy (maxmemory-policy is

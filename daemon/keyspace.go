@@ -25,9 +25,20 @@ type Keyspace struct {
 	store storage.Store
 	wb    *writeBuffer
 
-	// pending holds this unit's writes, key -> value (nil for a deletion).
-	pending map[string][]byte
-	cache   *rowCache
+	// pending holds this unit's writes, key -> value (nil for a deletion);
+	// pendingColls the data prefixes of the collections whose members it
+	// writes, and pendingDrops the collection versions it orphans (see
+	// bufLayer).
+	pending      map[string][]byte
+	pendingColls map[string]struct{}
+	pendingDrops []keyRange
+	cache        *rowCache
+
+	// Collection versions are handed out from blocks whose end (verCeil)
+	// is persisted before any version of the block is used, so a version
+	// is never reused, even after a crash: a dropped version's range
+	// deletion can then never hit a newer collection.
+	verNext, verCeil, verPersisted uint64
 
 	// nextSeq numbers a committed unit (durability orders replies by it).
 	nextSeq func() uint64
@@ -68,19 +79,26 @@ type dbCounts struct {
 }
 
 const (
-	recordCounts = "counts"
-	recordDBMap  = "dbmap"
+	recordCounts   = "counts"
+	recordDBMap    = "dbmap"
+	recordVersions = "versions"
+
+	versionBlock = 1 << 20
 )
 
 func openKeyspace(st storage.Store, databases int, rowCacheBytes int64) (*Keyspace, error) {
 	ks := &Keyspace{
-		store:       st,
-		wb:          newWriteBuffer(st),
-		pending:     map[string][]byte{},
-		cache:       newRowCache(rowCacheBytes, time.Now().UnixMilli()),
-		phys:        make([]uint16, databases),
-		counts:      make([]dbCounts, databases),
-		countDeltas: make([]dbCounts, databases),
+		store:        st,
+		wb:           newWriteBuffer(st),
+		pending:      map[string][]byte{},
+		pendingColls: map[string]struct{}{},
+		verNext:      1,
+		verCeil:      1,
+		verPersisted: 1,
+		cache:        newRowCache(rowCacheBytes, time.Now().UnixMilli()),
+		phys:         make([]uint16, databases),
+		counts:       make([]dbCounts, databases),
+		countDeltas:  make([]dbCounts, databases),
 	}
 	var seq uint64
 	ks.nextSeq = func() uint64 { seq++; return seq }
@@ -97,6 +115,12 @@ func openKeyspace(st storage.Store, databases int, rowCacheBytes int64) (*Keyspa
 		for i := range ks.phys {
 			ks.phys[i] = binary.BigEndian.Uint16(v[2*i:])
 		}
+	}
+	if v, ok, err := st.Get(nil, storage.ServerKey(nil, recordVersions)); err != nil {
+		return nil, err
+	} else if ok && len(v) == 8 {
+		ks.verCeil = binary.BigEndian.Uint64(v)
+		ks.verNext, ks.verPersisted = ks.verCeil, ks.verCeil
 	}
 	if v, ok, err := st.Get(nil, storage.ServerKey(nil, recordCounts)); err != nil {
 		return nil, err
@@ -115,7 +139,11 @@ func (ks *Keyspace) commit() bool {
 	if ks.dirty {
 		ks.persistCounters()
 	}
-	if len(ks.pending) == 0 {
+	if ks.verCeil != ks.verPersisted {
+		ks.set(storage.ServerKey(nil, recordVersions), binary.BigEndian.AppendUint64(nil, ks.verCeil))
+		ks.verPersisted = ks.verCeil
+	}
+	if len(ks.pending) == 0 && len(ks.pendingDrops) == 0 {
 		return false
 	}
 	now := ks.now()
@@ -128,8 +156,10 @@ func (ks *Keyspace) commit() bool {
 			}
 		}
 	}
-	ks.wb.apply(ks.pending, ks.nextSeq())
+	ks.wb.apply(ks.pending, ks.pendingColls, ks.pendingDrops, ks.nextSeq())
 	clear(ks.pending)
+	clear(ks.pendingColls)
+	ks.pendingDrops = nil
 	for i := range ks.countDeltas {
 		ks.counts[i].keys += ks.countDeltas[i].keys
 		ks.counts[i].expires += ks.countDeltas[i].expires
@@ -142,6 +172,8 @@ func (ks *Keyspace) commit() bool {
 // abort drops the pending unit (a command failed half-way).
 func (ks *Keyspace) abort() {
 	clear(ks.pending)
+	clear(ks.pendingColls)
+	ks.pendingDrops = nil
 	for i := range ks.countDeltas {
 		ks.countDeltas[i] = dbCounts{}
 	}
@@ -215,10 +247,41 @@ func (ks *Keyspace) set(key, val []byte) {
 		panic(storageError{errors.New("keyspace: empty store key")})
 	}
 	ks.pending[string(key)] = append(make([]byte, 0, len(val)), val...)
+	ks.noteMember(key)
 }
 
 func (ks *Keyspace) del(key []byte) {
 	ks.pending[string(key)] = nil
+	ks.noteMember(key)
+}
+
+// noteMember records the collection a member write belongs to.
+func (ks *Keyspace) noteMember(key []byte) {
+	if len(key) == 0 || key[0] != storage.FamilyData {
+		return
+	}
+	if n := storage.DataPrefixLen(key); n > 0 {
+		if _, ok := ks.pendingColls[string(key[:n])]; !ok {
+			ks.pendingColls[string(key[:n])] = struct{}{}
+		}
+	}
+}
+
+// newVersion returns a collection version never used before.
+func (ks *Keyspace) newVersion() uint64 {
+	if ks.verNext >= ks.verCeil {
+		ks.verCeil = ks.verNext + versionBlock
+	}
+	v := ks.verNext
+	ks.verNext++
+	return v
+}
+
+// dropVersion deletes every member of one version of a collection, in O(1):
+// a range deletion the write buffer applies after the unit's point writes.
+func (ks *Keyspace) dropVersion(p uint16, key []byte, version uint64) {
+	start := storage.DataPrefix(nil, p, key, version)
+	ks.pendingDrops = append(ks.pendingDrops, keyRange{start, storage.PrefixEnd(start)})
 }
 
 // delRange deletes [start, end) at once. The unit so far is committed and
@@ -250,6 +313,30 @@ func (ks *Keyspace) settle() {
 		ks.commit()
 	}
 	ks.wb.drain()
+}
+
+// collIter returns an iterator over [lower, upper), which lie within the
+// collection data prefix prefix, that sees every write made so far. When the
+// write buffer holds members of that collection it is drained first; the
+// pending unit's own writes are merged in, so the unit stays whole.
+func (ks *Keyspace) collIter(prefix, lower, upper []byte) storage.Iterator {
+	if ks.wb.dirty(prefix) {
+		ks.wb.drain()
+	}
+	base := ks.storeIter(lower, upper)
+	if _, ok := ks.pendingColls[string(prefix)]; !ok {
+		return base
+	}
+	var over []overlayEntry
+	for k, v := range ks.pending {
+		if len(k) >= len(prefix) && k[:len(prefix)] == string(prefix) && k >= string(lower) && (upper == nil || k < string(upper)) {
+			over = append(over, overlayEntry{key: []byte(k), val: v, del: v == nil})
+		}
+	}
+	if len(over) == 0 {
+		return base
+	}
+	return newOverlayIter(base, over)
 }
 
 // iter returns an iterator over [lower, upper) that sees every write made
@@ -356,7 +443,7 @@ func (ks *Keyspace) Put(db int, key []byte, old *storage.Meta, m *storage.Meta) 
 	p := ks.physDB(db)
 	if old != nil {
 		if old.Type != storage.TypeString && (m.Type != old.Type || m.Version != old.Version) {
-			ks.dropMembers(p, key)
+			ks.dropVersion(p, key, old.Version)
 		}
 		if old.ExpireAt != m.ExpireAt {
 			if old.ExpireAt != 0 {
@@ -416,18 +503,11 @@ func (ks *Keyspace) deleteMeta(p uint16, key []byte, m *storage.Meta) {
 		ks.del(ks.expBuf)
 		ks.countDeltas[p].expires--
 	}
-	if m.Type != storage.TypeString {
-		ks.dropMembers(p, key)
+	if m.Type != storage.TypeString && m.Count > 0 {
+		ks.dropVersion(p, key, m.Version)
 	}
 	ks.countDeltas[p].keys--
 	ks.dirty = true
-}
-
-func (ks *Keyspace) dropMembers(p uint16, key []byte) {
-	prefix := storage.DataKeyPrefix(nil, p, key)
-	// The key length is part of the prefix, so this range holds exactly
-	// this key's members, every version.
-	ks.delRange(prefix, storage.PrefixEnd(prefix))
 }
 
 // SetExpire changes a live key's expiry (0 removes it).

@@ -72,10 +72,26 @@ type writeBuffer struct {
 
 // bufLayer is one generation of buffered writes: key -> value, nil for a
 // deletion.
+//
+// drops are range deletions of collection versions that units in this
+// layer orphaned (DEL, overwrite, expiry of a collection). They are written
+// after the layer's point writes, in the same batch, so they also remove
+// members of that version written earlier in the layer. That order is only
+// right because a dropped version is never written again: every new
+// collection (and every copy) takes a fresh version.
+//
+// colls holds the data prefix (see storage.DataPrefix) of every collection
+// version the layer writes members of, so an iterator over one collection
+// can tell whether the store alone is up to date for it.
 type bufLayer struct {
 	m      map[string][]byte
+	drops  []keyRange
+	colls  map[string]struct{}
 	maxSeq uint64
 }
+
+// keyRange is a half-open range [start, end) of store keys.
+type keyRange struct{ start, end []byte }
 
 const (
 	// writeBufferLayerKeys freezes the active layer once it holds this many
@@ -103,7 +119,9 @@ func newWriteBuffer(st storage.Store) *writeBuffer {
 	return wb
 }
 
-func newBufLayer() *bufLayer { return &bufLayer{m: map[string][]byte{}} }
+func newBufLayer() *bufLayer {
+	return &bufLayer{m: map[string][]byte{}, colls: map[string]struct{}{}}
+}
 
 // start runs the flusher; stop drains and ends it.
 func (wb *writeBuffer) start() {
@@ -137,9 +155,26 @@ func (wb *writeBuffer) lookup(key []byte) (v []byte, found bool) {
 	return nil, false
 }
 
-// apply merges a committed unit into the active layer. Values are owned by
-// the buffer from now on. Holds Server.mu.
-func (wb *writeBuffer) apply(unit map[string][]byte, seq uint64) {
+// dirty reports whether a layer holds member writes under the collection
+// data prefix p.
+func (wb *writeBuffer) dirty(p []byte) bool {
+	wb.mu.Lock()
+	defer wb.mu.Unlock()
+	if _, ok := wb.mu.active.colls[string(p)]; ok {
+		return true
+	}
+	for _, l := range wb.mu.frozen {
+		if _, ok := l.colls[string(p)]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// apply merges a committed unit into the active layer: its point writes,
+// the collection prefixes they touch, and its version drops. Values and
+// ranges are owned by the buffer from now on. Holds Server.mu.
+func (wb *writeBuffer) apply(unit map[string][]byte, colls map[string]struct{}, drops []keyRange, seq uint64) {
 	wb.mu.Lock()
 	for len(wb.mu.frozen) >= writeBufferMaxFrozen {
 		wb.signal()
@@ -149,8 +184,12 @@ func (wb *writeBuffer) apply(unit map[string][]byte, seq uint64) {
 	for k, v := range unit {
 		a.m[k] = v
 	}
+	for p := range colls {
+		a.colls[p] = struct{}{}
+	}
+	a.drops = append(a.drops, drops...)
 	a.maxSeq = seq
-	full := len(a.m) >= writeBufferLayerKeys
+	full := len(a.m)+len(a.drops) >= writeBufferLayerKeys
 	wb.mu.Unlock()
 	if !wb.running {
 		// No flusher (tests, tools): write through, in this goroutine.
@@ -214,7 +253,7 @@ func (wb *writeBuffer) run() {
 // freeze moves the active layer, if it holds anything, to the frozen list.
 func (wb *writeBuffer) freeze() {
 	wb.mu.Lock()
-	if len(wb.mu.active.m) > 0 {
+	if len(wb.mu.active.m) > 0 || len(wb.mu.active.drops) > 0 {
 		wb.mu.frozen = append(wb.mu.frozen, wb.mu.active)
 		wb.mu.active = newBufLayer()
 	}
@@ -298,6 +337,13 @@ func (wb *writeBuffer) write(l *bufLayer) {
 			err = b.Set([]byte(k), v)
 		}
 		if err != nil {
+			wb.onErr(err)
+			return
+		}
+	}
+	// After the points: see bufLayer.
+	for _, r := range l.drops {
+		if err := b.DeleteRange(r.start, r.end); err != nil {
 			wb.onErr(err)
 			return
 		}

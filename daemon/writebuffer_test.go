@@ -11,7 +11,9 @@ import (
 
 // TestWriteBufferModel applies random units to a write buffer whose flusher
 // runs concurrently, checking every read (layers, then store) against a
-// model map, and the store alone after a drain.
+// model map, and the store alone after a drain. Keys live in groups, like
+// collection versions: a unit may drop a whole group with a range deletion,
+// and a dropped group is never written again.
 func TestWriteBufferModel(t *testing.T) {
 	for _, syncFlush := range []bool{false, true} {
 		t.Run(fmt.Sprintf("sync=%v", syncFlush), func(t *testing.T) {
@@ -29,6 +31,11 @@ func TestWriteBufferModel(t *testing.T) {
 			defer wb.stop()
 			rng := rand.New(rand.NewSource(1))
 			model := map[string]string{}
+			groups := []int{0, 1, 2, 3, 4, 5, 6, 7}
+			nextGroup := len(groups)
+			key := func() string {
+				return fmt.Sprintf("g%04d/k%03d", groups[rng.Intn(len(groups))], rng.Intn(40))
+			}
 			read := func(k string) (string, bool) {
 				if v, ok := wb.lookup([]byte(k)); ok {
 					if v == nil {
@@ -44,8 +51,22 @@ func TestWriteBufferModel(t *testing.T) {
 			}
 			for seq := uint64(1); seq <= 3000; seq++ {
 				unit := map[string][]byte{}
+				var drops []keyRange
 				for i := rng.Intn(20); i >= 0; i-- {
-					k := fmt.Sprintf("k%03d", rng.Intn(300))
+					if rng.Intn(50) == 0 {
+						gi := rng.Intn(len(groups))
+						p := fmt.Sprintf("g%04d/", groups[gi])
+						drops = append(drops, keyRange{[]byte(p), storage.PrefixEnd([]byte(p))})
+						for k := range model {
+							if k[:len(p)] == p {
+								delete(model, k)
+							}
+						}
+						groups[gi] = nextGroup
+						nextGroup++
+						continue
+					}
+					k := key()
 					if rng.Intn(4) == 0 {
 						unit[k] = nil
 						delete(model, k)
@@ -55,9 +76,9 @@ func TestWriteBufferModel(t *testing.T) {
 						model[k] = v
 					}
 				}
-				wb.apply(unit, seq)
+				wb.apply(unit, nil, drops, seq)
 				for i := 0; i < 5; i++ {
-					k := fmt.Sprintf("k%03d", rng.Intn(300))
+					k := key()
 					got, ok := read(k)
 					want, wok := model[k]
 					if ok != wok || got != want {
@@ -86,6 +107,9 @@ func TestWriteBufferModel(t *testing.T) {
 			}
 			if seen != len(model) {
 				t.Fatalf("store has %d keys, model %d", seen, len(model))
+			}
+			if nextGroup < 30 {
+				t.Fatalf("only %d groups dropped", nextGroup-8)
 			}
 			if wb.flushes.Load() < 2 {
 				t.Fatalf("only %d flushes: the flusher was not exercised", wb.flushes.Load())
@@ -118,4 +142,20 @@ func TestWriteBufferHidesStoreValues(t *testing.T) {
 		t.Fatal("deletion did not reach the store")
 	}
 	var _ storage.Store = st
+}
+
+// TestWriteBufferDirty: a layer remembers which collections it holds
+// members of until it reaches the store.
+func TestWriteBufferDirty(t *testing.T) {
+	wb := newWriteBuffer(memory.New())
+	wb.running = true // keep the write in the layer: no write-through
+	wb.apply(map[string][]byte{"p1x": []byte("v")}, map[string]struct{}{"p1": {}}, nil, 1)
+	if !wb.dirty([]byte("p1")) || wb.dirty([]byte("p2")) {
+		t.Fatal("dirty does not match the layer's collections")
+	}
+	wb.drain()
+	if wb.dirty([]byte("p1")) {
+		t.Fatal("still dirty after a drain")
+	}
+	wb.running = false
 }

@@ -88,6 +88,19 @@ func DataPrefix(dst []byte, db uint16, userkey []byte, version uint64) []byte {
 	return binary.BigEndian.AppendUint64(dst, version)
 }
 
+// DataPrefixLen returns the length of the DataPrefix at the start of the
+// data key k, or 0 when k is not a well-formed data key.
+func DataPrefixLen(k []byte) int {
+	if len(k) < 7 || k[0] != FamilyData {
+		return 0
+	}
+	n := 7 + int(binary.BigEndian.Uint32(k[3:7])) + 8
+	if n > len(k) || n < 15 {
+		return 0
+	}
+	return n
+}
+
 // DataKeyPrefix appends the prefix shared by every version of userkey's
 // members: deleting [DataKeyPrefix, PrefixEnd(DataKeyPrefix)) drops them all.
 func DataKeyPrefix(dst []byte, db uint16, userkey []byte) []byte {

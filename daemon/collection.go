@@ -1,0 +1,258 @@
+package daemon
+
+import (
+	"encoding/binary"
+	"math"
+
+	"github.com/redoubtdb/redoubt/storage"
+)
+
+// A collection (hash, list, set, sorted set) is one meta record holding its
+// type, expiry, version and member count, plus one record per member under
+// storage.DataPrefix(physDB, key, version) (two for a sorted set member).
+// Member records sort by their "sub" key, the part after the prefix:
+//
+//	hash:  sub = field                     value = field's value
+//	set:   sub = member                    value = ""
+//	list:  sub = index (u64 big-endian)    value = element
+//	zset:  sub = 'm' member                value = score (8-byte float key)
+//	       sub = 's' score(8) member       value = ""
+//
+// A list occupies the indexes [head, head+count); head lives in the meta
+// record's tail, and a new list starts in the middle of the index space so
+// it can grow either way. Sorted-set scores use storage.AppendFloatKey, so
+// the 's' index iterates in score order, ties by member bytes: Redis's
+// order.
+//
+// For hashes, sets and sorted sets the meta tail's first byte records
+// whether Redis would have converted the collection to its big encoding
+// (hashtable, skiplist) by now: Redis never converts back, so neither does
+// the flag. OBJECT ENCODING reads it.
+//
+// Every new collection, and every copy of one, takes a fresh version, and
+// deleting or replacing a collection drops its version's records with one
+// range deletion (see bufLayer): O(1), with the space reclaimed by
+// compaction.
+
+// coll is one collection key as a command sees it. Member writes go to the
+// pending unit at once; the meta record (count, head, encoding flag) is
+// written by save, which also deletes a collection left empty.
+type coll struct {
+	ks     *Keyspace
+	db     int
+	key    []byte
+	m      storage.Meta // the record as the command leaves it
+	old    storage.Meta // the record as found
+	exists bool
+	prefix []byte
+	kbuf   []byte
+}
+
+// lookupColl opens key in db for a command on collections of type t. A
+// missing key yields an empty coll (exists false) that save creates.
+// wrongType reports that the key holds another type (and co is nil).
+func (ks *Keyspace) lookupColl(db int, key []byte, t storage.Type, touch bool) (co *coll, wrongType bool) {
+	m, ok := ks.lookup(db, key, touch)
+	if ok && m.Type != t {
+		return nil, true
+	}
+	co = &coll{ks: ks, db: db, key: append([]byte(nil), key...), m: m, old: m, exists: ok}
+	if !ok {
+		co.m = storage.Meta{Type: t, Version: ks.newVersion()}
+		if t == storage.TypeList {
+			co.m.Tail = binary.BigEndian.AppendUint64(nil, listStartHead)
+		}
+	}
+	co.prefix = storage.DataPrefix(nil, ks.physDB(db), key, co.m.Version)
+	return co, false
+}
+
+// openColl is lookupColl for a command: it replies WRONGTYPE and returns
+// nil when key holds another type.
+func openColl(c *Client, key []byte, t storage.Type) *coll {
+	co, wrong := c.srv.ks.lookupColl(c.db, key, t, true)
+	if wrong {
+		c.ReplyError(errWrongType)
+		return nil
+	}
+	return co
+}
+
+// peekColl is openColl without recording an access (read-only commands
+// Redis runs with LOOKUP_NOTOUCH).
+func peekColl(c *Client, key []byte, t storage.Type) *coll {
+	co, wrong := c.srv.ks.lookupColl(c.db, key, t, false)
+	if wrong {
+		c.ReplyError(errWrongType)
+		return nil
+	}
+	return co
+}
+
+// Len is the number of members.
+func (co *coll) Len() int64 { return int64(co.m.Count) }
+
+// memberKey returns the store key of sub, in a buffer reused by the next call.
+func (co *coll) memberKey(sub []byte) []byte {
+	co.kbuf = append(append(co.kbuf[:0], co.prefix...), sub...)
+	return co.kbuf
+}
+
+// get returns a copy of the value under sub.
+func (co *coll) get(sub []byte) ([]byte, bool) {
+	if !co.exists {
+		return nil, false
+	}
+	return co.ks.getTouch(co.memberKey(sub), false)
+}
+
+// has reports whether sub exists.
+func (co *coll) has(sub []byte) bool {
+	_, ok := co.get(sub)
+	return ok
+}
+
+// put writes sub = val. The caller keeps m.Count right.
+func (co *coll) put(sub, val []byte) { co.ks.set(co.memberKey(sub), val) }
+
+// del deletes sub. The caller keeps m.Count right.
+func (co *coll) del(sub []byte) { co.ks.del(co.memberKey(sub)) }
+
+// iter returns an iterator over the member records whose sub keys are in
+// [lower, upper) (nil: unbounded), seeing every write made so far. Keys it
+// returns are whole store keys: use sub to strip the prefix. Close it before
+// writing to the collection.
+func (co *coll) iter(lower, upper []byte) storage.Iterator {
+	lo := append(append([]byte(nil), co.prefix...), lower...)
+	var hi []byte
+	if upper != nil {
+		hi = append(append([]byte(nil), co.prefix...), upper...)
+	} else {
+		hi = storage.PrefixEnd(co.prefix)
+	}
+	return co.ks.collIter(co.prefix, lo, hi)
+}
+
+// iterPrefix iterates the members whose sub keys start with p.
+func (co *coll) iterPrefix(p []byte) storage.Iterator {
+	if len(p) == 0 {
+		return co.iter(nil, nil)
+	}
+	return co.iter(p, storage.PrefixEnd(p))
+}
+
+// sub strips the collection prefix from a store key an iterator returned.
+func (co *coll) sub(k []byte) []byte { return k[len(co.prefix):] }
+
+// seek helpers: absolute store keys for positioning an iterator.
+func (co *coll) seekKey(sub []byte) []byte {
+	return append(append([]byte(nil), co.prefix...), sub...)
+}
+
+// save writes the meta record as the command left it: a collection left
+// empty is deleted (its members are already gone, so no range deletion is
+// needed), a new one is created.
+func (co *coll) save() {
+	ks := co.ks
+	switch {
+	case co.m.Count == 0 && !co.exists:
+	case co.m.Count == 0:
+		m := co.old
+		m.Count = 0
+		ks.deleteMeta(ks.physDB(co.db), co.key, &m)
+		ks.changes++
+		co.exists = false
+	case !co.exists:
+		ks.Put(co.db, co.key, nil, &co.m)
+		co.exists, co.old = true, co.m
+	default:
+		ks.Put(co.db, co.key, &co.old, &co.m)
+		co.old = co.m
+	}
+}
+
+// closeIter closes an iterator, turning an error it met into a storage
+// failure.
+func closeIter(it storage.Iterator) {
+	err := it.Error()
+	it.Close()
+	if err != nil {
+		panic(storageError{err})
+	}
+}
+
+// ---- encoding flag (hash, set, zset) -------------------------------------------
+
+// big reports whether Redis would keep this collection in its big encoding
+// (hashtable or skiplist) by now.
+func (co *coll) big() bool { return len(co.m.Tail) > 0 && co.m.Tail[0]&1 != 0 }
+
+// setBig records the (irreversible) conversion to the big encoding.
+func (co *coll) setBig() {
+	if !co.big() {
+		co.m.Tail = []byte{1}
+	}
+}
+
+// ---- lists ---------------------------------------------------------------------
+
+// listStartHead is a new list's head index: the middle of the index space.
+const listStartHead = uint64(1) << 63
+
+// listHead is the index of a list's first element.
+func (co *coll) listHead() uint64 {
+	if len(co.m.Tail) < 8 {
+		return listStartHead
+	}
+	return binary.BigEndian.Uint64(co.m.Tail)
+}
+
+func (co *coll) setListHead(h uint64) {
+	co.m.Tail = binary.BigEndian.AppendUint64(nil, h)
+}
+
+// listSub encodes a list index as a sub key.
+func listSub(dst []byte, idx uint64) []byte { return binary.BigEndian.AppendUint64(dst, idx) }
+
+// ---- sorted sets -----------------------------------------------------------------
+
+// zsetMemberSub is the sub key of member's score record.
+func zsetMemberSub(dst, member []byte) []byte {
+	return append(append(dst, 'm'), member...)
+}
+
+// zsetScoreSub is the sub key of member's entry in the score index. -0 is
+// stored as +0 so both sort (and compare) as one score, as in Redis.
+func zsetScoreSub(dst []byte, score float64, member []byte) []byte {
+	if score == 0 {
+		score = 0
+	}
+	dst = append(dst, 's')
+	dst = storage.AppendFloatKey(dst, score)
+	return append(dst, member...)
+}
+
+// zsetScorePrefix is the sub-key prefix of every member with this score.
+func zsetScorePrefix(dst []byte, score float64) []byte {
+	if score == 0 {
+		score = 0
+	}
+	return storage.AppendFloatKey(append(dst, 's'), score)
+}
+
+// parseZsetScoreSub splits a score-index sub key.
+func parseZsetScoreSub(sub []byte) (score float64, member []byte) {
+	return storage.DecodeFloatKey(sub[1:9]), sub[9:]
+}
+
+// encodeScore and decodeScore convert a score record's value.
+func encodeScore(f float64) []byte {
+	return binary.BigEndian.AppendUint64(nil, math.Float64bits(f))
+}
+
+func decodeScore(b []byte) float64 {
+	if len(b) != 8 {
+		panic(storageError{storage.ErrCorrupt})
+	}
+	return math.Float64frombits(binary.BigEndian.Uint64(b))
+}
