@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -36,6 +37,11 @@ import (
 //	                            allowed) on client N (default 1); print
 //	                            one reply per line in resp.Value's form.
 //	advance <duration>          move the fake clock forward (expiry tests).
+//
+// exec takes "unordered" for commands whose element order Redis leaves
+// unspecified (HGETALL, SMEMBERS...): every array, set and map in the
+// replies is sorted before printing; "unordered=pairs" sorts flat arrays
+// as key/value pairs (HGETALL in RESP2).
 //
 // Run with REDOUBT_SCENARIO_REDIS=127.0.0.1:PORT to play every file without
 // `advance` against a real redis-server instead and check the expectations
@@ -145,12 +151,13 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 			d.ScanArgs(t, "proto", &p)
 			fc.sess.proto = p
 		}
+		order := orderOf(d)
 		var out strings.Builder
 		for _, line := range strings.Split(d.Input, "\n") {
 			if strings.TrimSpace(line) == "" {
 				continue
 			}
-			for _, r := range fc.do(t, line) {
+			for _, r := range fc.do(t, line, order) {
 				out.WriteString(r)
 				out.WriteByte('\n')
 			}
@@ -232,8 +239,89 @@ func (f *fakeClient) Close() error {
 	return nil
 }
 
+// replyOrder says how exec prints replies (see TestScenarios).
+type replyOrder int
+
+const (
+	ordered replyOrder = iota
+	unordered
+	unorderedPairs
+)
+
+func orderOf(d *datadriven.TestData) replyOrder {
+	for _, a := range d.CmdArgs {
+		if a.Key == "unordered" {
+			if len(a.Vals) > 0 && a.Vals[0] == "pairs" {
+				return unorderedPairs
+			}
+			return unordered
+		}
+	}
+	return ordered
+}
+
+// render prints v, sorting its aggregates as order asks.
+func render(v resp.Value, order replyOrder) string {
+	if order == ordered {
+		return v.String()
+	}
+	return orderCanonical(v, order).String()
+}
+
+func orderCanonical(v resp.Value, order replyOrder) resp.Value {
+	switch v.Kind {
+	case resp.Array, resp.Set, resp.Map:
+	default:
+		return v
+	}
+	elems := make([]resp.Value, len(v.Elems))
+	for i, e := range v.Elems {
+		elems[i] = orderCanonical(e, order)
+	}
+	step := 1
+	if v.Kind == resp.Map || (order == unorderedPairs && v.Kind == resp.Array && len(elems)%2 == 0 && !hasAggregate(elems)) {
+		step = 2
+	}
+	groups := make([][]resp.Value, 0, len(elems)/step)
+	for i := 0; i+step <= len(elems); i += step {
+		groups = append(groups, elems[i:i+step])
+	}
+	sort.SliceStable(groups, func(i, j int) bool {
+		return groupText(groups[i]) < groupText(groups[j])
+	})
+	out := v
+	out.Elems = out.Elems[:0:0]
+	for _, g := range groups {
+		out.Elems = append(out.Elems, g...)
+	}
+	return out
+}
+
+func hasAggregate(vs []resp.Value) bool {
+	for _, e := range vs {
+		switch e.Kind {
+		case resp.Array, resp.Set, resp.Map:
+			return true
+		}
+	}
+	return false
+}
+
+func groupText(g []resp.Value) string {
+	var b strings.Builder
+	for _, e := range g {
+		b.WriteString(e.String())
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
 // do sends one inline command line and returns its replies rendered.
-func (f *fakeClient) do(t *testing.T, line string) []string {
+func (f *fakeClient) do(t *testing.T, line string, order ...replyOrder) []string {
+	ord := ordered
+	if len(order) > 0 {
+		ord = order[0]
+	}
 	t.Helper()
 	argv, n, _, err := resp.ReadCommand([]byte(line+"\r\n"), nil, &resp.Limits{MaxBulkLen: 1 << 30, MaxMultibulkLen: 1 << 20, MaxInlineLen: 1 << 20})
 	if err != nil || n == 0 {
@@ -252,7 +340,7 @@ func (f *fakeClient) do(t *testing.T, line string) []string {
 		if err != nil || m == 0 {
 			t.Fatalf("unparsable reply %q: %v", f.buf, err)
 		}
-		out = append(out, v.String())
+		out = append(out, render(v, ord))
 		f.buf = f.buf[m:]
 	}
 	if f.closed || closeConn {
@@ -313,6 +401,7 @@ func runAgainstRedis(t *testing.T, path, addr string) {
 			c.Write(encodeCommand([][]byte{[]byte("HELLO"), []byte("3")}))
 			readReply(t, r)
 		}
+		order := orderOf(d)
 		var out strings.Builder
 		for _, line := range strings.Split(d.Input, "\n") {
 			if strings.TrimSpace(line) == "" {
@@ -324,7 +413,7 @@ func runAgainstRedis(t *testing.T, path, addr string) {
 			}
 			c.SetDeadline(time.Now().Add(2 * time.Second))
 			c.Write(encodeCommand(argv))
-			out.WriteString(readReply(t, r))
+			out.WriteString(readReply(t, r, order))
 			out.WriteByte('\n')
 		}
 		return out.String()
@@ -332,7 +421,11 @@ func runAgainstRedis(t *testing.T, path, addr string) {
 }
 
 // readReply reads one complete reply from r and renders it.
-func readReply(t *testing.T, r *bufio.Reader) string {
+func readReply(t *testing.T, r *bufio.Reader, order ...replyOrder) string {
+	ord := ordered
+	if len(order) > 0 {
+		ord = order[0]
+	}
 	var buf []byte
 	for {
 		line, err := r.ReadBytes('\n')
@@ -344,7 +437,7 @@ func readReply(t *testing.T, r *bufio.Reader) string {
 		}
 		buf = append(buf, line...)
 		if v, n, err := resp.ReadReply(buf); err == nil && n > 0 {
-			return v.String()
+			return render(v, ord)
 		} else if err != nil {
 			t.Fatalf("bad reply %q: %v", buf, err)
 		}
