@@ -46,6 +46,8 @@ type Client struct {
 	closed          atomic.Bool
 
 	out       []byte      // replies of the current Data call
+	redirect  *[]byte     // replies go here instead of out (mu; see replyBuf)
+	block     *blockState // the blocking command c waits in (mu)
 	argv      [][]byte    // reused argv slice
 	held      []heldOut   // replies waiting for durability (loop only)
 	heldBytes int64       // total size of held (loop only)
@@ -76,6 +78,17 @@ type outbufLimit struct {
 
 // ---- replies ---------------------------------------------------------------
 
+// replyBuf is where replies go: the connection's output of this read, or,
+// while the server serves a blocked client from another connection's
+// command, a buffer handed to the blocked client's loop afterwards (see
+// blocking.go). Guarded by Server.mu.
+func (c *Client) replyBuf() *[]byte {
+	if c.redirect != nil {
+		return c.redirect
+	}
+	return &c.out
+}
+
 // suppressed reports whether CLIENT REPLY OFF/SKIP silences this reply.
 func (c *Client) suppressed() bool { return c.replyMode == replyOff || c.replyMode == replySkipThis }
 
@@ -85,7 +98,7 @@ func (c *Client) ReplyOK() { c.ReplySimple("OK") }
 // ReplySimple replies with a simple string.
 func (c *Client) ReplySimple(s string) {
 	if !c.suppressed() {
-		c.out = resp.AppendSimple(c.out, s)
+		*c.replyBuf() = resp.AppendSimple(*c.replyBuf(), s)
 	}
 }
 
@@ -95,7 +108,7 @@ func (c *Client) ReplyError(msg string) {
 	c.srv.countError(msg)
 	c.failed = true
 	if !c.suppressed() {
-		c.out = resp.AppendError(c.out, msg)
+		*c.replyBuf() = resp.AppendError(*c.replyBuf(), msg)
 	}
 }
 
@@ -105,91 +118,91 @@ func (c *Client) ReplyErrorf(format string, args ...any) { c.ReplyError(fmt.Spri
 // ReplyInt replies with an integer.
 func (c *Client) ReplyInt(n int64) {
 	if !c.suppressed() {
-		c.out = resp.AppendInt(c.out, n)
+		*c.replyBuf() = resp.AppendInt(*c.replyBuf(), n)
 	}
 }
 
 // ReplyBulk replies with a bulk string.
 func (c *Client) ReplyBulk(b []byte) {
 	if !c.suppressed() {
-		c.out = resp.AppendBulk(c.out, b)
+		*c.replyBuf() = resp.AppendBulk(*c.replyBuf(), b)
 	}
 }
 
 // ReplyBulkString replies with a bulk string.
 func (c *Client) ReplyBulkString(s string) {
 	if !c.suppressed() {
-		c.out = resp.AppendBulkString(c.out, s)
+		*c.replyBuf() = resp.AppendBulkString(*c.replyBuf(), s)
 	}
 }
 
 // ReplyBulkInt replies with an integer formatted as a bulk string.
 func (c *Client) ReplyBulkInt(n int64) {
 	if !c.suppressed() {
-		c.out = resp.AppendBulkString(c.out, strconv.FormatInt(n, 10))
+		*c.replyBuf() = resp.AppendBulkString(*c.replyBuf(), strconv.FormatInt(n, 10))
 	}
 }
 
 // ReplyNull replies with the null bulk string ($-1, or _ in RESP3).
 func (c *Client) ReplyNull() {
 	if !c.suppressed() {
-		c.out = resp.AppendNull(c.out, c.proto)
+		*c.replyBuf() = resp.AppendNull(*c.replyBuf(), c.proto)
 	}
 }
 
 // ReplyNullArray replies with the null array (*-1, or _ in RESP3).
 func (c *Client) ReplyNullArray() {
 	if !c.suppressed() {
-		c.out = resp.AppendNullArray(c.out, c.proto)
+		*c.replyBuf() = resp.AppendNullArray(*c.replyBuf(), c.proto)
 	}
 }
 
 // ReplyArrayLen starts an array of n elements.
 func (c *Client) ReplyArrayLen(n int) {
 	if !c.suppressed() {
-		c.out = resp.AppendArrayLen(c.out, n)
+		*c.replyBuf() = resp.AppendArrayLen(*c.replyBuf(), n)
 	}
 }
 
 // ReplyMapLen starts a map of n pairs (a flat array of 2n in RESP2).
 func (c *Client) ReplyMapLen(n int) {
 	if !c.suppressed() {
-		c.out = resp.AppendMapLen(c.out, n, c.proto)
+		*c.replyBuf() = resp.AppendMapLen(*c.replyBuf(), n, c.proto)
 	}
 }
 
 // ReplySetLen starts a set of n elements (an array in RESP2).
 func (c *Client) ReplySetLen(n int) {
 	if !c.suppressed() {
-		c.out = resp.AppendSetLen(c.out, n, c.proto)
+		*c.replyBuf() = resp.AppendSetLen(*c.replyBuf(), n, c.proto)
 	}
 }
 
 // ReplyDouble replies with a double (a bulk string in RESP2).
 func (c *Client) ReplyDouble(f float64) {
 	if !c.suppressed() {
-		c.out = resp.AppendDouble(c.out, f, c.proto)
+		*c.replyBuf() = resp.AppendDouble(*c.replyBuf(), f, c.proto)
 	}
 }
 
 // ReplyBool replies with a boolean (an integer 1/0 in RESP2).
 func (c *Client) ReplyBool(b bool) {
 	if !c.suppressed() {
-		c.out = resp.AppendBool(c.out, b, c.proto)
+		*c.replyBuf() = resp.AppendBool(*c.replyBuf(), b, c.proto)
 	}
 }
 
 // ReplyVerbatim replies with verbatim text (a bulk string in RESP2).
 func (c *Client) ReplyVerbatim(s string) {
 	if !c.suppressed() {
-		c.out = resp.AppendVerbatim(c.out, "txt", []byte(s), c.proto)
+		*c.replyBuf() = resp.AppendVerbatim(*c.replyBuf(), "txt", []byte(s), c.proto)
 	}
 }
 
 // ReplyRaw appends pre-encoded RESP.
 func (c *Client) ReplyRaw(b []byte) {
 	if !c.suppressed() {
-		c.out = append(c.out, b...)
+		*c.replyBuf() = append(*c.replyBuf(), b...)
 	}
 }
 

@@ -34,6 +34,7 @@ func registerClientCommands(t *commandTable) {
 		c.ReplyOK()
 	})
 	t.register("client|reply", cmdClientReply)
+	t.register("client|unblock", cmdClientUnblock)
 	t.register("client|no-evict", func(c *Client, argv [][]byte) {
 		switch {
 		case equalFold(argv[2], "on"):
@@ -140,12 +141,15 @@ func clientType(c *Client) int { return clientTypeNormal }
 // ---- CLIENT LIST / INFO ------------------------------------------------------
 
 // clientFlags is the flags field of CLIENT LIST, in Redis's letter order
-// ('O' monitor, 'c' close after reply, 'A' close asap, 'e' no-evict; 'N'
-// when none applies).
+// ('O' monitor, 'b' blocked, 'c' close after reply, 'A' close asap, 'e'
+// no-evict; 'N' when none applies).
 func clientFlags(c *Client) string {
 	var f []byte
 	if c.monitor {
 		f = append(f, 'O')
+	}
+	if c.block != nil && !c.block.done {
+		f = append(f, 'b')
 	}
 	if c.closeASAP {
 		f = append(f, 'c')
@@ -477,4 +481,40 @@ func cmdClientReply(c *Client, argv [][]byte) {
 	default:
 		c.ReplyError(errSyntax)
 	}
+}
+
+// cmdClientUnblock ends another client's blocking command as if it timed
+// out, or with an UNBLOCKED error. It replies 1 when a client was blocked.
+func cmdClientUnblock(c *Client, argv [][]byte) {
+	id, ok := parseInt(argv[2])
+	if !ok {
+		c.ReplyError(errNotInt)
+		return
+	}
+	withError := false
+	if len(argv) == 4 {
+		switch {
+		case equalFold(argv[3], "timeout"):
+		case equalFold(argv[3], "error"):
+			withError = true
+		default:
+			c.ReplyError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+			return
+		}
+	} else if len(argv) > 4 {
+		c.ReplyError(errSyntax)
+		return
+	}
+	s := c.srv
+	target := s.clients[id]
+	if target == nil || target.block == nil || target.block.done {
+		c.ReplyInt(0)
+		return
+	}
+	reply := target.block.onTimeout
+	if withError {
+		reply = func(t *Client) { t.ReplyError("UNBLOCKED client unblocked via CLIENT UNBLOCK") }
+	}
+	s.finishBlockLocked(target, reply)
+	c.ReplyInt(1)
 }

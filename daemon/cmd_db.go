@@ -74,6 +74,8 @@ func cmdSwapDB(c *Client, argv [][]byte) {
 	}
 	if a != b {
 		c.srv.ks.Swap(int(a), int(b))
+		c.srv.signalDBLocked(int(a))
+		c.srv.signalDBLocked(int(b))
 	}
 	c.ReplyOK()
 }

@@ -240,15 +240,16 @@ func unameMachine(goarch string) string {
 // ---- clients -----------------------------------------------------------------
 
 func (s *Server) infoClients() []infoField {
+	blocked, inTimeoutTable := s.blockedCounts()
 	return []infoField{
 		{"connected_clients", strconv.Itoa(len(s.clients))},
 		{"cluster_connections", "0"},
 		{"maxclients", strconv.Itoa(s.cfg.Maxclients)},
 		{"client_recent_max_input_buffer", "0"},
 		{"client_recent_max_output_buffer", "0"},
-		{"blocked_clients", "0"},
+		{"blocked_clients", strconv.Itoa(blocked)},
 		{"tracking_clients", "0"},
-		{"clients_in_timeout_table", "0"},
+		{"clients_in_timeout_table", strconv.Itoa(inTimeoutTable)},
 	}
 }
 

@@ -64,6 +64,9 @@ type Keyspace struct {
 	// onExpired is called for every key removed because it expired (INFO
 	// expired_keys; later keyspace events and propagation).
 	onExpired func(db int, key []byte)
+	// onCreate is called when a key is created or changes type (blocked
+	// clients wait for lists and sorted sets to appear).
+	onCreate func(db int, key []byte, t storage.Type)
 
 	// clock, when set, replaces the wall clock (tests use a fake one).
 	// cmdNow, when not zero, is the time snapshot of the running command:
@@ -466,6 +469,9 @@ func (ks *Keyspace) Put(db int, key []byte, old *storage.Meta, m *storage.Meta) 
 		}
 	}
 	ks.dirty = ks.dirty || old == nil || old.ExpireAt != m.ExpireAt
+	if ks.onCreate != nil && (old == nil || old.Type != m.Type) {
+		ks.onCreate(db, key, m.Type)
+	}
 	ks.keyBuf = storage.MetaKey(ks.keyBuf[:0], p, key)
 	ks.valBuf = storage.AppendMeta(ks.valBuf[:0], m)
 	ks.set(ks.keyBuf, ks.valBuf)

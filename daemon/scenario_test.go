@@ -37,6 +37,12 @@ import (
 //	                            allowed) on client N (default 1); print
 //	                            one reply per line in resp.Value's form.
 //	advance <duration>          move the fake clock forward (expiry tests).
+//	sleep <duration>            wait in real time (blocking-command timeouts).
+//	replies [client=N]          print replies that reached client N since
+//	                            its last exec (a blocked client's).
+//
+// exec takes "block" for lines that block: against Redis their replies
+// are not awaited (read them with replies).
 //
 // exec takes "unordered" for commands whose element order Redis leaves
 // unspecified (HGETALL, SMEMBERS...): every array, set and map in the
@@ -170,6 +176,26 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		}
 		h.clock += dur.Milliseconds()
 		return ""
+	case "sleep":
+		dur, err := time.ParseDuration(d.CmdArgs[0].Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(dur)
+		h.loop.run()
+		return ""
+	case "replies":
+		n := 1
+		if d.HasArg("client") {
+			d.ScanArgs(t, "client", &n)
+		}
+		h.loop.run()
+		var out strings.Builder
+		for _, r := range h.client(n).pending(t, orderOf(d)) {
+			out.WriteString(r)
+			out.WriteByte('\n')
+		}
+		return out.String()
 	}
 	t.Fatalf("unknown directive %q", d.Cmd)
 	return ""
@@ -332,6 +358,17 @@ func (f *fakeClient) do(t *testing.T, line string, order ...replyOrder) []string
 	if f.loop != nil {
 		f.loop.run()
 	}
+	out := f.pending(t, ord)
+	if f.closed || closeConn {
+		out = append(out, "(connection closed)")
+		f.closed = false
+	}
+	return out
+}
+
+// pending renders and consumes every reply the client has received.
+func (f *fakeClient) pending(t *testing.T, ord replyOrder) []string {
+	t.Helper()
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []string
@@ -342,10 +379,6 @@ func (f *fakeClient) do(t *testing.T, line string, order ...replyOrder) []string
 		}
 		out = append(out, render(v, ord))
 		f.buf = f.buf[m:]
-	}
-	if f.closed || closeConn {
-		out = append(out, "(connection closed)")
-		f.closed = false
 	}
 	return out
 }
@@ -389,7 +422,33 @@ func runAgainstRedis(t *testing.T, path, addr string) {
 	fmt.Fprintf(c0, "FLUSHALL\r\n")
 	_, _ = r0.ReadString('\n')
 	datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
-		if d.Cmd != "exec" {
+		switch d.Cmd {
+		case "sleep":
+			dur, err := time.ParseDuration(d.CmdArgs[0].Key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(dur)
+			return ""
+		case "replies":
+			n := 1
+			if d.HasArg("client") {
+				d.ScanArgs(t, "client", &n)
+			}
+			c, r := get(n)
+			var out strings.Builder
+			for {
+				c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+				if _, err := r.Peek(1); err != nil {
+					break
+				}
+				c.SetReadDeadline(time.Now().Add(2 * time.Second))
+				out.WriteString(readReply(t, r, orderOf(d)))
+				out.WriteByte('\n')
+			}
+			return out.String()
+		case "exec":
+		default:
 			return d.Expected
 		}
 		n := 1
@@ -413,6 +472,9 @@ func runAgainstRedis(t *testing.T, path, addr string) {
 			}
 			c.SetDeadline(time.Now().Add(2 * time.Second))
 			c.Write(encodeCommand(argv))
+			if d.HasArg("block") {
+				continue
+			}
 			out.WriteString(readReply(t, r, order))
 			out.WriteByte('\n')
 		}

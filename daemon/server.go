@@ -56,6 +56,13 @@ type Server struct {
 	lastSave int64                // unix seconds, guarded by mu
 	scans    scanCursors          // SCAN cursor positions, guarded by mu
 
+	// Blocked clients (see blocking.go), guarded by mu.
+	waiters    map[waitKey][]*Client // per key, in arrival order
+	blocked    map[*Client]struct{}
+	ready      []waitKey
+	readySet   map[waitKey]struct{}
+	deliveries []delivery
+
 	nextClientID  atomic.Int64
 	netIn, netOut atomic.Int64
 
@@ -127,6 +134,9 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 		runID:       newRunID(),
 		clients:     map[int64]*Client{},
 		monitors:    map[*Client]struct{}{},
+		waiters:     map[waitKey][]*Client{},
+		blocked:     map[*Client]struct{}{},
+		readySet:    map[waitKey]struct{}{},
 		shutdownReq: make(chan ShutdownRequest, 1),
 		stopCron:    make(chan struct{}),
 	}
@@ -140,6 +150,7 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 	}
 	s.ks = ks
 	ks.onExpired = func(int, []byte) { s.stats.expiredKeys++ }
+	ks.onCreate = s.keyCreated
 	s.dur = newDurability(s, cfg.Appendfsync)
 	ks.nextSeq = s.dur.nextSeq
 	ks.onSettle = s.commitLocked
@@ -254,6 +265,7 @@ func (c *Client) Closed(error) {
 	s.mu.Lock()
 	delete(s.clients, c.id)
 	delete(s.monitors, c)
+	s.unblockOnCloseLocked(c)
 	s.mu.Unlock()
 	c.held = nil
 }
@@ -267,6 +279,17 @@ func (c *Client) Data(buf []byte) (consumed, need int, closeConn bool) {
 	if c.killed {
 		s.mu.Unlock()
 		return len(buf), 0, true
+	}
+	if c.block != nil {
+		// Blocked: what arrives waits in the connection's buffer until
+		// the reply that ends the wait is delivered (which wakes us), as
+		// long as it stays within the query buffer limit.
+		over := int64(len(buf)) > int64(s.cfg.ClientQueryBufferLimit)
+		s.mu.Unlock()
+		if over {
+			s.log.Warn("closing blocked client that reached max query buffer length", "client", c.addr, "bytes", len(buf))
+		}
+		return 0, 0, over
 	}
 	lim := resp.Limits{
 		MaxBulkLen:      int64(s.cfg.ProtoMaxBulkLen),
@@ -305,6 +328,9 @@ func (c *Client) Data(buf []byte) (consumed, need int, closeConn bool) {
 		consumed += n
 		if len(argv) > 0 {
 			s.call(c, argv)
+			if c.block != nil {
+				break
+			}
 			if c.overOutputLimitLocked() {
 				// Like Redis's check as replies are added: a pipeline
 				// of big replies must not build an unbounded buffer
@@ -476,6 +502,9 @@ func (s *Server) call(c *Client, argv [][]byte) {
 	start := time.Now()
 	s.ks.beginCommand(start)
 	s.run(c, cmd, argv)
+	if len(s.ready) > 0 {
+		s.serveReadyLocked()
+	}
 	s.ks.endCommand()
 	elapsed := time.Since(start)
 	s.stats.commands++
@@ -528,6 +557,9 @@ func (s *Server) run(c *Client, cmd *command, argv [][]byte) {
 // Holds mu.
 func (s *Server) commitLocked() {
 	s.ks.commit()
+	if len(s.deliveries) > 0 {
+		s.dispatchDeliveriesLocked()
+	}
 }
 
 // countError records an error reply for INFO errorstats. Holds mu.
