@@ -126,7 +126,11 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 		"sized from probe runs so that runs last about %.1f s (the geometric mean of the two systems' run times).\n\n", r.Settings.RunSeconds)
 	var cmds [][]string
 	for _, c := range r.Cases {
-		cmds = append(cmds, []string{c.Name, "`" + c.CommandLine + "`", requestsCell(c)})
+		cmd := "`" + c.CommandLine + "`"
+		if c.Setup != "" {
+			cmd = c.Setup + "; then " + cmd
+		}
+		cmds = append(cmds, []string{c.Name, cmd, requestsCell(c)})
 	}
 	writeMarkdownTable(&b, []string{"Case", "Command", "N"}, cmds)
 

@@ -66,9 +66,11 @@ type CaseResult struct {
 	Fsync    string `json:"appendfsync"`
 	Topology string `json:"topology,omitempty"`
 	// Params has Requests 0: the count is calibrated per system (SystemResult.Requests).
-	Params      Params         `json:"params"`
-	CommandLine string         `json:"command_line"`
-	Systems     []SystemResult `json:"systems"`
+	Params      Params `json:"params"`
+	CommandLine string `json:"command_line"`
+	// Setup says what is done to the data before every run (Setup.Describe), if anything.
+	Setup   string         `json:"setup,omitempty"`
+	Systems []SystemResult `json:"systems"`
 	// Ratio is the candidate's throughput over the baseline's, paired round by round; nil
 	// when no round has both.
 	Ratio *Stat `json:"ratio_rps"`
@@ -185,6 +187,9 @@ func Compare(ctx context.Context, opts Options) (*Results, error) {
 				Params:      c.Params,
 				CommandLine: c.Load.CommandLine(c.Params),
 			}
+			if c.Setup != nil {
+				cr.Setup = c.Setup.Describe(c.Params)
+			}
 			for _, s := range systems {
 				cr.Systems = append(cr.Systems, SystemResult{System: s.Name})
 			}
@@ -282,8 +287,7 @@ func (r *runner) runGroup(ctx context.Context, g group) {
 			if failed[i][c.Name] {
 				continue
 			}
-			r.settle(ctx, deps)
-			rate, err := r.calibrate(ctx, deps[i], c)
+			rate, err := r.calibrate(ctx, deps, i, c)
 			if ctx.Err() != nil {
 				return // interrupted: not a finding about the system
 			}
@@ -317,13 +321,16 @@ func (r *runner) runGroup(ctx context.Context, g group) {
 					continue
 				}
 				sr := &r.results[c.Name].Systems[i]
-				r.settle(ctx, deps)
-				fmt.Fprintf(r.progress, "bench: [%d/%d] round %d/%d %s on %s, %d requests ... ",
-					r.done, r.total, round, r.opts.Repeats, c.Name, sys.Name, sr.Requests)
 				p := c.Params
 				p.Requests = sr.Requests
-				expected := time.Duration(float64(p.Requests) / sr.ProbeRPS * float64(time.Second))
-				s, err := r.measure(ctx, deps[i], c, p, expected)
+				err := r.prepare(ctx, deps, i, c, p)
+				fmt.Fprintf(r.progress, "bench: [%d/%d] round %d/%d %s on %s, %d requests ... ",
+					r.done, r.total, round, r.opts.Repeats, c.Name, sys.Name, sr.Requests)
+				var s Sample
+				if err == nil {
+					expected := time.Duration(float64(p.Requests) / sr.ProbeRPS * float64(time.Second))
+					s, err = r.measure(ctx, deps[i], c, p, expected)
+				}
 				if ctx.Err() != nil {
 					fmt.Fprintln(r.progress, "interrupted")
 					return
@@ -371,6 +378,19 @@ func (r *runner) measure(ctx context.Context, d Deployment, c Case, p Params, ex
 	return c.Load.Run(ctx, r.tools, d.Target(), p)
 }
 
+// prepare readies system i for a run of c with parameters p: it runs c's Setup, if any,
+// then waits for the servers to settle, so that neither the setup's writes nor the
+// previous run's background work fall in the run.
+func (r *runner) prepare(ctx context.Context, deps []Deployment, i int, c Case, p Params) error {
+	if c.Setup != nil {
+		if err := c.Setup.Prepare(ctx, deps[i].Target(), p); err != nil {
+			return fmt.Errorf("setup: %w", err)
+		}
+	}
+	r.settle(ctx, deps)
+	return nil
+}
+
 // settle waits, before a run, until the servers of the group are idle and their writes
 // are on disk, so that the previous run's background work is not charged to this one.
 func (r *runner) settle(ctx context.Context, deps []Deployment) {
@@ -382,25 +402,42 @@ func (r *runner) settle(ctx context.Context, deps []Deployment) {
 	}
 }
 
-// calibrate returns the throughput of one system on case c. Runs shorter than
+// calibrate returns the throughput of system i on case c. Runs shorter than
 // ProbeDuration mostly measure connection set-up, so it grows the request count until a
-// run lasts that long. The probes double as warm-up.
-func (r *runner) calibrate(ctx context.Context, d Deployment, c Case) (float64, error) {
+// run lasts that long. The probes double as warm-up, so they follow each other without
+// settling, unless c has a Setup: then every probe gets its data as a measured run does.
+func (r *runner) calibrate(ctx context.Context, deps []Deployment, i int, c Case) (float64, error) {
 	const maxProbes = 6
 	p := c.Params
 	p.Requests = minRequests(p)
 	probe := r.opts.ProbeDuration.Seconds()
-	for i := 0; ; i++ {
-		s, err := r.measure(ctx, d, c, p, r.opts.ProbeDuration)
+	for n := 0; ; n++ {
+		if n == 0 || c.Setup != nil {
+			if err := r.prepare(ctx, deps, i, c, p); err != nil {
+				return 0, err
+			}
+		}
+		s, err := r.measure(ctx, deps[i], c, p, r.opts.ProbeDuration)
 		if err != nil {
 			return 0, err
 		}
-		if s.ElapsedSec >= probe || i == maxProbes-1 {
+		timed := timedSeconds(s)
+		if timed >= probe || n == maxProbes-1 {
 			return s.RPS, nil
 		}
-		grow := min(max(probe/max(s.ElapsedSec, 0.001)*1.2, 2), 20)
+		grow := min(max(probe/max(timed, 0.001)*1.2, 2), 20)
 		p.Requests = int(float64(p.Requests) * grow)
 	}
+}
+
+// timedSeconds is how long the measured requests of s took: the generator's wall time, or
+// less when it also ran untimed work, such as the LPUSHes redis-benchmark runs before
+// LRANGE, which would otherwise make a probe look long enough when its timed part is not.
+func timedSeconds(s Sample) float64 {
+	if s.RPS > 0 && s.Requests > 0 {
+		return min(s.ElapsedSec, float64(s.Requests)/s.RPS)
+	}
+	return s.ElapsedSec
 }
 
 // minRequests keeps every connection busy for a few pipelines even in the shortest run.

@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -170,5 +171,101 @@ func TestMeasureDeadServer(t *testing.T) {
 	}
 	if time.Since(start) > 5*time.Second {
 		t.Fatalf("measure took %s to notice", time.Since(start))
+	}
+}
+
+// recordingSetup and recordingLoad log their calls, with the run's request count.
+type recordingSetup struct {
+	FillList
+	log *[]string
+}
+
+func (s recordingSetup) Prepare(ctx context.Context, target Target, p Params) error {
+	*s.log = append(*s.log, fmt.Sprintf("prepare %d", p.Requests))
+	return s.FillList.Prepare(ctx, target, p)
+}
+
+type recordingLoad struct {
+	RedisBenchmark
+	log *[]string
+}
+
+func (l recordingLoad) Run(ctx context.Context, tools Tools, target Target, p Params) (Sample, error) {
+	*l.log = append(*l.log, fmt.Sprintf("run %d", p.Requests))
+	return l.RedisBenchmark.Run(ctx, tools, target, p)
+}
+
+// TestCompareRunsSetup measures LPOP with its list refilled: the Setup runs before every
+// probe and every measured run, with that run's request count, and is in the report.
+func TestCompareRunsSetup(t *testing.T) {
+	server, benchmark := needRedis(t)
+	var log []string
+	var progress bytes.Buffer
+	opts := Options{
+		Redoubt:        System{Name: "redoubt", Label: "Redoubt", Path: server, Style: StyleRedis},
+		Redis:          System{Name: "redis", Label: "Redis", Path: server, Style: StyleRedis},
+		RedisBenchmark: benchmark,
+		Workloads: []Spec{{
+			Label:     "LPOP",
+			Load:      recordingLoad{RedisBenchmark{Test: "lpop"}, &log},
+			Setup:     recordingSetup{FillList{Key: "mylist"}, &log},
+			Pipelines: []int{16}, Fsync: []string{"everysec"}, Clients: 10, Keyspace: 1000,
+		}},
+		Repeats:       2,
+		Duration:      200 * time.Millisecond,
+		ProbeDuration: 50 * time.Millisecond,
+		Progress:      &progress, // no SettleMax: settling is tested above, and slow
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := Compare(ctx, opts)
+	if err != nil {
+		t.Fatalf("Compare: %v\nprogress:\n%s", err, progress.String())
+	}
+	c := res.Cases[0]
+	if res.Failed() != 0 {
+		t.Fatalf("failures: %+v\nprogress:\n%s", c.Systems, progress.String())
+	}
+	if want := "before every run, RPUSH 3-byte elements to mylist until LLEN mylist >= N+16"; c.Setup != want {
+		t.Errorf("Setup = %q, want %q", c.Setup, want)
+	}
+	// Every run, probe or measured, follows a Prepare for its own request count. The
+	// first probe is at the floor of 10 clients * 16 * 20 requests; the last four runs are
+	// the two rounds on two systems.
+	n := c.Systems[0].Requests
+	ok := len(log) >= 2*(2+4) && log[0] == "prepare 3200"
+	for i := 0; ok && i+1 < len(log); i += 2 {
+		ok = strings.HasPrefix(log[i], "prepare ") && log[i+1] == "run "+strings.TrimPrefix(log[i], "prepare ")
+	}
+	for i := len(log) - 8; ok && i < len(log); i++ {
+		ok = strings.HasSuffix(log[i], fmt.Sprintf(" %d", n))
+	}
+	if !ok {
+		t.Errorf("calls %q\nwant pairs of prepare N, run N, from 3200, ending with 4 runs of %d", log, n)
+	}
+	var md bytes.Buffer
+	if err := res.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if want := "| lpop-p16-everysec | before every run, RPUSH 3-byte elements to mylist until LLEN mylist >= N+16; then `redis-benchmark --csv -t lpop -c 10 -P 16 -n N -r 1000 -d 3` |"; !strings.Contains(md.String(), want) {
+		t.Errorf("report lacks the setup:\n%s", md.String())
+	}
+}
+
+func TestTimedSeconds(t *testing.T) {
+	// lrange_100: 10000 LRANGEs at 20000/s took 0.5 s of a 1.1 s run spent mostly on LPUSHes.
+	if got := timedSeconds(Sample{Requests: 10000, RPS: 20000, ElapsedSec: 1.1}); got != 0.5 {
+		t.Errorf("timed = %v, want 0.5", got)
+	}
+	// One test: the wall time also counts start-up, so it is a little longer...
+	if got := timedSeconds(Sample{Requests: 10000, RPS: 20000, ElapsedSec: 0.52}); got != 0.5 {
+		t.Errorf("timed = %v, want 0.5", got)
+	}
+	// ...unless the rounding of the reported rate makes it look shorter.
+	if got := timedSeconds(Sample{Requests: 10000, RPS: 20000, ElapsedSec: 0.499}); got != 0.499 {
+		t.Errorf("timed = %v, want the wall time 0.499", got)
+	}
+	if got := timedSeconds(Sample{ElapsedSec: 0.3}); got != 0.3 {
+		t.Errorf("timed without a rate = %v, want 0.3", got)
 	}
 }

@@ -35,6 +35,9 @@ type Spec struct {
 	DataSize int
 	// Topology starts the servers of each system (nil: Single).
 	Topology Topology
+	// Setup prepares, before every run, data the load reads or consumes beyond the
+	// preloaded keys (nil: none).
+	Setup Setup
 }
 
 // Case is one measured line of the report: a Spec at one pipeline depth and fsync mode.
@@ -45,6 +48,7 @@ type Case struct {
 	Fsync    string
 	Params   Params
 	Topology Topology
+	Setup    Setup // nil: none
 }
 
 // Params are the load settings handed to a LoadGenerator. Requests is filled in per case
@@ -85,16 +89,39 @@ type LoadGenerator interface {
 
 // DefaultWorkloads is the table measured by `make bench`. Rows are grouped by fsync mode
 // when run, so the order here is the order within a group.
+//
+// The collection rows use redis-benchmark's fixed keys: myhash, myset, myzset, and mylist,
+// which LPUSH and LRANGE_100 grow and LPOP drains (FillList tops it up so that every LPOP
+// pops an element). LRANGE_100 needs no Setup: redis-benchmark times its own LPUSHes of
+// -n elements into mylist first, which Row leaves out of the figures. ZRANGE reads a
+// sorted set of its own, which ZADD's random members do not change between runs.
 func DefaultWorkloads() []Spec {
 	everysec := []string{"everysec"}
 	headline := []int{1, 16}
+	const zrangeKey = "zrange:1000"
 	return []Spec{
 		{Label: "SET", Load: RedisBenchmark{Test: "set"}, Pipelines: headline, Fsync: []string{"everysec", "always"}},
 		{Label: "GET", Load: RedisBenchmark{Test: "get"}, Pipelines: headline, Fsync: everysec},
 		{Label: "INCR", Load: RedisBenchmark{Test: "incr"}, Pipelines: headline, Fsync: everysec},
 		{Label: "MSET", Load: RedisBenchmark{Test: "mset"}, Pipelines: headline, Fsync: everysec},
+		{Label: "HSET", Load: RedisBenchmark{Test: "hset"}, Pipelines: headline, Fsync: everysec},
+		{Label: "LPUSH", Load: RedisBenchmark{Test: "lpush"}, Pipelines: headline, Fsync: everysec},
+		{Label: "LPOP", Load: RedisBenchmark{Test: "lpop"}, Setup: FillList{Key: "mylist"}, Pipelines: headline, Fsync: everysec},
+		{Label: "SADD", Load: RedisBenchmark{Test: "sadd"}, Pipelines: headline, Fsync: everysec},
+		{Label: "ZADD", Load: RedisBenchmark{Test: "zadd"}, Pipelines: headline, Fsync: everysec},
+		{Label: "LRANGE_100", Load: RedisBenchmark{Test: "lrange_100", Row: "LRANGE_100"}, Pipelines: headline, Fsync: everysec},
+		{
+			Label:     "ZRANGE_100",
+			Load:      RedisBenchmark{Command: []string{"ZRANGE", zrangeKey, "0", "99", "WITHSCORES"}},
+			Setup:     FillSortedSet{Key: zrangeKey, Members: 1000},
+			Pipelines: headline, Fsync: everysec,
+		},
 	}
 }
+
+// validator is implemented by the load generators and setups that can tell a bad row
+// before anything starts.
+type validator interface{ Validate() error }
 
 // Expand crosses every Spec with its pipeline depths and fsync modes, fills in defaults
 // and keeps the cases whose name matches filter (nil keeps all). Cases come in the order
@@ -110,6 +137,13 @@ func Expand(specs []Spec, filter *regexp.Regexp) ([]Case, error) {
 		}
 		if len(s.Pipelines) == 0 || len(s.Fsync) == 0 {
 			return nil, fmt.Errorf("bench: workload %s needs at least one pipeline depth and fsync mode", s.Label)
+		}
+		for _, part := range []any{s.Load, s.Setup} {
+			if v, ok := part.(validator); ok {
+				if err := v.Validate(); err != nil {
+					return nil, fmt.Errorf("bench: workload %s: %w", s.Label, err)
+				}
+			}
 		}
 		topo := s.Topology
 		if topo == nil {
@@ -130,6 +164,7 @@ func Expand(specs []Spec, filter *regexp.Regexp) ([]Case, error) {
 					Load:     s.Load,
 					Fsync:    fsync,
 					Topology: topo,
+					Setup:    s.Setup,
 					Params: Params{
 						Clients:  orDefault(s.Clients, DefaultClients),
 						Pipeline: p,

@@ -26,7 +26,7 @@ func main() {
 
 func run() int {
 	var (
-		quick          = flag.Bool("quick", false, "one round of short runs: a whole run takes under 2 minutes")
+		quick          = flag.Bool("quick", false, "one round of short runs: a whole run takes 2 to 3 minutes")
 		filter         = flag.String("filter", "", "run only the workloads whose name matches this regexp (see -list)")
 		repeats        = flag.Int("repeats", 0, "rounds per workload (default 3, or 1 with -quick)")
 		duration       = flag.Duration("duration", 0, "target length of one measured run (default 2.5s, or 1s with -quick)")
