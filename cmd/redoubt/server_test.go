@@ -567,3 +567,67 @@ func TestSlowMonitorIsCutOff(t *testing.T) {
 		t.Fatalf("slow monitor received %d bytes; the limit is 1 MB", got)
 	}
 }
+
+// A blocked client's pipelined commands wait behind the blocking one and
+// run, in order, once a push from another connection serves it; under
+// appendfsync always the served pop is acknowledged only once durable and
+// survives kill -9.
+func TestBlockingPopOverTCP(t *testing.T) {
+	s := startServer(t, "", "--appendfsync", "always")
+	waiter := dialRaw(t, s.addr())
+	if _, err := waiter.Write([]byte("*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n*1\r\n$4\r\nPING\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	c := s.client()
+	// Wait until the server reports the client blocked.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		info, err := c.Info(ctx, "clients").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(info, "blocked_clients:1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("client never blocked:\n%s", info)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := c.RPush(ctx, "q", "a", "b").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"*2", "$1", "q", "$1", "a", "+PONG"} {
+		if got := waiter.line(t); got != want {
+			t.Fatalf("waiter read %q, want %q", got, want)
+		}
+	}
+	// go-redis's BLPOP with a timeout, served by a later push.
+	res := make(chan []string, 1)
+	go func() {
+		v, _ := s.client().BRPop(ctx, 5*time.Second, "q2").Result()
+		res <- v
+	}()
+	time.Sleep(100 * time.Millisecond)
+	if err := c.LPush(ctx, "q2", "x").Err(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case v := <-res:
+		if strings.Join(v, ",") != "q2,x" {
+			t.Fatalf("BRPOP = %q", v)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("BRPOP not served")
+	}
+	s.kill()
+	s.start()
+	c2 := s.client()
+	if got, err := c2.LRange(ctx, "q", 0, -1).Result(); err != nil || strings.Join(got, ",") != "b" {
+		t.Fatalf("after kill -9: q = %q, %v", got, err)
+	}
+	if n, err := c2.Exists(ctx, "q2").Result(); err != nil || n != 0 {
+		t.Fatalf("after kill -9: q2 exists = %d, %v", n, err)
+	}
+}

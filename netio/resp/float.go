@@ -249,6 +249,24 @@ func (x LongDouble) big() *big.Float {
 	return x.f
 }
 
+// CeilMulInt64 returns ceil(x*m) computed in long double, as C's
+// (long long)ceill(x*m) would on x86-64: a result that does not fit (an
+// infinity, NaN, or beyond the int64 range) becomes math.MinInt64.
+func (x LongDouble) CeilMulInt64(m int64) int64 {
+	if x.nan || x.IsInf() {
+		return math.MinInt64
+	}
+	p := new(big.Float).SetPrec(ldPrec).Mul(x.big(), new(big.Float).SetInt64(m))
+	i, acc := p.Int(nil)
+	if acc == big.Below { // truncated a positive fraction: round up
+		i.Add(i, big.NewInt(1))
+	}
+	if !i.IsInt64() {
+		return math.MinInt64
+	}
+	return i.Int64()
+}
+
 // IsNaN reports whether x is not a number.
 func (x LongDouble) IsNaN() bool { return x.nan }
 

@@ -180,3 +180,23 @@ func TestFormatIncrFloat(t *testing.T) {
 		}
 	}
 }
+
+func TestCeilMulInt64(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+	}{
+		{"0", 0}, {"1", 1000}, {"0.0001", 1}, {"-0.0001", 0}, {"1.5", 1500}, {"-1.5", -1500},
+		{"9223372036854775", 9223372036854775000}, // exact in long double, not in float64
+		{"9223372036854776", math.MinInt64},
+		{"inf", math.MinInt64}, {"-inf", math.MinInt64}, {"1e300", math.MinInt64},
+	} {
+		x, ok := ParseLongDouble([]byte(tc.in))
+		if !ok {
+			t.Fatalf("%q does not parse", tc.in)
+		}
+		if got := x.CeilMulInt64(1000); got != tc.want {
+			t.Errorf("ceil(%s*1000) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
+}

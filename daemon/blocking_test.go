@@ -1,0 +1,107 @@
+package daemon
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// CLIENT UNBLOCK, INFO's blocked_clients and CLIENT LIST's flag, and a
+// blocked client that disconnects.
+func TestBlockingUnblockAndDisconnect(t *testing.T) {
+	h := newHarness(t)
+	defer h.close()
+	w := h.client(1)
+	other := h.client(2)
+	id := strings.TrimPrefix(w.do(t, "CLIENT ID")[0], "(integer) ")
+	w.do(t, "BLPOP k1 k2 0")
+	info := strings.Join(other.do(t, "INFO clients"), "\n")
+	if !strings.Contains(info, "blocked_clients:1") || !strings.Contains(info, "clients_in_timeout_table:0") {
+		t.Fatalf("INFO clients while blocked:\n%s", info)
+	}
+	list := strings.Join(other.do(t, "CLIENT LIST ID "+id), "\n")
+	if !strings.Contains(list, " flags=b ") {
+		t.Fatalf("CLIENT LIST of a blocked client: %s", list)
+	}
+	for _, tc := range []struct{ cmd, want string }{
+		{"CLIENT UNBLOCK " + id + " MAYBE", "(error) ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"},
+		{"CLIENT UNBLOCK x", "(error) ERR value is not an integer or out of range"},
+		{"CLIENT UNBLOCK 999999", "(integer) 0"},
+		{"CLIENT UNBLOCK " + id, "(integer) 1"},
+		{"CLIENT UNBLOCK " + id, "(integer) 0"},
+	} {
+		if got := other.do(t, tc.cmd); len(got) != 1 || got[0] != tc.want {
+			t.Fatalf("%s = %q, want %q", tc.cmd, got, tc.want)
+		}
+	}
+	if got := w.pending(t, ordered); strings.Join(got, ",") != "(nil)" {
+		t.Fatalf("unblocked by TIMEOUT: %q", got)
+	}
+	// The client reads commands again.
+	if got := w.do(t, "PING"); got[0] != "PONG" {
+		t.Fatalf("PING after unblock = %q", got)
+	}
+	w.do(t, "BRPOP k1 100")
+	other.do(t, "CLIENT UNBLOCK "+id+" ERROR")
+	if got := w.pending(t, ordered); strings.Join(got, ",") != "(error) UNBLOCKED client unblocked via CLIENT UNBLOCK" {
+		t.Fatalf("unblocked by ERROR: %q", got)
+	}
+	info = strings.Join(other.do(t, "INFO clients"), "\n")
+	if !strings.Contains(info, "blocked_clients:0") {
+		t.Fatalf("INFO clients after unblock:\n%s", info)
+	}
+	// A blocked client that goes away is forgotten: the push stays.
+	w.do(t, "BLPOP gone 0")
+	w.sess.Closed(nil)
+	delete(h.clients, 1)
+	if got := other.do(t, "RPUSH gone v"); got[0] != "(integer) 1" {
+		t.Fatalf("RPUSH = %q", got)
+	}
+	if got := other.do(t, "LLEN gone"); got[0] != "(integer) 1" {
+		t.Fatalf("LLEN after the waiter left = %q", got)
+	}
+	h.srv.mu.Lock()
+	defer h.srv.mu.Unlock()
+	if len(h.srv.waiters) != 0 || len(h.srv.blocked) != 0 {
+		t.Fatalf("waiters left: %d keys, %d clients", len(h.srv.waiters), len(h.srv.blocked))
+	}
+}
+
+func TestParseBlockTimeout(t *testing.T) {
+	h := newHarness(t)
+	defer h.close()
+	c := h.client(1).sess
+	for _, tc := range []struct {
+		arg    string
+		ms     int64
+		errMsg string
+	}{
+		{"0", 0, ""},
+		{"1", 1000, ""},
+		{"0.0001", 1, ""}, // rounded up, as Redis does
+		{"1.5", 1500, ""},
+		{"-0.0001", 0, ""}, // rounds up to 0: forever, as in Redis
+		{"-1", 0, "timeout is negative"},
+		{"inf", 0, "timeout is negative"},
+		{"1e300", 0, "timeout is negative"},
+		{"x", 0, "timeout is not a float or out of range"},
+		{"", 0, "timeout is not a float or out of range"},
+		{"nan", 0, "timeout is not a float or out of range"},
+		{strconv.FormatInt(9223372036854775, 10), 9223372036854, ""}, // Redis 7.0 has no range check
+	} {
+		h.srv.mu.Lock()
+		c.out = c.out[:0]
+		d, ok := parseBlockTimeout(c, []byte(tc.arg))
+		out := string(c.out)
+		h.srv.mu.Unlock()
+		if tc.errMsg != "" {
+			if ok || !strings.Contains(out, tc.errMsg) {
+				t.Errorf("%q: ok=%v reply %q, want error %q", tc.arg, ok, out, tc.errMsg)
+			}
+			continue
+		}
+		if !ok || d.Milliseconds() != tc.ms {
+			t.Errorf("%q: %v ok=%v reply %q, want %d ms", tc.arg, d, ok, out, tc.ms)
+		}
+	}
+}
