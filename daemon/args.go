@@ -1,12 +1,6 @@
 package daemon
 
-import (
-	"math"
-	"strconv"
-	"strings"
-
-	"github.com/redoubtdb/redoubt/netio/resp"
-)
+import "github.com/redoubtdb/redoubt/netio/resp"
 
 // Error texts shared by many commands, exactly as Redis 7.0 sends them.
 const (
@@ -22,34 +16,10 @@ const (
 // parseInt parses an integer argument as Redis's string2ll does.
 func parseInt(b []byte) (int64, bool) { return resp.ParseInt(b) }
 
-// parseFloat parses a double the way Redis's getDoubleFromObject does
-// (strtod, whole string, no spaces, NaN rejected); "inf", "-inf",
-// "+inf" are accepted.
-func parseFloat(b []byte) (float64, bool) {
-	if len(b) == 0 || isSpace(b[0]) || isSpace(b[len(b)-1]) {
-		return 0, false
-	}
-	s := string(b)
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		// strconv rejects hex floats with no exponent and "infinity"
-		// spellings Redis accepts via strtod; handle the common ones.
-		switch strings.ToLower(s) {
-		case "inf", "+inf", "infinity", "+infinity":
-			return math.Inf(1), true
-		case "-inf", "-infinity":
-			return math.Inf(-1), true
-		}
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			return 0, false
-		}
-		return 0, false
-	}
-	if math.IsNaN(f) {
-		return 0, false
-	}
-	return f, true
-}
+// parseFloat parses a double the way Redis's getDoubleFromObject does:
+// strtod over the whole argument (hex and "infinity" included), no leading
+// space, and NaN, overflow and underflow to zero rejected. See parseScore.
+func parseFloat(b []byte) (float64, bool) { return parseScore(b) }
 
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'

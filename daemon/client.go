@@ -222,6 +222,32 @@ func (c *Client) ReplyStrings(items []string) {
 	}
 }
 
+// deferredArray is an array reply whose length is known only once its
+// elements are written (Redis's addReplyDeferredLen): the elements go
+// straight into the output, and end slides them up to fit the header.
+type deferredArray struct {
+	c     *Client
+	start int
+	on    bool
+}
+
+func beginDeferredArray(c *Client) deferredArray {
+	return deferredArray{c: c, start: len(*c.replyBuf()), on: !c.suppressed()}
+}
+
+func (d deferredArray) end(n int) {
+	if !d.on {
+		return
+	}
+	var hdr [24]byte
+	h := resp.AppendArrayLen(hdr[:0], n)
+	out := d.c.replyBuf()
+	body := len(*out) - d.start
+	*out = append(*out, h...)
+	copy((*out)[d.start+len(h):], (*out)[d.start:d.start+body])
+	copy((*out)[d.start:], h)
+}
+
 // ---- identity ---------------------------------------------------------------
 
 // ID is the client's CLIENT ID.

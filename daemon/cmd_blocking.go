@@ -19,6 +19,9 @@ func registerBlockingCommands(t *commandTable) {
 	})
 	t.register("blmove", cmdBLMove)
 	t.register("blmpop", cmdBLMPop)
+	t.register("bzpopmin", func(c *Client, argv [][]byte) { cmdBZPop(c, argv, true) })
+	t.register("bzpopmax", func(c *Client, argv [][]byte) { cmdBZPop(c, argv, false) })
+	t.register("bzmpop", cmdBZMPop)
 }
 
 // blockingTimeoutReply is what a blocking list or sorted-set command
@@ -116,6 +119,69 @@ func cmdBLMPop(c *Client, argv [][]byte) {
 		}
 		replyMPop(c, key, listPop(co, left, count))
 		return true
+	}
+	c.srv.blockClient(c, keys, timeout, serve, blockingTimeoutReply)
+}
+
+// BZPOPMIN/BZPOPMAX key [key ...] timeout: [key, member, score].
+func cmdBZPop(c *Client, argv [][]byte, min bool) {
+	timeout, ok := parseBlockTimeout(c, argv[len(argv)-1])
+	if !ok {
+		return
+	}
+	keys := argv[1 : len(argv)-1]
+	serve := func(c *Client, key []byte) bool {
+		co, wrong := c.srv.ks.lookupColl(c.db, key, storage.TypeZSet, true)
+		if wrong || !co.exists {
+			return false
+		}
+		members, scores := zsetPop(co, min, 1)
+		replyZPop(c, key, members, scores, false)
+		return true
+	}
+	for _, key := range keys {
+		co := openColl(c, key, storage.TypeZSet)
+		if co == nil {
+			return
+		}
+		if co.exists {
+			serve(c, key)
+			return
+		}
+	}
+	c.srv.blockClient(c, keys, timeout, serve, blockingTimeoutReply)
+}
+
+// BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count].
+func cmdBZMPop(c *Client, argv [][]byte) {
+	min, count, ok := parseZmpopArgs(c, argv, 2)
+	if !ok {
+		return
+	}
+	timeout, ok := parseBlockTimeout(c, argv[1])
+	if !ok {
+		return
+	}
+	numkeys, _ := parseInt(argv[2])
+	keys := argv[3 : 3+numkeys]
+	serve := func(c *Client, key []byte) bool {
+		co, wrong := c.srv.ks.lookupColl(c.db, key, storage.TypeZSet, true)
+		if wrong || !co.exists {
+			return false
+		}
+		members, scores := zsetPop(co, min, count)
+		replyZMPop(c, key, members, scores)
+		return true
+	}
+	for _, key := range keys {
+		co := openColl(c, key, storage.TypeZSet)
+		if co == nil {
+			return
+		}
+		if co.exists {
+			serve(c, key)
+			return
+		}
 	}
 	c.srv.blockClient(c, keys, timeout, serve, blockingTimeoutReply)
 }

@@ -99,32 +99,18 @@ func hashTryConversion(c *Client, co *coll, args [][]byte) {
 	}
 }
 
-// hashFieldExists reports whether field is set, with one point read. It
-// reads into the spare capacity of the coll's key buffer, so an existing
-// field costs no allocation (the store appends to dst, and the key it reads
-// lies before that capacity).
+// hashFieldExists reports whether field is set, with at most one point
+// read (Keyspace.has: no copy of the value, row cache first).
 func hashFieldExists(co *coll, field []byte) bool {
 	if !co.exists && co.m.Count == 0 {
 		return false // a new hash (fresh version) holds what this command wrote
 	}
-	ks := co.ks
 	if need := len(co.prefix) + len(field) + hashValueRoom; cap(co.kbuf) < need {
 		// Sized once per command: memberKey (here and in the put that
 		// usually follows) then reuses it.
 		co.kbuf = make([]byte, 0, need+len(field))
 	}
-	k := co.memberKey(field)
-	if v, ok := ks.pending[string(k)]; ok {
-		return v != nil
-	}
-	if v, ok := ks.wb.lookup(k); ok {
-		return v != nil
-	}
-	_, ok, err := ks.store.Get(k[len(k):len(k)], k)
-	if err != nil {
-		panic(storageError{err})
-	}
-	return ok
+	return co.has(field)
 }
 
 // hashSetField is hashTypeSet: it writes field = value and reports whether
@@ -543,12 +529,12 @@ func hashRandWithCount(c *Client, key []byte, l int64, withValues bool) {
 func hashRandReplyTooBig(c *Client) bool {
 	switch {
 	case c.overOutputLimitLocked(): // logs it
-	case len(c.out) >= hashRandMaxReply:
-		c.srv.log.Warn("closing client: HRANDFIELD reply too big", "client", c.addr, "id", c.id, "bytes", len(c.out))
+	case len(*c.replyBuf()) >= hashRandMaxReply:
+		c.srv.log.Warn("closing client: HRANDFIELD reply too big", "client", c.addr, "id", c.id, "bytes", len(*c.replyBuf()))
 	default:
 		return false
 	}
-	c.out = c.out[:0]
+	*c.replyBuf() = (*c.replyBuf())[:0]
 	c.closeASAP = true
 	return true
 }

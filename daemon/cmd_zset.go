@@ -94,9 +94,6 @@ func zsetCountLookup(c *Client, found bool) {
 
 // zsetScoreOf reads member's score: one point read.
 func zsetScoreOf(co *coll, member []byte) (float64, bool) {
-	if !co.exists {
-		return 0, false
-	}
 	if co.kbuf == nil {
 		// One allocation for every store key this command builds.
 		co.kbuf = make([]byte, 0, len(co.prefix)+len(member)+32)
@@ -295,32 +292,6 @@ func replyScored(c *Client, member []byte, score float64, withScores bool) {
 	}
 	c.ReplyBulk(member)
 	c.ReplyDouble(score)
-}
-
-// deferredArray is an array reply whose length is known only once its
-// elements are written (Redis's addReplyDeferredLen): the elements go
-// straight into the output, and end slides them up to fit the header.
-type deferredArray struct {
-	c     *Client
-	start int
-	on    bool
-}
-
-func beginDeferredArray(c *Client) deferredArray {
-	return deferredArray{c: c, start: len(c.out), on: !c.suppressed()}
-}
-
-func (d deferredArray) end(n int) {
-	if !d.on {
-		return
-	}
-	var hdr [24]byte
-	h := resp.AppendArrayLen(hdr[:0], n)
-	c := d.c
-	body := len(c.out) - d.start
-	c.out = append(c.out, h...)
-	copy(c.out[d.start+len(h):], c.out[d.start:d.start+body])
-	copy(c.out[d.start:], h)
 }
 
 // ---- ZADD ZINCRBY ZREM -----------------------------------------------------------

@@ -44,6 +44,10 @@ type coll struct {
 	m      storage.Meta // the record as the command leaves it
 	old    storage.Meta // the record as found
 	exists bool
+	// wrote: members were written through this coll. Until then a
+	// collection that did not exist has no members to read (its version
+	// is fresh), which spares reads of the store.
+	wrote  bool
 	prefix []byte
 	kbuf   []byte
 }
@@ -100,7 +104,7 @@ func (co *coll) memberKey(sub []byte) []byte {
 
 // get returns a copy of the value under sub.
 func (co *coll) get(sub []byte) ([]byte, bool) {
-	if !co.exists {
+	if !co.exists && !co.wrote {
 		return nil, false
 	}
 	return co.ks.getTouch(co.memberKey(sub), false)
@@ -108,15 +112,23 @@ func (co *coll) get(sub []byte) ([]byte, bool) {
 
 // has reports whether sub exists.
 func (co *coll) has(sub []byte) bool {
-	_, ok := co.get(sub)
-	return ok
+	if !co.exists && !co.wrote {
+		return false
+	}
+	return co.ks.has(co.memberKey(sub))
 }
 
 // put writes sub = val. The caller keeps m.Count right.
-func (co *coll) put(sub, val []byte) { co.ks.set(co.memberKey(sub), val) }
+func (co *coll) put(sub, val []byte) {
+	co.wrote = true
+	co.ks.set(co.memberKey(sub), val)
+}
 
 // del deletes sub. The caller keeps m.Count right.
-func (co *coll) del(sub []byte) { co.ks.del(co.memberKey(sub)) }
+func (co *coll) del(sub []byte) {
+	co.wrote = true
+	co.ks.del(co.memberKey(sub))
+}
 
 // iter returns an iterator over the member records whose sub keys are in
 // [lower, upper) (nil: unbounded), seeing every write made so far. Keys it

@@ -151,7 +151,7 @@ func (ks *Keyspace) commit() bool {
 	}
 	now := ks.now()
 	for k, v := range ks.pending {
-		if len(k) > 0 && k[0] == storage.FamilyMeta {
+		if len(k) > 0 && cacheable(k[0]) {
 			if v == nil {
 				ks.cache.del(k)
 			} else {
@@ -205,8 +205,9 @@ func (ks *Keyspace) getTouch(key []byte, touch bool) ([]byte, bool) {
 		return append([]byte(nil), v...), true
 	}
 	isMeta := len(key) > 0 && key[0] == storage.FamilyMeta
-	if isMeta {
-		if e, ok := ks.cache.get(key, touch, ks.now()); ok {
+	cached := len(key) > 0 && cacheable(key[0])
+	if cached {
+		if e, ok := ks.cache.get(key, touch && isMeta, ks.now()); ok {
 			return append([]byte(nil), e.v...), true
 		}
 	}
@@ -222,17 +223,51 @@ func (ks *Keyspace) getTouch(key []byte, touch bool) ([]byte, bool) {
 			panic(storageError{err})
 		}
 	}
-	if ok && isMeta {
+	if ok && cached {
 		// Nothing newer exists than what the layers or the store hold,
 		// so this is safe to cache. A key only peeked at keeps the floor
 		// as its (lower-bound) access time.
 		atime := ks.cache.floor
-		if touch {
+		if touch && isMeta {
 			atime = ks.now()
 		}
 		ks.cache.put(string(key), append([]byte(nil), v...), atime)
 	}
 	return v, ok
+}
+
+// cacheable reports whether records of a family go in the row cache: meta
+// records and collection members. A dropped collection's members may stay
+// cached until evicted; nothing reads them again, as versions are never
+// reused.
+func cacheable(family byte) bool {
+	return family == storage.FamilyMeta || family == storage.FamilyData
+}
+
+// has reports whether key holds a value: getTouch without the copy, and
+// without recording an access.
+func (ks *Keyspace) has(key []byte) bool {
+	if v, ok := ks.pending[string(key)]; ok {
+		return v != nil
+	}
+	cached := len(key) > 0 && cacheable(key[0])
+	if cached {
+		if _, ok := ks.cache.get(key, false, 0); ok {
+			return true
+		}
+	}
+	if v, ok := ks.wb.lookup(key); ok {
+		return v != nil
+	}
+	v, ok, err := ks.store.Get(ks.valBuf[:0], key)
+	if err != nil {
+		panic(storageError{err})
+	}
+	ks.valBuf = v[:0]
+	if ok && cached {
+		ks.cache.put(string(key), append([]byte(nil), v...), ks.cache.floor)
+	}
+	return ok
 }
 
 // bufferedDeletion reports whether key's newest write, still in the

@@ -457,6 +457,7 @@ func runAgainstRedis(t *testing.T, path, addr string) {
 		}
 		c, r := get(n)
 		if d.HasArg("proto") {
+			c.SetDeadline(time.Now().Add(2 * time.Second))
 			c.Write(encodeCommand([][]byte{[]byte("HELLO"), []byte("3")}))
 			readReply(t, r)
 		}
