@@ -67,23 +67,6 @@ const hashRandSmallLimit = 512
 
 // ---- lookups and the encoding flag ------------------------------------------------
 
-// hashRead opens key for a read command, counting a keyspace hit or miss as
-// Redis's lookupKeyRead does (a key of another type is a hit). It replies
-// WRONGTYPE and returns nil for a key of another type.
-func hashRead(c *Client, key []byte) *coll {
-	co, wrong := c.srv.ks.lookupColl(c.db, key, storage.TypeHash, true)
-	if wrong || co.exists {
-		c.srv.stats.keyspaceHits++
-	} else {
-		c.srv.stats.keyspaceMisses++
-	}
-	if wrong {
-		c.ReplyError(errWrongType)
-		return nil
-	}
-	return co
-}
-
 // hashTryConversion is hashTypeTryConversion: any argument longer than
 // hash-max-listpack-value makes the hash a hashtable before it is written.
 func hashTryConversion(c *Client, co *coll, args [][]byte) {
@@ -290,7 +273,7 @@ func cmdHIncrByFloat(c *Client, argv [][]byte) {
 // ---- reads ------------------------------------------------------------------------
 
 func cmdHGet(c *Client, argv [][]byte) {
-	co := hashRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeHash)
 	if co == nil {
 		return
 	}
@@ -303,7 +286,7 @@ func cmdHGet(c *Client, argv [][]byte) {
 }
 
 func cmdHMGet(c *Client, argv [][]byte) {
-	co := hashRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeHash)
 	if co == nil {
 		return
 	}
@@ -318,7 +301,7 @@ func cmdHMGet(c *Client, argv [][]byte) {
 }
 
 func cmdHExists(c *Client, argv [][]byte) {
-	co := hashRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeHash)
 	if co == nil {
 		return
 	}
@@ -330,7 +313,7 @@ func cmdHExists(c *Client, argv [][]byte) {
 }
 
 func cmdHLen(c *Client, argv [][]byte) {
-	co := hashRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeHash)
 	if co == nil {
 		return
 	}
@@ -338,7 +321,7 @@ func cmdHLen(c *Client, argv [][]byte) {
 }
 
 func cmdHStrlen(c *Client, argv [][]byte) {
-	co := hashRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeHash)
 	if co == nil {
 		return
 	}
@@ -349,7 +332,7 @@ func cmdHStrlen(c *Client, argv [][]byte) {
 // hashGetAll is HGETALL (a map in RESP3), HKEYS and HVALS (arrays). The
 // members go from the iterator straight into the reply.
 func hashGetAll(c *Client, argv [][]byte, keys, values bool) {
-	co := hashRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeHash)
 	if co == nil {
 		return
 	}
@@ -404,7 +387,7 @@ func cmdHScan(c *Client, argv [][]byte) {
 // come before the key lookup, in Redis's order.
 func cmdHRandField(c *Client, argv [][]byte) {
 	if len(argv) < 3 {
-		co := hashRead(c, argv[1])
+		co := openCollRead(c, argv[1], storage.TypeHash)
 		if co == nil {
 			return
 		}
@@ -448,7 +431,7 @@ func cmdHRandField(c *Client, argv [][]byte) {
 // them when the hash has no more). RESP3 pairs each field with its value
 // in a two-element array; RESP2 flattens them.
 func hashRandWithCount(c *Client, key []byte, l int64, withValues bool) {
-	co := hashRead(c, key)
+	co := openCollRead(c, key, storage.TypeHash)
 	if co == nil {
 		return
 	}

@@ -210,22 +210,6 @@ func listPush(co *coll, left bool, vals [][]byte) int64 {
 	return co.Len()
 }
 
-// openListRead opens key for a read command. Like Redis's lookupKeyRead it
-// counts a keyspace hit or miss for INFO (a key of another type is a hit).
-func openListRead(c *Client, key []byte) *coll {
-	co, wrong := c.srv.ks.lookupColl(c.db, key, storage.TypeList, true)
-	if wrong || co.exists {
-		c.srv.stats.keyspaceHits++
-	} else {
-		c.srv.stats.keyspaceMisses++
-	}
-	if wrong {
-		c.ReplyError(errWrongType)
-		return nil
-	}
-	return co
-}
-
 // ---- commands ----------------------------------------------------------------
 
 // listPushCommand is LPUSH, RPUSH, LPUSHX and RPUSHX.
@@ -279,7 +263,7 @@ func listPopCommand(c *Client, argv [][]byte, left bool) {
 }
 
 func cmdLLen(c *Client, argv [][]byte) {
-	co := openListRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeList)
 	if co == nil {
 		return
 	}
@@ -287,7 +271,7 @@ func cmdLLen(c *Client, argv [][]byte) {
 }
 
 func cmdLIndex(c *Client, argv [][]byte) {
-	co := openListRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeList)
 	if co == nil {
 		return
 	}
@@ -410,7 +394,7 @@ func cmdLRange(c *Client, argv [][]byte) {
 		c.ReplyError(errNotInt)
 		return
 	}
-	co := openListRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeList)
 	if co == nil {
 		return
 	}
@@ -634,7 +618,7 @@ func cmdLPos(c *Client, argv [][]byte) {
 	if fromTail {
 		rank = -rank
 	}
-	co := openListRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeList)
 	if co == nil {
 		return
 	}

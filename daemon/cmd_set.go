@@ -59,23 +59,6 @@ const (
 // cheaper than the dozen seeks of a setPicker draw.
 const setSmallRead = 128
 
-// setOpenRead opens key for a read command and counts a keyspace hit or
-// miss, as Redis's lookupKeyRead does (a key of another type is a hit). It
-// replies WRONGTYPE and returns nil for another type.
-func setOpenRead(c *Client, key []byte) *coll {
-	co, wrong := c.srv.ks.lookupColl(c.db, key, storage.TypeSet, true)
-	if wrong || co.exists {
-		c.srv.stats.keyspaceHits++
-	} else {
-		c.srv.stats.keyspaceMisses++
-	}
-	if wrong {
-		c.ReplyError(errWrongType)
-		return nil
-	}
-	return co
-}
-
 // setOutputFull reports whether c's pending output reached the hard limit
 // of its class (the dispatch loop then closes it).
 func setOutputFull(c *Client) bool {
@@ -203,13 +186,13 @@ func cmdSRem(c *Client, argv [][]byte) {
 }
 
 func cmdSCard(c *Client, argv [][]byte) {
-	if co := setOpenRead(c, argv[1]); co != nil {
+	if co := openCollRead(c, argv[1], storage.TypeSet); co != nil {
 		c.ReplyInt(co.Len())
 	}
 }
 
 func cmdSIsMember(c *Client, argv [][]byte) {
-	co := setOpenRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeSet)
 	if co == nil {
 		return
 	}
@@ -221,7 +204,7 @@ func cmdSIsMember(c *Client, argv [][]byte) {
 }
 
 func cmdSMIsMember(c *Client, argv [][]byte) {
-	co := setOpenRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeSet)
 	if co == nil {
 		return
 	}
@@ -238,7 +221,7 @@ func cmdSMIsMember(c *Client, argv [][]byte) {
 // cmdSMembers is SINTER of one key, as in Redis 7.0 (a set in RESP3),
 // streamed rather than collected first.
 func cmdSMembers(c *Client, argv [][]byte) {
-	co := setOpenRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeSet)
 	if co == nil {
 		return
 	}
@@ -299,15 +282,6 @@ func cmdSMove(c *Client, argv [][]byte) {
 }
 
 func cmdSScan(c *Client, argv [][]byte) {
-	// scanCollection does not count keyspace hits; SSCAN is a
-	// lookupKeyRead in Redis, after a valid cursor.
-	if _, ok := parseScanCursor(argv[2]); ok {
-		if _, found := c.srv.ks.lookup(c.db, argv[1], false); found {
-			c.srv.stats.keyspaceHits++
-		} else {
-			c.srv.stats.keyspaceMisses++
-		}
-	}
 	scanCollection(c, argv, storage.TypeSet, nil, func(items [][]byte, member, _ []byte) [][]byte {
 		return append(items, member)
 	})
@@ -544,7 +518,7 @@ func cmdSRandMember(c *Client, argv [][]byte) {
 		srandmemberWithCount(c, argv)
 		return
 	}
-	co := setOpenRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeSet)
 	if co == nil {
 		return
 	}
@@ -565,7 +539,7 @@ func srandmemberWithCount(c *Client, argv [][]byte) {
 		c.ReplyError(errRandCountRange)
 		return
 	}
-	co := setOpenRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeSet)
 	if co == nil {
 		return
 	}
@@ -614,7 +588,7 @@ func srandmemberWithCount(c *Client, argv [][]byte) {
 func setOpenSources(c *Client, keys [][]byte) (sets []*coll, ok bool) {
 	sets = make([]*coll, len(keys))
 	for i, k := range keys {
-		co := setOpenRead(c, k)
+		co := openCollRead(c, k, storage.TypeSet)
 		if co == nil {
 			return nil, false
 		}

@@ -54,11 +54,7 @@ const (
 // keyspace hits and misses for INFO, which write lookups do not.
 func strLookupRead(c *Client, key []byte) (storage.Meta, bool) {
 	m, ok := c.srv.ks.Lookup(c.db, key)
-	if ok {
-		c.srv.stats.keyspaceHits++
-	} else {
-		c.srv.stats.keyspaceMisses++
-	}
+	countLookup(c, ok)
 	return m, ok
 }
 

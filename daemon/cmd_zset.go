@@ -71,27 +71,6 @@ var zsetIndexPrefix = []byte{'s'}
 // zsetNegZero is the score-index value marking a -0 score.
 var zsetNegZero = []byte{'-'}
 
-// zsetOpenRead opens key for a read command (Redis's lookupKeyRead, which
-// unlike a write lookup counts a keyspace hit or miss for INFO); it
-// replies WRONGTYPE and returns nil when key holds another type.
-func zsetOpenRead(c *Client, key []byte) *coll {
-	co, wrong := c.srv.ks.lookupColl(c.db, key, storage.TypeZSet, true)
-	zsetCountLookup(c, wrong || co.exists)
-	if wrong {
-		c.ReplyError(errWrongType)
-		return nil
-	}
-	return co
-}
-
-func zsetCountLookup(c *Client, found bool) {
-	if found {
-		c.srv.stats.keyspaceHits++
-	} else {
-		c.srv.stats.keyspaceMisses++
-	}
-}
-
 // zsetScoreOf reads member's score: one point read.
 func zsetScoreOf(co *coll, member []byte) (float64, bool) {
 	if co.kbuf == nil {
@@ -433,7 +412,7 @@ func cmdZrem(c *Client, argv [][]byte) {
 
 func cmdZcard(c *Client, argv [][]byte) {
 	m, ok := c.srv.ks.Lookup(c.db, argv[1])
-	zsetCountLookup(c, ok)
+	countLookup(c, ok)
 	switch {
 	case !ok:
 		c.ReplyInt(0)
@@ -445,7 +424,7 @@ func cmdZcard(c *Client, argv [][]byte) {
 }
 
 func cmdZscore(c *Client, argv [][]byte) {
-	co := zsetOpenRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeZSet)
 	if co == nil {
 		return
 	}
@@ -457,7 +436,7 @@ func cmdZscore(c *Client, argv [][]byte) {
 }
 
 func cmdZmscore(c *Client, argv [][]byte) {
-	co := zsetOpenRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeZSet)
 	if co == nil {
 		return
 	}
@@ -476,7 +455,7 @@ func cmdZmscore(c *Client, argv [][]byte) {
 // end for ZREVRANK) up to it: O(rank), where Redis's skiplist spans give
 // O(log N).
 func zrankGeneric(c *Client, argv [][]byte, rev bool) {
-	co := zsetOpenRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeZSet)
 	if co == nil {
 		return
 	}
@@ -615,9 +594,6 @@ func cmdZscan(c *Client, argv [][]byte) {
 	if found && m.Type == storage.TypeZSet {
 		co := coll{m: m}
 		compact = !co.big()
-	}
-	if _, ok := parseScanCursor(argv[2]); ok {
-		zsetCountLookup(c, found)
 	}
 	scanCollection(c, argv, storage.TypeZSet, []byte{'m'}, func(items [][]byte, member, value []byte) [][]byte {
 		return append(items, member, zsetScanScore(nil, decodeScore(value), compact))

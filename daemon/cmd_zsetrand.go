@@ -46,7 +46,7 @@ func cmdZrandmember(c *Client, argv [][]byte) {
 		zrandWithCount(c, argv[1], l, withScores)
 		return
 	}
-	co := zsetOpenRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeZSet)
 	if co == nil {
 		return
 	}
@@ -61,7 +61,7 @@ func cmdZrandmember(c *Client, argv [][]byte) {
 }
 
 func zrandWithCount(c *Client, key []byte, l int64, withScores bool) {
-	co := zsetOpenRead(c, key)
+	co := openCollRead(c, key, storage.TypeZSet)
 	if co == nil {
 		return
 	}

@@ -560,7 +560,7 @@ func zrangeGeneric(c *Client, argv [][]byte, src int, store bool, kind zrangeKin
 			return
 		}
 	}
-	co := zsetOpenRead(c, argv[src])
+	co := openCollRead(c, argv[src], storage.TypeZSet)
 	if co == nil {
 		return
 	}
@@ -672,7 +672,7 @@ func cmdZcount(c *Client, argv [][]byte) {
 		c.ReplyError(errZsetMinMaxFloat)
 		return
 	}
-	co := zsetOpenRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeZSet)
 	if co == nil {
 		return
 	}
@@ -690,7 +690,7 @@ func cmdZlexcount(c *Client, argv [][]byte) {
 		c.ReplyError(errZsetLexRange)
 		return
 	}
-	co := zsetOpenRead(c, argv[1])
+	co := openCollRead(c, argv[1], storage.TypeZSet)
 	if co == nil {
 		return
 	}

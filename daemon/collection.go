@@ -82,6 +82,28 @@ func openColl(c *Client, key []byte, t storage.Type) *coll {
 	return co
 }
 
+// openCollRead is openColl for a read command: like Redis's lookupKeyRead
+// it counts a keyspace hit or miss for INFO (a key of another type is a
+// hit).
+func openCollRead(c *Client, key []byte, t storage.Type) *coll {
+	co, wrong := c.srv.ks.lookupColl(c.db, key, t, true)
+	countLookup(c, wrong || co.exists)
+	if wrong {
+		c.ReplyError(errWrongType)
+		return nil
+	}
+	return co
+}
+
+// countLookup counts a read lookup's keyspace hit or miss (INFO stats).
+func countLookup(c *Client, found bool) {
+	if found {
+		c.srv.stats.keyspaceHits++
+	} else {
+		c.srv.stats.keyspaceMisses++
+	}
+}
+
 // peekColl is openColl without recording an access (read-only commands
 // Redis runs with LOOKUP_NOTOUCH).
 func peekColl(c *Client, key []byte, t storage.Type) *coll {
