@@ -146,6 +146,10 @@ func listAdd(co *coll, left bool, vals [][]byte) {
 	co.m.Count = n
 }
 
+// listReadAhead is how many elements a pop that misses the cache reads
+// ahead from the store.
+const listReadAhead = 128
+
 // listTakeOne removes the element at one end of the non-empty list co and
 // returns it, without saving.
 func listTakeOne(co *coll, left bool) []byte {
@@ -154,8 +158,13 @@ func listTakeOne(co *coll, left bool) []byte {
 	if left {
 		abs = h
 	}
-	v := listGet(co, abs)
 	var b [8]byte
+	if k := co.memberKey(listIdx(&b, abs)); co.Len() > 1 && !co.ks.cachedOrBuffered(k) {
+		// The next pops from this end will want the neighbours too:
+		// one iterator read beats a store lookup per element.
+		co.ks.readAhead(co.prefix, k, !left, listReadAhead)
+	}
+	v := listGet(co, abs)
 	co.del(listIdx(&b, abs))
 	if left {
 		co.setListHead(h + 1)

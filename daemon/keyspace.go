@@ -244,6 +244,64 @@ func cacheable(family byte) bool {
 	return family == storage.FamilyMeta || family == storage.FamilyData
 }
 
+// cachedOrBuffered reports whether a read of key would be answered without
+// the store: the pending unit, the row cache or the write buffer has it.
+func (ks *Keyspace) cachedOrBuffered(key []byte) bool {
+	if _, ok := ks.pending[string(key)]; ok {
+		return true
+	}
+	if _, ok := ks.cache.get(key, false, 0); ok {
+		return true
+	}
+	_, ok := ks.wb.lookup(key)
+	return ok
+}
+
+// readAhead caches up to n member records of the collection prefix from
+// the store, starting at from (inclusive) and going down when reverse, so
+// that the point reads about to follow (pops from one end of a list) are
+// map lookups instead of store lookups. It caches only what is the newest
+// state: records the pending unit or the write buffer hold a newer version
+// of are skipped, and if a layer reached the store while it read (the
+// iterator may predate it) nothing is cached.
+func (ks *Keyspace) readAhead(prefix, from []byte, reverse bool, n int) {
+	flushes := ks.wb.flushes.Load()
+	var it storage.Iterator
+	var ok bool
+	if reverse {
+		it = ks.storeIter(prefix, append(append([]byte(nil), from...), 0))
+		ok = it.Last()
+	} else {
+		it = ks.storeIter(from, storage.PrefixEnd(prefix))
+		ok = it.First()
+	}
+	type rec struct {
+		k string
+		v []byte
+	}
+	recs := make([]rec, 0, n)
+	step := it.Next
+	if reverse {
+		step = it.Prev
+	}
+	for ; ok && len(recs) < n; ok = step() {
+		recs = append(recs, rec{string(it.Key()), append([]byte(nil), it.Value()...)})
+	}
+	closeIter(it)
+	if ks.wb.flushes.Load() != flushes {
+		return
+	}
+	for _, r := range recs {
+		if _, ok := ks.pending[r.k]; ok {
+			continue
+		}
+		if _, ok := ks.wb.lookup([]byte(r.k)); ok {
+			continue
+		}
+		ks.cache.putAhead(r.k, r.v, ks.cache.floor)
+	}
+}
+
 // has reports whether key holds a value: getTouch without the copy, and
 // without recording an access.
 func (ks *Keyspace) has(key []byte) bool {

@@ -87,6 +87,28 @@ func (rc *rowCache) put(k string, v []byte, atime int64) {
 	}
 }
 
+// putAhead caches v under k, read ahead of its use (a list pop's next
+// elements): admitted even when the cache is full, since it is about to
+// be read, unless the key is already cached.
+func (rc *rowCache) putAhead(k string, v []byte, atime int64) {
+	if rc.budget <= 0 || len(v) > rowCacheMaxValue {
+		return
+	}
+	if _, ok := rc.m[k]; ok {
+		return
+	}
+	rc.m[k] = &rowEntry{v: v, atime: atime}
+	rc.used += int64(len(k)+len(v)) + rowCacheEntryOverhead
+	for rc.used > rc.budget && len(rc.m) > 1 {
+		for victim := range rc.m {
+			if victim != k {
+				rc.del(victim)
+			}
+			break
+		}
+	}
+}
+
 func (rc *rowCache) del(k string) {
 	if e, ok := rc.m[k]; ok {
 		rc.used -= int64(len(k)+len(e.v)) + rowCacheEntryOverhead

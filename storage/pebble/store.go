@@ -149,6 +149,9 @@ func pebbleOptions(opts Options) (*pebble.Options, error) {
 			WriteStallEnd: func() { l.Info("pebble: write stall over") },
 		},
 	}
+	// Read sampling (for read-triggered compactions) cost ~6% of a
+	// 100-member range read in profiles; L0 is compacted early anyway.
+	po.Experimental.ReadSamplingMultiplier = -1
 	for i := range po.Levels {
 		if opts.BloomBitsPerKey > 0 {
 			po.Levels[i].FilterPolicy = bloom.FilterPolicy(opts.BloomBitsPerKey)
