@@ -42,3 +42,26 @@ func equalFold(b []byte, s string) bool {
 	}
 	return true
 }
+
+// indexRange converts Redis range indexes (LRANGE, LTRIM, ZRANGE by rank) (negative ones count from the
+// end) for a list of n elements into the inclusive range [start, end];
+// ok is false when the range is empty. Same arithmetic as Redis's
+// addListRangeReply, ltrimCommand and zrangeGenericCommand.
+func indexRange(start, end, n int64) (int64, int64, bool) {
+	if start < 0 {
+		start += n
+	}
+	if end < 0 {
+		end += n
+	}
+	if start < 0 {
+		start = 0
+	}
+	if start > end || start >= n {
+		return 0, 0, false
+	}
+	if end >= n {
+		end = n - 1
+	}
+	return start, end, true
+}

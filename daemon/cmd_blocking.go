@@ -24,40 +24,49 @@ func registerBlockingCommands(t *commandTable) {
 	t.register("bzmpop", cmdBZMPop)
 }
 
+// popOrBlock serves c from the first of keys holding a collection of type
+// t, or WRONGTYPE if a key of another type comes first, or else blocks c
+// until one of keys can serve it. pop pops from the existing key co and
+// replies; it must copy any argument it keeps (argv dies with the call).
+func popOrBlock(c *Client, keys [][]byte, t storage.Type, timeoutArg []byte, pop func(c *Client, co *coll, key []byte)) {
+	timeout, ok := parseBlockTimeout(c, timeoutArg)
+	if !ok {
+		return
+	}
+	for _, key := range keys {
+		co := openColl(c, key, t)
+		if co == nil {
+			return
+		}
+		if co.exists {
+			pop(c, co, key)
+			return
+		}
+	}
+	serve := func(c *Client, key []byte) bool {
+		co, wrong := c.srv.ks.lookupColl(c.db, key, t, true)
+		if wrong || !co.exists {
+			return false
+		}
+		pop(c, co, key)
+		return true
+	}
+	c.srv.blockClient(c, keys, timeout, serve, blockingTimeoutReply)
+}
+
 // blockingTimeoutReply is what a blocking list or sorted-set command
 // replies when its wait ends without data: Redis's null array, for every
 // one of them (replyToBlockedClientTimedOut).
 func blockingTimeoutReply(c *Client) { c.ReplyNullArray() }
 
-// BLPOP/BRPOP key [key ...] timeout.
+// BLPOP/BRPOP key [key ...] timeout: [key, element].
 func cmdBPop(c *Client, argv [][]byte, left bool) {
-	timeout, ok := parseBlockTimeout(c, argv[len(argv)-1])
-	if !ok {
-		return
-	}
-	keys := argv[1 : len(argv)-1]
-	serve := func(c *Client, key []byte) bool {
-		co, wrong := c.srv.ks.lookupColl(c.db, key, storage.TypeList, true)
-		if wrong || !co.exists {
-			return false
-		}
+	popOrBlock(c, argv[1:len(argv)-1], storage.TypeList, argv[len(argv)-1], func(c *Client, co *coll, key []byte) {
 		vals := listPop(co, left, 1)
 		c.ReplyArrayLen(2)
 		c.ReplyBulk(key)
 		c.ReplyBulk(vals[0])
-		return true
-	}
-	for _, key := range keys {
-		co := openColl(c, key, storage.TypeList)
-		if co == nil {
-			return
-		}
-		if co.exists {
-			serve(c, key)
-			return
-		}
-	}
-	c.srv.blockClient(c, keys, timeout, serve, blockingTimeoutReply)
+	})
 }
 
 // BLMOVE source destination LEFT|RIGHT LEFT|RIGHT timeout.
@@ -75,28 +84,10 @@ func cmdBLMove(c *Client, argv [][]byte) {
 // element. A destination of the wrong type ends the wait with WRONGTYPE
 // and moves nothing, as in Redis.
 func blockingMove(c *Client, src, dst []byte, fromLeft, toLeft bool, timeoutArg []byte) {
-	timeout, ok := parseBlockTimeout(c, timeoutArg)
-	if !ok {
-		return
-	}
-	co := openColl(c, src, storage.TypeList)
-	if co == nil {
-		return
-	}
-	if co.exists {
-		listMove(c, src, dst, fromLeft, toLeft)
-		return
-	}
-	dst = append([]byte(nil), dst...) // argv is only valid during this call
-	serve := func(c *Client, key []byte) bool {
-		co, wrong := c.srv.ks.lookupColl(c.db, key, storage.TypeList, true)
-		if wrong || !co.exists {
-			return false
-		}
+	dst = append([]byte(nil), dst...) // kept by the waiter
+	popOrBlock(c, [][]byte{src}, storage.TypeList, timeoutArg, func(c *Client, _ *coll, key []byte) {
 		listMove(c, key, dst, fromLeft, toLeft)
-		return true
-	}
-	c.srv.blockClient(c, [][]byte{src}, timeout, serve, blockingTimeoutReply)
+	})
 }
 
 // BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count].
@@ -105,51 +96,17 @@ func cmdBLMPop(c *Client, argv [][]byte) {
 	if !ok {
 		return
 	}
-	timeout, ok := parseBlockTimeout(c, argv[1])
-	if !ok {
-		return
-	}
-	if listMPop(c, keys, left, count) {
-		return
-	}
-	serve := func(c *Client, key []byte) bool {
-		co, wrong := c.srv.ks.lookupColl(c.db, key, storage.TypeList, true)
-		if wrong || !co.exists {
-			return false
-		}
+	popOrBlock(c, keys, storage.TypeList, argv[1], func(c *Client, co *coll, key []byte) {
 		replyMPop(c, key, listPop(co, left, count))
-		return true
-	}
-	c.srv.blockClient(c, keys, timeout, serve, blockingTimeoutReply)
+	})
 }
 
 // BZPOPMIN/BZPOPMAX key [key ...] timeout: [key, member, score].
 func cmdBZPop(c *Client, argv [][]byte, min bool) {
-	timeout, ok := parseBlockTimeout(c, argv[len(argv)-1])
-	if !ok {
-		return
-	}
-	keys := argv[1 : len(argv)-1]
-	serve := func(c *Client, key []byte) bool {
-		co, wrong := c.srv.ks.lookupColl(c.db, key, storage.TypeZSet, true)
-		if wrong || !co.exists {
-			return false
-		}
+	popOrBlock(c, argv[1:len(argv)-1], storage.TypeZSet, argv[len(argv)-1], func(c *Client, co *coll, key []byte) {
 		members, scores := zsetPop(co, min, 1)
 		replyZPop(c, key, members, scores, false)
-		return true
-	}
-	for _, key := range keys {
-		co := openColl(c, key, storage.TypeZSet)
-		if co == nil {
-			return
-		}
-		if co.exists {
-			serve(c, key)
-			return
-		}
-	}
-	c.srv.blockClient(c, keys, timeout, serve, blockingTimeoutReply)
+	})
 }
 
 // BZMPOP timeout numkeys key [key ...] MIN|MAX [COUNT count].
@@ -158,30 +115,9 @@ func cmdBZMPop(c *Client, argv [][]byte) {
 	if !ok {
 		return
 	}
-	timeout, ok := parseBlockTimeout(c, argv[1])
-	if !ok {
-		return
-	}
 	numkeys, _ := parseInt(argv[2])
-	keys := argv[3 : 3+numkeys]
-	serve := func(c *Client, key []byte) bool {
-		co, wrong := c.srv.ks.lookupColl(c.db, key, storage.TypeZSet, true)
-		if wrong || !co.exists {
-			return false
-		}
+	popOrBlock(c, argv[3:3+numkeys], storage.TypeZSet, argv[1], func(c *Client, co *coll, key []byte) {
 		members, scores := zsetPop(co, min, count)
 		replyZMPop(c, key, members, scores)
-		return true
-	}
-	for _, key := range keys {
-		co := openColl(c, key, storage.TypeZSet)
-		if co == nil {
-			return
-		}
-		if co.exists {
-			serve(c, key)
-			return
-		}
-	}
-	c.srv.blockClient(c, keys, timeout, serve, blockingTimeoutReply)
+	})
 }

@@ -104,29 +104,6 @@ func listRead(co *coll, lo, hi uint64) [][]byte {
 	return out
 }
 
-// listRange converts LRANGE-style indexes (negative ones count from the
-// end) for a list of n elements into the inclusive range [start, end];
-// ok is false when the range is empty. Same arithmetic as Redis's
-// addListRangeReply and ltrimCommand.
-func listRange(start, end, n int64) (int64, int64, bool) {
-	if start < 0 {
-		start += n
-	}
-	if end < 0 {
-		end += n
-	}
-	if start < 0 {
-		start = 0
-	}
-	if start > end || start >= n {
-		return 0, 0, false
-	}
-	if end >= n {
-		end = n - 1
-	}
-	return start, end, true
-}
-
 // listAdd pushes vals one at a time at one end, without saving.
 func listAdd(co *coll, left bool, vals [][]byte) {
 	var b [8]byte
@@ -407,7 +384,7 @@ func cmdLRange(c *Client, argv [][]byte) {
 	if co == nil {
 		return
 	}
-	start, end, ok := listRange(start, end, co.Len())
+	start, end, ok := indexRange(start, end, co.Len())
 	if !ok {
 		c.ReplyArrayLen(0)
 		return
@@ -445,7 +422,7 @@ func cmdLTrim(c *Client, argv [][]byte) {
 	}
 	n := co.Len()
 	ltrim, rtrim := n, int64(0)
-	if s, e, ok := listRange(start, end, n); ok {
+	if s, e, ok := indexRange(start, end, n); ok {
 		ltrim, rtrim = s, n-e-1
 	}
 	switch {

@@ -34,9 +34,9 @@ func TestListRange(t *testing.T) {
 		{math.MaxInt64, math.MinInt64, 10, 0, 0, false},
 		{0, -1, 0, 0, 0, false},
 	} {
-		s, e, ok := listRange(tc.start, tc.end, tc.n)
+		s, e, ok := indexRange(tc.start, tc.end, tc.n)
 		if ok != tc.ok || (ok && (s != tc.s || e != tc.e)) {
-			t.Errorf("listRange(%d, %d, %d) = %d, %d, %v; want %d, %d, %v", tc.start, tc.end, tc.n, s, e, ok, tc.s, tc.e, tc.ok)
+			t.Errorf("indexRange(%d, %d, %d) = %d, %d, %v; want %d, %d, %v", tc.start, tc.end, tc.n, s, e, ok, tc.s, tc.e, tc.ok)
 		}
 	}
 }
@@ -368,7 +368,7 @@ func (m *listModel) apply(argv []string) string {
 		}
 		return intReply(removed)
 	case "LTRIM", "LRANGE":
-		s, e, ok := listRange(int64(atoi(argv[2])), int64(atoi(argv[3])), int64(len(l)))
+		s, e, ok := indexRange(int64(atoi(argv[2])), int64(atoi(argv[3])), int64(len(l)))
 		if argv[0] == "LRANGE" {
 			if !ok {
 				return "[]"

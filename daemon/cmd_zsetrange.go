@@ -622,20 +622,8 @@ func zrangeGeneric(c *Client, argv [][]byte, src int, store bool, kind zrangeKin
 // reversed ranks when rev) into forward ranks lo..hi of a zset of n
 // members; ok is false when the range is empty.
 func zsetRankRange(n, start, end int64, rev bool) (lo, hi int64, ok bool) {
-	if start < 0 {
-		start += n
-	}
-	if end < 0 {
-		end += n
-	}
-	if start < 0 {
-		start = 0
-	}
-	if start > end || start >= n {
+	if start, end, ok = indexRange(start, end, n); !ok {
 		return 0, 0, false
-	}
-	if end >= n {
-		end = n - 1
 	}
 	if rev {
 		return n - 1 - end, n - 1 - start, true
