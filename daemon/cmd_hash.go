@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"bytes"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -513,7 +512,6 @@ func hashRandReplyTooBig(c *Client) bool {
 	switch {
 	case c.overOutputLimitLocked(): // logs it
 	case len(*c.replyBuf()) >= hashRandMaxReply:
-		c.srv.log.Warn("closing client: HRANDFIELD reply too big", "client", c.addr, "id", c.id, "bytes", len(*c.replyBuf()))
 	default:
 		return false
 	}
@@ -616,52 +614,9 @@ func (p *hashPicker) pick() (field, value []byte) {
 		i := rand.IntN(len(p.fields))
 		return p.fields[i], p.values[i]
 	}
-	co, it := p.co, p.it
-	sub := func() []byte { return append([]byte(nil), co.sub(it.Key())...) }
-	var prefix []byte // every field still in play starts with it
-	for {
-		lo := co.seekKey(prefix)
-		if !it.SeekGE(lo) {
-			panic(storageError{storage.ErrCorrupt}) // Count says there are fields
-		}
-		first := sub()
-		if !bytes.HasPrefix(first, prefix) || !it.SeekLT(storage.PrefixEnd(lo)) {
-			panic(storageError{storage.ErrCorrupt})
-		}
-		last := sub()
-		if bytes.Equal(first, last) {
-			return last, append([]byte(nil), it.Value()...)
-		}
-		// Skip the levels where every field agrees.
-		n := len(prefix)
-		for n < len(first) && n < len(last) && first[n] == last[n] {
-			n++
-		}
-		prefix = first[:n]
-		// The ways on: the field equal to prefix (the smallest, so it is
-		// first), then each distinct next byte.
-		var ways []int
-		if len(first) == n {
-			ways = append(ways, -1)
-		}
-		for b := 0; b < 256; {
-			if !it.SeekGE(co.seekKey(append(append([]byte(nil), prefix...), byte(b)))) {
-				break
-			}
-			k := co.sub(it.Key())
-			if len(k) <= n || !bytes.HasPrefix(k, prefix) {
-				break
-			}
-			ways = append(ways, int(k[n]))
-			b = int(k[n]) + 1
-		}
-		w := ways[rand.IntN(len(ways))]
-		if w < 0 {
-			if !it.SeekGE(co.seekKey(prefix)) {
-				panic(storageError{storage.ErrCorrupt})
-			}
-			return append([]byte(nil), prefix...), append([]byte(nil), it.Value()...)
-		}
-		prefix = append(append([]byte(nil), prefix...), byte(w))
+	field, value, ok := trieDraw(p.it, p.co.prefix)
+	if !ok {
+		panic(storageError{storage.ErrCorrupt}) // Count says there are fields
 	}
+	return field, value
 }

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"bytes"
-	"math/rand/v2"
 	"strconv"
 	"strings"
 
@@ -266,62 +265,14 @@ func cmdRandomKey(c *Client, argv [][]byte) {
 	}
 }
 
-// randomKeyCandidate returns a random key of db, live or not.
+// randomKeyCandidate returns a random key of db, live or not (see
+// trieDraw for the distribution).
 func randomKeyCandidate(ks *Keyspace, db int) ([]byte, bool) {
-	p := ks.physDB(db)
-	it := ks.iter(storage.MetaPrefix(nil, p), storage.PrefixEnd(storage.MetaPrefix(nil, p)))
-	defer func() {
-		err := it.Error()
-		it.Close()
-		if err != nil {
-			panic(storageError{err})
-		}
-	}()
-	userKey := func() []byte { return append([]byte(nil), storage.UserKeyFromMeta(it.Key())...) }
-	var prefix []byte // every key still in play starts with it
-	for {
-		lo := storage.MetaKey(nil, p, prefix)
-		if !it.SeekGE(lo) {
-			return nil, false
-		}
-		first := userKey()
-		if !it.SeekLT(storage.PrefixEnd(lo)) {
-			return first, true
-		}
-		last := userKey()
-		if bytes.Equal(first, last) {
-			return first, true
-		}
-		// Skip the levels where every key agrees.
-		n := len(prefix)
-		for n < len(first) && n < len(last) && first[n] == last[n] {
-			n++
-		}
-		prefix = first[:n]
-		// The ways on: the key equal to prefix (the smallest, so it is
-		// first), then each distinct next byte.
-		var ways []int
-		if len(first) == n {
-			ways = append(ways, -1)
-		}
-		for b := 0; b < 256; {
-			probe := storage.MetaKey(nil, p, append(append([]byte(nil), prefix...), byte(b)))
-			if !it.SeekGE(probe) {
-				break
-			}
-			k := storage.UserKeyFromMeta(it.Key())
-			if len(k) <= n || !bytes.HasPrefix(k, prefix) {
-				break
-			}
-			ways = append(ways, int(k[n]))
-			b = int(k[n]) + 1
-		}
-		w := ways[rand.IntN(len(ways))]
-		if w < 0 {
-			return prefix, true
-		}
-		prefix = append(append([]byte(nil), prefix...), byte(w))
-	}
+	base := storage.MetaPrefix(nil, ks.physDB(db))
+	it := ks.iter(base, storage.PrefixEnd(base))
+	defer closeIter(it)
+	key, _, ok := trieDraw(it, base)
+	return key, ok
 }
 
 // renameGeneric is RENAME and RENAMENX. The source's expiry goes with it.

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"bytes"
 	"math"
 	"math/rand/v2"
 
@@ -195,69 +194,13 @@ func (s *zsetSampler) draw() ([]byte, float64) {
 	return zsetDraw(s.co, s.it)
 }
 
-// zsetDraw picks a random member of a non-empty zset by descending the
-// byte trie of its member records: at each level it picks one of the
-// next-byte branches present between the subtree's first and last member
-// (a few probes, each a seek; a probe that falls in a gap lands on the
-// branch after it), or the member that ends at this level. Every member
-// can come up and none needs a scan, but the draw is uniform per branch,
-// not per member: members in sparse branches come up more often. it
-// iterates co's member records ('m').
+// zsetDraw picks a random member of a non-empty zset by trie descent over
+// its member records (see trieDraw for the distribution); it iterates
+// co's member records ('m').
 func zsetDraw(co *coll, it storage.Iterator) ([]byte, float64) {
-	type bound struct {
-		member []byte
-		score  float64
+	member, score, ok := trieDraw(it, co.seekKey([]byte{'m'}))
+	if !ok {
+		panic(storageError{storage.ErrCorrupt})
 	}
-	at := func(ok bool) bound {
-		if !ok {
-			panic(storageError{storage.ErrCorrupt})
-		}
-		return bound{append([]byte(nil), co.sub(it.Key())[1:]...), decodeScore(it.Value())}
-	}
-	seekGE := func(member []byte) bound {
-		return at(it.SeekGE(co.seekKey(zsetMemberSub(nil, member))))
-	}
-	// lastUnder is the last member starting with p.
-	lastUnder := func(p []byte) bound {
-		end := storage.PrefixEnd(zsetMemberSub(nil, p))
-		return at(it.SeekLT(co.seekKey(end)))
-	}
-	lo := at(it.First())
-	hi := at(it.Last())
-	for !bytes.Equal(lo.member, hi.member) {
-		k := 0
-		for k < len(lo.member) && k < len(hi.member) && lo.member[k] == hi.member[k] {
-			k++
-		}
-		p := lo.member[:k]
-		// The ways on: the bytes from the first branch's to the last's,
-		// plus lo itself when it ends here (it is the smallest).
-		loEnds := len(lo.member) == k
-		first := 0
-		if loEnds {
-			next := seekGE(append(append([]byte(nil), lo.member...), 0))
-			first = int(next.member[k])
-		} else {
-			first = int(lo.member[k])
-		}
-		ways := int(hi.member[k]) - first + 1
-		if loEnds {
-			ways++
-		}
-		var landed bound
-		for try := 0; try < 4; try++ {
-			w := rand.IntN(ways)
-			if loEnds && w == ways-1 {
-				return lo.member, lo.score
-			}
-			probe := append(append([]byte(nil), p...), byte(first+w))
-			landed = seekGE(probe)
-			if bytes.HasPrefix(landed.member, probe) {
-				break
-			}
-		}
-		branch := landed.member[:k+1]
-		lo, hi = landed, lastUnder(branch)
-	}
-	return lo.member, lo.score
+	return member, decodeScore(score)
 }
