@@ -53,6 +53,10 @@ type Client struct {
 	heldBytes int64       // total size of held (loop only)
 	cutOff    bool        // closing for its output buffer limit (loop only)
 	obuf      outbufLimit // soft output-limit tracking (loop only)
+
+	// Pub/sub hook: subscriptions and undelivered messages (pubsub.go).
+	// Guarded by Server.mu.
+	pubsub clientPubsub
 }
 
 type replyMode uint8

@@ -134,19 +134,27 @@ func clientTypeByName(b []byte) int {
 }
 
 // clientType is Redis's getClientType. A MONITOR client counts as normal,
-// as in Redis. Replication and pub/sub clients are not there yet, so every
-// client is normal.
-func clientType(c *Client) int { return clientTypeNormal }
+// as in Redis; a client with subscriptions is a pub/sub client (pubsub.go).
+// Replication clients are not there yet.
+func clientType(c *Client) int {
+	if c.pubsub.subscribed() {
+		return clientTypePubsub
+	}
+	return clientTypeNormal
+}
 
 // ---- CLIENT LIST / INFO ------------------------------------------------------
 
 // clientFlags is the flags field of CLIENT LIST, in Redis's letter order
-// ('O' monitor, 'b' blocked, 'c' close after reply, 'A' close asap, 'e'
-// no-evict; 'N' when none applies).
+// ('O' monitor, 'P' pub/sub, 'b' blocked, 'c' close after reply, 'A' close
+// asap, 'e' no-evict; 'N' when none applies).
 func clientFlags(c *Client) string {
 	var f []byte
 	if c.monitor {
 		f = append(f, 'O')
+	}
+	if c.pubsub.subscribed() {
+		f = append(f, 'P')
 	}
 	if c.block != nil && !c.block.done {
 		f = append(f, 'b')
@@ -207,9 +215,9 @@ func clientInfoLine(c, self *Client, argv [][]byte) string {
 		{"idle", infoInt(int64(idle / time.Second))},
 		{"flags", clientFlags(c)},
 		{"db", strconv.Itoa(c.db)},
-		{"sub", "0"},
-		{"psub", "0"},
-		{"ssub", "0"},
+		{"sub", strconv.Itoa(c.pubsub.channels.len())},
+		{"psub", strconv.Itoa(c.pubsub.patterns.len())},
+		{"ssub", strconv.Itoa(c.pubsub.shard.len())},
 		{"multi", "-1"},
 		{"qbuf", "0"},
 		{"qbuf-free", "0"},
@@ -418,6 +426,7 @@ func (s *Server) killClientLocked(o *Client) {
 	o.monitor = false
 	delete(s.clients, o.id)
 	delete(s.monitors, o)
+	s.pubsubClosedLocked(o) // pub/sub hook: its subscriptions end now too
 	_ = o.conn.Close()
 }
 

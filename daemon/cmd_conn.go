@@ -29,6 +29,18 @@ func cmdPing(c *Client, argv [][]byte) {
 		c.ReplyErrorf("ERR wrong number of arguments for 'ping' command")
 		return
 	}
+	if c.proto == 2 && c.pubsub.subscribed() {
+		// A RESP2 subscriber can only read arrays: Redis answers
+		// ["pong", arg or ""].
+		c.ReplyArrayLen(2)
+		c.ReplyBulkString("pong")
+		if len(argv) == 2 {
+			c.ReplyBulk(argv[1])
+		} else {
+			c.ReplyBulkString("")
+		}
+		return
+	}
 	if len(argv) == 2 {
 		c.ReplyBulk(argv[1])
 		return
@@ -178,6 +190,7 @@ func validClientName(b []byte) bool {
 // clearClientConnectionState.
 func cmdReset(c *Client, argv [][]byte) {
 	s := c.srv
+	s.resetPubsubLocked(c)
 	c.db = 0
 	c.proto = 2
 	c.name = ""

@@ -42,7 +42,10 @@ import (
 //	                            its last exec (a blocked client's).
 //
 // exec takes "block" for lines that block: against Redis their replies
-// are not awaited (read them with replies).
+// are not awaited (read them with replies); and "drain" for lines that get
+// any number of replies (SUBSCRIBE a b, a PUBLISH delivered to its own
+// client): against Redis every reply that arrives until the connection is
+// quiet is read.
 //
 // exec takes "unordered" for commands whose element order Redis leaves
 // unspecified (HGETALL, SMEMBERS...): every array, set and map in the
@@ -437,15 +440,7 @@ func runAgainstRedis(t *testing.T, path, addr string) {
 			}
 			c, r := get(n)
 			var out strings.Builder
-			for {
-				c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
-				if _, err := r.Peek(1); err != nil {
-					break
-				}
-				c.SetReadDeadline(time.Now().Add(2 * time.Second))
-				out.WriteString(readReply(t, r, orderOf(d)))
-				out.WriteByte('\n')
-			}
+			readQuiet(t, c, r, orderOf(d), &out)
 			return out.String()
 		case "exec":
 		default:
@@ -476,11 +471,34 @@ func runAgainstRedis(t *testing.T, path, addr string) {
 			if d.HasArg("block") {
 				continue
 			}
+			if d.HasArg("drain") {
+				readQuiet(t, c, r, order, &out)
+				continue
+			}
 			out.WriteString(readReply(t, r, order))
 			out.WriteByte('\n')
 		}
 		return out.String()
 	})
+}
+
+// readQuiet reads and renders every reply that arrives on c until it has
+// been quiet for a while (or closes).
+func readQuiet(t *testing.T, c net.Conn, r *bufio.Reader, order replyOrder, out *strings.Builder) {
+	for {
+		if r.Buffered() == 0 {
+			c.SetReadDeadline(time.Now().Add(150 * time.Millisecond))
+			if _, err := r.Peek(1); err != nil {
+				if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+					out.WriteString("(connection closed)\n")
+				}
+				return
+			}
+		}
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		out.WriteString(readReply(t, r, order))
+		out.WriteByte('\n')
+	}
 }
 
 // readReply reads one complete reply from r and renders it.

@@ -55,6 +55,7 @@ type Server struct {
 	pause    pauseState           // guarded by mu
 	lastSave int64                // unix seconds, guarded by mu
 	scans    scanCursors          // SCAN cursor positions, guarded by mu
+	pubsub   pubsubState          // subscriptions (pubsub.go), guarded by mu
 
 	// Blocked clients (see blocking.go), guarded by mu.
 	waiters    map[waitKey][]*Client // per key, in arrival order
@@ -266,6 +267,7 @@ func (c *Client) Closed(error) {
 	delete(s.clients, c.id)
 	delete(s.monitors, c)
 	s.unblockOnCloseLocked(c)
+	s.pubsubClosedLocked(c) // pub/sub hook: leave every subscription
 	s.mu.Unlock()
 	c.held = nil
 }
@@ -291,6 +293,9 @@ func (c *Client) Data(buf []byte) (consumed, need int, closeConn bool) {
 		}
 		return 0, 0, over
 	}
+	// Pub/sub hook: messages published before this read go out ahead of
+	// its replies (pubsub.go).
+	c.takeMessagesLocked()
 	lim := resp.Limits{
 		MaxBulkLen:      int64(s.cfg.ProtoMaxBulkLen),
 		MaxMultibulkLen: 1024 * 1024 * 1024,
@@ -412,9 +417,15 @@ func (c *Client) write(b []byte) {
 	c.checkOutputLimit()
 }
 
-// outputClass is the client-output-buffer-limit class of c. Pub/sub and
-// replica classes arrive with those features.
-func (c *Client) outputClass() string { return "normal" }
+// outputClass is the client-output-buffer-limit class of c: "pubsub" while
+// it has subscriptions (pubsub.go). The replica class arrives with
+// replication.
+func (c *Client) outputClass() string {
+	if clientType(c) == clientTypePubsub {
+		return "pubsub"
+	}
+	return "normal"
+}
 
 // pendingOutput is every reply byte not yet sent: queued in the transport,
 // held for durability, and built by the current read. On the loop.
@@ -443,7 +454,8 @@ func (c *Client) overOutputLimitLocked() bool {
 // checkClientOutputBufferLimits. On the loop.
 func (c *Client) checkOutputLimit() {
 	c.srv.mu.Lock()
-	lim := c.srv.cfg.OutputLimit(c.outputClass())
+	class := c.outputClass() // pub/sub hook: the class follows subscriptions, read under mu
+	lim := c.srv.cfg.OutputLimit(class)
 	c.srv.mu.Unlock()
 	pending := c.pendingOutput()
 	over := false
@@ -462,7 +474,7 @@ func (c *Client) checkOutputLimit() {
 	if over {
 		c.cutOff = true
 		c.srv.log.Warn("client scheduled to be closed ASAP for overcoming of output buffer limits",
-			"client", c.addr, "id", c.id, "class", c.outputClass(), "pending", pending)
+			"client", c.addr, "id", c.id, "class", class, "pending", pending)
 		_ = c.conn.Close()
 	}
 }
@@ -494,6 +506,10 @@ func (s *Server) call(c *Client, argv [][]byte) {
 		c.ReplyError("NOAUTH Authentication required.")
 		return
 	}
+	// Pub/sub hook: a RESP2 subscriber may run only a few commands.
+	if s.rejectInSubscriberContext(c, cmd, argv) {
+		return
+	}
 	if len(s.monitors) > 0 && !cmd.has(flagAdmin) && !cmd.has(flagSkipMonitor) {
 		s.feedMonitors(c, argv)
 	}
@@ -501,10 +517,13 @@ func (s *Server) call(c *Client, argv [][]byte) {
 	c.failed = false
 	start := time.Now()
 	s.ks.beginCommand(start)
+	caller := s.pubsub.caller
+	s.pubsub.caller = c // pub/sub hook: publishLocked puts c's own copies in its replies
 	s.run(c, cmd, argv)
 	if len(s.ready) > 0 {
 		s.serveReadyLocked()
 	}
+	s.pubsub.caller = caller
 	s.ks.endCommand()
 	elapsed := time.Since(start)
 	s.stats.commands++
@@ -557,6 +576,11 @@ func (s *Server) run(c *Client, cmd *command, argv [][]byte) {
 // Holds mu.
 func (s *Server) commitLocked() {
 	s.ks.commit()
+	// Pub/sub hook: messages first, so a blocked client served in this
+	// unit gets the ones published before its reply ahead of it.
+	if len(s.pubsub.dirty) > 0 {
+		s.dispatchMessagesLocked()
+	}
 	if len(s.deliveries) > 0 {
 		s.dispatchDeliveriesLocked()
 	}
