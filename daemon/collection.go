@@ -62,13 +62,24 @@ func (ks *Keyspace) lookupColl(db int, key []byte, t storage.Type, touch bool) (
 	}
 	co = &coll{ks: ks, db: db, key: append([]byte(nil), key...), m: m, old: m, exists: ok}
 	if !ok {
-		co.m = storage.Meta{Type: t, Version: ks.newVersion()}
+		// Version 0 is never handed out, so until the first write (which
+		// takes a fresh version, see put) the prefix holds no records.
+		co.m = storage.Meta{Type: t}
 		if t == storage.TypeList {
 			co.m.Tail = binary.BigEndian.AppendUint64(nil, listStartHead)
 		}
 	}
 	co.prefix = storage.DataPrefix(nil, ks.physDB(db), key, co.m.Version)
 	return co, false
+}
+
+// ensureVersion gives a collection being created its version, at its
+// first write: reads of missing keys then use none up.
+func (co *coll) ensureVersion() {
+	if co.m.Version == 0 {
+		co.m.Version = co.ks.newVersion()
+		co.prefix = storage.DataPrefix(co.prefix[:0], co.ks.physDB(co.db), co.key, co.m.Version)
+	}
 }
 
 // openColl is lookupColl for a command: it replies WRONGTYPE and returns
@@ -142,12 +153,14 @@ func (co *coll) has(sub []byte) bool {
 
 // put writes sub = val. The caller keeps m.Count right.
 func (co *coll) put(sub, val []byte) {
+	co.ensureVersion()
 	co.wrote = true
 	co.ks.set(co.memberKey(sub), val)
 }
 
 // del deletes sub. The caller keeps m.Count right.
 func (co *coll) del(sub []byte) {
+	co.ensureVersion()
 	co.wrote = true
 	co.ks.del(co.memberKey(sub))
 }
