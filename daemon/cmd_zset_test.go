@@ -329,3 +329,31 @@ func TestZsetKeyspaceStats(t *testing.T) {
 		t.Errorf("hits %d misses %d, want 5 and 5", st.keyspaceHits, st.keyspaceMisses)
 	}
 }
+
+// A draw of many distinct members from a skewed big zset: the trie draws
+// cannot find them all, and the rest is taken in order from a random place
+// (wrapping past the last member).
+func TestZrandmemberDistinctFallback(t *testing.T) {
+	h := newHarness(t)
+	defer h.close()
+	h.keysDo(t, "CONFIG", "SET", "zset-max-listpack-entries", "16")
+	zsetFill(t, h, "skew", 1500, func(i int) string {
+		if i < 10 {
+			return strconv.Itoa(i)
+		}
+		return fmt.Sprintf("x%d", i)
+	})
+	for round := 0; round < 20; round++ {
+		v := h.keysDo(t, "ZRANDMEMBER", "skew", "490")
+		if len(v.Elems) != 490 {
+			t.Fatalf("ZRANDMEMBER skew 490 returned %d members", len(v.Elems))
+		}
+		seen := map[string]bool{}
+		for _, e := range v.Elems {
+			if seen[string(e.Str)] {
+				t.Fatalf("member %q returned twice", e.Str)
+			}
+			seen[string(e.Str)] = true
+		}
+	}
+}

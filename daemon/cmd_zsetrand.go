@@ -128,8 +128,10 @@ func zrandWithCount(c *Client, key []byte, l int64, withScores bool) {
 		it := s.it
 		var buf [64]byte
 		ok := it.SeekGE(co.seekKey(zsetMemberSub(buf[:0], member)))
-		for wrapped := false; got < count; ok = it.Next() {
+		wrapped := false
+		for got < count {
 			if !ok {
+				// Past the last member: go on from the first, once.
 				if wrapped {
 					panic(storageError{storage.ErrCorrupt})
 				}
@@ -138,12 +140,12 @@ func zrandWithCount(c *Client, key []byte, l int64, withScores bool) {
 				continue
 			}
 			m := co.sub(it.Key())[1:]
-			if _, dup := seen[string(m)]; dup {
-				continue
+			if _, dup := seen[string(m)]; !dup {
+				seen[string(m)] = struct{}{}
+				replyScored(c, m, decodeScore(it.Value()), withScores)
+				got++
 			}
-			seen[string(m)] = struct{}{}
-			replyScored(c, m, decodeScore(it.Value()), withScores)
-			got++
+			ok = it.Next()
 		}
 	}
 	s.close()

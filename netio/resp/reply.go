@@ -31,7 +31,7 @@ func AppendError(dst []byte, msg string) []byte {
 }
 
 func appendLine(dst []byte, s string) []byte {
-	if strings.IndexAny(s, "\r\n") < 0 {
+	if !strings.ContainsAny(s, "\r\n") {
 		return append(dst, s...)
 	}
 	for i := 0; i < len(s); i++ {

@@ -260,7 +260,7 @@ func (m *mmRun) write() error {
 			return err
 		}
 		if ca, cb := mb.b[0].Count(), mb.b[1].Count(); ca != cb {
-			return fmt.Errorf("Count: a %d, b %d", ca, cb)
+			return fmt.Errorf("batch counts differ: a %d, b %d", ca, cb)
 		}
 	}
 	return nil

@@ -1,7 +1,6 @@
 package storagetest
 
 import (
-	"bytes"
 	"fmt"
 	"testing"
 
@@ -187,11 +186,4 @@ func position(it storage.Iterator, ok bool) string {
 		return "invalid"
 	}
 	return fmt.Sprintf("%q=%q", it.Key(), it.Value())
-}
-
-func cloneBytes(b []byte) []byte {
-	if b == nil {
-		return nil
-	}
-	return bytes.Clone(b)
 }
