@@ -5,15 +5,19 @@
 //
 // The workloads are data: [DefaultWorkloads] returns a table of [Spec] rows (a label, a
 // [LoadGenerator] with its arguments, client count, pipeline depths, appendfsync modes, a
-// [Topology], and a [Setup] when the load needs data of its own). [Expand] crosses each
+// [Topology], a [Setup] when the load needs data of its own, and a [Background] when
+// something must be attached to the server while it runs). [Expand] crosses each
 // row with its pipelines and fsync modes into [Case]s with unique names such as
 // "set-p16-everysec", which -filter matches. Adding a row is adding one Spec: a new test
 // of redis-benchmark, or a command line of its own, is one line, with
 // [RedisBenchmark.Row] naming the CSV line to report when a test prints more than one;
 // data the load reads or consumes (a list to pop, a sorted set to range over) is a Setup,
-// which runs before every run, outside the timed part; a new kind of load (a Go driver for
-// p99.9, pub/sub) is a new LoadGenerator; a replicated or sentinel-managed set-up is a new
-// Topology that starts more processes and says where the load goes.
+// which runs before every run, outside the timed part; clients that must be connected for
+// the whole run (the subscribers every PUBLISH reaches, [Subscribers]) are a Background,
+// started just before every run and stopped, with a check of what they saw, just after it;
+// a new kind of load (a Go driver for p99.9) is a new LoadGenerator; a replicated or
+// sentinel-managed set-up is a new Topology that starts more processes and says where the
+// load goes.
 //
 // [Compare] groups the cases by topology and fsync mode, starts one deployment per [System]
 // for each group (fresh temporary data directory, free 127.0.0.1 port), preloads the
@@ -28,7 +32,9 @@
 //
 // # Processes and concurrency
 //
-// Everything runs on the caller's goroutine, one process under load at a time. Servers
+// Everything runs on the caller's goroutine, one process under load at a time, except a
+// Background's own goroutines (Subscribers' readers), which live exactly as long as one
+// run and are waited for before the next step. Servers
 // and load generators are started with os/exec and stopped by their own pid (SIGTERM,
 // then SIGKILL after a grace period); nothing else on the machine is touched. A run of
 // the load generator has a deadline because redis-benchmark spins forever on a server

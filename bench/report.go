@@ -130,6 +130,9 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 		if c.Setup != "" {
 			cmd = c.Setup + "; then " + cmd
 		}
+		if c.Background != "" {
+			cmd += "; " + c.Background
+		}
 		cmds = append(cmds, []string{c.Name, cmd, requestsCell(c)})
 	}
 	writeMarkdownTable(&b, []string{"Case", "Command", "N"}, cmds)

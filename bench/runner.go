@@ -69,8 +69,11 @@ type CaseResult struct {
 	Params      Params `json:"params"`
 	CommandLine string `json:"command_line"`
 	// Setup says what is done to the data before every run (Setup.Describe), if anything.
-	Setup   string         `json:"setup,omitempty"`
-	Systems []SystemResult `json:"systems"`
+	Setup string `json:"setup,omitempty"`
+	// Background says what is attached to the server during every run
+	// (Background.Describe), if anything.
+	Background string         `json:"background,omitempty"`
+	Systems    []SystemResult `json:"systems"`
 	// Ratio is the candidate's throughput over the baseline's, paired round by round; nil
 	// when no round has both.
 	Ratio *Stat `json:"ratio_rps"`
@@ -189,6 +192,9 @@ func Compare(ctx context.Context, opts Options) (*Results, error) {
 			}
 			if c.Setup != nil {
 				cr.Setup = c.Setup.Describe(c.Params)
+			}
+			if c.Background != nil {
+				cr.Background = c.Background.Describe(c.Params)
 			}
 			for _, s := range systems {
 				cr.Systems = append(cr.Systems, SystemResult{System: s.Name})
@@ -368,14 +374,29 @@ func (r *runner) preload(ctx context.Context, d Deployment, cases []Case) error 
 
 // measure runs the load once, after checking the server still answers: redis-benchmark
 // against a dead server spins until killed. The deadline is generous because a slow
-// system is a finding, not a failure, but it bounds a hang.
+// system is a finding, not a failure, but it bounds a hang. The case's Background, if any,
+// is started just before the load and stopped as soon as it returns; a run whose
+// Background saw something wrong is a failed run.
 func (r *runner) measure(ctx context.Context, d Deployment, c Case, p Params, expected time.Duration) (Sample, error) {
 	if err := d.Check(ctx); err != nil {
 		return Sample{}, fmt.Errorf("server not answering before the run: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*expected+30*time.Second)
 	defer cancel()
-	return c.Load.Run(ctx, r.tools, d.Target(), p)
+	if c.Background == nil {
+		return c.Load.Run(ctx, r.tools, d.Target(), p)
+	}
+	stop, err := c.Background.Start(ctx, d.Target(), p)
+	if err != nil {
+		return Sample{}, fmt.Errorf("starting the background: %w", err)
+	}
+	s, err := c.Load.Run(ctx, r.tools, d.Target(), p)
+	// A failed load explains whatever the background missed: its report would only
+	// repeat the failure.
+	if stopErr := stop(); err == nil && stopErr != nil {
+		return Sample{}, fmt.Errorf("background: %w", stopErr)
+	}
+	return s, err
 }
 
 // prepare readies system i for a run of c with parameters p: it runs c's Setup, if any,
@@ -426,7 +447,7 @@ func (r *runner) calibrate(ctx context.Context, deps []Deployment, i int, c Case
 			return s.RPS, nil
 		}
 		grow := min(max(probe/max(timed, 0.001)*1.2, 2), 20)
-		p.Requests = int(float64(p.Requests) * grow)
+		p.Requests = wholePipelines(int(float64(p.Requests)*grow), p.Pipeline)
 	}
 }
 
@@ -442,6 +463,17 @@ func timedSeconds(s Sample) float64 {
 
 // minRequests keeps every connection busy for a few pipelines even in the shortest run.
 func minRequests(p Params) int { return p.Clients * p.Pipeline * 20 }
+
+// wholePipelines rounds n up to a multiple of the pipeline depth. redis-benchmark sends
+// whole pipelines, so with any other -n it sends up to depth-1 requests more than it
+// reports; with a multiple, N is exactly what the server executes, which lets
+// a row check exactly what the run caused (Subscribers counts every message).
+func wholePipelines(n, pipeline int) int {
+	if pipeline <= 1 {
+		return n
+	}
+	return (n + pipeline - 1) / pipeline * pipeline
+}
 
 // commonRequests picks the one request count both systems run for a case: the same work on
 // both, so both write the same bytes and their logs grow alike. It is sized on the
@@ -461,5 +493,5 @@ func commonRequests(rates []float64, p Params, duration time.Duration) int {
 		return minRequests(p)
 	}
 	rate := math.Exp(logSum / float64(n))
-	return max(int(roundTo(rate*duration.Seconds(), 2)), minRequests(p))
+	return wholePipelines(max(int(roundTo(rate*duration.Seconds(), 2)), minRequests(p)), p.Pipeline)
 }

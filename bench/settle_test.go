@@ -55,6 +55,11 @@ func TestCommonRequests(t *testing.T) {
 			}
 		})
 	}
+	// redis-benchmark sends whole pipelines: 17,000 is not a multiple of 16, 17,008 is.
+	p.Pipeline = 16
+	if got := commonRequests([]float64{6800, 6800}, p, 2500*time.Millisecond); got != 17008 {
+		t.Fatalf("commonRequests at -P 16 = %d, want 17008", got)
+	}
 }
 
 // pidDeployment is a Deployment that only has processes, for settle.

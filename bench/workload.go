@@ -38,17 +38,21 @@ type Spec struct {
 	// Setup prepares, before every run, data the load reads or consumes beyond the
 	// preloaded keys (nil: none).
 	Setup Setup
+	// Background runs alongside every run, such as the subscribers a PUBLISH reaches
+	// (nil: none).
+	Background Background
 }
 
 // Case is one measured line of the report: a Spec at one pipeline depth and fsync mode.
 type Case struct {
-	Name     string // unique, e.g. "set-p16-everysec"; what -filter matches
-	Label    string
-	Load     LoadGenerator
-	Fsync    string
-	Params   Params
-	Topology Topology
-	Setup    Setup // nil: none
+	Name       string // unique, e.g. "set-p16-everysec"; what -filter matches
+	Label      string
+	Load       LoadGenerator
+	Fsync      string
+	Params     Params
+	Topology   Topology
+	Setup      Setup      // nil: none
+	Background Background // nil: none
 }
 
 // Params are the load settings handed to a LoadGenerator. Requests is filled in per case
@@ -95,10 +99,14 @@ type LoadGenerator interface {
 // pops an element). LRANGE_100 needs no Setup: redis-benchmark times its own LPUSHes of
 // -n elements into mylist first, which Row leaves out of the figures. ZRANGE reads a
 // sorted set of its own, which ZADD's random members do not change between runs.
+// PUBLISH_10SUBS publishes to a channel that 10 connections of the harness subscribe to
+// for the whole of every run, so every PUBLISH is delivered 10 times.
 func DefaultWorkloads() []Spec {
 	everysec := []string{"everysec"}
 	headline := []int{1, 16}
 	const zrangeKey = "zrange:1000"
+	const channel = "bench:pubsub"
+	message := strings.Repeat("x", DefaultDataSize)
 	return []Spec{
 		{Label: "SET", Load: RedisBenchmark{Test: "set"}, Pipelines: headline, Fsync: []string{"everysec", "always"}},
 		{Label: "GET", Load: RedisBenchmark{Test: "get"}, Pipelines: headline, Fsync: everysec},
@@ -115,6 +123,12 @@ func DefaultWorkloads() []Spec {
 			Load:      RedisBenchmark{Command: []string{"ZRANGE", zrangeKey, "0", "99", "WITHSCORES"}},
 			Setup:     FillSortedSet{Key: zrangeKey, Members: 1000},
 			Pipelines: headline, Fsync: everysec,
+		},
+		{
+			Label:      "PUBLISH_10SUBS",
+			Load:       RedisBenchmark{Command: []string{"PUBLISH", channel, message}},
+			Background: Subscribers{Channel: channel, Message: message, Clients: 10},
+			Pipelines:  headline, Fsync: everysec,
 		},
 	}
 }
@@ -138,7 +152,7 @@ func Expand(specs []Spec, filter *regexp.Regexp) ([]Case, error) {
 		if len(s.Pipelines) == 0 || len(s.Fsync) == 0 {
 			return nil, fmt.Errorf("bench: workload %s needs at least one pipeline depth and fsync mode", s.Label)
 		}
-		for _, part := range []any{s.Load, s.Setup} {
+		for _, part := range []any{s.Load, s.Setup, s.Background} {
 			if v, ok := part.(validator); ok {
 				if err := v.Validate(); err != nil {
 					return nil, fmt.Errorf("bench: workload %s: %w", s.Label, err)
@@ -160,11 +174,12 @@ func Expand(specs []Spec, filter *regexp.Regexp) ([]Case, error) {
 					return nil, fmt.Errorf("bench: workload %s: pipeline %d < 1", s.Label, p)
 				}
 				c := Case{
-					Label:    s.Label,
-					Load:     s.Load,
-					Fsync:    fsync,
-					Topology: topo,
-					Setup:    s.Setup,
+					Label:      s.Label,
+					Load:       s.Load,
+					Fsync:      fsync,
+					Topology:   topo,
+					Setup:      s.Setup,
+					Background: s.Background,
 					Params: Params{
 						Clients:  orDefault(s.Clients, DefaultClients),
 						Pipeline: p,

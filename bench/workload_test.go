@@ -34,6 +34,7 @@ func TestExpandDefaultWorkloads(t *testing.T) {
 		"zadd-p1-everysec", "zadd-p16-everysec",
 		"lrange_100-p1-everysec", "lrange_100-p16-everysec",
 		"zrange_100-p1-everysec", "zrange_100-p16-everysec",
+		"publish_10subs-p1-everysec", "publish_10subs-p16-everysec",
 		"set-p1-always", "set-p16-always",
 	}
 	if got := names(cases); !reflect.DeepEqual(got, want) {
