@@ -57,6 +57,10 @@ type Client struct {
 	// Pub/sub hook: subscriptions and undelivered messages (pubsub.go).
 	// Guarded by Server.mu.
 	pubsub clientPubsub
+
+	// MULTI hook: the transaction and watched keys (multi.go). Guarded by
+	// Server.mu.
+	multi multiState
 }
 
 type replyMode uint8

@@ -29,6 +29,13 @@ func registerBlockingCommands(t *commandTable) {
 // until one of keys can serve it. pop pops from the existing key co and
 // replies; it must copy any argument it keeps (argv dies with the call).
 func popOrBlock(c *Client, keys [][]byte, t storage.Type, timeoutArg []byte, pop func(c *Client, co *coll, key []byte)) {
+	popOrBlockDeny(c, keys, t, timeoutArg, pop, blockingTimeoutReply)
+}
+
+// popOrBlockDeny is popOrBlock with the reply for a client that may not
+// block (inside EXEC: MULTI hook, multi.go), which answers at once as if
+// timed out; BLMOVE answers a null bulk there, the others a null array.
+func popOrBlockDeny(c *Client, keys [][]byte, t storage.Type, timeoutArg []byte, pop func(c *Client, co *coll, key []byte), deny func(c *Client)) {
 	timeout, ok := parseBlockTimeout(c, timeoutArg)
 	if !ok {
 		return
@@ -50,6 +57,10 @@ func popOrBlock(c *Client, keys [][]byte, t storage.Type, timeoutArg []byte, pop
 		}
 		pop(c, co, key)
 		return true
+	}
+	if c.denyBlocking() {
+		deny(c)
+		return
 	}
 	c.srv.blockClient(c, keys, timeout, serve, blockingTimeoutReply)
 }
@@ -85,9 +96,9 @@ func cmdBLMove(c *Client, argv [][]byte) {
 // and moves nothing, as in Redis.
 func blockingMove(c *Client, src, dst []byte, fromLeft, toLeft bool, timeoutArg []byte) {
 	dst = append([]byte(nil), dst...) // kept by the waiter
-	popOrBlock(c, [][]byte{src}, storage.TypeList, timeoutArg, func(c *Client, _ *coll, key []byte) {
+	popOrBlockDeny(c, [][]byte{src}, storage.TypeList, timeoutArg, func(c *Client, _ *coll, key []byte) {
 		listMove(c, key, dst, fromLeft, toLeft)
-	})
+	}, (*Client).ReplyNull)
 }
 
 // BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count].

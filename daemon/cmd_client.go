@@ -146,8 +146,9 @@ func clientType(c *Client) int {
 // ---- CLIENT LIST / INFO ------------------------------------------------------
 
 // clientFlags is the flags field of CLIENT LIST, in Redis's letter order
-// ('O' monitor, 'P' pub/sub, 'b' blocked, 'c' close after reply, 'A' close
-// asap, 'e' no-evict; 'N' when none applies).
+// ('O' monitor, 'P' pub/sub, 'x' in MULTI, 'b' blocked, 'd' a watched key
+// was modified, 'c' close after reply, 'A' close asap, 'e' no-evict; 'N'
+// when none applies).
 func clientFlags(c *Client) string {
 	var f []byte
 	if c.monitor {
@@ -156,8 +157,14 @@ func clientFlags(c *Client) string {
 	if c.pubsub.subscribed() {
 		f = append(f, 'P')
 	}
+	if c.multi.active { // MULTI hook
+		f = append(f, 'x')
+	}
 	if c.block != nil && !c.block.done {
 		f = append(f, 'b')
+	}
+	if c.multi.dirtyCAS { // MULTI hook: a watched key was modified
+		f = append(f, 'd')
 	}
 	if c.closeASAP {
 		f = append(f, 'c')
@@ -218,7 +225,7 @@ func clientInfoLine(c, self *Client, argv [][]byte) string {
 		{"sub", strconv.Itoa(c.pubsub.channels.len())},
 		{"psub", strconv.Itoa(c.pubsub.patterns.len())},
 		{"ssub", strconv.Itoa(c.pubsub.shard.len())},
-		{"multi", "-1"},
+		{"multi", multiField(c)}, // MULTI hook
 		{"qbuf", "0"},
 		{"qbuf-free", "0"},
 		{"argv-mem", infoInt(argvMem)},

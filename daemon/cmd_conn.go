@@ -190,6 +190,7 @@ func validClientName(b []byte) bool {
 // clearClientConnectionState.
 func cmdReset(c *Client, argv [][]byte) {
 	s := c.srv
+	s.discardLocked(c) // MULTI hook: ends a transaction and drops watches
 	s.resetPubsubLocked(c)
 	c.db = 0
 	c.proto = 2

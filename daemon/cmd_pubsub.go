@@ -26,6 +26,11 @@ func registerPubsubCommands(t *commandTable) {
 		}
 	})
 	t.register("ssubscribe", func(c *Client, argv [][]byte) {
+		if c.denyBlocking() {
+			// MULTI hook: refused inside EXEC, unlike SUBSCRIBE.
+			c.ReplyError("ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client")
+			return
+		}
 		for _, ch := range argv[1:] {
 			c.srv.subscribeLocked(c, kindShard, ch)
 		}

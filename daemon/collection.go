@@ -156,6 +156,9 @@ func (co *coll) put(sub, val []byte) {
 	co.ensureVersion()
 	co.wrote = true
 	co.ks.set(co.memberKey(sub), val)
+	// MULTI hook: WATCH. Member writes may leave the meta record alone
+	// (HSET of an existing field, ZADD changing a score, LSET).
+	co.ks.touchWatched(co.db, co.key, true)
 }
 
 // del deletes sub. The caller keeps m.Count right.
@@ -163,6 +166,7 @@ func (co *coll) del(sub []byte) {
 	co.ensureVersion()
 	co.wrote = true
 	co.ks.del(co.memberKey(sub))
+	co.ks.touchWatched(co.db, co.key, true) // MULTI hook: WATCH
 }
 
 // iter returns an iterator over the member records whose sub keys are in

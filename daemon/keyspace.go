@@ -74,6 +74,10 @@ type Keyspace struct {
 	// expiry at the same instant, and reads the clock once.
 	clock  func() int64
 	cmdNow int64
+
+	// watch finds WATCHed keys; writes report the keys they modify to it
+	// (MULTI hook, multi.go).
+	watch watchIndex
 }
 
 type dbCounts struct {
@@ -151,12 +155,17 @@ func (ks *Keyspace) commit() bool {
 	}
 	now := ks.now()
 	for k, v := range ks.pending {
-		if len(k) > 0 && cacheable(k[0]) {
-			if v == nil {
-				ks.cache.del(k)
-			} else {
-				ks.cache.put(k, v, now)
-			}
+		switch {
+		case len(k) == 0:
+		case v == nil && cacheable(k[0]):
+			ks.cache.del(k)
+		case k[0] == storage.FamilyMeta:
+			ks.cache.put(k, v, now)
+		case k[0] == storage.FamilyData:
+			// Members enter the cache when read, not when written: a
+			// stream of writes nobody reads (LPUSH, a bulk load) must not
+			// evict what is read.
+			ks.cache.update(k, v, now)
 		}
 	}
 	ks.wb.apply(ks.pending, ks.pendingColls, ks.pendingDrops, ks.nextSeq())
@@ -436,10 +445,24 @@ func (ks *Keyspace) collIter(prefix, lower, upper []byte) storage.Iterator {
 }
 
 // iter returns an iterator over [lower, upper) that sees every write made
-// so far (the write buffer is drained first).
+// so far: the write buffer is drained and the pending unit's own writes
+// are merged in. MULTI hook: it used to settle (commit) the unit, which
+// split an EXEC (or a pipeline) running KEYS, SCAN or RANDOMKEY into two
+// units on disk. Callers iterate meta records, which the unit's version
+// drops never cover.
 func (ks *Keyspace) iter(lower, upper []byte) storage.Iterator {
-	ks.settle()
-	return ks.storeIter(lower, upper)
+	ks.wb.drain()
+	base := ks.storeIter(lower, upper)
+	var over []overlayEntry
+	for k, v := range ks.pending {
+		if k >= string(lower) && (upper == nil || k < string(upper)) {
+			over = append(over, overlayEntry{key: []byte(k), val: v, del: v == nil})
+		}
+	}
+	if len(over) == 0 {
+		return base
+	}
+	return newOverlayIter(base, over)
 }
 
 // storeIter iterates the store without draining: buffered writes of the
@@ -569,6 +592,7 @@ func (ks *Keyspace) Put(db int, key []byte, old *storage.Meta, m *storage.Meta) 
 	ks.valBuf = storage.AppendMeta(ks.valBuf[:0], m)
 	ks.set(ks.keyBuf, ks.valBuf)
 	ks.changes++
+	ks.touchWatched(db, key, true) // MULTI hook: WATCH
 }
 
 // SetString stores a string value, replacing whatever key held.
@@ -591,6 +615,9 @@ func (ks *Keyspace) Delete(db int, key []byte) bool {
 	}
 	ks.deleteMeta(ks.physDB(db), key, &m)
 	ks.changes++
+	// MULTI hook: WATCH. Not in deleteMeta: like Redis 7.0, deleting an
+	// expired key is no modification.
+	ks.touchWatched(db, key, false)
 	return true
 }
 
@@ -631,6 +658,7 @@ func (ks *Keyspace) Expires(db int) int64 {
 
 // Flush deletes every key of db with three range deletions.
 func (ks *Keyspace) Flush(db int) {
+	ks.touchWatchedDB(db, -1) // MULTI hook: WATCH, before the keys go
 	p := ks.physDB(db)
 	for _, fam := range []byte{storage.FamilyMeta, storage.FamilyData, storage.FamilyExpire} {
 		prefix := storage.DBPrefix(nil, fam, p)
@@ -644,6 +672,9 @@ func (ks *Keyspace) Flush(db int) {
 
 // Swap exchanges two logical databases (SWAPDB): O(1).
 func (ks *Keyspace) Swap(a, b int) {
+	// MULTI hook: WATCH, before the swap (Redis's dbSwapDatabases).
+	ks.touchWatchedDB(a, b)
+	ks.touchWatchedDB(b, a)
 	ks.phys[a], ks.phys[b] = ks.phys[b], ks.phys[a]
 	buf := make([]byte, 0, 2*len(ks.phys))
 	for _, p := range ks.phys {

@@ -87,6 +87,20 @@ func (rc *rowCache) put(k string, v []byte, atime int64) {
 	}
 }
 
+// update replaces the value of k if the cache holds k, and otherwise does
+// nothing: how committed member writes reach the cache, so that a stream
+// of writes nobody reads (LPUSH, a bulk load) does not evict what is read.
+func (rc *rowCache) update(k string, v []byte, atime int64) {
+	if e, ok := rc.m[k]; ok {
+		if len(v) > rowCacheMaxValue {
+			rc.del(k)
+			return
+		}
+		rc.used += int64(len(v) - len(e.v))
+		e.v, e.atime = v, atime
+	}
+}
+
 // putAhead caches v under k, read ahead of its use (a list pop's next
 // elements): admitted even when the cache is full, since it is about to
 // be read, unless the key is already cached.

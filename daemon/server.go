@@ -268,6 +268,7 @@ func (c *Client) Closed(error) {
 	delete(s.monitors, c)
 	s.unblockOnCloseLocked(c)
 	s.pubsubClosedLocked(c) // pub/sub hook: leave every subscription
+	s.discardLocked(c)      // MULTI hook: drop the queue and the watches
 	s.mu.Unlock()
 	c.held = nil
 }
@@ -326,7 +327,8 @@ func (c *Client) Data(buf []byte) (consumed, need int, closeConn bool) {
 			break
 		}
 		c.argv = argv
-		if len(argv) > 0 && s.pause.blocksWrite(s.cmds, argv) {
+		// MULTI hook: an EXEC of queued writes waits like a write.
+		if len(argv) > 0 && (s.pause.blocksWrite(s.cmds, argv) || s.execBlockedByPause(c, argv)) {
 			s.pause.park(c)
 			break
 		}
@@ -493,38 +495,77 @@ func (s *Server) call(c *Client, argv [][]byte) {
 			}
 			fmt.Fprintf(&args, "'%s' ", a)
 		}
-		c.ReplyErrorf("ERR unknown command '%s', with args beginning with: %s", truncateArg(argv[0]), sanitize(args.String()))
+		// MULTI hook: rejectLocked flags an open transaction (multi.go).
+		s.rejectLocked(c, nil, fmt.Sprintf("ERR unknown command '%s', with args beginning with: %s", truncateArg(argv[0]), sanitize(args.String())))
 		return
 	}
 	if (cmd.arity > 0 && len(argv) != cmd.arity) || (cmd.arity < 0 && len(argv) < -cmd.arity) {
 		cmd.stats.rejected++
-		c.ReplyErrorf("ERR wrong number of arguments for '%s' command", cmd.fullName())
+		s.rejectLocked(c, cmd, fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.fullName()))
 		return
 	}
 	if !c.authed && !cmd.has(flagNoAuth) {
 		cmd.stats.rejected++
-		c.ReplyError("NOAUTH Authentication required.")
+		s.rejectLocked(c, cmd, "NOAUTH Authentication required.")
+		return
+	}
+	// MULTI hook: a refused EXEC ends the transaction with EXECABORT; the
+	// message is pub/sub's (rejectInSubscriberContext).
+	if cmd.name == "exec" && c.proto == 2 && c.pubsub.subscribed() {
+		cmd.stats.rejected++
+		s.rejectLocked(c, cmd, "ERR Can't execute 'exec': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 		return
 	}
 	// Pub/sub hook: a RESP2 subscriber may run only a few commands.
 	if s.rejectInSubscriberContext(c, cmd, argv) {
 		return
 	}
-	if len(s.monitors) > 0 && !cmd.has(flagAdmin) && !cmd.has(flagSkipMonitor) {
+	if c.multi.active && !passesMulti(cmd) {
+		// MULTI hook: queue instead of running (multi.go).
+		s.queueLocked(c, cmd, argv)
+	} else {
+		s.invoke(c, cmd, argv)
+	}
+	switch c.replyMode {
+	case replySkipThis:
+		c.replyMode = replyOn
+	case replySkipNext:
+		c.replyMode = replySkipThis
+	}
+}
+
+// invoke runs a checked command with its bookkeeping: MONITOR, stats,
+// slowlog, and serving blocked clients its writes made ready. EXEC invokes
+// its queued commands through here too (c.multi.execing): they share
+// EXEC's time snapshot, and blocked clients are served once, after EXEC,
+// as in Redis. Holds mu.
+func (s *Server) invoke(c *Client, cmd *command, argv [][]byte) {
+	nested := c.multi.execing
+	// Redis feeds MONITOR after a command runs; EXEC is fed after the
+	// commands it ran, so it is fed last here.
+	feed := len(s.monitors) > 0 && !cmd.has(flagAdmin) && !cmd.has(flagSkipMonitor)
+	isExec := cmd.name == "exec"
+	if feed && !isExec {
 		s.feedMonitors(c, argv)
 	}
-	c.lastCmd = cmd.name
+	if !nested {
+		c.lastCmd = cmd.name
+	}
 	c.failed = false
 	start := time.Now()
-	s.ks.beginCommand(start)
+	if !nested {
+		s.ks.beginCommand(start)
+	}
 	caller := s.pubsub.caller
 	s.pubsub.caller = c // pub/sub hook: publishLocked puts c's own copies in its replies
 	s.run(c, cmd, argv)
-	if len(s.ready) > 0 {
+	if len(s.ready) > 0 && !nested {
 		s.serveReadyLocked()
 	}
 	s.pubsub.caller = caller
-	s.ks.endCommand()
+	if !nested {
+		s.ks.endCommand()
+	}
 	elapsed := time.Since(start)
 	s.stats.commands++
 	cmd.stats.calls++
@@ -535,11 +576,8 @@ func (s *Server) call(c *Client, argv [][]byte) {
 	if !cmd.has(flagSkipSlowlog) {
 		s.slowlog.add(c, argv, elapsed, int64(s.cfg.SlowlogLogSlowerThan), int64(s.cfg.SlowlogMaxLen))
 	}
-	switch c.replyMode {
-	case replySkipThis:
-		c.replyMode = replyOn
-	case replySkipNext:
-		c.replyMode = replySkipThis
+	if feed && isExec && len(s.monitors) > 0 {
+		s.feedMonitors(c, argv)
 	}
 }
 
