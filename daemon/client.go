@@ -28,8 +28,6 @@ type Client struct {
 	proto           int  // 2 or 3
 	authed          bool // passed requirepass (or none is set)
 	user            string
-	libName         string
-	libVer          string
 	replyMode       replyMode
 	closeASAP       bool // close once pending replies are flushed
 	killed          bool // CLIENT KILL: close without further replies

@@ -502,6 +502,10 @@ func cmdClientReply(c *Client, argv [][]byte) {
 // cmdClientUnblock ends another client's blocking command as if it timed
 // out, or with an UNBLOCKED error. It replies 1 when a client was blocked.
 func cmdClientUnblock(c *Client, argv [][]byte) {
+	if len(argv) > 4 {
+		replySubcommandSyntaxError(c, argv)
+		return
+	}
 	id, ok := parseInt(argv[2])
 	if !ok {
 		c.ReplyError(errNotInt)
@@ -517,9 +521,6 @@ func cmdClientUnblock(c *Client, argv [][]byte) {
 			c.ReplyError("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
 			return
 		}
-	} else if len(argv) > 4 {
-		c.ReplyError(errSyntax)
-		return
 	}
 	s := c.srv
 	target := s.clients[id]

@@ -329,6 +329,11 @@ func cmdSlowlogGet(c *Client, argv [][]byte) {
 // the server runs (Server.feedMonitors). A client already monitoring gets
 // no reply, as in Redis.
 func cmdMonitor(c *Client, argv [][]byte) {
+	if c.denyBlocking() {
+		// Inside EXEC (later: scripts), as in Redis.
+		c.ReplyError("ERR MONITOR isn't allowed for DENY BLOCKING client")
+		return
+	}
 	if c.monitor {
 		return
 	}

@@ -115,17 +115,6 @@ func countLookup(c *Client, found bool) {
 	}
 }
 
-// peekColl is openColl without recording an access (read-only commands
-// Redis runs with LOOKUP_NOTOUCH).
-func peekColl(c *Client, key []byte, t storage.Type) *coll {
-	co, wrong := c.srv.ks.lookupColl(c.db, key, t, false)
-	if wrong {
-		c.ReplyError(errWrongType)
-		return nil
-	}
-	return co
-}
-
 // Len is the number of members.
 func (co *coll) Len() int64 { return int64(co.m.Count) }
 
