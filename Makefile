@@ -40,7 +40,7 @@ fuzz: ## run every fuzz target for FUZZTIME each
 bench: build ## compare Redoubt with redis-server side by side (full suite)
 	$(GO) run ./bench/cmd/redoubt-bench -redoubt ./$(BIN)
 
-bench-quick: build ## the comparison in about a minute
+bench-quick: build ## one short round of every workload (2-3 minutes)
 	$(GO) run ./bench/cmd/redoubt-bench -redoubt ./$(BIN) -quick
 
 generate: ## regenerate daemon/commands.json from a redis-server 7.0 on 127.0.0.1:6379
