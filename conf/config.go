@@ -94,6 +94,13 @@ type Config struct {
 	// SlowlogMaxLen is how many slow-log entries are kept. Runtime.
 	SlowlogMaxLen int `toml:"slowlog-max-len"`
 
+	// Keyspace notifications.
+
+	// NotifyKeyspaceEvents selects the keyspace notifications published
+	// over Pub/Sub, in Redis's flag letters (K E g $ l s h z x e t m d n A);
+	// "" publishes none. Runtime.
+	NotifyKeyspaceEvents KeyspaceEvents `toml:"notify-keyspace-events"`
+
 	// Data types. Redoubt keeps every collection in the same on-disk form;
 	// these Redis thresholds decide what OBJECT ENCODING reports.
 

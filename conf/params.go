@@ -54,6 +54,9 @@ var params = []*param{
 	intParam("slowlog-log-slower-than", mutable, -1, maxInt64, func(c *Config) *int { return &c.SlowlogLogSlowerThan }),
 	intParam("slowlog-max-len", mutable, 0, maxInt64, func(c *Config) *int { return &c.SlowlogMaxLen }),
 
+	// Keyspace notifications.
+	notifyParam(),
+
 	// Data types: the sizes up to which Redis keeps a collection in a compact
 	// encoding. Redoubt stores every collection the same way on disk; it
 	// tracks these thresholds so OBJECT ENCODING answers what Redis would.

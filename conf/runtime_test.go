@@ -100,6 +100,16 @@ var setOKCases = []setOKCase{
 		c.Appendfsync = FsyncAlways
 	}},
 	{"upper-case name", []KV{{"MAXCLIENTS", "7"}}, func(c *Config) { c.Maxclients = 7 }},
+	{"notify all with n and m", []KV{{"notify-keyspace-events", "KEAmn"}}, func(c *Config) {
+		c.NotifyKeyspaceEvents = NotifyKeyspace | NotifyKeyevent | NotifyAll | NotifyKeyMiss | NotifyNew
+	}},
+	{"notify classes", []KV{{"notify-keyspace-events", "nmEK$$lx"}}, func(c *Config) {
+		c.NotifyKeyspaceEvents = NotifyNew | NotifyKeyMiss | NotifyKeyevent | NotifyKeyspace | NotifyString | NotifyList | NotifyExpired
+	}},
+	{"notify every class letter", []KV{{"notify-keyspace-events", "Kg$lshzxetd"}}, func(c *Config) {
+		c.NotifyKeyspaceEvents = NotifyKeyspace | NotifyAll
+	}},
+	{"notify off", []KV{{"notify-keyspace-events", ""}}, func(*Config) {}},
 	{"alias", []KV{{"slave-priority", "3"}}, func(c *Config) { c.ReplicaPriority = 3 }},
 	{"name and alias are distinct", []KV{{"replica-priority", "1"}, {"slave-priority", "2"}}, func(c *Config) { c.ReplicaPriority = 2 }},
 	{"size units", []KV{{"proto-max-bulk-len", "2Mb"}, {"client-query-buffer-limit", "1048576b"}}, func(c *Config) {
@@ -178,6 +188,8 @@ type setErrorCase struct {
 // the redoubtOnly ones.
 var setErrorCases = []setErrorCase{
 	{"unknown", []KV{{"foo", "bar"}}, "ERR Unknown option or number of arguments for CONFIG SET - 'foo'", false},
+	{"notify bad class", []KV{{"notify-keyspace-events", "KEq"}}, failed + "'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'.", false},
+	{"notify lower-case k", []KV{{"notify-keyspace-events", "kE"}}, failed + "'notify-keyspace-events') - Invalid event class character. Use 'Ag$lshzxeKEtmdn'.", false},
 	{"unknown keeps case", []KV{{"FOO", "1"}}, "ERR Unknown option or number of arguments for CONFIG SET - 'FOO'", false},
 	{"unknown after good", []KV{{"maxclients", "10"}, {"foo", "1"}}, "ERR Unknown option or number of arguments for CONFIG SET - 'foo'", false},
 	{"unknown before immutable", []KV{{"foo", "1"}, {"io-threads", "2"}}, "ERR Unknown option or number of arguments for CONFIG SET - 'foo'", false},

@@ -98,6 +98,7 @@ func cmdSetBit(c *Client, argv [][]byte) {
 			val[byteIdx] &^= mask
 		}
 		bitStore(c, argv[1], &m, found, val)
+		c.srv.notifyLocked(notifyString, "setbit", c.db, argv[1])
 	}
 	if old {
 		c.ReplyInt(1)
@@ -443,7 +444,9 @@ func cmdBitOp(c *Client, argv [][]byte) {
 	}
 	dest := argv[2]
 	if maxLen == 0 {
-		c.srv.ks.Delete(c.db, dest)
+		if c.srv.ks.Delete(c.db, dest) {
+			c.srv.notifyLocked(notifyGeneric, "del", c.db, dest)
+		}
 		c.ReplyInt(0)
 		return
 	}
@@ -481,6 +484,7 @@ func cmdBitOp(c *Client, argv [][]byte) {
 	} else {
 		strPut(c, dest, nil, res, 0)
 	}
+	c.srv.notifyLocked(notifyString, "set", c.db, dest)
 	c.ReplyInt(int64(maxLen))
 }
 
@@ -662,6 +666,7 @@ func bitField(c *Client, argv [][]byte, readOnly bool) {
 	}
 	if writes && (grown || changed) {
 		bitStore(c, argv[1], &m, found, val)
+		c.srv.notifyLocked(notifyString, "setbit", c.db, argv[1])
 	}
 }
 

@@ -74,6 +74,7 @@ func blockingTimeoutReply(c *Client) { c.ReplyNullArray() }
 func cmdBPop(c *Client, argv [][]byte, left bool) {
 	popOrBlock(c, argv[1:len(argv)-1], storage.TypeList, argv[len(argv)-1], func(c *Client, co *coll, key []byte) {
 		vals := listPop(co, left, 1)
+		c.srv.notifyCollLocked(notifyList, listEvent(left, "lpop", "rpop"), co)
 		c.ReplyArrayLen(2)
 		c.ReplyBulk(key)
 		c.ReplyBulk(vals[0])
@@ -108,7 +109,9 @@ func cmdBLMPop(c *Client, argv [][]byte) {
 		return
 	}
 	popOrBlock(c, keys, storage.TypeList, argv[1], func(c *Client, co *coll, key []byte) {
-		replyMPop(c, key, listPop(co, left, count))
+		vals := listPop(co, left, count)
+		c.srv.notifyCollLocked(notifyList, listEvent(left, "lpop", "rpop"), co)
+		replyMPop(c, key, vals)
 	})
 }
 
@@ -116,6 +119,7 @@ func cmdBLMPop(c *Client, argv [][]byte) {
 func cmdBZPop(c *Client, argv [][]byte, min bool) {
 	popOrBlock(c, argv[1:len(argv)-1], storage.TypeZSet, argv[len(argv)-1], func(c *Client, co *coll, key []byte) {
 		members, scores := zsetPop(co, min, 1)
+		c.srv.notifyCollLocked(notifyZset, listEvent(min, "zpopmin", "zpopmax"), co)
 		replyZPop(c, key, members, scores, false)
 	})
 }
@@ -129,6 +133,7 @@ func cmdBZMPop(c *Client, argv [][]byte) {
 	numkeys, _ := parseInt(argv[2])
 	popOrBlock(c, argv[3:3+numkeys], storage.TypeZSet, argv[1], func(c *Client, co *coll, key []byte) {
 		members, scores := zsetPop(co, min, count)
+		c.srv.notifyCollLocked(notifyZset, listEvent(min, "zpopmin", "zpopmax"), co)
 		replyZMPop(c, key, members, scores)
 	})
 }

@@ -103,10 +103,12 @@ func expireGeneric(c *Client, argv [][]byte, name string, base, unit int64) {
 	}
 	if when <= ks.Now() {
 		ks.Delete(c.db, argv[1])
+		c.srv.notifyLocked(notifyGeneric, "del", c.db, argv[1])
 		c.ReplyInt(1)
 		return
 	}
 	ks.SetExpire(c.db, argv[1], m, when)
+	c.srv.notifyLocked(notifyGeneric, "expire", c.db, argv[1])
 	c.ReplyInt(1)
 }
 
@@ -116,6 +118,7 @@ func expireGeneric(c *Client, argv [][]byte, name string, base, unit int64) {
 func ttlGeneric(c *Client, argv [][]byte, ms, abs bool) {
 	ks := c.srv.ks
 	m, ok := peekKey(ks, c.db, argv[1])
+	countLookup(c, argv[1], ok)
 	if !ok {
 		c.ReplyInt(-2)
 		return
@@ -146,5 +149,6 @@ func cmdPersist(c *Client, argv [][]byte) {
 		return
 	}
 	ks.SetExpire(c.db, argv[1], m, 0)
+	c.srv.notifyLocked(notifyGeneric, "persist", c.db, argv[1])
 	c.ReplyInt(1)
 }

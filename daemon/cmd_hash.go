@@ -153,6 +153,7 @@ func hashSetCommand(c *Client, argv [][]byte, name string) {
 		}
 	}
 	hashFinish(co, int64(len(argv)-2)/2)
+	c.srv.notifyLocked(notifyHash, "hset", c.db, argv[1])
 	if name == "hmset" {
 		c.ReplyOK()
 		return
@@ -172,6 +173,7 @@ func cmdHSetNX(c *Client, argv [][]byte) {
 	hashTryConversion(c, co, argv[2:4])
 	hashSetField(c, co, argv[2], argv[3])
 	hashFinish(co, 1)
+	c.srv.notifyLocked(notifyHash, "hset", c.db, argv[1])
 	c.ReplyInt(1)
 }
 
@@ -200,6 +202,10 @@ func cmdHDel(c *Client, argv [][]byte) {
 	}
 	if deleted > 0 {
 		hashFinish(co, deleted)
+		c.srv.notifyLocked(notifyHash, "hdel", c.db, argv[1])
+		if !co.exists {
+			c.srv.notifyLocked(notifyGeneric, "del", c.db, argv[1])
+		}
 	}
 	c.ReplyInt(deleted)
 }
@@ -231,6 +237,7 @@ func cmdHIncrBy(c *Client, argv [][]byte) {
 	var num [20]byte
 	hashSetField(c, co, argv[2], strconv.AppendInt(num[:0], v, 10))
 	hashFinish(co, 1)
+	c.srv.notifyLocked(notifyHash, "hincrby", c.db, argv[1])
 	c.ReplyInt(v)
 }
 
@@ -266,6 +273,7 @@ func cmdHIncrByFloat(c *Client, argv [][]byte) {
 	val := []byte(sum.String())
 	hashSetField(c, co, argv[2], val)
 	hashFinish(co, 1)
+	c.srv.notifyLocked(notifyHash, "hincrbyfloat", c.db, argv[1])
 	c.ReplyBulk(val)
 }
 

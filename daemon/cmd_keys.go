@@ -56,6 +56,7 @@ func cmdDel(c *Client, argv [][]byte) {
 	var n int64
 	for _, key := range argv[1:] {
 		if c.srv.ks.Delete(c.db, key) {
+			c.srv.notifyLocked(notifyGeneric, "del", c.db, key)
 			n++
 		}
 	}
@@ -66,7 +67,9 @@ func cmdDel(c *Client, argv [][]byte) {
 func cmdExists(c *Client, argv [][]byte) {
 	var n int64
 	for _, key := range argv[1:] {
-		if _, ok := peekKey(c.srv.ks, c.db, key); ok {
+		_, ok := peekKey(c.srv.ks, c.db, key)
+		countLookup(c, key, ok) // lookupKeyReadWithFlags, as in Redis
+		if ok {
 			n++
 		}
 	}
@@ -77,7 +80,9 @@ func cmdExists(c *Client, argv [][]byte) {
 func cmdTouch(c *Client, argv [][]byte) {
 	var n int64
 	for _, key := range argv[1:] {
-		if _, ok := c.srv.ks.Lookup(c.db, key); ok {
+		_, ok := c.srv.ks.Lookup(c.db, key)
+		countLookup(c, key, ok)
+		if ok {
 			n++
 		}
 	}
@@ -86,6 +91,7 @@ func cmdTouch(c *Client, argv [][]byte) {
 
 func cmdType(c *Client, argv [][]byte) {
 	m, ok := peekKey(c.srv.ks, c.db, argv[1])
+	countLookup(c, argv[1], ok)
 	if !ok {
 		c.ReplySimple("none")
 		return
@@ -301,6 +307,8 @@ func renameGeneric(c *Client, argv [][]byte, nx bool) {
 	}
 	copyKey(ks, c.db, src, &m, c.db, dst)
 	ks.Delete(c.db, src)
+	c.srv.notifyLocked(notifyGeneric, "rename_from", c.db, src)
+	c.srv.notifyLocked(notifyGeneric, "rename_to", c.db, dst)
 	if nx {
 		c.ReplyInt(1)
 	} else {
@@ -416,6 +424,7 @@ func cmdCopy(c *Client, argv [][]byte) {
 		ks.Delete(dstDB, dst)
 	}
 	copyKey(ks, c.db, src, &m, dstDB, dst)
+	c.srv.notifyLocked(notifyGeneric, "copy_to", dstDB, dst)
 	c.ReplyInt(1)
 }
 
@@ -442,6 +451,8 @@ func cmdMove(c *Client, argv [][]byte) {
 	}
 	copyKey(ks, c.db, key, &m, dstDB, key)
 	ks.Delete(c.db, key)
+	c.srv.notifyLocked(notifyGeneric, "move_from", c.db, key)
+	c.srv.notifyLocked(notifyGeneric, "move_to", dstDB, key)
 	c.ReplyInt(1)
 }
 

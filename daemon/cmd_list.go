@@ -208,7 +208,9 @@ func listPushCommand(c *Client, argv [][]byte, left, onlyExisting bool) {
 		c.ReplyInt(0)
 		return
 	}
-	c.ReplyInt(listPush(co, left, argv[2:]))
+	n := listPush(co, left, argv[2:])
+	c.srv.notifyLocked(notifyList, listEvent(left, "lpush", "rpush"), c.db, argv[1])
+	c.ReplyInt(n)
 }
 
 // listPopCommand is LPOP and RPOP: without a count it replies with one
@@ -242,9 +244,12 @@ func listPopCommand(c *Client, argv [][]byte, left bool) {
 	case !hasCount:
 		v := listTakeOne(co, left)
 		co.save()
+		c.srv.notifyCollLocked(notifyList, listEvent(left, "lpop", "rpop"), co)
 		c.ReplyBulk(v)
 	default:
-		c.ReplyBulks(listPop(co, left, count))
+		vals := listPop(co, left, count)
+		c.srv.notifyCollLocked(notifyList, listEvent(left, "lpop", "rpop"), co)
+		c.ReplyBulks(vals)
 	}
 }
 
@@ -306,6 +311,7 @@ func cmdLSet(c *Client, argv [][]byte) {
 	var b [8]byte
 	co.put(listIdx(&b, co.listHead()+uint64(idx)), argv[3])
 	co.save()
+	c.srv.notifyLocked(notifyList, "lset", c.db, argv[1])
 	c.ReplyOK()
 }
 
@@ -349,6 +355,7 @@ func cmdLInsert(c *Client, argv [][]byte) {
 	}
 	listInsertAt(co, pos, argv[4])
 	co.save()
+	c.srv.notifyLocked(notifyList, "linsert", c.db, argv[1])
 	c.ReplyInt(co.Len())
 }
 
@@ -442,6 +449,10 @@ func cmdLTrim(c *Client, argv [][]byte) {
 		co.m.Count -= uint64(ltrim + rtrim)
 		co.save()
 	}
+	c.srv.notifyLocked(notifyList, "ltrim", c.db, argv[1])
+	if ltrim+rtrim == n {
+		c.srv.notifyLocked(notifyGeneric, "del", c.db, argv[1])
+	}
 	c.ReplyOK()
 }
 
@@ -472,13 +483,20 @@ func cmdLRem(c *Client, argv [][]byte) {
 	if fromTail {
 		slices.Reverse(pos)
 	}
+	emptied := int64(len(pos)) == co.Len()
 	switch {
 	case len(pos) == 0:
-	case int64(len(pos)) == co.Len():
+	case emptied:
 		c.srv.ks.Delete(c.db, argv[1])
 	default:
 		listRemoveAt(co, pos)
 		co.save()
+	}
+	if len(pos) > 0 {
+		c.srv.notifyLocked(notifyList, "lrem", c.db, argv[1])
+	}
+	if len(pos) > 0 && emptied {
+		c.srv.notifyLocked(notifyGeneric, "del", c.db, argv[1])
 	}
 	c.ReplyInt(int64(len(pos)))
 }
@@ -707,6 +725,8 @@ func listMove(c *Client, src, dst []byte, fromLeft, toLeft bool) {
 		v := listTakeOne(sco, fromLeft)
 		listAdd(sco, toLeft, [][]byte{v})
 		sco.save()
+		c.srv.notifyLocked(notifyList, listEvent(toLeft, "lpush", "rpush"), c.db, src)
+		c.srv.notifyLocked(notifyList, listEvent(fromLeft, "lpop", "rpop"), c.db, src)
 		c.ReplyBulk(v)
 		return
 	}
@@ -717,6 +737,9 @@ func listMove(c *Client, src, dst []byte, fromLeft, toLeft bool) {
 	v := listTakeOne(sco, fromLeft)
 	sco.save()
 	listPush(dco, toLeft, [][]byte{v})
+	// Redis pushes before it pops, and so notifies.
+	c.srv.notifyLocked(notifyList, listEvent(toLeft, "lpush", "rpush"), c.db, dst)
+	c.srv.notifyCollLocked(notifyList, listEvent(fromLeft, "lpop", "rpop"), sco)
 	c.ReplyBulk(v)
 }
 
@@ -784,7 +807,9 @@ func listMPop(c *Client, keys [][]byte, left bool, count int64) bool {
 		if !co.exists {
 			continue
 		}
-		replyMPop(c, key, listPop(co, left, count))
+		vals := listPop(co, left, count)
+		c.srv.notifyCollLocked(notifyList, listEvent(left, "lpop", "rpop"), co)
+		replyMPop(c, key, vals)
 		return true
 	}
 	return false

@@ -126,10 +126,13 @@ func setMembers(co *coll) [][]byte {
 // setStore replaces dst with a set of members (sorted or not, no
 // duplicates), or deletes it when members is empty, and replies with the
 // new size: the tail of every xxxSTORE command.
-func setStore(c *Client, dst []byte, members [][]byte) {
+func setStore(c *Client, dst []byte, members [][]byte, event string) {
 	ks := c.srv.ks
-	ks.Delete(c.db, dst)
+	existed := ks.Delete(c.db, dst)
 	if len(members) == 0 {
+		if existed {
+			c.srv.notifyLocked(notifyGeneric, "del", c.db, dst)
+		}
 		c.ReplyInt(0)
 		return
 	}
@@ -139,7 +142,8 @@ func setStore(c *Client, dst []byte, members [][]byte) {
 	}
 	co.m.Count = uint64(len(members))
 	setEncodeFor(co, members, maxIntsetEntries(c))
-	co.save()
+	c.srv.saveStoredLocked(co, existed)
+	c.srv.notifyLocked(notifySet, event, c.db, dst)
 	c.ReplyInt(int64(len(members)))
 }
 
@@ -159,6 +163,7 @@ func cmdSAdd(c *Client, argv [][]byte) {
 	}
 	if added > 0 {
 		co.save()
+		c.srv.notifyLocked(notifySet, "sadd", c.db, argv[1])
 	}
 	c.ReplyInt(added)
 }
@@ -181,6 +186,7 @@ func cmdSRem(c *Client, argv [][]byte) {
 	}
 	if removed > 0 {
 		co.save()
+		c.srv.notifyCollLocked(notifySet, "srem", co)
 	}
 	c.ReplyInt(removed)
 }
@@ -275,8 +281,10 @@ func cmdSMove(c *Client, argv [][]byte) {
 	src.del(member)
 	src.m.Count--
 	src.save()
+	c.srv.notifyCollLocked(notifySet, "srem", src)
 	if setAdd(dst, member, maxIntsetEntries(c)) {
 		dst.save()
+		c.srv.notifyLocked(notifySet, "sadd", c.db, argv[2])
 	}
 	c.ReplyInt(1)
 }
@@ -375,6 +383,7 @@ func cmdSPop(c *Client, argv [][]byte) {
 	co.del(m)
 	co.m.Count--
 	co.save()
+	c.srv.notifyCollLocked(notifySet, "spop", co)
 	c.ReplyBulk(m)
 }
 
@@ -399,6 +408,8 @@ func spopWithCount(c *Client, argv [][]byte) {
 		c.srv.stats.keyspaceHits++
 		all := setMembers(co)
 		c.srv.ks.Delete(c.db, argv[1])
+		c.srv.notifyLocked(notifySet, "spop", c.db, argv[1])
+		c.srv.notifyLocked(notifyGeneric, "del", c.db, argv[1])
 		c.ReplySetLen(len(all))
 		for _, m := range all {
 			c.ReplyBulk(m)
@@ -418,6 +429,7 @@ func spopWithCount(c *Client, argv [][]byte) {
 		setEncodeFor(co, setMembers(co), maxIntset)
 	}
 	co.save()
+	c.srv.notifyLocked(notifySet, "spop", c.db, argv[1])
 	c.ReplySetLen(len(popped))
 	for _, m := range popped {
 		c.ReplyBulk(m)
@@ -529,7 +541,7 @@ func setInter(c *Client, keys [][]byte, dst []byte, cardOnly bool, limit int64) 
 	if slices.Contains(sets, nil) {
 		switch {
 		case dst != nil:
-			setStore(c, dst, nil)
+			setStore(c, dst, nil, "sinterstore")
 		case cardOnly:
 			c.ReplyInt(0)
 		default:
@@ -579,7 +591,7 @@ func setInter(c *Client, keys [][]byte, dst []byte, cardOnly bool, limit int64) 
 	case cardOnly:
 		c.ReplyInt(card)
 	case dst != nil:
-		setStore(c, dst, out)
+		setStore(c, dst, out, "sinterstore")
 	default:
 		c.ReplySetLen(len(out))
 		for _, m := range out {
@@ -645,7 +657,7 @@ func setUnionDiff(c *Client, keys [][]byte, dst []byte, diff bool) {
 		}
 	}
 	if dst != nil {
-		setStore(c, dst, out)
+		setStore(c, dst, out, listEvent(diff, "sdiffstore", "sunionstore"))
 		return
 	}
 	c.ReplySetLen(len(out))

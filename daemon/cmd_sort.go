@@ -90,6 +90,7 @@ func sortCommand(c *Client, argv [][]byte, readonly bool) {
 
 	ks := c.srv.ks
 	m, found := ks.lookup(c.db, argv[1], true)
+	countLookup(c, argv[1], found) // lookupKeyRead, as in Redis
 	var co *coll
 	if found {
 		switch m.Type {
@@ -489,8 +490,11 @@ func sortLoadZsetRange(co *coll, start, n int64, desc bool) []sortElem {
 // is empty), as SORT ... STORE does whatever dst held.
 func sortStoreList(c *Client, dst []byte, items [][]byte) {
 	ks := c.srv.ks
-	ks.Delete(c.db, dst)
+	existed := ks.Delete(c.db, dst)
 	if len(items) == 0 {
+		if existed {
+			c.srv.notifyLocked(notifyGeneric, "del", c.db, dst)
+		}
 		return
 	}
 	co, _ := ks.lookupColl(c.db, dst, storage.TypeList, true)
@@ -501,7 +505,8 @@ func sortStoreList(c *Client, dst []byte, items [][]byte) {
 		co.put(sub, v)
 	}
 	co.m.Count = uint64(len(items))
-	co.save()
+	c.srv.saveStoredLocked(co, existed)
+	c.srv.notifyLocked(notifyList, "sortstore", c.db, dst)
 }
 
 // sortLookup resolves BY and GET patterns for one command.

@@ -54,7 +54,7 @@ const (
 // keyspace hits and misses for INFO, which write lookups do not.
 func strLookupRead(c *Client, key []byte) (storage.Meta, bool) {
 	m, ok := c.srv.ks.Lookup(c.db, key)
-	countLookup(c, ok)
+	countLookup(c, key, ok)
 	return m, ok
 }
 
@@ -228,6 +228,10 @@ func strSetGeneric(c *Client, flags int, key, val, expire []byte, cmd string, ok
 	} else {
 		strPut(c, key, nil, val, when)
 	}
+	c.srv.notifyLocked(notifyString, "set", c.db, key)
+	if expire != nil {
+		c.srv.notifyLocked(notifyGeneric, "expire", c.db, key)
+	}
 	if flags&strGet == 0 {
 		strReply(c, okReply)
 	}
@@ -289,11 +293,13 @@ func cmdGetSet(c *Client, argv [][]byte) {
 	} else {
 		strPut(c, argv[1], nil, argv[2], 0)
 	}
+	c.srv.notifyLocked(notifyString, "set", c.db, argv[1])
 }
 
 func cmdGetDel(c *Client, argv [][]byte) {
 	if _, found, ok := strGetGeneric(c, argv[1]); ok && found {
 		c.srv.ks.Delete(c.db, argv[1])
+		c.srv.notifyLocked(notifyGeneric, "del", c.db, argv[1])
 	}
 }
 
@@ -326,10 +332,13 @@ func cmdGetEX(c *Client, argv [][]byte) {
 	switch {
 	case flags&(strEXAT|strPXAT) != 0 && when <= ks.Now():
 		ks.Delete(c.db, argv[1])
+		c.srv.notifyLocked(notifyGeneric, "del", c.db, argv[1])
 	case expire != nil:
 		ks.SetExpire(c.db, argv[1], m, when)
+		c.srv.notifyLocked(notifyGeneric, "expire", c.db, argv[1])
 	case flags&strPersist != 0 && m.ExpireAt != 0:
 		ks.SetExpire(c.db, argv[1], m, 0)
+		c.srv.notifyLocked(notifyGeneric, "persist", c.db, argv[1])
 	}
 }
 
@@ -380,6 +389,7 @@ func strMSet(c *Client, argv [][]byte) {
 		} else {
 			strPut(c, argv[j], nil, argv[j+1], 0)
 		}
+		c.srv.notifyLocked(notifyString, "set", c.db, argv[j])
 	}
 }
 
@@ -388,6 +398,7 @@ func cmdAppend(c *Client, argv [][]byte) {
 	m, found := c.srv.ks.Lookup(c.db, key)
 	if !found {
 		strPut(c, key, nil, add, 0)
+		c.srv.notifyLocked(notifyString, "append", c.db, key)
 		c.ReplyInt(int64(len(add)))
 		return
 	}
@@ -401,6 +412,7 @@ func cmdAppend(c *Client, argv [][]byte) {
 	// m.Value is ours (Lookup copies), so appending to it is safe.
 	val := append(m.Value, add...)
 	strPut(c, key, &m, val, m.ExpireAt)
+	c.srv.notifyLocked(notifyString, "append", c.db, key)
 	c.ReplyInt(int64(len(val)))
 }
 
@@ -469,6 +481,7 @@ func strIncrBy(c *Client, key []byte, incr int64) {
 	} else {
 		strPut(c, key, nil, val, 0)
 	}
+	c.srv.notifyLocked(notifyString, "incrby", c.db, key)
 	c.ReplyInt(v)
 }
 
@@ -507,6 +520,7 @@ func cmdIncrByFloat(c *Client, argv [][]byte) {
 	} else {
 		strPut(c, key, nil, val, 0)
 	}
+	c.srv.notifyLocked(notifyString, "incrbyfloat", c.db, key)
 	c.ReplyBulk(val)
 }
 
@@ -591,6 +605,7 @@ func cmdSetRange(c *Client, argv [][]byte) {
 		buf := make([]byte, int(offset)+len(val))
 		copy(buf[offset:], val)
 		strPut(c, key, nil, buf, 0)
+		c.srv.notifyLocked(notifyString, "setrange", c.db, key)
 		c.ReplyInt(int64(len(buf)))
 		return
 	}
@@ -608,6 +623,7 @@ func cmdSetRange(c *Client, argv [][]byte) {
 	buf := strGrowZero(m.Value, int(offset)+len(val))
 	copy(buf[offset:], val)
 	strPut(c, key, &m, buf, m.ExpireAt)
+	c.srv.notifyLocked(notifyString, "setrange", c.db, key)
 	c.ReplyInt(int64(len(buf)))
 }
 

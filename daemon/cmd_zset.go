@@ -373,6 +373,9 @@ options:
 		// Scores changed, the meta record did not.
 		c.srv.ks.changes++
 	}
+	if added+updated > 0 {
+		c.srv.notifyLocked(notifyZset, listEvent(incr, "zincr", "zadd"), c.db, argv[1])
+	}
 	switch {
 	case !incr && ch:
 		c.ReplyInt(added + updated)
@@ -403,6 +406,7 @@ func cmdZrem(c *Client, argv [][]byte) {
 		}
 		if deleted > 0 {
 			co.save()
+			c.srv.notifyCollLocked(notifyZset, "zrem", co)
 		}
 	}
 	c.ReplyInt(deleted)
@@ -412,7 +416,7 @@ func cmdZrem(c *Client, argv [][]byte) {
 
 func cmdZcard(c *Client, argv [][]byte) {
 	m, ok := c.srv.ks.Lookup(c.db, argv[1])
-	countLookup(c, ok)
+	countLookup(c, argv[1], ok)
 	switch {
 	case !ok:
 		c.ReplyInt(0)
@@ -514,6 +518,7 @@ func zpopGeneric(c *Client, argv [][]byte, min bool) {
 		return
 	}
 	members, scores := zsetPop(co, min, max(count, 1))
+	c.srv.notifyCollLocked(notifyZset, listEvent(min, "zpopmin", "zpopmax"), co)
 	replyZPop(c, nil, members, scores, c.proto > 2 && count != -1)
 }
 
@@ -532,6 +537,7 @@ func cmdZmpop(c *Client, argv [][]byte) {
 		}
 		if co.exists {
 			members, scores := zsetPop(co, min, count)
+			c.srv.notifyCollLocked(notifyZset, listEvent(min, "zpopmin", "zpopmax"), co)
 			replyZMPop(c, key, members, scores)
 			return
 		}

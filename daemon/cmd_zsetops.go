@@ -169,6 +169,7 @@ func zopCommand(c *Client, argv [][]byte, name string, op zopKind, store, cardOn
 		j++
 		inputs[i].weight = 1
 		m, found := ks.lookup(c.db, key, true)
+		countLookup(c, key, found) // lookupKeyRead, as in Redis
 		if !found {
 			continue
 		}
@@ -252,7 +253,7 @@ func zopCommand(c *Client, argv [][]byte, name string, op zopKind, store, cardOn
 	slices.SortFunc(result, zopEntryCompare)
 
 	if store {
-		zopStore(c, argv[1], result)
+		zopStore(c, argv[1], result, name)
 		return
 	}
 	n := len(result)
@@ -386,10 +387,13 @@ func zopDiffOf(inputs []zopInput) []zopEntry {
 // size. Like Redis's zsetConvertToListpackIfNeeded, the new key is
 // listpack-encoded when small enough, else a skiplist; a listpack stores
 // integral scores as integers, so -0 becomes 0 there.
-func zopStore(c *Client, dst []byte, result []zopEntry) {
+func zopStore(c *Client, dst []byte, result []zopEntry, event string) {
 	ks := c.srv.ks
-	ks.Delete(c.db, dst)
+	existed := ks.Delete(c.db, dst)
 	if len(result) == 0 {
+		if existed {
+			c.srv.notifyLocked(notifyGeneric, "del", c.db, dst)
+		}
 		c.ReplyInt(0)
 		return
 	}
@@ -414,6 +418,7 @@ func zopStore(c *Client, dst []byte, result []zopEntry) {
 	if big {
 		co.setBig()
 	}
-	co.save()
+	c.srv.saveStoredLocked(co, existed)
+	c.srv.notifyLocked(notifyZset, event, c.db, dst)
 	c.ReplyInt(int64(len(result)))
 }

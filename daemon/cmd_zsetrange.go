@@ -637,8 +637,11 @@ func zsetRankRange(n, start, end int64, rev bool) (lo, hi int64, ok bool) {
 // the new zset's length.
 func zsetStore(c *Client, dst []byte, got *zsetEntries) {
 	ks := c.srv.ks
-	ks.Delete(c.db, dst)
+	existed := ks.Delete(c.db, dst)
 	if got.len() == 0 {
+		if existed {
+			c.srv.notifyLocked(notifyGeneric, "del", c.db, dst)
+		}
 		c.ReplyInt(0)
 		return
 	}
@@ -646,7 +649,8 @@ func zsetStore(c *Client, dst []byte, got *zsetEntries) {
 	for i := 0; i < got.len(); i++ {
 		zsetInsert(c, co, got.member(i), got.scores[i])
 	}
-	co.save()
+	c.srv.saveStoredLocked(co, existed)
+	c.srv.notifyLocked(notifyZset, "zrangestore", c.db, dst)
 	c.ReplyInt(co.Len())
 }
 
@@ -690,6 +694,9 @@ func cmdZlexcount(c *Client, argv [][]byte) {
 }
 
 // ---- ZREMRANGEBY* ----------------------------------------------------------------
+
+// zremrangeEvents are the keyspace events of the ZREMRANGEBY* commands.
+var zremrangeEvents = [...]string{zrangeRank: "zremrangebyrank", zrangeScore: "zremrangebyscore", zrangeLex: "zremrangebylex"}
 
 // zremrangeGeneric is ZREMRANGEBYRANK, ZREMRANGEBYSCORE and
 // ZREMRANGEBYLEX: the range is parsed before the key is looked up.
@@ -743,6 +750,7 @@ func zremrangeGeneric(c *Client, argv [][]byte, kind zrangeKind) {
 	}
 	if got.len() > 0 {
 		co.save()
+		c.srv.notifyCollLocked(notifyZset, zremrangeEvents[kind], co)
 	}
 	c.ReplyInt(int64(got.len()))
 }

@@ -98,7 +98,7 @@ func openColl(c *Client, key []byte, t storage.Type) *coll {
 // hit).
 func openCollRead(c *Client, key []byte, t storage.Type) *coll {
 	co, wrong := c.srv.ks.lookupColl(c.db, key, t, true)
-	countLookup(c, wrong || co.exists)
+	countLookup(c, key, wrong || co.exists)
 	if wrong {
 		c.ReplyError(errWrongType)
 		return nil
@@ -107,11 +107,13 @@ func openCollRead(c *Client, key []byte, t storage.Type) *coll {
 }
 
 // countLookup counts a read lookup's keyspace hit or miss (INFO stats).
-func countLookup(c *Client, found bool) {
+// A miss is also Redis 7.0's 'keymiss' notification.
+func countLookup(c *Client, key []byte, found bool) {
 	if found {
 		c.srv.stats.keyspaceHits++
 	} else {
 		c.srv.stats.keyspaceMisses++
+		c.srv.notifyLocked(notifyKeyMiss, "keymiss", c.db, key)
 	}
 }
 

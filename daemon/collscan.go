@@ -25,7 +25,7 @@ func scanCollection(c *Client, argv [][]byte, t storage.Type, sub []byte, emit f
 	}
 	ks := c.srv.ks
 	co, wrong := ks.lookupColl(c.db, argv[1], t, true)
-	countLookup(c, wrong || co.exists) // lookupKeyRead, as in Redis
+	countLookup(c, argv[1], wrong || co.exists) // lookupKeyRead, as in Redis
 	if wrong {
 		c.ReplyError(errWrongType)
 		return

@@ -17,6 +17,10 @@
 //     batches.
 //   - durability numbers committed units and releases held replies once
 //     the write buffer's flusher has made them durable.
+//   - Keyspace notifications (notify.go): each write calls
+//     Server.notifyLocked where Redis 7.0 calls notifyKeyspaceEvent, with
+//     Redis's event names and in its order; the messages go out through
+//     Pub/Sub with the unit that produced them.
 //
 // Concurrency: one lock, Server.mu, serialises command execution as Redis's
 // single thread does; an event loop holds it for the commands of one read

@@ -67,6 +67,9 @@ type Keyspace struct {
 	// onCreate is called when a key is created or changes type (blocked
 	// clients wait for lists and sorted sets to appear).
 	onCreate func(db int, key []byte, t storage.Type)
+	// onNew is called when a key that did not exist is written (the 'new'
+	// keyspace notification of Redis's dbAdd).
+	onNew func(db int, key []byte)
 
 	// clock, when set, replaces the wall clock (tests use a fake one).
 	// cmdNow, when not zero, is the time snapshot of the running command:
@@ -587,6 +590,9 @@ func (ks *Keyspace) Put(db int, key []byte, old *storage.Meta, m *storage.Meta) 
 	ks.dirty = ks.dirty || old == nil || old.ExpireAt != m.ExpireAt
 	if ks.onCreate != nil && (old == nil || old.Type != m.Type) {
 		ks.onCreate(db, key, m.Type)
+	}
+	if old == nil && ks.onNew != nil {
+		ks.onNew(db, key)
 	}
 	ks.keyBuf = storage.MetaKey(ks.keyBuf[:0], p, key)
 	ks.valBuf = storage.AppendMeta(ks.valBuf[:0], m)

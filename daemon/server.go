@@ -56,6 +56,9 @@ type Server struct {
 	lastSave int64                // unix seconds, guarded by mu
 	scans    scanCursors          // SCAN cursor positions, guarded by mu
 	pubsub   pubsubState          // subscriptions (pubsub.go), guarded by mu
+	// storeReplacing silences the 'new' notification while a STORE command
+	// recreates the destination it deleted (notify.go), guarded by mu.
+	storeReplacing bool
 
 	// Blocked clients (see blocking.go), guarded by mu.
 	waiters    map[waitKey][]*Client // per key, in arrival order
@@ -150,7 +153,15 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.ks = ks
-	ks.onExpired = func(int, []byte) { s.stats.expiredKeys++ }
+	ks.onExpired = func(db int, key []byte) {
+		s.stats.expiredKeys++
+		s.notifyLocked(notifyExpired, "expired", db, key)
+	}
+	ks.onNew = func(db int, key []byte) {
+		if !s.storeReplacing {
+			s.notifyLocked(notifyNew, "new", db, key)
+		}
+	}
 	ks.onCreate = s.keyCreated
 	s.dur = newDurability(s, cfg.Appendfsync)
 	ks.nextSeq = s.dur.nextSeq
