@@ -300,9 +300,7 @@ func (ks *Keyspace) readAhead(prefix, from []byte, reverse bool, n int) {
 		recs = append(recs, rec{string(it.Key()), append([]byte(nil), it.Value()...)})
 	}
 	closeIter(it)
-	if ks.wb.flushes.Load() != flushes {
-		return
-	}
+	keep := recs[:0]
 	for _, r := range recs {
 		if _, ok := ks.pending[r.k]; ok {
 			continue
@@ -310,6 +308,14 @@ func (ks *Keyspace) readAhead(prefix, from []byte, reverse bool, n int) {
 		if _, ok := ks.wb.lookup([]byte(r.k)); ok {
 			continue
 		}
+		keep = append(keep, r)
+	}
+	// Checked after the lookups: a layer retired before them (so they
+	// missed its newer values) counted its flush before retiring.
+	if ks.wb.flushes.Load() != flushes {
+		return
+	}
+	for _, r := range keep {
 		ks.cache.putAhead(r.k, r.v, ks.cache.floor)
 	}
 }
