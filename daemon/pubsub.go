@@ -94,6 +94,9 @@ type pubsubState struct {
 	caller *Client
 	// dirty lists clients whose pending buffer grew in the current unit.
 	dirty []*Client
+	// enc is scratch for encoding one message per protocol (receivers
+	// copy it).
+	enc [4][]byte
 }
 
 func (p *pubsubState) init() {
@@ -112,6 +115,7 @@ type clientPubsub struct {
 	channels, patterns, shard subSet
 
 	out       []byte // messages from other connections, not yet on the loop
+	spare     []byte // out's previous buffer, handed back by the loop for reuse
 	seq       uint64 // durability unit out waits for
 	dirty     bool   // listed in pubsubState.dirty
 	scheduled bool   // a deliverMessages is queued on the client's loop
@@ -336,11 +340,14 @@ func (s *Server) publishFromLocked(from *Client, shard bool, channel, message []
 	}
 	limit := int64(s.cfg.ClientOutputBufferLimit.Pubsub.Hard)
 	n := 0
+	enc := &s.pubsub.enc // by protocol version; receivers copy
 	if subs := idx[string(channel)]; len(subs) > 0 {
-		var enc [4][]byte // by protocol version
+		for i := range enc {
+			enc[i] = enc[i][:0]
+		}
 		for sub := range subs {
-			if enc[sub.proto] == nil {
-				enc[sub.proto] = appendPubsubPush(nil, sub.proto, kind, channel, message)
+			if len(enc[sub.proto]) == 0 {
+				enc[sub.proto] = appendPubsubPush(enc[sub.proto], sub.proto, kind, channel, message)
 			}
 			s.deliverLocked(from, sub, enc[sub.proto], limit)
 			n++
@@ -353,10 +360,12 @@ func (s *Server) publishFromLocked(from *Client, shard bool, channel, message []
 		if !glob.Match(pat, channel, false) {
 			continue
 		}
-		var enc [4][]byte
+		for i := range enc {
+			enc[i] = enc[i][:0]
+		}
 		for sub := range s.pubsub.patterns[string(pat)] {
-			if enc[sub.proto] == nil {
-				enc[sub.proto] = appendPubsubPush(nil, sub.proto, "pmessage", pat, channel, message)
+			if len(enc[sub.proto]) == 0 {
+				enc[sub.proto] = appendPubsubPush(enc[sub.proto], sub.proto, "pmessage", pat, channel, message)
 			}
 			s.deliverLocked(from, sub, enc[sub.proto], limit)
 			n++
@@ -394,6 +403,9 @@ func (s *Server) deliverLocked(from, sub *Client, msg []byte, limit int64) {
 				return
 			}
 		}
+	}
+	if p.out == nil && p.spare != nil {
+		p.out, p.spare = p.spare, nil
 	}
 	p.out = append(p.out, msg...)
 	if !p.dirty {
@@ -447,7 +459,16 @@ func (c *Client) deliverMessages() {
 	}
 	c.out = append(c.out, buf...)
 	c.flush(seq)
+	if cap(buf) <= pubsubSpareMax {
+		s.mu.Lock()
+		c.pubsub.spare = buf[:0]
+		s.mu.Unlock()
+	}
 }
+
+// pubsubSpareMax bounds the buffer a subscriber keeps for reuse, so a
+// burst does not pin its peak size.
+const pubsubSpareMax = 64 << 10
 
 // takeMessagesLocked moves the messages waiting for c into its replies;
 // on c's loop (at the start of a read, or when c publishes to itself), so
