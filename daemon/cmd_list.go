@@ -270,20 +270,34 @@ func cmdLIndex(c *Client, argv [][]byte) {
 		c.ReplyNull()
 		return
 	}
-	idx, ok := parseInt(argv[2])
+	abs, in, ok := listIndexArg(c, co, argv[2])
+	if !ok {
+		return
+	}
+	if !in {
+		c.ReplyNull()
+		return
+	}
+	c.ReplyBulk(listGet(co, abs))
+}
+
+// listIndexArg parses an index argument of the existing list co (negative
+// ones count from the end) into an absolute index; in is false past either
+// end. It replies the error for a non-integer (ok false).
+func listIndexArg(c *Client, co *coll, arg []byte) (abs uint64, in, ok bool) {
+	idx, ok := parseInt(arg)
 	if !ok {
 		c.ReplyError(errNotInt)
-		return
+		return 0, false, false
 	}
 	n := co.Len()
 	if idx < 0 {
 		idx += n
 	}
 	if idx < 0 || idx >= n {
-		c.ReplyNull()
-		return
+		return 0, false, true
 	}
-	c.ReplyBulk(listGet(co, co.listHead()+uint64(idx)))
+	return co.listHead() + uint64(idx), true, true
 }
 
 func cmdLSet(c *Client, argv [][]byte) {
@@ -295,21 +309,16 @@ func cmdLSet(c *Client, argv [][]byte) {
 		c.ReplyError(errNoSuchKey)
 		return
 	}
-	idx, ok := parseInt(argv[2])
+	abs, in, ok := listIndexArg(c, co, argv[2])
 	if !ok {
-		c.ReplyError(errNotInt)
 		return
 	}
-	n := co.Len()
-	if idx < 0 {
-		idx += n
-	}
-	if idx < 0 || idx >= n {
+	if !in {
 		c.ReplyError(errListIndexRange)
 		return
 	}
 	var b [8]byte
-	co.put(listIdx(&b, co.listHead()+uint64(idx)), argv[3])
+	co.put(listIdx(&b, abs), argv[3])
 	co.save()
 	c.srv.notifyLocked(notifyList, "lset", c.db, argv[1])
 	c.ReplyOK()

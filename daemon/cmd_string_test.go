@@ -478,29 +478,14 @@ func strDiffFloat(r *rand.Rand) string {
 }
 
 // strBench runs one pre-encoded command through the whole dispatch path
-// (parse, table lookup, handler, batch commit) over the memory store.
+// (parse, table lookup, handler, batch commit) over the memory store, after
+// an optional setup command.
 func strBench(b *testing.B, setup []string, args ...string) {
-	h := newHarness(&testing.T{})
-	defer h.close()
-	fc := h.client(1)
-	if len(setup) > 0 {
-		argv := make([][]byte, len(setup))
-		for i, a := range setup {
-			argv[i] = []byte(a)
+	hashBench(b, func(h *harness) {
+		if len(setup) > 0 {
+			h.client(1).do(&testing.T{}, quoteLine(setup))
 		}
-		fc.sess.Data(encodeCommand(argv))
-	}
-	argv := make([][]byte, len(args))
-	for i, a := range args {
-		argv[i] = []byte(a)
-	}
-	req := encodeCommand(argv)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		fc.sess.Data(req)
-		fc.buf = fc.buf[:0]
-	}
+	}, args...)
 }
 
 func BenchmarkStringGet(b *testing.B) {

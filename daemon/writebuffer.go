@@ -119,9 +119,7 @@ func newWriteBuffer(st storage.Store) *writeBuffer {
 	return wb
 }
 
-func newBufLayer() *bufLayer {
-	return &bufLayer{m: map[string][]byte{}, colls: map[string]struct{}{}}
-}
+func newBufLayer() *bufLayer { return &bufLayer{m: map[string][]byte{}} }
 
 // start runs the flusher; stop drains and ends it.
 func (wb *writeBuffer) start() {
@@ -183,6 +181,9 @@ func (wb *writeBuffer) apply(unit map[string][]byte, colls map[string]struct{}, 
 	a := wb.mu.active
 	for k, v := range unit {
 		a.m[k] = v
+	}
+	if len(colls) > 0 && a.colls == nil {
+		a.colls = make(map[string]struct{}, len(colls))
 	}
 	for p := range colls {
 		a.colls[p] = struct{}{}
