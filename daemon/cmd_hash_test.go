@@ -15,20 +15,7 @@ import (
 // its parsed reply.
 func hashDo(t testing.TB, h *harness, args ...string) resp.Value {
 	t.Helper()
-	argv := make([][]byte, len(args))
-	for i, a := range args {
-		argv[i] = []byte(a)
-	}
-	fc := h.client(1)
-	fc.sess.Data(encodeCommand(argv))
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	v, n, err := resp.ReadReply(fc.buf)
-	if err != nil || n == 0 || n != len(fc.buf) {
-		t.Fatalf("%.60q: want exactly one reply, have %.200q (%v)", args, fc.buf, err)
-	}
-	fc.buf = fc.buf[:0]
-	return v
+	return h.keysDo(t, args...)
 }
 
 // hashFill creates key with n fields "f:<i>" = "v:<i>", in batches.

@@ -12,7 +12,7 @@ import (
 )
 
 // keysDo runs one command on client 1 and returns the parsed reply.
-func (h *harness) keysDo(t *testing.T, args ...string) resp.Value {
+func (h *harness) keysDo(t testing.TB, args ...string) resp.Value {
 	t.Helper()
 	fc := h.client(1)
 	argv := make([][]byte, len(args))

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redoubtdb/redoubt/netio/resp"
 	"github.com/redoubtdb/redoubt/storage"
 )
 
@@ -20,20 +19,7 @@ import (
 // returns its reply rendered like the scenario files.
 func strDo(t *testing.T, h *harness, args ...string) string {
 	t.Helper()
-	argv := make([][]byte, len(args))
-	for i, a := range args {
-		argv[i] = []byte(a)
-	}
-	fc := h.client(1)
-	fc.sess.Data(encodeCommand(argv))
-	fc.mu.Lock()
-	defer fc.mu.Unlock()
-	v, n, err := resp.ReadReply(fc.buf)
-	if err != nil || n == 0 || n != len(fc.buf) {
-		t.Fatalf("%q: want exactly one reply, have %q (%v)", args, fc.buf, err)
-	}
-	fc.buf = fc.buf[:0]
-	return v.String()
+	return h.keysDo(t, args...).String()
 }
 
 // strPutType stores an empty collection of type typ under key, so type
