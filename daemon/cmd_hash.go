@@ -383,7 +383,7 @@ func hashEach(co *coll, fn func(field, value []byte)) {
 // cmdHScan walks the hash with the shared collection scan: a listpack
 // hash comes back whole, a hashtable COUNT fields at a time.
 func cmdHScan(c *Client, argv [][]byte) {
-	scanCollection(c, argv, storage.TypeHash, nil, func(items [][]byte, field, value []byte) [][]byte {
+	scanCollection(c, argv, storage.TypeHash, nil, func(items [][]byte, _ *coll, field, value []byte) [][]byte {
 		return append(items, field, value)
 	})
 }

@@ -290,7 +290,7 @@ func cmdSMove(c *Client, argv [][]byte) {
 }
 
 func cmdSScan(c *Client, argv [][]byte) {
-	scanCollection(c, argv, storage.TypeSet, nil, func(items [][]byte, member, _ []byte) [][]byte {
+	scanCollection(c, argv, storage.TypeSet, nil, func(items [][]byte, _ *coll, member, _ []byte) [][]byte {
 		return append(items, member)
 	})
 }

@@ -595,14 +595,8 @@ func parseZmpopArgs(c *Client, argv [][]byte, numkeysIdx int) (min bool, count i
 // back as text in both protocols: "%.17g", except that a compact zset
 // prints an integral score as the integer its listpack holds.
 func cmdZscan(c *Client, argv [][]byte) {
-	compact := true
-	m, found := c.srv.ks.Peek(c.db, argv[1])
-	if found && m.Type == storage.TypeZSet {
-		co := coll{m: m}
-		compact = !co.big()
-	}
-	scanCollection(c, argv, storage.TypeZSet, []byte{'m'}, func(items [][]byte, member, value []byte) [][]byte {
-		return append(items, member, zsetScanScore(nil, decodeScore(value), compact))
+	scanCollection(c, argv, storage.TypeZSet, []byte{'m'}, func(items [][]byte, co *coll, member, value []byte) [][]byte {
+		return append(items, member, zsetScanScore(nil, decodeScore(value), !co.big()))
 	})
 }
 

@@ -11,13 +11,13 @@ import (
 // scanCollection is HSCAN, SSCAN and ZSCAN: key cursor [MATCH pattern]
 // [COUNT count]. Members live under the sub-key prefix sub ("" for hashes
 // and sets, "m" for sorted sets); emit appends the reply items for one
-// member (the member, and its value or score).
+// member (the member, and its value or score); co is the collection.
 //
 // Like Redis, a collection still in its compact encoding is returned whole
 // in one call with cursor 0, whatever COUNT says; a big one is walked COUNT
 // members at a time in sub-key order, with cursors from the server's cursor
 // table (see scanCursors), so no member present throughout is missed.
-func scanCollection(c *Client, argv [][]byte, t storage.Type, sub []byte, emit func(items [][]byte, member, value []byte) [][]byte) {
+func scanCollection(c *Client, argv [][]byte, t storage.Type, sub []byte, emit func(items [][]byte, co *coll, member, value []byte) [][]byte) {
 	cursor, ok := parseScanCursor(argv[2])
 	if !ok {
 		c.ReplyError("ERR invalid cursor")
@@ -66,7 +66,7 @@ func scanCollection(c *Client, argv [][]byte, t storage.Type, sub []byte, emit f
 		if opts.usePattern && !glob.Match(opts.pattern, member, false) {
 			continue
 		}
-		items = emit(items, append([]byte(nil), member...), append([]byte(nil), it.Value()...))
+		items = emit(items, co, append([]byte(nil), member...), append([]byte(nil), it.Value()...))
 	}
 	closeIter(it)
 	next64 := uint64(0)
