@@ -32,6 +32,11 @@ type Keyspace struct {
 	pending      map[string][]byte
 	pendingColls map[string]struct{}
 	pendingDrops []keyRange
+	// pendingFlush holds the ranges FLUSHDB/FLUSHALL emptied in this unit.
+	// They are deleted in the unit's own batch, before its point writes,
+	// so a transaction with a flush stays one batch on disk; until then
+	// reads treat the store under them as empty.
+	pendingFlush []keyRange
 	cache        *rowCache
 
 	// Collection versions are handed out from blocks whose end (verCeil)
@@ -153,7 +158,7 @@ func (ks *Keyspace) commit() bool {
 		ks.set(storage.ServerKey(nil, recordVersions), binary.BigEndian.AppendUint64(nil, ks.verCeil))
 		ks.verPersisted = ks.verCeil
 	}
-	if len(ks.pending) == 0 && len(ks.pendingDrops) == 0 {
+	if len(ks.pending) == 0 && len(ks.pendingDrops) == 0 && len(ks.pendingFlush) == 0 {
 		return false
 	}
 	now := ks.now()
@@ -171,7 +176,12 @@ func (ks *Keyspace) commit() bool {
 			ks.cache.update(k, v, now)
 		}
 	}
-	ks.wb.apply(ks.pending, ks.pendingColls, ks.pendingDrops, ks.nextSeq())
+	if len(ks.pendingFlush) > 0 {
+		ks.wb.applyFlush(ks.pendingFlush, ks.pending, ks.pendingDrops, ks.nextSeq())
+		ks.pendingFlush = nil
+	} else {
+		ks.wb.apply(ks.pending, ks.pendingColls, ks.pendingDrops, ks.nextSeq())
+	}
 	clear(ks.pending)
 	clear(ks.pendingColls)
 	ks.pendingDrops = nil
@@ -189,6 +199,7 @@ func (ks *Keyspace) abort() {
 	clear(ks.pending)
 	clear(ks.pendingColls)
 	ks.pendingDrops = nil
+	ks.pendingFlush = nil
 	for i := range ks.countDeltas {
 		ks.countDeltas[i] = dbCounts{}
 	}
@@ -229,6 +240,8 @@ func (ks *Keyspace) getTouch(key []byte, touch bool) ([]byte, bool) {
 			return nil, false
 		}
 		v = append([]byte(nil), v...)
+	} else if ks.flushedInUnit(key) {
+		return nil, false
 	} else {
 		var err error
 		if v, ok, err = ks.store.Get(nil, key); err != nil {
@@ -335,6 +348,9 @@ func (ks *Keyspace) has(key []byte) bool {
 	if v, ok := ks.wb.lookup(key); ok {
 		return v != nil
 	}
+	if ks.flushedInUnit(key) {
+		return false
+	}
 	v, ok, err := ks.store.Get(ks.valBuf[:0], key)
 	if err != nil {
 		panic(storageError{err})
@@ -398,22 +414,39 @@ func (ks *Keyspace) dropVersion(p uint16, key []byte, version uint64) {
 	ks.pendingDrops = append(ks.pendingDrops, keyRange{start, storage.PrefixEnd(start)})
 }
 
-// delRange deletes [start, end) at once. The unit so far is committed and
-// the write buffer drained first, so the deletion lands after everything
-// written before it and the layers never have to represent ranges.
-func (ks *Keyspace) delRange(start, end []byte) {
-	ks.settle()
-	b := ks.store.NewBatch()
-	defer b.Close()
-	if err := b.DeleteRange(start, end); err != nil {
-		panic(storageError{err})
+// flushRange empties [start, end) as part of the pending unit: the unit's
+// earlier writes there are dropped, the buffer is drained so no layer
+// holds older values, and the store's records stay until the unit commits
+// (reads skip them, see flushedInUnit), when one batch deletes the range
+// and then writes the rest of the unit.
+func (ks *Keyspace) flushRange(start, end []byte) {
+	for k := range ks.pending {
+		if k >= string(start) && k < string(end) {
+			delete(ks.pending, k)
+			delete(ks.pendingColls, k)
+		}
 	}
-	if err := ks.store.Commit(b, false); err != nil {
-		panic(storageError{err})
+	for p := range ks.pendingColls {
+		if p >= string(start) && p < string(end) {
+			delete(ks.pendingColls, p)
+		}
 	}
-	if len(start) > 0 && start[0] <= storage.FamilyMeta && (end == nil || end[0] >= storage.FamilyMeta) {
+	ks.wb.drain()
+	ks.pendingFlush = append(ks.pendingFlush, keyRange{start, end})
+	if len(start) > 0 && start[0] <= storage.FamilyMeta && end[0] >= storage.FamilyMeta {
 		ks.cache.clear()
 	}
+}
+
+// flushedInUnit reports whether the pending unit flushed the range holding
+// key, so the store's record for it is already gone for this unit.
+func (ks *Keyspace) flushedInUnit(key []byte) bool {
+	for _, r := range ks.pendingFlush {
+		if string(key) >= string(r.start) && string(key) < string(r.end) {
+			return true
+		}
+	}
+	return false
 }
 
 // settle commits the unit so far and waits until every buffered write is
@@ -478,6 +511,15 @@ func (ks *Keyspace) iter(lower, upper []byte) storage.Iterator {
 // last few milliseconds are not seen. For background sweeps that re-check
 // what they find (active expiry).
 func (ks *Keyspace) storeIter(lower, upper []byte) storage.Iterator {
+	// A range this unit flushed is empty for it (see flushRange).
+	for _, r := range ks.pendingFlush {
+		if string(lower) >= string(r.start) && string(lower) < string(r.end) {
+			lower = r.end
+			if upper != nil && string(upper) < string(lower) {
+				upper = lower
+			}
+		}
+	}
 	it, err := ks.store.NewIter(lower, upper)
 	if err != nil {
 		panic(storageError{err})
@@ -674,7 +716,7 @@ func (ks *Keyspace) Flush(db int) {
 	p := ks.physDB(db)
 	for _, fam := range []byte{storage.FamilyMeta, storage.FamilyData, storage.FamilyExpire} {
 		prefix := storage.DBPrefix(nil, fam, p)
-		ks.delRange(prefix, storage.PrefixEnd(prefix))
+		ks.flushRange(prefix, storage.PrefixEnd(prefix))
 	}
 	ks.changes += ks.DBSize(db)
 	ks.countDeltas[p].keys = -ks.counts[p].keys

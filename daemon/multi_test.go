@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/redoubtdb/redoubt/netio/resp"
+	"github.com/redoubtdb/redoubt/storage"
+	"github.com/redoubtdb/redoubt/storage/memory"
 )
 
 // do sends one inline command line on a fake client and returns its reply
@@ -224,5 +226,63 @@ func TestExecMonitor(t *testing.T) {
 	}
 	if got := strings.Join(cmds, " | "); got != `"MULTI" | "SET" "a" "1" | "GET" "a" | "EXEC"` {
 		t.Fatalf("monitor saw %s", got)
+	}
+}
+
+// countingStore counts the batches committed to the store.
+type countingStore struct {
+	storage.Store
+	commits int
+}
+
+func (s *countingStore) Commit(b storage.Batch, sync bool) error {
+	s.commits++
+	return s.Store.Commit(b, sync)
+}
+
+// TestExecWithFlushIsOneBatch checks that a transaction running FLUSHDB or
+// FLUSHALL reaches the store as one batch, and that the commands after the
+// flush see the flushed databases empty although the store still holds
+// their records until the batch commits.
+func TestExecWithFlushIsOneBatch(t *testing.T) {
+	for _, flush := range []string{"FLUSHDB", "FLUSHALL"} {
+		t.Run(flush, func(t *testing.T) {
+			st := &countingStore{Store: memory.New()}
+			h := newHarnessOn(t, st)
+			defer h.close()
+			a := h.client(1)
+			for _, line := range []string{"SET old 1", "RPUSH oldlist x y", "SELECT 1", "SET other 1", "SELECT 0"} {
+				a.reply(t, strings.Fields(line)...)
+			}
+			before := st.commits
+			script := []string{"MULTI", "SET early 1", flush, "GET old", "LRANGE oldlist 0 -1", "EXISTS early",
+				"RPUSH l a b", "LRANGE l 0 -1", "SET late 2", "KEYS *", "DBSIZE"}
+			for _, line := range script {
+				a.reply(t, strings.Fields(line)...)
+			}
+			got := a.reply(t, "EXEC").String()
+			want := `[OK OK (nil) [] (integer) 0 (integer) 2 ["a" "b"] OK ["l" "late"] (integer) 2]`
+			if got != want {
+				t.Fatalf("EXEC = %s, want %s", got, want)
+			}
+			if n := st.commits - before; n != 1 {
+				t.Fatalf("EXEC took %d store batches, want 1", n)
+			}
+			otherDB := "(integer) 1"
+			if flush == "FLUSHALL" {
+				otherDB = "(integer) 0"
+			}
+			for _, check := range []struct{ cmd, want string }{
+				{"KEYS *", `["l" "late"]`},
+				{"GET old", "(nil)"},
+				{"LRANGE l 0 -1", `["a" "b"]`},
+				{"SELECT 1", "OK"},
+				{"DBSIZE", otherDB},
+			} {
+				if got := a.reply(t, strings.Fields(check.cmd)...).String(); got != check.want {
+					t.Fatalf("after EXEC, %s = %s, want %s", check.cmd, got, check.want)
+				}
+			}
+		})
 	}
 }

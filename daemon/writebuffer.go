@@ -84,10 +84,13 @@ type writeBuffer struct {
 // version the layer writes members of, so an iterator over one collection
 // can tell whether the store alone is up to date for it.
 type bufLayer struct {
-	m      map[string][]byte
-	drops  []keyRange
-	colls  map[string]struct{}
-	maxSeq uint64
+	// flushed are ranges a FLUSHDB/FLUSHALL unit emptied: written before
+	// the points (see applyFlush).
+	flushed []keyRange
+	m       map[string][]byte
+	drops   []keyRange
+	colls   map[string]struct{}
+	maxSeq  uint64
 }
 
 // keyRange is a half-open range [start, end) of store keys.
@@ -199,6 +202,31 @@ func (wb *writeBuffer) apply(unit map[string][]byte, colls map[string]struct{}, 
 	}
 	if full || wb.syncFlush() {
 		wb.signal()
+	}
+}
+
+// applyFlush writes a unit that flushed databases straight to the store,
+// after every layer ahead of it, as one batch: the flushed ranges first, so
+// they remove what earlier units wrote, then the unit's point writes (all
+// made after the flush: flushRange dropped the earlier ones) and version
+// drops. The unit is one batch on disk, like any other. Holds Server.mu.
+func (wb *writeBuffer) applyFlush(flushed []keyRange, unit map[string][]byte, drops []keyRange, seq uint64) {
+	l := &bufLayer{flushed: flushed, m: make(map[string][]byte, len(unit)), drops: drops, maxSeq: seq}
+	for k, v := range unit {
+		l.m[k] = v
+	}
+	wb.freeze()
+	wb.flushMu.Lock()
+	wb.writeFrozenLocked()
+	wb.write(l)
+	if seq > wb.written.Load() {
+		wb.written.Store(seq)
+	}
+	wb.flushMu.Unlock()
+	if wb.running {
+		wb.signal()
+	} else {
+		wb.settleDurability()
 	}
 }
 
@@ -330,6 +358,12 @@ func (wb *writeBuffer) write(l *bufLayer) {
 		b = wb.store.NewBatch()
 	}
 	defer b.Close()
+	for _, r := range l.flushed {
+		if err := b.DeleteRange(r.start, r.end); err != nil {
+			wb.onErr(err)
+			return
+		}
+	}
 	for _, k := range keys {
 		var err error
 		if v := l.m[k]; v == nil {
