@@ -76,6 +76,9 @@ type Config struct {
 
 	// Requirepass is the default user's password; "" allows every client. Runtime.
 	Requirepass string `toml:"requirepass"`
+	// ProtectedMode refuses clients from other hosts than loopback while
+	// the default user has no password. Runtime.
+	ProtectedMode bool `toml:"protected-mode"`
 
 	// Limits.
 
@@ -216,7 +219,8 @@ func Default() *Config {
 		Hz:                 10,
 		ActiveExpireEffort: 1,
 
-		Requirepass: "",
+		Requirepass:   "",
+		ProtectedMode: true,
 
 		ProtoMaxBulkLen:        512 * MB,
 		ClientQueryBufferLimit: 1 * GB,

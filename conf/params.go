@@ -44,6 +44,7 @@ var params = []*param{
 
 	// Security.
 	stringParam("requirepass", mutable|sensitive, func(c *Config) *string { return &c.Requirepass }, nil),
+	boolParam("protected-mode", mutable, func(c *Config) *bool { return &c.ProtectedMode }),
 
 	// Limits.
 	sizeParam("proto-max-bulk-len", mutable, int64(MB), maxInt64, func(c *Config) *Size { return &c.ProtoMaxBulkLen }),

@@ -380,3 +380,45 @@ func TestIntrospectionUnderLoad(t *testing.T) {
 		<-w
 	}
 }
+
+// TestProtectedMode checks who protected mode turns away: peers other than
+// exactly 127.0.0.1 and ::1, and only while it is on and the default user
+// has no password. No connection is made; the peer address is simulated.
+func TestProtectedMode(t *testing.T) {
+	for _, tc := range []struct {
+		name, requirepass string
+		protected         bool
+		peer              net.Addr
+		refused           bool
+	}{
+		{"remote peer", "", true, &net.TCPAddr{IP: net.IPv4(10, 1, 2, 3), Port: 5000}, true},
+		{"other loopback address", "", true, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2), Port: 5000}, true},
+		{"ipv4 loopback", "", true, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 5000}, false},
+		{"ipv6 loopback", "", true, &net.TCPAddr{IP: net.IPv6loopback, Port: 5000}, false},
+		{"unix socket", "", true, &net.UnixAddr{Name: "/tmp/x.sock", Net: "unix"}, false},
+		{"password set", "secret", true, &net.TCPAddr{IP: net.IPv4(10, 1, 2, 3), Port: 5000}, false},
+		{"protected mode off", "", false, &net.TCPAddr{IP: net.IPv4(10, 1, 2, 3), Port: 5000}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			defer h.close()
+			h.srv.cfg.Requirepass = tc.requirepass
+			h.srv.cfg.ProtectedMode = tc.protected
+			fc := &fakeClient{loop: h.loop, remote: tc.peer}
+			sess := h.srv.Open(fc)
+			if refused := sess == nil; refused != tc.refused {
+				t.Fatalf("refused = %v, want %v (reply %q)", refused, tc.refused, fc.buf)
+			}
+			if tc.refused {
+				if !strings.HasPrefix(string(fc.buf), "-DENIED Redis is running in protected mode") || !strings.HasSuffix(string(fc.buf), "from the outside.\r\n") {
+					t.Fatalf("reply %q", fc.buf)
+				}
+				if got := h.srv.stats.rejectedConns; got != 1 {
+					t.Fatalf("rejected_connections = %d", got)
+				}
+				return
+			}
+			sess.(*Client).Closed(nil)
+		})
+	}
+}

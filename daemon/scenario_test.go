@@ -214,6 +214,7 @@ type fakeClient struct {
 	buf    []byte
 	closed bool
 	loop   *fakeLoop
+	remote net.Addr // the peer; 127.0.0.1 when nil
 }
 
 type fakeLoop struct {
@@ -237,6 +238,9 @@ func (l *fakeLoop) run() {
 }
 
 func (f *fakeClient) RemoteAddr() net.Addr {
+	if f.remote != nil {
+		return f.remote
+	}
 	return &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}
 }
 func (f *fakeClient) LocalAddr() net.Addr {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -254,6 +255,11 @@ func (s *Server) Open(conn netio.Conn) netio.Session {
 		_ = conn.Write(resp.AppendError(nil, "ERR max number of clients reached"))
 		return nil
 	}
+	if s.cfg.ProtectedMode && s.defaultUserNopass() && !isLocalAddr(conn.RemoteAddr()) {
+		s.stats.rejectedConns++
+		_ = conn.Write(resp.AppendError(nil, errProtectedMode))
+		return nil
+	}
 	c := &Client{
 		srv:     s,
 		conn:    conn,
@@ -269,6 +275,25 @@ func (s *Server) Open(conn netio.Conn) netio.Session {
 	s.clients[c.id] = c
 	return c
 }
+
+// errProtectedMode is Redis 7.0.15's refusal, word for word.
+const errProtectedMode = "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
+
+// isLocalAddr is Redis's connIsLocal: a Unix socket, or a peer at exactly
+// 127.0.0.1 or ::1 (other 127/8 addresses are not local to Redis).
+func isLocalAddr(a net.Addr) bool {
+	switch a := a.(type) {
+	case *net.UnixAddr:
+		return true
+	case *net.TCPAddr:
+		return a.IP.Equal(net.IPv4(127, 0, 0, 1)) || a.IP.Equal(net.IPv6loopback)
+	}
+	return false
+}
+
+// defaultUserNopass reports whether the default user needs no password,
+// which is when protected mode applies.
+func (s *Server) defaultUserNopass() bool { return s.cfg.Requirepass == "" }
 
 // Closed forgets a connection. On the loop.
 func (c *Client) Closed(error) {
