@@ -6,7 +6,7 @@ LDFLAGS  := -X github.com/redoubtdb/redoubt/daemon.RedoubtVersion=$(VERSION)
 PKGS     := ./...
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test test-short lint fuzz bench bench-quick clean generate
+.PHONY: help build run test test-short lint fuzz bench bench-quick bench-rdb clean generate
 
 help: ## list the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,12 +36,18 @@ fuzz: ## run every fuzz target for FUZZTIME each
 	$(GO) test ./conf -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./storage -run '^$$' -fuzz '^FuzzDecodeMeta$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./daemon/glob -run '^$$' -fuzz '^FuzzMatch$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./storage/rdb -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./storage/rdb -run '^$$' -fuzz '^FuzzParsePayload$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./daemon/acl -run '^$$' -fuzz '^FuzzSetUser$$' -fuzztime $(FUZZTIME)
 
 bench: build ## compare Redoubt with redis-server side by side (full suite)
 	$(GO) run ./bench/cmd/redoubt-bench -redoubt ./$(BIN)
 
 bench-quick: build ## one short round of every workload (2-3 minutes)
 	$(GO) run ./bench/cmd/redoubt-bench -redoubt ./$(BIN) -quick
+
+bench-rdb: build ## BGSAVE, writes during BGSAVE and RDB load, next to redis-server (1M keys)
+	$(GO) run ./bench/cmd/redoubt-rdbbench -redoubt ./$(BIN)
 
 generate: ## regenerate daemon/commands.json from a redis-server 7.0 on 127.0.0.1:6379
 	$(GO) run ./daemon/internal/cmdgen -addr 127.0.0.1:6379 > daemon/commands.json

@@ -54,7 +54,8 @@ func (s System) Args(port int, dir, fsync string) []string {
 			"--logfile", "",
 		}
 	default:
-		return []string{"server", "--port", p, "--dir", dir, "--appendfsync", fsync}
+		// No RDB snapshots on either side (Redis gets --save "" above).
+		return []string{"server", "--port", p, "--dir", dir, "--appendfsync", fsync, "--save", ""}
 	}
 }
 

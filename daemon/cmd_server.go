@@ -192,8 +192,8 @@ func (s *Server) resetStats() {
 // request goes to the process owner, which drains replies, stops the
 // listeners and exits; like Redis, the client gets no reply, only the
 // closed connection. SAVE (explicit, or implied by configured save points)
-// asks the owner for an RDB snapshot; the keyspace itself is always
-// persisted. NOW is accepted: there are no replicas to wait for yet. A
+// writes an RDB snapshot first, and a failed save cancels the shutdown
+// unless FORCE; the keyspace itself is always persisted. NOW is accepted: there are no replicas to wait for yet. A
 // shutdown is never left in progress, so ABORT has nothing to abort.
 func cmdShutdown(c *Client, argv [][]byte) {
 	var nosave, save, now, abort bool
@@ -226,6 +226,27 @@ func cmdShutdown(c *Client, argv [][]byte) {
 	s := c.srv
 	req.Save = save || (!nosave && len(s.cfg.Save) > 0)
 	s.log.Warn("user requested shutdown", "client", c.addr, "save", req.Save, "force", req.Force)
+	if !req.Save {
+		s.requestShutdown(c, req)
+		return
+	}
+	// Save first, like Redis's prepareForShutdown: a failed save stops
+	// the shutdown unless FORCE.
+	s.ks.settle()
+	c.park()
+	s.saveThenLocked(func(err error) {
+		if err != nil && !req.Force {
+			s.log.Warn("Errors trying to SHUTDOWN. Check logs.")
+			c.resume([]byte("-ERR Errors trying to SHUTDOWN. Check logs.\r\n"))
+			return
+		}
+		s.requestShutdown(c, req)
+	})
+}
+
+// requestShutdown hands a shutdown to the process owner; like Redis, the
+// client gets no reply, only the closed connection. Holds mu.
+func (s *Server) requestShutdown(c *Client, req ShutdownRequest) {
 	select {
 	case s.shutdownReq <- req:
 	default:

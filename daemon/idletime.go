@@ -17,10 +17,22 @@ func (ks *Keyspace) idleSeconds(db int, key []byte) int64 {
 	if v, ok := ks.pending[string(ks.keyBuf)]; ok && v != nil {
 		// Written by the pending batch: accessed now.
 		last = now
+		if t, ok := ks.atimes[string(ks.keyBuf)]; ok {
+			last = t
+		}
 	}
 	idle := now/1000 - last/1000
 	if idle < 0 {
 		return 0
 	}
 	return idle
+}
+
+// setAccessTime sets the access time (unix ms) of a key the pending unit
+// wrote, as RESTORE IDLETIME does.
+func (ks *Keyspace) setAccessTime(db int, key []byte, at int64) {
+	if ks.atimes == nil {
+		ks.atimes = map[string]int64{}
+	}
+	ks.atimes[string(storage.MetaKey(nil, ks.physDB(db), key))] = at
 }

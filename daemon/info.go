@@ -423,6 +423,21 @@ func (s *Server) infoMemory() []infoField {
 // ---- persistence -------------------------------------------------------------
 
 func (s *Server) infoPersistence() []infoField {
+	st := &s.save
+	var done, total int64
+	current := int64(-1)
+	forkPerc := "0.00"
+	if st.running {
+		done, total = st.keysDone.Load(), st.keysTotal
+		current = int64(time.Since(st.started).Seconds())
+		if total > 0 {
+			forkPerc = strconv.FormatFloat(float64(done)*100/float64(total), 'f', 2, 64)
+		}
+	}
+	status := "ok"
+	if !st.lastOK {
+		status = "err"
+	}
 	var disk uint64
 	if du, ok := s.store.(storage.DiskUser); ok {
 		disk = du.DiskUsage()
@@ -433,16 +448,16 @@ func (s *Server) infoPersistence() []infoField {
 		{"current_cow_peak", "0"},
 		{"current_cow_size", "0"},
 		{"current_cow_size_age", "0"},
-		{"current_fork_perc", "0.00"},
-		{"current_save_keys_processed", "0"},
-		{"current_save_keys_total", "0"},
+		{"current_fork_perc", forkPerc},
+		{"current_save_keys_processed", infoInt(done)},
+		{"current_save_keys_total", infoInt(total)},
 		{"rdb_changes_since_last_save", infoInt(s.ks.Changes())},
-		{"rdb_bgsave_in_progress", "0"},
+		{"rdb_bgsave_in_progress", boolInfo(st.running)},
 		{"rdb_last_save_time", infoInt(s.lastSave)},
-		{"rdb_last_bgsave_status", "ok"},
-		{"rdb_last_bgsave_time_sec", "-1"},
-		{"rdb_current_bgsave_time_sec", "-1"},
-		{"rdb_saves", "0"},
+		{"rdb_last_bgsave_status", status},
+		{"rdb_last_bgsave_time_sec", infoInt(st.lastSeconds)},
+		{"rdb_current_bgsave_time_sec", infoInt(current)},
+		{"rdb_saves", infoInt(st.saves)},
 		{"rdb_last_cow_size", "0"},
 		{"rdb_last_load_keys_expired", "0"},
 		{"rdb_last_load_keys_loaded", "0"},
@@ -658,4 +673,12 @@ func (s *Server) infoKeyspace() []infoField {
 			"keys=" + infoInt(keys) + ",expires=" + infoInt(s.ks.Expires(db)) + ",avg_ttl=0"})
 	}
 	return out
+}
+
+// boolInfo prints a flag as INFO does.
+func boolInfo(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
 }

@@ -83,6 +83,10 @@ type Keyspace struct {
 	clock  func() int64
 	cmdNow int64
 
+	// atimes are access times a command set for keys it wrote (RESTORE
+	// IDLETIME), applied to the row cache when the unit commits.
+	atimes map[string]int64
+
 	// watch finds WATCHed keys; writes report the keys they modify to it
 	// (MULTI hook, multi.go).
 	watch watchIndex
@@ -168,7 +172,11 @@ func (ks *Keyspace) commit() bool {
 		case v == nil && cacheable(k[0]):
 			ks.cache.del(k)
 		case k[0] == storage.FamilyMeta:
-			ks.cache.put(k, v, now)
+			at := now
+			if t, ok := ks.atimes[k]; ok {
+				at = t
+			}
+			ks.cache.put(k, v, at)
 		case k[0] == storage.FamilyData:
 			// Members enter the cache when read, not when written: a
 			// stream of writes nobody reads (LPUSH, a bulk load) must not
@@ -182,6 +190,7 @@ func (ks *Keyspace) commit() bool {
 	} else {
 		ks.wb.apply(ks.pending, ks.pendingColls, ks.pendingDrops, ks.nextSeq())
 	}
+	clear(ks.atimes)
 	clear(ks.pending)
 	clear(ks.pendingColls)
 	ks.pendingDrops = nil
@@ -196,6 +205,7 @@ func (ks *Keyspace) commit() bool {
 
 // abort drops the pending unit (a command failed half-way).
 func (ks *Keyspace) abort() {
+	clear(ks.atimes)
 	clear(ks.pending)
 	clear(ks.pendingColls)
 	ks.pendingDrops = nil

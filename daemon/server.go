@@ -55,6 +55,7 @@ type Server struct {
 	monitors map[*Client]struct{} // guarded by mu
 	pause    pauseState           // guarded by mu
 	lastSave int64                // unix seconds, guarded by mu
+	save     saveState            // RDB saves (save.go), guarded by mu
 	scans    scanCursors          // SCAN cursor positions, guarded by mu
 	pubsub   pubsubState          // subscriptions (pubsub.go), guarded by mu
 	// storeReplacing silences the 'new' notification while a STORE command
@@ -97,7 +98,7 @@ type serverStats struct {
 
 // ShutdownRequest is a SHUTDOWN command handed to the process owner.
 type ShutdownRequest struct {
-	Save  bool
+	Save  bool // an RDB snapshot was written for it
 	Force bool
 }
 
@@ -149,6 +150,7 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 	s.slowlog.init()
 	s.hz.Store(int64(cfg.Hz))
 	s.lastSave = time.Now().Unix()
+	s.save.lastOK, s.save.lastSeconds = true, -1
 	ks, err := openKeyspace(opts.Store, cfg.Databases, int64(cfg.RowCacheSize))
 	if err != nil {
 		return nil, err
@@ -753,6 +755,7 @@ func (s *Server) cron() {
 		s.sampleOps()
 		s.closeIdleClientsLocked()
 		s.pause.expire(s)
+		s.saveCronLocked(time.Now())
 		s.mu.Unlock()
 	}
 }

@@ -1,5 +1,6 @@
 // Command redoubt is the Redoubt daemon: `redoubt server` serves the Redis
-// protocol over a Pebble keyspace; `redoubt version` prints versions.
+// protocol over a Pebble keyspace; `redoubt rdb` imports, exports and checks
+// RDB files; `redoubt version` prints versions.
 package main
 
 import (
@@ -28,6 +29,8 @@ import (
 
 const usage = `Usage:
   redoubt server [--config FILE] [--<config-key> VALUE ...]
+  redoubt rdb import|export [--config FILE] --dir DATADIR RDBFILE
+  redoubt rdb check RDBFILE
   redoubt version
 
 Every key of the config file can be given as a flag, as redis-server takes
@@ -47,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "server":
 		return serverMain(args[1:], stderr)
+	case "rdb":
+		return rdbMain(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "redoubt %s (redis protocol %s) %s %s/%s\n", daemon.RedoubtVersion, daemon.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return 0
@@ -190,14 +195,24 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	defer signal.Stop(sigs)
-	select {
-	case sig := <-sigs:
-		log.Info("received signal, shutting down", "signal", sig.String())
-	case req := <-srv.ShutdownRequests():
-		log.Info("SHUTDOWN requested, shutting down", "save", req.Save)
-	case err := <-serveErr:
-		srv.Close()
-		return err
+	for stop := false; !stop; {
+		select {
+		case sig := <-sigs:
+			log.Info("received signal, shutting down", "signal", sig.String())
+			// Like Redis: with save rules configured, a signal saves an
+			// RDB snapshot first, and a failed save keeps the server up.
+			if err := srv.ShutdownSave(); err != nil {
+				log.Warn("errors trying to shut down the server, check the logs for more information", "signal", sig.String(), "err", err)
+				continue
+			}
+			stop = true
+		case req := <-srv.ShutdownRequests():
+			log.Info("SHUTDOWN requested, shutting down", "saved", req.Save)
+			stop = true
+		case err := <-serveErr:
+			srv.Close()
+			return err
+		}
 	}
 	// Send what was acknowledged, then stop: replies waiting for fsync are
 	// released first, then connections close with their buffers flushed.

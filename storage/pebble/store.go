@@ -41,6 +41,10 @@ type Options struct {
 	// FS is the file system; nil means the operating system's. Crash tests
 	// pass vfs.NewCrashableMem().
 	FS vfs.FS
+	// BulkLoad is for filling a fresh store that is thrown away if the
+	// load fails (rdb import): no write-ahead log; Sync and Close flush
+	// the memtables to sstables instead, which makes the data durable.
+	BulkLoad bool
 }
 
 // DefaultOptions returns the options a server uses for a database in dir.
@@ -56,6 +60,7 @@ func DefaultOptions(dir string) Options {
 // Store is a storage.Store on a Pebble database.
 type Store struct {
 	db     *pebble.DB
+	bulk   bool
 	closed atomic.Bool
 }
 
@@ -91,7 +96,7 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", opts.Dir, err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: db, bulk: opts.BulkLoad}, nil
 }
 
 func pebbleOptions(opts Options) (*pebble.Options, error) {
@@ -152,6 +157,7 @@ func pebbleOptions(opts Options) (*pebble.Options, error) {
 	// Read sampling (for read-triggered compactions) cost ~6% of a
 	// 100-member range read in profiles; L0 is compacted early anyway.
 	po.Experimental.ReadSamplingMultiplier = -1
+	po.DisableWAL = opts.BulkLoad
 	for i := range po.Levels {
 		if opts.BloomBitsPerKey > 0 {
 			po.Levels[i].FilterPolicy = bloom.FilterPolicy(opts.BloomBitsPerKey)
@@ -251,6 +257,12 @@ func (s *Store) Sync() error {
 	if s.closed.Load() {
 		return storage.ErrClosed
 	}
+	if s.bulk {
+		if err := s.db.Flush(); err != nil {
+			return fmt.Errorf("storage: flush: %w", err)
+		}
+		return nil
+	}
 	if err := s.db.LogData(nil, pebble.Sync); err != nil {
 		return fmt.Errorf("storage: sync: %w", err)
 	}
@@ -269,6 +281,13 @@ func (s *Store) NewSnapshot() storage.Snapshot {
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return storage.ErrClosed
+	}
+	if s.bulk {
+		// Without a WAL, what is still in memtables exists nowhere else.
+		if err := s.db.Flush(); err != nil {
+			_ = s.db.Close()
+			return fmt.Errorf("storage: flush: %w", err)
+		}
 	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("storage: close: %w", err)

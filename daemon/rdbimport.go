@@ -1,0 +1,145 @@
+package daemon
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/redoubtdb/redoubt/storage"
+	"github.com/redoubtdb/redoubt/storage/rdb"
+)
+
+// Offline RDB tools (`redoubt rdb import|export`) run a Server that serves
+// no clients over a store of their own; cmd/redoubt opens it.
+
+// ImportStats is what an import loaded.
+type ImportStats struct {
+	Keys      int64 // keys created
+	Expired   int64 // keys skipped because their expiry had passed
+	Functions int   // function libraries skipped (no scripting yet)
+	ModuleAux int   // module records skipped
+}
+
+// importCommitEvery is how many members or keys go in one unit during an
+// import: big enough for sorted batches, small enough to bound memory.
+const importCommitEvery = 4096
+
+// ImportRDB loads an RDB stream into the keyspace, which must be empty (no
+// client may be connected). Like a master loading its file at startup, it
+// drops keys whose expiry has passed. On error the keyspace holds part of
+// the file: the caller imports into a scratch store and keeps it only on
+// success (see cmd/redoubt). Warnings go to the server's log.
+func (s *Server) ImportRDB(r io.Reader, o rdb.ReaderOptions) (ImportStats, error) {
+	var st ImportStats
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for db := 0; db < s.ks.Databases(); db++ {
+		if s.ks.DBSize(db) != 0 {
+			return st, fmt.Errorf("the keyspace is not empty (db %d has %d keys)", db, s.ks.DBSize(db))
+		}
+	}
+	o.VerifyChecksum = s.cfg.Rdbchecksum
+	rd := rdb.NewReader(r, o)
+	now := s.ks.Now()
+	pendingKeys := 0
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return st, err
+		}
+		switch rec.Kind {
+		case rdb.KindAux:
+			s.log.Debug("RDB aux field", "key", rec.Aux.Key, "value", rec.Aux.Val)
+		case rdb.KindSelectDB:
+			if rec.DB >= s.ks.Databases() {
+				return st, fmt.Errorf("rdb: offset %d: database %d is out of range (databases is %d)", rec.Offset, rec.DB, s.ks.Databases())
+			}
+		case rdb.KindFunction:
+			st.Functions++
+			s.log.Warn("skipping a function library: Redoubt runs no scripts yet", "offset", rec.Offset)
+		case rdb.KindModuleAux:
+			st.ModuleAux++
+			s.log.Warn("skipping module data", "module", rec.Module, "offset", rec.Offset)
+		case rdb.KindEOF:
+			if rec.Checksum == rdb.ChecksumZero {
+				s.log.Warn("RDB file was saved with checksum disabled: no check performed.")
+			}
+		case rdb.KindKey:
+			t, ok := storageType(rec.Type)
+			if !ok {
+				return st, fmt.Errorf("rdb: offset %d: key %q is a %s, which Redoubt does not support", rec.Offset, rec.Key, rec.Type)
+			}
+			if rec.ExpireMs != 0 && rec.ExpireMs < now {
+				st.Expired++
+				continue
+			}
+			if s.ks.Exists(rec.DB, rec.Key) {
+				return st, fmt.Errorf("rdb: offset %d: duplicate key %q in db %d", rec.Offset, rec.Key, rec.DB)
+			}
+			if t == storage.TypeString {
+				s.ks.SetString(rec.DB, rec.Key, rec.Value, rec.ExpireMs)
+			} else if err := s.loadColl(rec.DB, rec.Key, t, rd, rec.ExpireMs, importCommitEvery); err != nil {
+				return st, fmt.Errorf("rdb: offset %d: key %q: %w", rec.Offset, rec.Key, err)
+			}
+			st.Keys++
+			if pendingKeys++; pendingKeys >= importCommitEvery {
+				s.commitLocked()
+				pendingKeys = 0
+			}
+		}
+	}
+	s.commitLocked()
+	s.ks.wb.drain()
+	s.ks.changes = 0
+	return st, nil
+}
+
+// ExportRDB writes the whole keyspace to path as an RDB file (through a
+// temporary file in the same directory, renamed when complete). progress,
+// if set, is called with keys done and the total, from this goroutine.
+func (s *Server) ExportRDB(path string, progress func(done, total int64)) error {
+	s.mu.Lock()
+	v := s.ks.snapshot()
+	opts := s.rdbOptionsLocked()
+	s.mu.Unlock()
+	defer v.close()
+	var total, done int64
+	for _, p := range v.phys {
+		total += v.counts[p].keys
+	}
+	tick := func() {
+		done++
+		if progress != nil && (done%10000 == 0 || done == total) {
+			progress(done, total)
+		}
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(filepath.Dir(abs), fmt.Sprintf("temp-export-%d.rdb", os.Getpid()))
+	if err := writeRDBFile(v, tmp, abs, opts, tick); err != nil {
+		return err
+	}
+	if done != total {
+		// The counters and the records disagree: the file is complete
+		// as to the records, but say so.
+		s.log.Warn("exported key count differs from the database sizes", "exported", done, "counted", total)
+	}
+	return nil
+}
+
+// KeyCount is the number of keys in every database (for tools).
+func (s *Server) KeyCount() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n int64
+	for db := 0; db < s.ks.Databases(); db++ {
+		n += s.ks.DBSize(db)
+	}
+	return n
+}

@@ -1,0 +1,265 @@
+package daemon
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+)
+
+// RDB snapshots: SAVE, BGSAVE [SCHEDULE], the `save` schedule and SHUTDOWN
+// SAVE all write `dir/dbfilename` from a keyspace snapshot (snapshot.go).
+// The keyspace itself is always persisted in the store; the RDB file is an
+// export in Redis's format, for backups, tools and moving data to Redis.
+//
+// Unlike Redis, SAVE does not stop the server: the snapshot is taken at
+// once and written by a goroutine while the calling client waits for its
+// reply (its later commands wait too), and everyone else goes on. A save
+// is written to a temporary file, fsynced and renamed over the target, so
+// a failed save never leaves a partial file under the final name.
+
+// saveState is the bookkeeping behind INFO persistence. Guarded by mu,
+// except keysDone.
+type saveState struct {
+	running   bool
+	scheduled bool // BGSAVE asked for during EXEC: start from cron
+	started   time.Time
+	// changesAtStart is rdb_changes_since_last_save when the snapshot was
+	// taken: a successful save subtracts it, as Redis subtracts
+	// dirty_before_bgsave, so writes made during the save still count.
+	changesAtStart int64
+	lastOK         bool
+	lastTry        int64 // unix seconds of the last attempt
+	lastSeconds    int64 // duration of the last background save, -1 if none
+	saves          int64 // successful saves since startup (rdb_saves)
+	keysTotal      int64
+	keysDone       atomic.Int64
+	// onDone are called, under mu, when the running save ends (SAVE
+	// answers its parked client, SHUTDOWN goes on or reports failure).
+	onDone []func(err error)
+	seq    int // names the temporary file
+}
+
+// errSaveInProgress is Redis's reply when a save is already running.
+const errSaveInProgress = "ERR Background save already in progress"
+
+func init() { registrations = append(registrations, registerSave) }
+
+func registerSave(t *commandTable) {
+	t.register("save", cmdSave)
+	t.register("bgsave", cmdBgsave)
+}
+
+// cmdSave takes a snapshot and replies once it is on disk.
+func cmdSave(c *Client, argv [][]byte) {
+	s := c.srv
+	if s.save.running {
+		c.ReplyError(errSaveInProgress)
+		return
+	}
+	s.ks.settle() // a pipelined write before SAVE is in the snapshot
+	s.startSaveLocked("save")
+	c.park()
+	s.save.onDone = append(s.save.onDone, func(err error) {
+		if err != nil {
+			c.resume([]byte("-ERR\r\n")) // Redis's shared.err
+		} else {
+			c.resume([]byte("+OK\r\n"))
+		}
+	})
+}
+
+// park stops reading c's commands until resume, like a blocked client (its
+// next commands wait in its buffer) but outside the blocked-client
+// bookkeeping: it cannot be unblocked and does not count as blocked in
+// INFO. For commands that finish off the loop (SAVE, SHUTDOWN). Holds mu.
+func (c *Client) park() { c.block = &blockState{done: true} }
+
+// resume sends a parked client its reply on its loop and lets it go on.
+// Any goroutine.
+func (c *Client) resume(reply []byte) {
+	if err := c.conn.Execute(func() { c.deliverUnblocked(reply, 0) }); err != nil {
+		_ = c.conn.Close()
+	}
+}
+
+// cmdBgsave implements BGSAVE [SCHEDULE].
+func cmdBgsave(c *Client, argv [][]byte) {
+	s := c.srv
+	if len(argv) > 1 && (len(argv) > 2 || !equalFold(argv[1], "schedule")) {
+		c.ReplyError(errSyntax)
+		return
+	}
+	switch {
+	case s.save.running:
+		c.ReplyError(errSaveInProgress)
+	case c.multi.execing:
+		// The snapshot must not split the transaction's unit; Redis
+		// schedules it too.
+		s.save.scheduled = true
+		c.ReplySimple("Background saving scheduled")
+	default:
+		s.ks.settle()
+		s.startSaveLocked("bgsave")
+		c.ReplySimple("Background saving started")
+	}
+}
+
+// startSaveLocked snapshots the keyspace and writes it out in the
+// background. The pending unit must be empty. Holds mu.
+func (s *Server) startSaveLocked(kind string) {
+	v := s.ks.snapshot()
+	st := &s.save
+	st.running, st.scheduled = true, false
+	st.started = time.Now()
+	st.lastTry = st.started.Unix()
+	st.changesAtStart = s.ks.changes
+	st.keysTotal = 0
+	for _, p := range v.phys {
+		st.keysTotal += v.counts[p].keys
+	}
+	st.keysDone.Store(0)
+	st.seq++
+	tmp := filepath.Join(s.cfg.Dir, fmt.Sprintf("temp-%d-%d.rdb", os.Getpid(), st.seq))
+	final := filepath.Join(s.cfg.Dir, s.cfg.Dbfilename)
+	opts := s.rdbOptionsLocked()
+	if kind == "bgsave" {
+		s.log.Info("Background saving started")
+	}
+	go func() {
+		err := writeRDBFile(v, tmp, final, opts, func() { st.keysDone.Add(1) })
+		v.close()
+		s.mu.Lock()
+		s.finishSaveLocked(kind, err)
+		s.mu.Unlock()
+	}()
+}
+
+// finishSaveLocked records a save's outcome and answers SAVE callers.
+// Holds mu.
+func (s *Server) finishSaveLocked(kind string, err error) {
+	st := &s.save
+	st.running = false
+	st.lastOK = err == nil
+	if kind == "bgsave" {
+		st.lastSeconds = int64(time.Since(st.started).Seconds())
+	}
+	if err != nil {
+		s.log.Warn("Error saving DB on disk", "err", err)
+		if kind == "bgsave" {
+			s.log.Warn("Background saving error")
+		}
+	} else {
+		st.saves++
+		s.ks.changes -= st.changesAtStart
+		s.lastSave = time.Now().Unix()
+		if kind == "bgsave" {
+			s.log.Info("Background saving terminated with success")
+		} else {
+			s.log.Info("DB saved on disk")
+		}
+	}
+	done := st.onDone
+	st.onDone = nil
+	for _, f := range done {
+		f(err)
+	}
+}
+
+// saveCronLocked starts a background save when a `save` rule or BGSAVE
+// SCHEDULE asks for one, as Redis's serverCron does: a failed save is
+// retried after 5 seconds, not at once. Holds mu, outside any unit.
+func (s *Server) saveCronLocked(now time.Time) {
+	st := &s.save
+	if st.running {
+		return
+	}
+	retryOK := st.lastOK || now.Unix()-st.lastTry > 5
+	if st.scheduled && retryOK {
+		s.startSaveLocked("bgsave")
+		return
+	}
+	for _, p := range s.cfg.Save {
+		if s.ks.changes >= int64(p.Changes) && now.Unix()-s.lastSave > int64(p.Seconds) && retryOK {
+			s.log.Info(fmt.Sprintf("%d changes in %d seconds. Saving...", p.Changes, p.Seconds))
+			s.startSaveLocked("bgsave")
+			return
+		}
+	}
+}
+
+// saveThenLocked runs a save and calls done with its outcome (under mu).
+// If a save is running, a fresh one starts after it, so the file holds
+// every write made before the call. Holds mu, outside any unit.
+func (s *Server) saveThenLocked(done func(err error)) {
+	if !s.save.running {
+		s.startSaveLocked("save")
+		s.save.onDone = append(s.save.onDone, done)
+		return
+	}
+	s.save.onDone = append(s.save.onDone, func(error) {
+		s.startSaveLocked("save")
+		s.save.onDone = append(s.save.onDone, done)
+	})
+}
+
+// ShutdownSave writes the RDB snapshot a shutdown owes when `save` rules
+// are configured, as Redis does on SIGTERM, and waits for it. On an error
+// the caller should keep running, as Redis does.
+func (s *Server) ShutdownSave() error {
+	s.mu.Lock()
+	if len(s.cfg.Save) == 0 {
+		s.mu.Unlock()
+		return nil
+	}
+	s.commitLocked()
+	result := make(chan error, 1)
+	s.log.Info("Saving the final RDB snapshot before exiting.")
+	s.saveThenLocked(func(err error) { result <- err })
+	s.mu.Unlock()
+	return <-result
+}
+
+// writeRDBFile writes the snapshot to tmp, makes it durable and renames it
+// to final; on any failure tmp is removed and final is left as it was.
+func writeRDBFile(v *keyspaceSnapshot, tmp, final string, opts rdbOptions, progress func()) (err error) {
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return fmt.Errorf("failed opening the temp RDB file %s (in server root dir %s) for saving: %w", filepath.Base(tmp), filepath.Dir(tmp), err)
+	}
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err = encodeRDB(bw, v, opts, progress); err != nil {
+		return err
+	}
+	if err = bw.Flush(); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, final); err != nil {
+		return err
+	}
+	// The rename is durable only once the directory is synced.
+	d, err := os.Open(filepath.Dir(final))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err = d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,271 @@
+package daemon
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redoubtdb/redoubt/netio/resp"
+	"github.com/redoubtdb/redoubt/storage/pebble"
+	"github.com/redoubtdb/redoubt/storage/rdb"
+)
+
+// waitReply sends a command whose reply comes from another goroutine (SAVE,
+// SHUTDOWN SAVE) and runs the fake loop until it arrives.
+func waitReply(t *testing.T, h *harness, fc *fakeClient, args ...string) resp.Value {
+	t.Helper()
+	argv := make([][]byte, len(args))
+	for i, a := range args {
+		argv[i] = []byte(a)
+	}
+	fc.sess.Data(encodeCommand(argv))
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h.loop.run()
+		fc.mu.Lock()
+		v, n, err := resp.ReadReply(fc.buf)
+		if err == nil && n > 0 {
+			fc.buf = fc.buf[n:]
+			fc.mu.Unlock()
+			return v
+		}
+		fc.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatalf("%v: no reply", args)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// waitSaved waits until no save is running.
+func waitSaved(t *testing.T, h *harness) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		h.srv.mu.Lock()
+		running := h.srv.save.running
+		h.srv.mu.Unlock()
+		if !running {
+			h.loop.run()
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("save did not finish")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func persistenceField(t *testing.T, fc *fakeClient, name string) string {
+	t.Helper()
+	info := string(fc.reply(t, "INFO", "persistence").Str)
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			return v
+		}
+	}
+	t.Fatalf("INFO has no %s:\n%s", name, info)
+	return ""
+}
+
+// countKeysInFile reads an RDB file and counts its keys.
+func countKeysInFile(t *testing.T, path string) int64 {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sum, err := rdb.Summarize(f, rdb.ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum.Keys
+}
+
+// TestSaveAndBgsave checks the replies and INFO persistence of SAVE and
+// BGSAVE, that writes made after the snapshot still count as changes, and
+// that BGSAVE inside EXEC is scheduled (and cron starts it).
+func TestSaveAndBgsave(t *testing.T) {
+	h := newHarness(t)
+	defer h.close()
+	h.srv.cfg.Dir = t.TempDir()
+	a := h.client(1)
+	a.reply(t, "SET", "a", "1")
+	a.reply(t, "RPUSH", "l", "x", "y")
+	if got := persistenceField(t, a, "rdb_changes_since_last_save"); got != "2" {
+		t.Fatalf("changes = %s", got)
+	}
+	if v := waitReply(t, h, a, "SAVE"); v.String() != "OK" {
+		t.Fatalf("SAVE = %v", v)
+	}
+	path := filepath.Join(h.srv.cfg.Dir, "dump.rdb")
+	if n := countKeysInFile(t, path); n != 2 {
+		t.Fatalf("file holds %d keys, want 2", n)
+	}
+	for field, want := range map[string]string{"rdb_changes_since_last_save": "0", "rdb_saves": "1", "rdb_last_bgsave_status": "ok", "rdb_bgsave_in_progress": "0"} {
+		if got := persistenceField(t, a, field); got != want {
+			t.Errorf("%s = %s, want %s", field, got, want)
+		}
+	}
+
+	if v := a.reply(t, "BGSAVE", "x"); v.String() != "(error) ERR syntax error" {
+		t.Fatalf("BGSAVE x = %v", v)
+	}
+	if v := a.reply(t, "BGSAVE"); v.String() != "Background saving started" {
+		t.Fatalf("BGSAVE = %v", v)
+	}
+	// The snapshot is taken: this write is not in the file, and still
+	// counts as a change once the save ends.
+	a.reply(t, "SET", "b", "2")
+	waitSaved(t, h)
+	if n := countKeysInFile(t, path); n != 2 {
+		t.Fatalf("file holds %d keys, want 2", n)
+	}
+	if got := persistenceField(t, a, "rdb_changes_since_last_save"); got != "1" {
+		t.Fatalf("changes after BGSAVE = %s, want 1", got)
+	}
+
+	// Inside EXEC, BGSAVE is scheduled; the cron starts it.
+	a.reply(t, "MULTI")
+	a.reply(t, "SET", "c", "3")
+	a.reply(t, "BGSAVE")
+	if v := a.reply(t, "EXEC"); v.String() != `[OK Background saving scheduled]` {
+		t.Fatalf("EXEC = %v", v)
+	}
+	h.srv.mu.Lock()
+	h.srv.saveCronLocked(time.Now())
+	h.srv.mu.Unlock()
+	waitSaved(t, h)
+	if n := countKeysInFile(t, path); n != 4 {
+		t.Fatalf("file holds %d keys after the scheduled save, want 4", n)
+	}
+	if got := persistenceField(t, a, "rdb_saves"); got != "3" {
+		t.Fatalf("rdb_saves = %s", got)
+	}
+}
+
+// TestSaveFailure checks that a save into a directory that cannot be
+// written replies an error, reports it in INFO, leaves no file behind, and
+// that SHUTDOWN then refuses to stop unless FORCE.
+func TestSaveFailure(t *testing.T) {
+	h := newHarness(t)
+	defer h.close()
+	dir := t.TempDir()
+	h.srv.cfg.Dir = filepath.Join(dir, "missing")
+	a := h.client(1)
+	a.reply(t, "SET", "a", "1")
+	if v := waitReply(t, h, a, "SAVE"); v.String() != "(error) ERR" {
+		t.Fatalf("SAVE = %v", v)
+	}
+	if got := persistenceField(t, a, "rdb_last_bgsave_status"); got != "err" {
+		t.Fatalf("status = %s", got)
+	}
+	if got := persistenceField(t, a, "rdb_changes_since_last_save"); got != "1" {
+		t.Fatalf("changes = %s", got)
+	}
+	if v := waitReply(t, h, a, "SHUTDOWN", "SAVE"); v.String() != "(error) ERR Errors trying to SHUTDOWN. Check logs." {
+		t.Fatalf("SHUTDOWN SAVE = %v", v)
+	}
+	select {
+	case req := <-h.srv.ShutdownRequests():
+		t.Fatalf("a failed save still requested shutdown: %+v", req)
+	default:
+	}
+	// FORCE shuts down anyway.
+	a.sess.Data(encodeCommand([][]byte{[]byte("SHUTDOWN"), []byte("SAVE"), []byte("FORCE")}))
+	deadline := time.After(10 * time.Second)
+	for {
+		h.loop.run()
+		select {
+		case <-h.srv.ShutdownRequests():
+			entries, _ := os.ReadDir(dir)
+			if len(entries) != 0 {
+				t.Fatalf("failed saves left %v", entries)
+			}
+			return
+		case <-deadline:
+			t.Fatal("SHUTDOWN SAVE FORCE did not request shutdown")
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// TestSaveFailureRemovesTempFile makes the final rename fail (the target
+// name is a non-empty directory) after the whole file was written: the
+// temporary file must not be left behind.
+func TestSaveFailureRemovesTempFile(t *testing.T) {
+	h := newHarness(t)
+	defer h.close()
+	dir := t.TempDir()
+	h.srv.cfg.Dir = dir
+	h.srv.cfg.Dbfilename = "taken"
+	if err := os.MkdirAll(filepath.Join(dir, "taken", "x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	a := h.client(1)
+	a.reply(t, "SET", "a", "1")
+	if v := waitReply(t, h, a, "SAVE"); v.String() != "(error) ERR" {
+		t.Fatalf("SAVE = %v", v)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != "taken" {
+		t.Fatalf("directory holds %v after a failed save", entries)
+	}
+}
+
+// BenchmarkEncodeRDB measures writing a snapshot of 100k keys of mixed
+// types (60% strings, 10% each of 10-member hashes, lists, sets and sorted
+// sets) on Pebble: what BGSAVE costs besides the disk.
+func BenchmarkEncodeRDB(b *testing.B) {
+	st, err := pebble.Open(pebble.Options{Dir: b.TempDir(), CacheSize: 256 << 20, MemTableSize: 64 << 20, BloomBitsPerKey: 10})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	h := newHarnessOn(&testing.T{}, st)
+	a := h.client(1)
+	val := strings.Repeat("v", 100)
+	for i := 0; i < 100_000; i++ {
+		k := "key:" + strconv.Itoa(i)
+		var line []string
+		switch i % 10 {
+		case 0:
+			line = []string{"HSET", k, "f0", val, "f1", "1", "f2", "2", "f3", "3", "f4", "4", "f5", "5", "f6", "6", "f7", "7", "f8", "8", "f9", val}
+		case 1:
+			line = []string{"RPUSH", k, "a", "b", "c", "d", "e", "f", "g", "h", "i", val}
+		case 2:
+			line = []string{"SADD", k, "a", "b", "c", "d", "e", "f", "g", "h", "i", "j"}
+		case 3:
+			line = []string{"ZADD", k, "0", "m0", "1.5", "m1", "3", "m2", "4.5", "m3", "6", "m4", "7.5", "m5", "9", "m6", "10.5", "m7", "12", "m8", "13.5", "m9"}
+		default:
+			line = []string{"SET", k, val}
+		}
+		argv := make([][]byte, len(line))
+		for j, s := range line {
+			argv[j] = []byte(s)
+		}
+		a.sess.Data(encodeCommand(argv))
+		a.buf = a.buf[:0]
+	}
+	h.srv.mu.Lock()
+	opts := h.srv.rdbOptionsLocked()
+	h.srv.mu.Unlock()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		h.srv.mu.Lock()
+		v := h.srv.ks.snapshot()
+		h.srv.mu.Unlock()
+		if err := encodeRDB(io.Discard, v, opts, nil); err != nil {
+			b.Fatal(err)
+		}
+		v.close()
+	}
+}

@@ -1,0 +1,212 @@
+package daemon
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/redoubtdb/redoubt/storage"
+)
+
+// A snapshot is the keyspace frozen at one instant, between two units, for
+// BGSAVE (and later full syncs) to read at leisure while writes go on:
+// Redis forks for this; we drain the write buffer, so every unit committed
+// so far is in the store, and take a store snapshot before another unit
+// can commit (both under Server.mu). The walk then runs on its own
+// goroutine and never touches the live keyspace.
+
+// keyspaceSnapshot is a point-in-time view of every database.
+type keyspaceSnapshot struct {
+	snap    storage.Snapshot
+	phys    []uint16   // logical db -> physical namespace, as of the snapshot
+	counts  []dbCounts // per physical db
+	takenAt int64      // unix ms
+}
+
+// snapshot freezes the keyspace. The pending unit must be empty: it is
+// called between units (a command that writes nothing, or after a unit
+// commits). Holds Server.mu.
+func (ks *Keyspace) snapshot() *keyspaceSnapshot {
+	if len(ks.pending) != 0 || len(ks.pendingDrops) != 0 || len(ks.pendingFlush) != 0 {
+		panic("keyspace: snapshot inside a unit")
+	}
+	ks.wb.drain()
+	return &keyspaceSnapshot{
+		snap:    ks.store.NewSnapshot(),
+		phys:    append([]uint16(nil), ks.phys...),
+		counts:  append([]dbCounts(nil), ks.counts...),
+		takenAt: ks.now(),
+	}
+}
+
+func (v *keyspaceSnapshot) close() { _ = v.snap.Close() }
+
+// keySink receives a keyspace in RDB order: databases in turn, each key's
+// value whole (a collection as Begin, its members, End).
+type keySink interface {
+	SelectDB(db int, keys, expires uint64) error
+	String(key []byte, expireAt int64, val []byte) error
+	Begin(t storage.Type, key []byte, expireAt int64, n uint64) error
+	// Member gives one member: a hash field and its value, a set member
+	// or list element (b nil), or a sorted-set member and its score.
+	Member(a, b []byte, score float64) error
+	End() error
+}
+
+// walk feeds every key of every database to sink. progress, when not nil,
+// is told each key as it is done.
+func (v *keyspaceSnapshot) walk(sink keySink, progress func()) error {
+	var m storage.Meta
+	for db, p := range v.phys {
+		if v.counts[p].keys == 0 {
+			continue
+		}
+		if err := sink.SelectDB(db, uint64(v.counts[p].keys), uint64(v.counts[p].expires)); err != nil {
+			return err
+		}
+		prefix := storage.MetaPrefix(nil, p)
+		it, err := v.snap.NewIter(prefix, storage.PrefixEnd(prefix))
+		if err != nil {
+			return err
+		}
+		// One iterator over the database's members serves every
+		// collection: a seek is far cheaper than a new iterator.
+		dataPrefix := storage.DBPrefix(nil, storage.FamilyData, p)
+		members, err := v.snap.NewIter(dataPrefix, storage.PrefixEnd(dataPrefix))
+		if err != nil {
+			_ = it.Close()
+			return err
+		}
+		shared := &seekReader{it: members}
+		for ok := it.First(); ok; ok = it.Next() {
+			if err := storage.DecodeMeta(it.Value(), &m); err != nil {
+				_ = it.Close()
+				_ = members.Close()
+				return fmt.Errorf("key %q: %w", storage.UserKeyFromMeta(it.Key()), err)
+			}
+			if err := emitKey(shared, p, storage.UserKeyFromMeta(it.Key()), &m, sink); err != nil {
+				_ = it.Close()
+				_ = members.Close()
+				return err
+			}
+			if progress != nil {
+				progress()
+			}
+		}
+		if err := closeIterErr(members); err != nil {
+			_ = it.Close()
+			return err
+		}
+		if err := closeIterErr(it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// seekReader serves emitKey's member iterators from one open iterator: each
+// "new" iterator seeks it to its lower bound and stops at its upper bound.
+// Only First and Next are supported, which is all emitKey uses.
+type seekReader struct {
+	it storage.Iterator
+}
+
+func (r *seekReader) Get([]byte, []byte) ([]byte, bool, error) {
+	return nil, false, errors.New("seekReader: Get is not supported")
+}
+
+func (r *seekReader) NewIter(lower, upper []byte) (storage.Iterator, error) {
+	return &seekView{r: r, lower: lower, upper: upper}, nil
+}
+
+// seekView is one bounded pass over the shared iterator.
+type seekView struct {
+	r            *seekReader
+	lower, upper []byte
+	valid        bool
+}
+
+func (v *seekView) check(ok bool) bool {
+	v.valid = ok && (v.upper == nil || bytes.Compare(v.r.it.Key(), v.upper) < 0)
+	return v.valid
+}
+
+func (v *seekView) First() bool          { return v.check(v.r.it.SeekGE(v.lower)) }
+func (v *seekView) Next() bool           { return v.valid && v.check(v.r.it.Next()) }
+func (v *seekView) Valid() bool          { return v.valid }
+func (v *seekView) Key() []byte          { return v.r.it.Key() }
+func (v *seekView) Value() []byte        { return v.r.it.Value() }
+func (v *seekView) Error() error         { return v.r.it.Error() }
+func (v *seekView) Close() error         { return nil }
+func (v *seekView) Last() bool           { panic("seekView: Last") }
+func (v *seekView) SeekGE(k []byte) bool { panic("seekView: SeekGE") }
+func (v *seekView) SeekLT(k []byte) bool { panic("seekView: SeekLT") }
+func (v *seekView) Prev() bool           { panic("seekView: Prev") }
+
+// closeIterErr closes it and returns the first error it met.
+func closeIterErr(it storage.Iterator) error {
+	err := it.Error()
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// emitKey feeds one key's value to sink, reading a collection's members
+// from r under the key's data prefix.
+func emitKey(r storage.Reader, p uint16, key []byte, m *storage.Meta, sink keySink) error {
+	if m.Type == storage.TypeString {
+		return sink.String(key, m.ExpireAt, m.Value)
+	}
+	if err := sink.Begin(m.Type, key, m.ExpireAt, m.Count); err != nil {
+		return err
+	}
+	prefix := storage.DataPrefix(nil, p, key, m.Version)
+	lower, upper := prefix, storage.PrefixEnd(prefix)
+	if m.Type == storage.TypeZSet {
+		// The score index gives Redis's order: by score, ties by member.
+		lower = append(append([]byte(nil), prefix...), 's')
+		upper = storage.PrefixEnd(lower)
+	}
+	it, err := r.NewIter(lower, upper)
+	if err != nil {
+		return err
+	}
+	var n uint64
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if !bytes.HasPrefix(k, prefix) {
+			break
+		}
+		sub := k[len(prefix):]
+		switch m.Type {
+		case storage.TypeHash:
+			err = sink.Member(sub, it.Value(), 0)
+		case storage.TypeSet:
+			err = sink.Member(sub, nil, 0)
+		case storage.TypeList:
+			err = sink.Member(it.Value(), nil, 0)
+		case storage.TypeZSet:
+			if len(sub) < 9 {
+				err = fmt.Errorf("key %q: %w", key, storage.ErrCorrupt)
+				break
+			}
+			score, member := parseZsetScoreSub(sub)
+			err = sink.Member(member, nil, score)
+		default:
+			err = fmt.Errorf("key %q: type %v cannot be saved", key, m.Type)
+		}
+		if err != nil {
+			_ = it.Close()
+			return err
+		}
+		n++
+	}
+	if err := closeIterErr(it); err != nil {
+		return err
+	}
+	if n != m.Count {
+		return fmt.Errorf("key %q: %d members stored, %d counted: %w", key, n, m.Count, storage.ErrCorrupt)
+	}
+	return sink.End()
+}
