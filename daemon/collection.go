@@ -60,17 +60,25 @@ func (ks *Keyspace) lookupColl(db int, key []byte, t storage.Type, touch bool) (
 	if ok && m.Type != t {
 		return nil, true
 	}
-	co = &coll{ks: ks, db: db, key: append([]byte(nil), key...), m: m, old: m, exists: ok}
 	if !ok {
-		// Version 0 is never handed out, so until the first write (which
-		// takes a fresh version, see put) the prefix holds no records.
-		co.m = storage.Meta{Type: t}
-		if t == storage.TypeList {
-			co.m.Tail = binary.BigEndian.AppendUint64(nil, listStartHead)
-		}
+		return ks.newColl(db, key, t), false
 	}
+	co = &coll{ks: ks, db: db, key: append([]byte(nil), key...), m: m, old: m, exists: true}
 	co.prefix = storage.DataPrefix(nil, ks.physDB(db), key, co.m.Version)
 	return co, false
+}
+
+// newColl is an empty collection for a key known not to exist, which save
+// creates.
+func (ks *Keyspace) newColl(db int, key []byte, t storage.Type) *coll {
+	// Version 0 is never handed out, so until the first write (which
+	// takes a fresh version, see put) the prefix holds no records.
+	co := &coll{ks: ks, db: db, key: append([]byte(nil), key...), m: storage.Meta{Type: t}}
+	if t == storage.TypeList {
+		co.m.Tail = binary.BigEndian.AppendUint64(nil, listStartHead)
+	}
+	co.prefix = storage.DataPrefix(nil, ks.physDB(db), key, 0)
+	return co
 }
 
 // ensureVersion gives a collection being created its version, at its

@@ -83,6 +83,10 @@ type Keyspace struct {
 	clock  func() int64
 	cmdNow int64
 
+	// bulk: an offline load (rdb import) into an empty store, which no
+	// reader waits on: commits leave the row cache alone.
+	bulk bool
+
 	// atimes are access times a command set for keys it wrote (RESTORE
 	// IDLETIME), applied to the row cache when the unit commits.
 	atimes map[string]int64
@@ -167,6 +171,9 @@ func (ks *Keyspace) commit() bool {
 	}
 	now := ks.now()
 	for k, v := range ks.pending {
+		if ks.bulk {
+			break // no reader: the row cache need not follow
+		}
 		switch {
 		case len(k) == 0:
 		case v == nil && cacheable(k[0]):

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"fmt"
+	"hash/maphash"
 	"io"
 	"os"
 	"path/filepath"
@@ -41,6 +42,13 @@ func (s *Server) ImportRDB(r io.Reader, o rdb.ReaderOptions) (ImportStats, error
 	}
 	o.VerifyChecksum = s.cfg.Rdbchecksum
 	rd := rdb.NewReader(r, o)
+	s.ks.bulk = true
+	defer func() { s.ks.bulk = false }()
+	// Duplicate keys are found by a hash of the name, checked against the
+	// store only on a hash match: a store lookup per key cost more than
+	// the rest of loading a small key.
+	seed := maphash.MakeSeed()
+	seen := map[uint64]struct{}{}
 	now := s.ks.Now()
 	pendingKeys := 0
 	for {
@@ -77,11 +85,20 @@ func (s *Server) ImportRDB(r io.Reader, o rdb.ReaderOptions) (ImportStats, error
 				st.Expired++
 				continue
 			}
-			if s.ks.Exists(rec.DB, rec.Key) {
-				return st, fmt.Errorf("rdb: offset %d: duplicate key %q in db %d", rec.Offset, rec.Key, rec.DB)
+			var h maphash.Hash
+			h.SetSeed(seed)
+			h.WriteByte(byte(rec.DB))
+			h.WriteByte(byte(rec.DB >> 8))
+			h.Write(rec.Key)
+			sum := h.Sum64()
+			if _, maybe := seen[sum]; maybe {
+				if s.ks.Exists(rec.DB, rec.Key) {
+					return st, fmt.Errorf("rdb: offset %d: duplicate key %q in db %d", rec.Offset, rec.Key, rec.DB)
+				}
 			}
+			seen[sum] = struct{}{}
 			if t == storage.TypeString {
-				s.ks.SetString(rec.DB, rec.Key, rec.Value, rec.ExpireMs)
+				s.ks.Put(rec.DB, rec.Key, nil, &storage.Meta{Type: storage.TypeString, ExpireAt: rec.ExpireMs, Value: rec.Value})
 			} else if err := s.loadColl(rec.DB, rec.Key, t, rd, rec.ExpireMs, importCommitEvery); err != nil {
 				return st, fmt.Errorf("rdb: offset %d: key %q: %w", rec.Offset, rec.Key, err)
 			}
@@ -94,6 +111,7 @@ func (s *Server) ImportRDB(r io.Reader, o rdb.ReaderOptions) (ImportStats, error
 	}
 	s.commitLocked()
 	s.ks.wb.drain()
+	s.ks.cache.clear() // bulk commits did not keep it up to date
 	s.ks.changes = 0
 	return st, nil
 }

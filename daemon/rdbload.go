@@ -130,7 +130,7 @@ const loadSmall = 1024
 // is committed every that many members, for loading a fresh store offline
 // (rdb import), where nobody sees the half-built collection. Holds mu.
 func (s *Server) loadColl(db int, key []byte, t storage.Type, src elemSource, expireAt int64, commitEvery int) error {
-	co, _ := s.ks.lookupColl(db, key, t, false)
+	co := s.ks.newColl(db, key, t)
 	co.m.ExpireAt = expireAt
 	cfg := s.cfg
 	maxEntries, maxValue := int64(-1), int64(-1) // -1: no length limit

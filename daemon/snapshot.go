@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime"
 
 	"github.com/redoubtdb/redoubt/storage"
 )
@@ -57,6 +58,7 @@ type keySink interface {
 // is told each key as it is done.
 func (v *keyspaceSnapshot) walk(sink keySink, progress func()) error {
 	var m storage.Meta
+	keys := 0
 	for db, p := range v.phys {
 		if v.counts[p].keys == 0 {
 			continue
@@ -91,6 +93,12 @@ func (v *keyspaceSnapshot) walk(sink keySink, progress func()) error {
 			}
 			if progress != nil {
 				progress()
+			}
+			if keys++; keys%64 == 0 {
+				// Let the event loops in: Go would preempt this goroutine
+				// only every 10 ms, which a client waiting behind it on
+				// the same core sees as latency.
+				runtime.Gosched()
 			}
 		}
 		if err := closeIterErr(members); err != nil {

@@ -26,6 +26,7 @@ var (
 	redisBin   = flag.String("redis", "redis-server", "redis-server binary")
 	keys       = flag.Int("keys", 1_000_000, "keys to load (60% strings, 10% each of hashes, lists, sets, sorted sets of 10 members)")
 	rounds     = flag.Int("rounds", 3, "BGSAVE rounds per system")
+	load       = flag.Bool("load", true, "also time loading the file")
 )
 
 type proc struct {
@@ -50,6 +51,7 @@ func start(name, bin string, args []string, port int, dir string) *proc {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	must(cmd.Start())
 	p := &proc{name: name, cmd: cmd, port: port, dir: dir}
+	running[p] = true
 	p.c = redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(port), DisableIdentity: true, ReadTimeout: time.Minute})
 	deadline := time.Now().Add(5 * time.Minute)
 	for {
@@ -65,6 +67,7 @@ func start(name, bin string, args []string, port int, dir string) *proc {
 }
 
 func (p *proc) stop() {
+	delete(running, p)
 	_ = p.cmd.Process.Kill()
 	_ = p.cmd.Wait()
 	p.c.Close()
@@ -101,9 +104,9 @@ func fill(c *redis.Client, n int) {
 	must(err)
 }
 
-// bgsave runs BGSAVE and returns how long it took, polling INFO, while a
-// writer measures SET latencies at about 2,000 a second.
-func bgsave(p *proc) (time.Duration, []time.Duration) {
+// measureWrites runs fn while a writer measures SET latencies at about
+// 2,000 a second, and returns fn's duration and the latencies.
+func measureWrites(p *proc, fn func()) (time.Duration, []time.Duration) {
 	ctx := context.Background()
 	w := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + strconv.Itoa(p.port), DisableIdentity: true})
 	defer w.Close()
@@ -127,17 +130,19 @@ func bgsave(p *proc) (time.Duration, []time.Duration) {
 	}()
 	time.Sleep(100 * time.Millisecond)
 	t0 := time.Now()
-	must(p.c.BgSave(ctx).Err())
-	for {
-		info := p.c.Info(ctx, "persistence").Val()
-		if strings.Contains(info, "rdb_bgsave_in_progress:0") {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	fn()
 	d := time.Since(t0)
 	close(stop)
 	return d, <-lat
+}
+
+// bgsave runs BGSAVE and waits for it, polling INFO.
+func bgsave(p *proc) {
+	ctx := context.Background()
+	must(p.c.BgSave(ctx).Err())
+	for !strings.Contains(p.c.Info(ctx, "persistence").Val(), "rdb_bgsave_in_progress:0") {
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func pct(ls []time.Duration, q float64) time.Duration {
@@ -153,6 +158,7 @@ func main() {
 	flag.Parse()
 	root, err := os.MkdirTemp("", "rdbbench-")
 	must(err)
+	tmpRoot = root
 	defer os.RemoveAll(root)
 	rdDir, rsDir := filepath.Join(root, "redoubt"), filepath.Join(root, "redis")
 	must(os.MkdirAll(rdDir, 0o755))
@@ -164,10 +170,15 @@ func main() {
 	fill(rd.c, *keys)
 	fill(rs.c, *keys)
 	fmt.Printf("%-8s %5s %10s %12s %10s %10s %10s\n", "system", "round", "bgsave", "file bytes", "set p50", "set p99", "set max")
+	for _, p := range []*proc{rd, rs} {
+		_, ls := measureWrites(p, func() { time.Sleep(2 * time.Second) })
+		fmt.Printf("%-8s %5s %10s %12s %10s %10s %10s\n", p.name, "idle", "-", "-",
+			pct(ls, 0.5).Round(time.Microsecond), pct(ls, 0.99).Round(time.Microsecond), pct(ls, 1).Round(time.Microsecond))
+	}
 	times := map[string][]time.Duration{}
 	for r := 0; r < *rounds; r++ {
 		for _, p := range []*proc{rd, rs} {
-			d, ls := bgsave(p)
+			d, ls := measureWrites(p, func() { bgsave(p) })
 			times[p.name] = append(times[p.name], d)
 			fi, err := os.Stat(filepath.Join(p.dir, "dump.rdb"))
 			must(err)
@@ -181,6 +192,9 @@ func main() {
 		float64(med(times["redis"]))/float64(med(times["redoubt"])))
 	rd.stop()
 	rs.stop()
+	if !*load {
+		return
+	}
 
 	// Load the same file (Redis's) both ways.
 	file := filepath.Join(rsDir, "dump.rdb")
@@ -191,12 +205,15 @@ func main() {
 		t0 := time.Now()
 		pl := freePort()
 		p := start("redis-load", *redisBin, []string{"--port", strconv.Itoa(pl), "--bind", "127.0.0.1", "--dir", rsDir, "--dbfilename", "dump.rdb", "--save", "", "--appendonly", "no", "--daemonize", "no"}, pl, rsDir)
-		loadRedis = append(loadRedis, time.Since(t0))
-		n := p.c.DBSize(context.Background()).Val()
-		p.stop()
-		if n < int64(*keys) {
-			fail("redis loaded %d keys", n)
+		// Redis answers INFO while it loads: wait for the keys.
+		for deadline := time.Now().Add(5 * time.Minute); p.c.DBSize(context.Background()).Val() < int64(*keys); {
+			if time.Now().After(deadline) {
+				fail("redis did not load the file")
+			}
+			time.Sleep(2 * time.Millisecond)
 		}
+		loadRedis = append(loadRedis, time.Since(t0))
+		p.stop()
 		dst := filepath.Join(root, "import"+strconv.Itoa(r))
 		t0 = time.Now()
 		out, err := exec.Command(*redoubtBin, "rdb", "import", "--dir", dst, file).CombinedOutput()
@@ -217,7 +234,21 @@ func must(err error) {
 	}
 }
 
+// tmpRoot is removed, and the servers in running stopped, on failure too
+// (os.Exit skips deferred calls).
+var (
+	tmpRoot string
+	running = map[*proc]bool{}
+)
+
 func fail(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "redoubt-rdbbench: "+format+"\n", args...)
+	for p := range running {
+		_ = p.cmd.Process.Kill()
+		_ = p.cmd.Wait()
+	}
+	if tmpRoot != "" {
+		os.RemoveAll(tmpRoot)
+	}
 	os.Exit(1)
 }

@@ -1,0 +1,113 @@
+package daemon
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/redoubtdb/redoubt/storage/rdb"
+)
+
+// rdbFile builds an RDB file in db 0 with fn writing its keys.
+func rdbFile(t *testing.T, fn func(w *rdb.Writer)) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := rdb.NewWriter(&buf, rdb.WriterOptions{Checksum: true})
+	if err := w.Header(); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.SelectDB(0, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	fn(w)
+	if err := w.Finish(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// TestImportRefusesDuplicates checks what Redis treats as corruption: a key
+// named twice, and a member named twice in a collection too big for the
+// reader to check (the loader finds it, past its in-memory window too).
+func TestImportRefusesDuplicates(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		file func(w *rdb.Writer)
+		want string
+	}{
+		{"duplicate key", func(w *rdb.Writer) {
+			_ = w.String(rdb.KeyHeader{Key: []byte("k")}, []byte("1"))
+			_ = w.String(rdb.KeyHeader{Key: []byte("other")}, []byte("2"))
+			_ = w.String(rdb.KeyHeader{Key: []byte("k")}, []byte("3"))
+		}, `duplicate key "k" in db 0`},
+		{"duplicate member past the window", func(w *rdb.Writer) {
+			n := loadSmall + 10
+			_ = w.BeginSet(rdb.KeyHeader{Key: []byte("s")}, n)
+			for i := 0; i < n-1; i++ {
+				_ = w.Member([]byte("m" + strconv.Itoa(i)))
+			}
+			_ = w.Member([]byte("m3"))
+			_ = w.End()
+		}, "duplicate member"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			defer h.close()
+			_, err := h.srv.ImportRDB(bytes.NewReader(rdbFile(t, tc.file)), rdb.ReaderOptions{})
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("import: %v, want an error with %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestImportDropsExpiredAndDecidesEncodings checks that keys whose expiry
+// has passed are skipped, and that loaded collections get the encoding
+// Redis's loader would give them from their content.
+func TestImportDropsExpiredAndDecidesEncodings(t *testing.T) {
+	h := newHarness(t)
+	defer h.close()
+	now := h.srv.ks.Now()
+	file := rdbFile(t, func(w *rdb.Writer) {
+		_ = w.String(rdb.KeyHeader{Key: []byte("old"), ExpireMs: now - 1000}, []byte("x"))
+		_ = w.String(rdb.KeyHeader{Key: []byte("live"), ExpireMs: now + 60_000}, []byte("x"))
+		_ = w.BeginSet(rdb.KeyHeader{Key: []byte("ints")}, 3)
+		for _, m := range []string{"1", "2", "3"} {
+			_ = w.Member([]byte(m))
+		}
+		_ = w.End()
+		_ = w.BeginSet(rdb.KeyHeader{Key: []byte("words")}, 2)
+		_ = w.Member([]byte("a"))
+		_ = w.Member([]byte("1"))
+		_ = w.End()
+		_ = w.BeginHash(rdb.KeyHeader{Key: []byte("longval")}, 1)
+		_ = w.Field([]byte("f"), []byte(strings.Repeat("v", 65)))
+		_ = w.End()
+		_ = w.BeginZSet(rdb.KeyHeader{Key: []byte("z")}, 2)
+		_ = w.Scored([]byte("a"), 1)
+		_ = w.Scored([]byte("b"), 2)
+		_ = w.End()
+	})
+	st, err := h.srv.ImportRDB(bytes.NewReader(file), rdb.ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Keys != 5 || st.Expired != 1 {
+		t.Fatalf("stats %+v, want 5 keys and 1 expired", st)
+	}
+	a := h.client(1)
+	for _, c := range []struct{ cmd, want string }{
+		{"EXISTS old", "(integer) 0"},
+		{"OBJECT ENCODING ints", `"intset"`},
+		{"OBJECT ENCODING words", `"hashtable"`},
+		{"OBJECT ENCODING longval", `"hashtable"`},
+		{"OBJECT ENCODING z", `"listpack"`},
+		{"ZRANGE z 0 -1 WITHSCORES", `["a" "1" "b" "2"]`},
+		{"DBSIZE", "(integer) 5"},
+	} {
+		if got := a.reply(t, strings.Fields(c.cmd)...).String(); got != c.want {
+			t.Errorf("%s = %s, want %s", c.cmd, got, c.want)
+		}
+	}
+}
