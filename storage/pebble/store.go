@@ -1,9 +1,11 @@
 package pebble
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -157,7 +159,14 @@ func pebbleOptions(opts Options) (*pebble.Options, error) {
 	// Read sampling (for read-triggered compactions) cost ~6% of a
 	// 100-member range read in profiles; L0 is compacted early anyway.
 	po.Experimental.ReadSamplingMultiplier = -1
-	po.DisableWAL = opts.BulkLoad
+	if opts.BulkLoad {
+		// A bulk load writes each key once: compacting while it runs
+		// rewrites the same data level after level. Close compacts it
+		// once, at the end.
+		po.DisableWAL = true
+		po.DisableAutomaticCompactions = true
+		po.L0StopWritesThreshold = math.MaxInt32
+	}
 	for i := range po.Levels {
 		if opts.BloomBitsPerKey > 0 {
 			po.Levels[i].FilterPolicy = bloom.FilterPolicy(opts.BloomBitsPerKey)
@@ -283,10 +292,15 @@ func (s *Store) Close() error {
 		return storage.ErrClosed
 	}
 	if s.bulk {
-		// Without a WAL, what is still in memtables exists nowhere else.
+		// Without a WAL, what is still in memtables exists nowhere else;
+		// then one compaction puts the loaded data in its final levels.
 		if err := s.db.Flush(); err != nil {
 			_ = s.db.Close()
 			return fmt.Errorf("storage: flush: %w", err)
+		}
+		if err := s.db.Compact(context.Background(), []byte{0}, []byte{0xff, 0xff, 0xff, 0xff}, true); err != nil {
+			_ = s.db.Close()
+			return fmt.Errorf("storage: compact: %w", err)
 		}
 	}
 	if err := s.db.Close(); err != nil {

@@ -230,3 +230,48 @@ func TestLogger(t *testing.T) {
 		}
 	}
 }
+
+// TestBulkLoad checks that a store written without a WAL keeps everything
+// once closed: Close flushes the memtables (and compacts) before closing.
+func TestBulkLoad(t *testing.T) {
+	opts := testOptions(nil)
+	opts.Dir = filepath.Join(t.TempDir(), "db")
+	opts.BulkLoad = true
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 {
+		b := s.NewBatch()
+		for i := range 500 {
+			b.Set(fmt.Appendf(nil, "k%04d", round*500+i), bytes.Repeat([]byte{'v'}, 100))
+		}
+		if err := s.Commit(b, false); err != nil {
+			t.Fatal(err)
+		}
+		b.Close()
+		if round == 0 {
+			if err := s.Sync(); err != nil {
+				t.Fatalf("Sync of a bulk store: %v", err)
+			}
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	opts.BulkLoad = false
+	s, err = Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	it, _ := s.NewIter(nil, nil)
+	n := 0
+	for ok := it.First(); ok; ok = it.Next() {
+		n++
+	}
+	it.Close()
+	if n != 1000 {
+		t.Fatalf("reopened store holds %d keys; want 1000", n)
+	}
+}
