@@ -1,6 +1,10 @@
 package acl
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/redoubtdb/redoubt/netio/resp"
+)
 
 // errUnbalanced is SplitArgs's error for bad quoting.
 var errUnbalanced = errors.New("unbalanced quotes")
@@ -13,102 +17,15 @@ var errUnbalanced = errors.New("unbalanced quotes")
 // ends at a NUL byte). Configuration files can declare users with the same
 // grammar: SplitArgs(rules) then Users.DeclareUsers.
 func SplitArgs(line string) ([]string, error) {
-	line = cstr(line)
-	var args []string
-	p := 0
-	for {
-		for p < len(line) && isSpace(line[p]) {
-			p++
-		}
-		if p >= len(line) {
-			if args == nil {
-				args = []string{}
-			}
-			return args, nil
-		}
-		var cur []byte
-		inq, insq := false, false
-		for done := false; !done; {
-			c := at(line, p)
-			switch {
-			case inq:
-				switch {
-				case c == '\\' && at(line, p+1) == 'x' && isHex(at(line, p+2)) && isHex(at(line, p+3)):
-					cur = append(cur, unhex(line[p+2])<<4|unhex(line[p+3]))
-					p += 3
-				case c == '\\' && at(line, p+1) != 0:
-					p++
-					switch e := line[p]; e {
-					case 'n':
-						cur = append(cur, '\n')
-					case 'r':
-						cur = append(cur, '\r')
-					case 't':
-						cur = append(cur, '\t')
-					case 'b':
-						cur = append(cur, '\b')
-					case 'a':
-						cur = append(cur, '\a')
-					default:
-						cur = append(cur, e)
-					}
-				case c == '"':
-					if n := at(line, p+1); n != 0 && !isSpace(n) {
-						return nil, errUnbalanced
-					}
-					done = true
-				case c == 0:
-					return nil, errUnbalanced
-				default:
-					cur = append(cur, c)
-				}
-			case insq:
-				switch {
-				case c == '\\' && at(line, p+1) == '\'':
-					p++
-					cur = append(cur, '\'')
-				case c == '\'':
-					if n := at(line, p+1); n != 0 && !isSpace(n) {
-						return nil, errUnbalanced
-					}
-					done = true
-				case c == 0:
-					return nil, errUnbalanced
-				default:
-					cur = append(cur, c)
-				}
-			default:
-				switch c {
-				case ' ', '\n', '\r', '\t', 0:
-					done = true
-				case '"':
-					inq = true
-				case '\'':
-					insq = true
-				default:
-					cur = append(cur, c)
-				}
-			}
-			if p < len(line) {
-				p++
-			}
-		}
-		args = append(args, string(cur))
+	argv, ok := resp.SplitArgs([]byte(cstr(line)), nil)
+	if !ok {
+		return nil, errUnbalanced
 	}
-}
-
-func isHex(c byte) bool {
-	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
-}
-
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
+	args := make([]string, len(argv))
+	for i, a := range argv {
+		args[i] = string(a)
 	}
-	return c - 'A' + 10
+	return args, nil
 }
 
 // mergeSelectors joins a selector spread over several arguments back into

@@ -225,7 +225,7 @@ func readInline(buf []byte, argv [][]byte, l *Limits) ([][]byte, int, int, error
 	if end > 0 && buf[end-1] == '\r' {
 		end--
 	}
-	argv, ok := splitArgs(buf[:end], argv)
+	argv, ok := SplitArgs(buf[:end], argv)
 	if !ok {
 		return argv[:0], 0, 0, errUnbalancedQuotes
 	}
@@ -301,8 +301,10 @@ func hexVal(c byte) byte {
 	return c - '0'
 }
 
-// splitArgs is sds.c's sdssplitargs over a line that holds no NUL byte
-// (readInline guarantees it), so the end of line plays the C terminator.
+// SplitArgs is sds.c's sdssplitargs, which splits inline commands and
+// redis.conf lines (ACL "user" rules too), over a line that holds no NUL
+// byte (the caller cuts it there), so the end of line plays the C
+// terminator. It appends to argv and reports false on unbalanced quotes.
 // Its quirks, kept on purpose:
 //   - blanks between arguments are any isspace byte (including \v and \f),
 //     but an unquoted argument ends only at ' ', '\t', '\r' or '\n';
@@ -313,7 +315,7 @@ func hexVal(c byte) byte {
 //   - a missing closing quote is an error.
 //
 // Unquoted arguments alias line; quoted ones are decoded into new slices.
-func splitArgs(line []byte, argv [][]byte) ([][]byte, bool) {
+func SplitArgs(line []byte, argv [][]byte) ([][]byte, bool) {
 	n := len(line)
 	at := func(i int) byte {
 		if i < n {
