@@ -113,13 +113,7 @@ func TestReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	it, _ := s.NewIter(nil, nil)
-	n := 0
-	for ok := it.First(); ok; ok = it.Next() {
-		n++
-	}
-	it.Close()
-	if n != 900 {
+	if n := countAll(s); n != 900 {
 		t.Fatalf("reopened store holds %d keys; want 900", n)
 	}
 }
@@ -265,13 +259,18 @@ func TestBulkLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	if n := countAll(s); n != 1000 {
+		t.Fatalf("reopened store holds %d keys; want 1000", n)
+	}
+}
+
+// countAll counts the keys in s.
+func countAll(s *Store) int {
 	it, _ := s.NewIter(nil, nil)
+	defer it.Close()
 	n := 0
 	for ok := it.First(); ok; ok = it.Next() {
 		n++
 	}
-	it.Close()
-	if n != 1000 {
-		t.Fatalf("reopened store holds %d keys; want 1000", n)
-	}
+	return n
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"math"
 	"strconv"
+
+	"github.com/redoubtdb/redoubt/netio/resp"
 )
 
 // Version is the RDB format version written by this package (Redis 7.0).
@@ -142,50 +144,10 @@ func appendLen(dst []byte, n uint64) []byte {
 	}
 }
 
-// parseInt is Redis's string2ll: it accepts exactly the canonical decimal
-// form of an int64 (no sign but '-', no leading zeros, no spaces, no "-0").
-func parseInt(s []byte) (int64, bool) {
-	if len(s) == 0 || len(s) > 20 {
-		return 0, false
-	}
-	if len(s) == 1 && s[0] == '0' {
-		return 0, true
-	}
-	neg := s[0] == '-'
-	if neg {
-		s = s[1:]
-		if len(s) == 0 {
-			return 0, false
-		}
-	}
-	if s[0] < '1' || s[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > math.MaxUint64/10 {
-			return 0, false
-		}
-		v *= 10
-		if v > math.MaxUint64-uint64(c-'0') {
-			return 0, false
-		}
-		v += uint64(c - '0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(v), true
-}
+// parseInt is Redis's string2ll: exactly the canonical decimal form of an
+// int64 (no sign but '-', no leading zeros, no spaces, no "-0"), which is
+// what Redis stores as an integer encoding.
+func parseInt(s []byte) (int64, bool) { return resp.ParseInt(s) }
 
 // scoreAsInt is Redis 7.0's double2ll: listpack zsets store a score as an
 // integer entry when it is integral and within ±LLONG_MAX/2. -0 becomes 0.
