@@ -14,6 +14,12 @@ const (
 	FsyncNo       = "no"
 )
 
+// Values of AclPubsubDefault.
+const (
+	AclAllChannels   = "allchannels"
+	AclResetChannels = "resetchannels"
+)
+
 // Values of Loglevel, quietest last.
 const (
 	LogDebug   = "debug"
@@ -79,6 +85,25 @@ type Config struct {
 	// ProtectedMode refuses clients from other hosts than loopback while
 	// the default user has no password. Runtime.
 	ProtectedMode bool `toml:"protected-mode"`
+	// Aclfile is the ACL file: loaded at start-up (a missing or bad file
+	// stops the server, as in Redis), read again by ACL LOAD and written
+	// by ACL SAVE. "" for none. It cannot be combined with User.
+	Aclfile string `toml:"aclfile"`
+	// AcllogMaxLen is how many entries ACL LOG keeps. Runtime.
+	AcllogMaxLen int `toml:"acllog-max-len"`
+	// AclPubsubDefault is the channel permission new users start with:
+	// "resetchannels" (none) or "allchannels". Runtime.
+	AclPubsubDefault string `toml:"acl-pubsub-default"`
+	// User declares ACL users, one entry per user in the grammar of
+	// redis.conf's "user" directive without the word "user": a name,
+	// then rules, split like redis.conf lines (see acl.SplitArgs), e.g.
+	// "alice on >secret ~app:* +@read". Like Redis, CONFIG GET and CONFIG
+	// SET do not know it; CONFIG REWRITE writes the current users back
+	// when there is no Aclfile.
+	User []string `toml:"user"`
+
+	// userOrigin says where each User entry came from, for errors.
+	userOrigin []origin
 
 	// Limits.
 
@@ -219,8 +244,11 @@ func Default() *Config {
 		Hz:                 10,
 		ActiveExpireEffort: 1,
 
-		Requirepass:   "",
-		ProtectedMode: true,
+		Requirepass:      "",
+		ProtectedMode:    true,
+		Aclfile:          "",
+		AcllogMaxLen:     128,
+		AclPubsubDefault: AclResetChannels,
 
 		ProtoMaxBulkLen:        512 * MB,
 		ClientQueryBufferLimit: 1 * GB,
@@ -271,6 +299,8 @@ func Default() *Config {
 func (c *Config) Clone() *Config {
 	d := *c
 	d.Save = c.Save.clone()
+	d.User = append([]string(nil), c.User...)
+	d.userOrigin = append([]origin(nil), c.userOrigin...)
 	return &d
 }
 
@@ -296,6 +326,9 @@ func (c *Config) Validate() error {
 		if prob := p.check(c); prob != nil {
 			errs = append(errs, &keyError{key: p.name, msg: prob.plain})
 		}
+	}
+	if err := c.checkUsers(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -25,6 +25,18 @@
 //   - CONFIG GET prints values as Redis 7.0 does: sizes in bytes, booleans
 //     yes/no, client-output-buffer-limit with the class "slave".
 //
+// # Users
+//
+// ACL users may be declared with the `user` key, an array of redis.conf
+// "user" lines without the word "user", or with repeated --user flags.
+// Like Redis's "user" directive it is not a parameter: CONFIG GET and
+// CONFIG SET do not know it, and CONFIG REWRITE writes the server's
+// current users back (the server hands them over with SetUsers) unless an
+// aclfile holds them. conf checks the quoting and that users and aclfile
+// are not both given; the rules are checked by the server against its
+// command table, which reports errors through UserError so they name the
+// file, line and key too.
+//
 // # Where Redoubt differs from Redis
 //
 // bind defaults to 127.0.0.1 and dir to ./data. appendonly must be yes and

@@ -15,7 +15,10 @@ import (
 // so that a password may. List values (bind, save, replicaof,
 // client-output-buffer-limit) may come as several words or as one
 // ("--replicaof '127.0.0.1 6379'"); other flags take exactly one word.
-// "--name=value" is accepted too. "--save" with nothing after it, or
+// "--name=value" is accepted too. "--user" declares one ACL user and may
+// be repeated: --user "alice on >secret ~* +@all" (one word, split like a
+// redis.conf line) or --user alice on '>secret' (several words, each kept
+// whole). "--save" with nothing after it, or
 // followed by another flag, disables snapshots, and repeated --save flags
 // add up, as in Redis. Values use Redis's syntax (yes/no, 512mb...).
 //
@@ -42,6 +45,15 @@ func (c *Config) ApplyFlags(args []string) error {
 				values = append(values, args[i])
 				i++
 			}
+		}
+		if strings.EqualFold(name, userKey) {
+			if len(values) == 0 {
+				return fmt.Errorf("flag --%s: missing value", name)
+			}
+			if err := next.addFlagUser(values); err != nil {
+				return err
+			}
+			continue
 		}
 		p := lookup(name)
 		if p == nil {

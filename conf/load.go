@@ -8,6 +8,8 @@ import (
 	"sort"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/redoubtdb/redoubt/daemon/acl"
 )
 
 // Load reads a TOML config file over Default(). It is strict: unknown keys,
@@ -19,7 +21,8 @@ import (
 //
 // Every bad key is reported, one per line, in file order. Keys are Redis's
 // names in lower case; Redis's aliases (slaveof, slave-priority, ...) are
-// accepted too.
+// accepted too. `user` entries are checked for their quoting here and for
+// their rules when the server declares them (see UserError).
 func Load(path string) (*Config, error) {
 	src, err := os.ReadFile(path)
 	if err != nil {
@@ -63,6 +66,18 @@ func (c *Config) loadTOML(name, src string) error {
 	}
 	sort.Strings(keys) // map order is random; errors are sorted by line below
 	for _, k := range keys {
+		if k == userKey {
+			var lines []int
+			for _, e := range doc.entries {
+				if e.key == userKey && !e.dotted {
+					lines = arrayElementLines(src, e.valStart)
+				}
+			}
+			if prob := c.loadUsers(name, raw[k], lines); prob != nil {
+				bad(k, prob.plain, true)
+			}
+			continue
+		}
 		p := byName[k]
 		if p == nil {
 			bad(k, fmt.Sprintf("unknown key %q", k), false)
@@ -84,6 +99,9 @@ func (c *Config) loadTOML(name, src string) error {
 		if prob := p.check(c); prob != nil {
 			bad(p.name, prob.plain, true)
 		}
+	}
+	if len(c.User) > 0 && c.Aclfile != "" {
+		bad(userKey, acl.TextConfigAndFile, true)
 	}
 	if len(errs) == 0 {
 		return nil

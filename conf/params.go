@@ -45,6 +45,9 @@ var params = []*param{
 	// Security.
 	stringParam("requirepass", mutable|sensitive, func(c *Config) *string { return &c.Requirepass }, nil),
 	boolParam("protected-mode", mutable, func(c *Config) *bool { return &c.ProtectedMode }),
+	stringParam("aclfile", 0, func(c *Config) *string { return &c.Aclfile }, nil),
+	intParam("acllog-max-len", mutable, 0, maxInt64, func(c *Config) *int { return &c.AcllogMaxLen }),
+	enumParam("acl-pubsub-default", mutable, []string{AclAllChannels, AclResetChannels}, func(c *Config) *string { return &c.AclPubsubDefault }),
 
 	// Limits.
 	sizeParam("proto-max-bulk-len", mutable, int64(MB), maxInt64, func(c *Config) *Size { return &c.ProtoMaxBulkLen }),

@@ -100,6 +100,10 @@ var setOKCases = []setOKCase{
 		c.Appendfsync = FsyncAlways
 	}},
 	{"upper-case name", []KV{{"MAXCLIENTS", "7"}}, func(c *Config) { c.Maxclients = 7 }},
+	{"acl settings", []KV{{"acllog-max-len", "7"}, {"acl-pubsub-default", "AllChannels"}}, func(c *Config) {
+		c.AcllogMaxLen = 7
+		c.AclPubsubDefault = AclAllChannels
+	}},
 	{"notify all with n and m", []KV{{"notify-keyspace-events", "KEAmn"}}, func(c *Config) {
 		c.NotifyKeyspaceEvents = NotifyKeyspace | NotifyKeyevent | NotifyAll | NotifyKeyMiss | NotifyNew
 	}},
@@ -242,6 +246,10 @@ var setErrorCases = []setErrorCase{
 	{"limits seconds", []KV{{"client-output-buffer-limit", "normal 1 2 -3"}}, failed + "'client-output-buffer-limit') - Error in hard, soft or soft_seconds setting in buffer limit configuration.", false},
 	{"appendonly no", []KV{{"appendonly", "no"}}, failed + "'appendonly') - Redoubt always persists the keyspace to its write-ahead log; appendonly cannot be 'no'", true},
 	{"daemonize", []KV{{"daemonize", "no"}}, failed + "'daemonize') - can't set immutable config", false},
+	{"immutable aclfile", []KV{{"aclfile", "/tmp/users.acl"}}, failed + "'aclfile') - can't set immutable config", false},
+	{"enum acl-pubsub-default", []KV{{"acl-pubsub-default", "some"}}, failed + "'acl-pubsub-default') - argument(s) must be one of the following: allchannels, resetchannels", false},
+	{"range acllog-max-len", []KV{{"acllog-max-len", "-1"}}, failed + "'acllog-max-len') - argument must be between 0 and 9223372036854775807 inclusive", false},
+	{"user is no parameter", []KV{{"user", "alice on"}}, "ERR Unknown option or number of arguments for CONFIG SET - 'user'", false},
 	{"no pairs", nil, "ERR wrong number of arguments for 'config|set' command", true},
 }
 

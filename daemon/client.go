@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/redoubtdb/redoubt/daemon/acl"
 	"github.com/redoubtdb/redoubt/netio"
 	"github.com/redoubtdb/redoubt/netio/resp"
 )
@@ -23,22 +24,25 @@ type Client struct {
 	id   int64
 
 	// Guarded by Server.mu.
-	name            string
-	db              int
-	proto           int  // 2 or 3
-	authed          bool // passed requirepass (or none is set)
-	user            string
-	replyMode       replyMode
-	closeASAP       bool // close once pending replies are flushed
-	killed          bool // CLIENT KILL: close without further replies
-	monitor         bool
-	noEvict         bool
-	created         time.Time
-	lastCmd         string
-	argvBytes       int
-	failed          bool // the current command replied with an error
-	closeAfterFlush bool // close once held replies are written (loop only)
-	addr, ladr      string
+	name   string
+	db     int
+	proto  int  // 2 or 3
+	authed bool // Redis's c->authenticated; see Server.authRequired
+	user   *acl.User
+	// closeAfterCommand closes the connection once the running command
+	// (EXEC with its queue) has replied: its own user was removed.
+	closeAfterCommand bool
+	replyMode         replyMode
+	closeASAP         bool // close once pending replies are flushed
+	killed            bool // CLIENT KILL: close without further replies
+	monitor           bool
+	noEvict           bool
+	created           time.Time
+	lastCmd           string
+	argvBytes         int
+	failed            bool // the current command replied with an error
+	closeAfterFlush   bool // close once held replies are written (loop only)
+	addr, ladr        string
 
 	lastInteraction atomic.Int64 // unix nanoseconds of the last read; idle timeout
 	closed          atomic.Bool

@@ -1,10 +1,13 @@
 package daemon
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redoubtdb/redoubt/daemon/acl"
 )
 
 // CLIENT subcommands: ID SETNAME GETNAME LIST INFO KILL PAUSE UNPAUSE REPLY
@@ -238,7 +241,7 @@ func clientInfoLine(c, self *Client, argv [][]byte) string {
 		{"tot-mem", infoInt(rbs + argvMem)},
 		{"events", "r"},
 		{"cmd", cmd},
-		{"user", c.user},
+		{"user", c.user.Name()},
 		{"redir", "-1"},
 		{"resp", strconv.Itoa(c.proto)},
 	}
@@ -314,8 +317,7 @@ type killFilter struct {
 	hasLaddr      bool
 	typ           int // -1: any
 	id            int64
-	user          string
-	hasUser       bool
+	user          *acl.User // nil: any
 	skipMe        bool
 	oldStyleReply bool
 }
@@ -326,7 +328,7 @@ func (f *killFilter) matches(o, self *Client) bool {
 		f.hasLaddr && o.ladr != f.laddr,
 		f.typ != -1 && clientType(o) != f.typ,
 		f.id != 0 && o.id != f.id,
-		f.hasUser && o.user != f.user,
+		f.user != nil && o.user != f.user,
 		o == self && f.skipMe:
 		return false
 	}
@@ -336,7 +338,7 @@ func (f *killFilter) matches(o, self *Client) bool {
 // parseKillFilter reads CLIENT KILL's arguments: the old form (one
 // address, which may name the caller) or option/value pairs. It returns a
 // complete error reply text on bad input.
-func parseKillFilter(argv [][]byte) (*killFilter, string) {
+func parseKillFilter(users *acl.Users, argv [][]byte) (*killFilter, string) {
 	f := &killFilter{typ: -1, skipMe: true}
 	if len(argv) == 3 {
 		f.addr, f.hasAddr = string(argv[2]), true
@@ -366,11 +368,10 @@ func parseKillFilter(argv [][]byte) (*killFilter, string) {
 		case equalFold(opt, "laddr"):
 			f.laddr, f.hasLaddr = string(val), true
 		case equalFold(opt, "user"):
-			// "default" is the only user until ACLs exist.
-			if string(val) != "default" {
-				return nil, "ERR No such user '" + string(val) + "'"
+			f.user = users.Get(string(val))
+			if f.user == nil {
+				return nil, fmt.Sprintf("ERR No such user '%s'", cString(val))
 			}
-			f.user, f.hasUser = string(val), true
 		case equalFold(opt, "skipme"):
 			switch {
 			case equalFold(val, "yes"):
@@ -391,7 +392,7 @@ func parseKillFilter(argv [][]byte) (*killFilter, string) {
 // (their pending replies with them, as Redis's freeClient does); the caller,
 // when it matches, is closed after this reply.
 func cmdClientKill(c *Client, argv [][]byte) {
-	f, errText := parseKillFilter(argv)
+	f, errText := parseKillFilter(c.srv.acl.users, argv)
 	if errText != "" {
 		c.ReplyError(errText)
 		return

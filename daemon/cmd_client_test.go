@@ -404,6 +404,7 @@ func TestProtectedMode(t *testing.T) {
 			defer h.close()
 			h.srv.cfg.Requirepass = tc.requirepass
 			h.srv.cfg.ProtectedMode = tc.protected
+			h.srv.applyACLConfigLocked()
 			fc := &fakeClient{loop: h.loop, remote: tc.peer}
 			sess := h.srv.Open(fc)
 			if refused := sess == nil; refused != tc.refused {

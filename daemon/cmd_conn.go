@@ -1,9 +1,9 @@
 package daemon
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"math"
+
+	"github.com/redoubtdb/redoubt/daemon/acl"
 )
 
 // Connection commands: PING ECHO QUIT SELECT HELLO AUTH RESET.
@@ -66,45 +66,22 @@ func cmdSelect(c *Client, argv [][]byte) {
 	c.ReplyOK()
 }
 
-// checkPassword compares in constant time (over SHA-256 digests, so the
-// length of the secret does not leak either).
-func checkPassword(given []byte, want string) bool {
-	a := sha256.Sum256(given)
-	b := sha256.Sum256([]byte(want))
-	return subtle.ConstantTimeCompare(a[:], b[:]) == 1
-}
-
-// authenticate checks a username/password pair against requirepass (the
-// only user until ACLs land is "default"). It logs failures without the
-// password and counts them for INFO.
-func (c *Client) authenticate(user, pass []byte) bool {
-	s := c.srv
-	if string(user) == "default" && (s.cfg.Requirepass == "" || checkPassword(pass, s.cfg.Requirepass)) {
-		c.authed = true
-		c.user = "default"
-		return true
-	}
-	s.stats.authFailures++
-	s.log.Warn("failed authentication", "client", c.addr, "user", string(user))
-	return false
-}
-
-const errWrongPass = "WRONGPASS invalid username-password pair or user is disabled."
-
 func cmdAuth(c *Client, argv [][]byte) {
 	if len(argv) > 3 {
 		c.ReplyError(errSyntax)
 		return
 	}
-	user, pass := []byte("default"), argv[1]
+	user, pass := []byte(acl.DefaultUserName), argv[1]
 	if len(argv) == 3 {
 		user, pass = argv[1], argv[2]
-	} else if c.srv.cfg.Requirepass == "" {
-		c.ReplyError("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?")
+	} else if c.srv.acl.users.Default().NoPass() {
+		// The old one-argument form fails when the default user needs
+		// no password, even if another user could be meant.
+		c.ReplyError(acl.TextAuthNoPassword)
 		return
 	}
-	if !c.authenticate(user, pass) {
-		c.ReplyError(errWrongPass)
+	if !c.authenticate(user, pass, argv) {
+		c.ReplyError(acl.TextWrongPass)
 		return
 	}
 	c.ReplyOK()
@@ -125,36 +102,32 @@ func cmdHello(c *Client, argv [][]byte) {
 		}
 		proto = int(v)
 	}
-	var user, pass, name []byte
-	hasAuth, hasName := false, false
+	// Options apply as they are read, as in Redis 7.0: an AUTH that
+	// succeeded or a SETNAME stays done even if a later option fails.
 	for i := 2; i < len(argv); i++ {
 		more := len(argv) - i - 1
 		switch {
 		case equalFold(argv[i], "auth") && more >= 2:
-			user, pass, hasAuth = argv[i+1], argv[i+2], true
+			if !c.authenticate(argv[i+1], argv[i+2], argv) {
+				c.ReplyError(acl.TextWrongPass)
+				return
+			}
 			i += 2
 		case equalFold(argv[i], "setname") && more >= 1:
-			name, hasName = argv[i+1], true
+			if !validClientName(argv[i+1]) {
+				c.ReplyError(errClientName)
+				return
+			}
+			c.name = string(argv[i+1])
 			i++
 		default:
 			c.ReplyErrorf("ERR Syntax error in HELLO option '%s'", truncateArg(argv[i]))
 			return
 		}
 	}
-	if hasAuth && !c.authenticate(user, pass) {
-		c.ReplyError(errWrongPass)
-		return
-	}
 	if !c.authed {
-		c.ReplyError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		c.ReplyError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
-	}
-	if hasName {
-		if !validClientName(name) {
-			c.ReplyError(errClientName)
-			return
-		}
-		c.name = string(name)
 	}
 	c.proto = proto
 	c.ReplyMapLen(7)
@@ -201,9 +174,6 @@ func cmdReset(c *Client, argv [][]byte) {
 		c.monitor = false
 		delete(s.monitors, c)
 	}
-	if s.cfg.Requirepass != "" {
-		c.authed = false
-	}
-	c.user = "default"
+	s.defaultAuthLocked(c)
 	c.ReplySimple("RESET")
 }

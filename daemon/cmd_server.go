@@ -131,9 +131,9 @@ func cmdConfigSet(c *Client, argv [][]byte) {
 }
 
 // applyConfigLocked carries a CONFIG SET into the parts of the server that
-// keep their own copy of a value. maxclients, timeout, requirepass (for
-// new connections and AUTH), the buffer limits and the slowlog threshold
-// are read from the config each time they are used. Holds mu.
+// keep their own copy of a value. maxclients, timeout, the buffer limits
+// and the slowlog threshold are read from the config each time they are
+// used. Holds mu.
 func (s *Server) applyConfigLocked(before *conf.Config) {
 	cfg := s.cfg
 	if cfg.Appendfsync != before.Appendfsync {
@@ -148,19 +148,18 @@ func (s *Server) applyConfigLocked(before *conf.Config) {
 	if cfg.SlowlogMaxLen != before.SlowlogMaxLen {
 		s.slowlog.trim(int64(cfg.SlowlogMaxLen))
 	}
-	if cfg.Requirepass == "" && before.Requirepass != "" {
-		// Without a password the default user needs no authentication, so
-		// Redis serves clients that never authenticated at once.
-		for _, c := range s.clients {
-			c.authed = true
-		}
-	}
+	// requirepass, acllog-max-len and acl-pubsub-default live in the ACL
+	// state. Clients that never authenticated stay so, as in Redis: once
+	// the default user needs no password they may run commands (see
+	// authRequired), but HELLO still wants them authenticated.
+	s.applyACLConfigLocked()
 }
 
 // cmdConfigRewrite writes the config file back. Like Redis it does so
 // synchronously: the file is small and the command rare.
 func cmdConfigRewrite(c *Client, argv [][]byte) {
 	s := c.srv
+	s.syncConfigUsersLocked() // the users as they are now, unless an ACL file holds them
 	if err := s.cfg.Rewrite(s.cfg.Path()); err != nil {
 		s.log.Warn("CONFIG REWRITE failed", "err", err)
 		c.ReplyError(err.Error())

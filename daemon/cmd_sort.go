@@ -49,6 +49,18 @@ func sortCommand(c *Client, argv [][]byte, readonly bool) {
 		sortBy, storeKey      []byte
 		gets                  [][]byte
 	)
+	// BY and GET patterns name keys the key check never saw: they need a
+	// user that may read any key (ACL).
+	access := 0 // 0 unknown, 1 yes, 2 no
+	fullKeyAccess := func() bool {
+		if access == 0 {
+			access = 2
+			if c.aclFullKeyAccess(argv) {
+				access = 1
+			}
+		}
+		return access == 1
+	}
 	for j := 2; j < len(argv); j++ {
 		left := len(argv) - j - 1
 		switch opt := argv[j]; {
@@ -77,9 +89,16 @@ func sortCommand(c *Client, argv [][]byte, readonly bool) {
 			// later BY does not turn sorting back on.
 			if bytes.IndexByte(sortCString(sortBy), '*') < 0 {
 				dontsort = true
+			} else if !fullKeyAccess() {
+				c.ReplyError("ERR BY option of SORT denied due to insufficient ACL permissions.")
+				return
 			}
 			j++
 		case equalFold(opt, "get") && left >= 1:
+			if !fullKeyAccess() {
+				c.ReplyError("ERR GET option of SORT denied due to insufficient ACL permissions.")
+				return
+			}
 			gets = append(gets, argv[j+1])
 			j++
 		default:

@@ -304,11 +304,6 @@ func (s *Server) rejectInSubscriberContext(c *Client, cmd *command, argv [][]byt
 	if c.proto != 2 || !c.pubsub.subscribed() || subscriberContextAllowed[cmd.name] {
 		return false
 	}
-	if len(cmd.subs) > 0 && len(argv) >= 2 {
-		// An unknown subcommand: Redis's lookup fails first and the
-		// container replies "unknown subcommand".
-		return false
-	}
 	cmd.stats.rejected++
 	c.ReplyErrorf("ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context", cmd.fullName())
 	return true

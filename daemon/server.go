@@ -58,6 +58,7 @@ type Server struct {
 	save     saveState            // RDB saves (save.go), guarded by mu
 	scans    scanCursors          // SCAN cursor positions, guarded by mu
 	pubsub   pubsubState          // subscriptions (pubsub.go), guarded by mu
+	acl      aclState             // users, ACL LOG, permission check (acl_server.go)
 	// storeReplacing silences the 'new' notification while a STORE command
 	// recreates the destination it deleted (notify.go), guarded by mu.
 	storeReplacing bool
@@ -173,6 +174,9 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 	ks.wb.markDurable = s.dur.markDurable
 	ks.wb.onErr = func(err error) { s.fatal("can't write to the store, exiting", err) }
 	registerCommands(s.cmds)
+	if err := s.initACL(cfg); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -267,12 +271,11 @@ func (s *Server) Open(conn netio.Conn) netio.Session {
 		conn:    conn,
 		id:      s.nextClientID.Add(1),
 		proto:   2,
-		authed:  s.cfg.Requirepass == "",
-		user:    "default",
 		created: time.Now(),
 		addr:    addrString(conn.RemoteAddr()),
 		ladr:    addrString(conn.LocalAddr()),
 	}
+	s.defaultAuthLocked(c)
 	c.lastInteraction.Store(time.Now().UnixNano())
 	s.clients[c.id] = c
 	return c
@@ -295,7 +298,7 @@ func isLocalAddr(a net.Addr) bool {
 
 // defaultUserNopass reports whether the default user needs no password,
 // which is when protected mode applies.
-func (s *Server) defaultUserNopass() bool { return s.cfg.Requirepass == "" }
+func (s *Server) defaultUserNopass() bool { return s.acl.users.Default().NoPass() }
 
 // Closed forgets a connection. On the loop.
 func (c *Client) Closed(error) {
@@ -339,7 +342,7 @@ func (c *Client) Data(buf []byte) (consumed, need int, closeConn bool) {
 		MaxBulkLen:      int64(s.cfg.ProtoMaxBulkLen),
 		MaxMultibulkLen: 1024 * 1024 * 1024,
 		MaxInlineLen:    64 * 1024,
-		Unauthenticated: !c.authed,
+		Unauthenticated: s.authRequired(c),
 	}
 	for consumed < len(buf) && !c.closeASAP {
 		if s.pause.blocks(c) {
@@ -521,10 +524,13 @@ func (c *Client) checkOutputLimit() {
 
 // ---- dispatch ----------------------------------------------------------------
 
-// call looks argv up and runs it with Redis's pre-checks. Holds mu.
+// call looks argv up and runs it with Redis's pre-checks, in
+// processCommand's order: existence, arity, authentication, no-multi,
+// ACL, then the Pub/Sub context. Holds mu.
 func (s *Server) call(c *Client, argv [][]byte) {
 	cmd, ok := s.cmds.lookup(argv)
 	if !ok {
+		c.lastCmd = ""
 		var args strings.Builder
 		for i := 1; i < len(argv) && args.Len() < 128; i++ {
 			a := argv[i]
@@ -537,14 +543,36 @@ func (s *Server) call(c *Client, argv [][]byte) {
 		s.rejectLocked(c, nil, fmt.Sprintf("ERR unknown command '%s', with args beginning with: %s", truncateArg(argv[0]), sanitize(args.String())))
 		return
 	}
+	if len(cmd.subs) > 0 && len(argv) >= 2 {
+		// A container named with a subcommand it does not have: Redis's
+		// lookup fails, so it is an unknown command, refused before any
+		// other check, counted in errorstats but not in commandstats,
+		// and it aborts a transaction.
+		c.lastCmd = ""
+		s.rejectLocked(c, nil, fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", truncateArg(argv[1]), strings.ToUpper(cmd.name)))
+		return
+	}
+	// Like Redis's c->lastcmd, CLIENT LIST's cmd= names what was looked
+	// up, even when a check refuses it.
+	c.lastCmd = cmd.name
 	if (cmd.arity > 0 && len(argv) != cmd.arity) || (cmd.arity < 0 && len(argv) < -cmd.arity) {
 		cmd.stats.rejected++
 		s.rejectLocked(c, cmd, fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.fullName()))
 		return
 	}
-	if !c.authed && !cmd.has(flagNoAuth) {
+	if !cmd.has(flagNoAuth) && s.authRequired(c) {
 		cmd.stats.rejected++
 		s.rejectLocked(c, cmd, "NOAUTH Authentication required.")
+		return
+	}
+	if c.multi.active && cmd.has(flagNoMulti) {
+		cmd.stats.rejected++
+		s.rejectLocked(c, cmd, "ERR Command not allowed inside a transaction")
+		return
+	}
+	// ACL hook: checked before queueing too, as Redis does (acl_server.go).
+	if d := s.aclCheck(c.user, cmd, argv); !d.Allowed() {
+		s.aclDenyLocked(c, cmd, argv, d)
 		return
 	}
 	// MULTI hook: a refused EXEC ends the transaction with EXECABORT; the
@@ -564,6 +592,11 @@ func (s *Server) call(c *Client, argv [][]byte) {
 	} else {
 		s.invoke(c, cmd, argv)
 	}
+	if c.closeAfterCommand {
+		// ACL hook: the command removed the client's own user.
+		c.closeAfterCommand = false
+		c.closeASAP = true
+	}
 	switch c.replyMode {
 	case replySkipThis:
 		c.replyMode = replyOn
@@ -579,12 +612,18 @@ func (s *Server) call(c *Client, argv [][]byte) {
 // as in Redis. Holds mu.
 func (s *Server) invoke(c *Client, cmd *command, argv [][]byte) {
 	nested := c.multi.execing
+	if nested && s.aclExecDenied(c, cmd, argv) {
+		// ACL hook: the rules changed since the command was queued.
+		return
+	}
+	// Secrets (passwords, ACL rules) never reach MONITOR or the slow log.
+	shown := redactArgs(cmd, argv)
 	// Redis feeds MONITOR after a command runs; EXEC is fed after the
 	// commands it ran, so it is fed last here.
 	feed := len(s.monitors) > 0 && !cmd.has(flagAdmin) && !cmd.has(flagSkipMonitor)
 	isExec := cmd.name == "exec"
 	if feed && !isExec {
-		s.feedMonitors(c, argv)
+		s.feedMonitors(c, shown)
 	}
 	if !nested {
 		c.lastCmd = cmd.name
@@ -612,10 +651,10 @@ func (s *Server) invoke(c *Client, cmd *command, argv [][]byte) {
 		cmd.stats.failed++
 	}
 	if !cmd.has(flagSkipSlowlog) {
-		s.slowlog.add(c, argv, elapsed, int64(s.cfg.SlowlogLogSlowerThan), int64(s.cfg.SlowlogMaxLen))
+		s.slowlog.add(c, shown, elapsed, int64(s.cfg.SlowlogLogSlowerThan), int64(s.cfg.SlowlogMaxLen))
 	}
 	if feed && isExec && len(s.monitors) > 0 {
-		s.feedMonitors(c, argv)
+		s.feedMonitors(c, shown)
 	}
 }
 
