@@ -312,6 +312,18 @@ func aclContext(c *Client) acl.Context {
 // line as it is now (addACLLogEntry). The line describes the request c
 // sent (EXEC for a command EXEC runs), as Redis's does. Holds mu.
 func (s *Server) aclLogLocked(c *Client, reason acl.Reason, object, username string) {
+	// INFO stats acl_access_denied_* (Redis 7.2's fields, counted where
+	// 7.2 counts them).
+	switch reason {
+	case acl.ReasonAuth:
+		s.stats.aclDenied.auth++
+	case acl.ReasonCommand:
+		s.stats.aclDenied.cmd++
+	case acl.ReasonKey:
+		s.stats.aclDenied.key++
+	case acl.ReasonChannel:
+		s.stats.aclDenied.channel++
+	}
 	s.acl.log.Add(reason, aclContext(c), object, username, clientInfoLine(c, c, c.argv), time.UnixMilli(s.ks.Now()))
 }
 
@@ -360,7 +372,6 @@ func (c *Client) authenticate(user, pass []byte, argv [][]byte) bool {
 		c.user = u
 		return true
 	}
-	s.stats.authFailures++
 	s.log.Warn("failed authentication", "client", c.addr, "user", string(user))
 	s.aclLogLocked(c, acl.ReasonAuth, string(argv[0]), string(user))
 	return false

@@ -578,3 +578,32 @@ func TestRedactArgs(t *testing.T) {
 		}
 	}
 }
+
+// TestACLDeniedCounters checks INFO stats acl_access_denied_*: failed AUTH
+// attempts (AUTH and HELLO AUTH) and NOPERM refusals by reason.
+func TestACLDeniedCounters(t *testing.T) {
+	h := newHarness(t)
+	defer h.close()
+	a, u := h.client(1), h.client(2)
+	a.do(t, "ACL SETUSER u on >pw ~k* &ch* +get +publish")
+	u.do(t, "AUTH u wrong")
+	u.do(t, "HELLO 2 AUTH u wrong")
+	u.do(t, "AUTH u pw")
+	u.do(t, "SET k 1")
+	u.do(t, "GET other")
+	u.do(t, "GET k")
+	u.do(t, "PUBLISH nope x")
+	p := parseInfoText(t, infoText(h, "stats"))
+	got := map[string]string{}
+	for _, f := range p.fields["Stats"] {
+		got[f.key] = f.val
+	}
+	for field, want := range map[string]string{
+		"acl_access_denied_auth": "2", "acl_access_denied_cmd": "1",
+		"acl_access_denied_key": "1", "acl_access_denied_channel": "1",
+	} {
+		if got[field] != want {
+			t.Errorf("%s = %q, want %s", field, got[field], want)
+		}
+	}
+}

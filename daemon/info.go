@@ -538,6 +538,12 @@ func (s *Server) infoStats() []infoField {
 		{"io_threaded_writes_processed", "0"},
 		{"reply_buffer_shrinks", "0"},
 		{"reply_buffer_expands", "0"},
+		// Redis 7.2's ACL counters: 7.0 has none, and failed AUTH
+		// attempts deserve counting.
+		{"acl_access_denied_auth", infoInt(st.aclDenied.auth)},
+		{"acl_access_denied_cmd", infoInt(st.aclDenied.cmd)},
+		{"acl_access_denied_key", infoInt(st.aclDenied.key)},
+		{"acl_access_denied_channel", infoInt(st.aclDenied.channel)},
 	}
 }
 

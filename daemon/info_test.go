@@ -73,7 +73,11 @@ var redisInfoFields = map[string]string{
 }
 
 // redoubtExtraFields are fields Redoubt adds at the end of a section.
-var redoubtExtraFields = map[string][]string{"Server": {"redoubt_version"}}
+var redoubtExtraFields = map[string][]string{
+	"Server": {"redoubt_version"},
+	// Redis 7.2's ACL counters (7.0 has no count of failed AUTH).
+	"Stats": {"acl_access_denied_auth", "acl_access_denied_cmd", "acl_access_denied_key", "acl_access_denied_channel"},
+}
 
 // parsedInfo is INFO text split into sections of ordered fields.
 type parsedInfo struct {

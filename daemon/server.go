@@ -90,11 +90,13 @@ type serverStats struct {
 	errorReplies     int64
 	errors           map[string]int64 // errorstats: prefix -> count
 	unexpectedErrors int64
-	authFailures     int64
-	opsSamples       [16]int64
-	opsSampleIdx     int
-	lastOpsCount     int64
-	lastSampleTime   time.Time
+	// aclDenied counts refusals by reason: failed AUTH attempts and
+	// NOPERM replies (INFO acl_access_denied_*).
+	aclDenied      struct{ auth, cmd, key, channel int64 }
+	opsSamples     [16]int64
+	opsSampleIdx   int
+	lastOpsCount   int64
+	lastSampleTime time.Time
 }
 
 // ShutdownRequest is a SHUTDOWN command handed to the process owner.
