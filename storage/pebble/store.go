@@ -166,6 +166,9 @@ func pebbleOptions(opts Options) (*pebble.Options, error) {
 		po.DisableWAL = true
 		po.DisableAutomaticCompactions = true
 		po.L0StopWritesThreshold = math.MaxInt32
+		// Flushes run one at a time; more queued memtables let the load
+		// run ahead of them instead of stalling.
+		po.MemTableStopWritesThreshold = 16
 	}
 	for i := range po.Levels {
 		if opts.BloomBitsPerKey > 0 {
