@@ -60,7 +60,6 @@ func cmdSave(c *Client, argv [][]byte) {
 		c.ReplyError(errSaveInProgress)
 		return
 	}
-	s.ks.settle() // a pipelined write before SAVE is in the snapshot
 	s.startSaveLocked("save")
 	c.park()
 	s.save.onDone = append(s.save.onDone, func(err error) {
@@ -102,14 +101,13 @@ func cmdBgsave(c *Client, argv [][]byte) {
 		s.save.scheduled = true
 		c.ReplySimple("Background saving scheduled")
 	default:
-		s.ks.settle()
 		s.startSaveLocked("bgsave")
 		c.ReplySimple("Background saving started")
 	}
 }
 
-// startSaveLocked snapshots the keyspace and writes it out in the
-// background. The pending unit must be empty. Holds mu.
+// startSaveLocked snapshots the keyspace (see Keyspace.snapshot) and
+// writes it out in the background. Holds mu.
 func (s *Server) startSaveLocked(kind string) {
 	v := s.ks.snapshot()
 	st := &s.save
@@ -201,7 +199,11 @@ func (s *Server) saveThenLocked(done func(err error)) {
 		return
 	}
 	s.save.onDone = append(s.save.onDone, func(error) {
-		s.startSaveLocked("save")
+		// Another waiter may have started the fresh save already: it
+		// began after this call too, so join it.
+		if !s.save.running {
+			s.startSaveLocked("save")
+		}
 		s.save.onDone = append(s.save.onDone, done)
 	})
 }

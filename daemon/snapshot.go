@@ -24,14 +24,12 @@ type keyspaceSnapshot struct {
 	takenAt int64      // unix ms
 }
 
-// snapshot freezes the keyspace. The pending unit must be empty: it is
-// called between units (a command that writes nothing, or after a unit
-// commits). Holds Server.mu.
+// snapshot freezes the keyspace, committing the pending unit first (a
+// pipeline's writes before SAVE or BGSAVE are in the snapshot). Never
+// called inside EXEC, which must stay one unit: BGSAVE there is scheduled,
+// and SAVE and SHUTDOWN are refused in MULTI. Holds Server.mu.
 func (ks *Keyspace) snapshot() *keyspaceSnapshot {
-	if len(ks.pending) != 0 || len(ks.pendingDrops) != 0 || len(ks.pendingFlush) != 0 {
-		panic("keyspace: snapshot inside a unit")
-	}
-	ks.wb.drain()
+	ks.settle()
 	return &keyspaceSnapshot{
 		snap:    ks.store.NewSnapshot(),
 		phys:    append([]uint16(nil), ks.phys...),
