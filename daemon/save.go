@@ -127,13 +127,13 @@ func (s *Server) startSaveLocked(kind string) {
 	if kind == "bgsave" {
 		s.log.Info("Background saving started")
 	}
-	go func() {
+	go runInBackground(func() {
 		err := writeRDBFile(v, tmp, final, opts, func() { st.keysDone.Add(1) })
 		v.close()
 		s.mu.Lock()
 		s.finishSaveLocked(kind, err)
 		s.mu.Unlock()
-	}()
+	})
 }
 
 // finishSaveLocked records a save's outcome and answers SAVE callers.

@@ -1,0 +1,20 @@
+package daemon
+
+import "runtime"
+
+// runInBackground runs a long CPU-bound job (an RDB save) so that the
+// event loops keep their latency: on a thread of its own at the lowest CPU
+// priority (where the OS allows it), and with one more P for the Go
+// scheduler while it runs. Without the extra P the job holds one of the
+// Ps the event loops run on, and a loop that wakes up waits for Go's 10 ms
+// preemption; with it, the OS arbitrates the cores, and it favours the
+// loops' threads over the niced one. The thread ends with the job (it is
+// never unlocked), so its priority never leaks to other goroutines.
+func runInBackground(job func()) {
+	runtime.LockOSThread()
+	lowerThreadPriority()
+	procs := runtime.GOMAXPROCS(0)
+	runtime.GOMAXPROCS(procs + 1)
+	defer runtime.GOMAXPROCS(procs)
+	job()
+}
