@@ -40,10 +40,10 @@ fuzz: ## run every fuzz target for FUZZTIME each
 	$(GO) test ./storage/rdb -run '^$$' -fuzz '^FuzzParsePayload$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./daemon/acl -run '^$$' -fuzz '^FuzzSetUser$$' -fuzztime $(FUZZTIME)
 
-bench: build ## compare Redoubt with redis-server side by side (full suite)
+bench: build ## compare Redoubt with redis-server side by side: full suite, 3 rounds (about 17 minutes)
 	$(GO) run ./bench/cmd/redoubt-bench -redoubt ./$(BIN)
 
-bench-quick: build ## one short round of every workload (2-3 minutes)
+bench-quick: build ## one short round of every workload, read against the last full run (under 2 minutes)
 	$(GO) run ./bench/cmd/redoubt-bench -redoubt ./$(BIN) -quick
 
 bench-rdb: build ## BGSAVE, writes during BGSAVE and RDB load, next to redis-server (1M keys)

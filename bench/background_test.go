@@ -20,14 +20,15 @@ func (fakeTopology) Name() string { return "" }
 func (fakeTopology) Start(context.Context, System, string) (Deployment, error) {
 	return fakeDeployment{}, nil
 }
+func (fakeTopology) CommandLines(System, string) []string { return []string{"nothing"} }
 
 type fakeDeployment struct{}
 
-func (fakeDeployment) Target() Target                          { return Target{Host: "127.0.0.1", Port: 1} }
-func (fakeDeployment) Check(context.Context) error             { return nil }
-func (fakeDeployment) Preload(context.Context, int, int) error { return nil }
-func (fakeDeployment) Pids() []int                             { return nil }
-func (fakeDeployment) Stop() error                             { return nil }
+func (fakeDeployment) Target() Target                        { return Target{Host: "127.0.0.1", Port: 1} }
+func (fakeDeployment) Check(context.Context) error           { return nil }
+func (fakeDeployment) Preload(context.Context, Params) error { return nil }
+func (fakeDeployment) Pids() []int                           { return nil }
+func (fakeDeployment) Stop() error                           { return nil }
 
 // fakeLoad "runs" at 100,000 requests per second without sending anything.
 type fakeLoad struct {
@@ -118,7 +119,7 @@ func TestCompareRunsBackground(t *testing.T) {
 	if err := res.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	if want := "| publish-p16-everysec | `fake load`; fake subscribers attached |"; !strings.Contains(md.String(), want) {
+	if want := "| publish-p16-everysec | fake | `fake load`; fake subscribers attached |"; !strings.Contains(md.String(), want) {
 		t.Errorf("report lacks the background:\n%s", md.String())
 	}
 }
@@ -235,7 +236,7 @@ func TestComparePublishWithSubscribers(t *testing.T) {
 	if err := res.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	want := "`redis-benchmark --csv -c 10 -P 16 -n N -r 1000 -d 3 PUBLISH bench:pubsub xxx`; during every run, probes included, 10 more connections SUBSCRIBE bench:pubsub"
+	want := "`redis-benchmark -c 10 -P 16 -n N -r 1000 -d 3 PUBLISH bench:pubsub xxx`; during every run, probes included, 10 more connections SUBSCRIBE bench:pubsub"
 	if !strings.Contains(md.String(), want) {
 		t.Errorf("report lacks the subscribers:\n%s", md.String())
 	}

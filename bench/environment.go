@@ -3,8 +3,10 @@ package bench
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -24,7 +26,10 @@ type Environment struct {
 	CPUModel       string `json:"cpu_model"`
 	CPUs           int    `json:"cpus"`
 	MemTotal       string `json:"mem_total"`
-	GitCommit      string `json:"git_commit,omitempty"`
+	// DataDisk is the file system under the servers' data directories (os.TempDir): the
+	// fsync rows depend on it.
+	DataDisk  string `json:"data_disk,omitempty"`
+	GitCommit string `json:"git_commit,omitempty"`
 	// LoadAvgStart and LoadAvgEnd are /proc/loadavg's 1, 5 and 15 minute figures before and
 	// after the run. A machine busy before the run starts makes every figure noisier; the
 	// end figures include the benchmark's own load.
@@ -46,6 +51,7 @@ func CollectEnvironment(ctx context.Context, now time.Time, redoubt, redis Syste
 		CPUModel:       procField("/proc/cpuinfo", "model name"),
 		CPUs:           runtime.NumCPU(),
 		MemTotal:       procField("/proc/meminfo", "MemTotal"),
+		DataDisk:       mountOf(os.TempDir()),
 		GitCommit:      gitCommit(ctx),
 		LoadAvgStart:   loadAvg(),
 	}
@@ -128,4 +134,26 @@ func osRelease() string {
 		}
 	}
 	return "unknown"
+}
+
+// mountOf describes the file system that holds path, from /proc/mounts: the mount whose
+// mount point is the longest prefix of path.
+func mountOf(path string) string {
+	path, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return ""
+	}
+	best, bestLen := "", -1
+	for _, line := range strings.Split(readFile("/proc/mounts"), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 {
+			continue
+		}
+		dev, point, fstype := f[0], f[1], f[2]
+		inside := point == "/" || path == point || strings.HasPrefix(path, point+"/")
+		if inside && len(point) > bestLen {
+			best, bestLen = fmt.Sprintf("%s: %s on %s", path, fstype, dev), len(point)
+		}
+	}
+	return best
 }

@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"os/exec"
@@ -13,10 +12,10 @@ import (
 )
 
 // RedisBenchmark runs one test of redis-benchmark (its -t name: "set", "get", "incr",
-// "mset", ...), or one command line of its own, with --csv and reads the figures back.
+// "mset", ...), or one command line of its own, and reads the figures back from its report.
 //
-// redis-benchmark 7.0's CSV has rps, avg, min, p50, p95, p99 and max latency; it has no
-// p99.9, so Sample.P999Ms stays 0 for this generator.
+// The report, not --csv: redis-benchmark 7.0's CSV stops at p99, while the report's
+// percentile distribution gives p99.9 and the shape of the distribution (ParseReport).
 type RedisBenchmark struct {
 	// Test is the -t test to run. Exactly one of Test and Command is set.
 	Test string
@@ -24,11 +23,11 @@ type RedisBenchmark struct {
 	// ZRANGE key 0 99 WITHSCORES, which no test covers. redis-benchmark takes it after its
 	// options and replaces __rand_int__ in it with a random number below -r.
 	Command []string
-	// Row names the CSV line to report. Some tests print more than one (lrange_100 first
-	// times the LPUSHes that fill its list); the other lines are ignored. A line matches
-	// when its name is Row or starts with Row followed by " (", as in "MSET (10 keys)".
-	// Empty: the upper-case Test, or Command joined by spaces, which is how redis-benchmark
-	// names a custom command's line.
+	// Row names the section of the report to use. Some tests print more than one
+	// (lrange_100 first times the LPUSHes that fill its list); the others are ignored. A
+	// section matches when its name is Row or starts with Row followed by " (", as in
+	// "MSET (10 keys)". Empty: the upper-case Test, or Command joined by spaces, which is
+	// how redis-benchmark names a custom command's section.
 	Row string
 }
 
@@ -59,7 +58,7 @@ func (rb RedisBenchmark) name() string {
 	return "redis-benchmark " + strings.Join(rb.Command, " ")
 }
 
-// row is the CSV line name to report; see the Row field.
+// row is the name of the section to report; see the Row field.
 func (rb RedisBenchmark) row() string {
 	switch {
 	case rb.Row != "":
@@ -81,7 +80,7 @@ func (rb RedisBenchmark) loadArgs(p Params) []string {
 	if p.Requests > 0 {
 		n = strconv.Itoa(p.Requests)
 	}
-	args := []string{"--csv"}
+	var args []string
 	if rb.Test != "" {
 		args = append(args, "-t", rb.Test)
 	}
@@ -98,8 +97,8 @@ func (rb RedisBenchmark) loadArgs(p Params) []string {
 }
 
 // CommandLine implements LoadGenerator. Arguments a shell would split or expand are
-// quoted, so the line can be pasted; when Row was chosen, a shell comment names the CSV
-// line the figures come from.
+// quoted, so the line can be pasted; when Row was chosen, a shell comment names the
+// section the figures come from.
 func (rb RedisBenchmark) CommandLine(p Params) string {
 	args := rb.loadArgs(p)
 	for i, a := range args {
@@ -107,7 +106,7 @@ func (rb RedisBenchmark) CommandLine(p Params) string {
 	}
 	line := "redis-benchmark " + strings.Join(args, " ")
 	if rb.Row != "" {
-		line += fmt.Sprintf("  # reports the %s line", rb.Row)
+		line += fmt.Sprintf("  # reports the %s section", rb.Row)
 	}
 	return line
 }
@@ -146,11 +145,11 @@ func (rb RedisBenchmark) Run(ctx context.Context, tools Tools, target Target, p 
 	if err != nil {
 		return Sample{}, fmt.Errorf("%s: %v (stderr: %s; stdout: %s)", rb.name(), err, tail(stderr.String(), 300), tail(stdout.String(), 300))
 	}
-	rows, err := ParseCSV(stdout.Bytes())
+	sections, err := ParseReport(stdout.Bytes())
 	if err != nil {
-		return Sample{}, fmt.Errorf("%s: %w (stderr: %s)", rb.name(), err, tail(stderr.String(), 300))
+		return Sample{}, fmt.Errorf("%s: %w (stderr: %s; stdout: %s)", rb.name(), err, tail(stderr.String(), 300), tail(stdout.String(), 300))
 	}
-	row, err := PickRow(rows, rb.row())
+	row, err := PickRow(sections, rb.row())
 	if err != nil {
 		return Sample{}, fmt.Errorf("%s: %w", rb.name(), err)
 	}
@@ -163,93 +162,179 @@ func (rb RedisBenchmark) Run(ctx context.Context, tools Tools, target Target, p 
 	return s, nil
 }
 
-// PickRow returns the one line of rows that name designates: the line called name, or
-// one whose name starts with name and " (" (redis-benchmark's "MSET (10 keys)",
-// "LRANGE_100 (first 100 elements)"). None or several is an error that lists the lines,
-// since reporting the wrong line would put another command's figures under this label.
-func PickRow(rows []CSVRow, name string) (CSVRow, error) {
-	var found []CSVRow
+// PickRow returns the one section of sections that name designates: the section called
+// name, or one whose name starts with name and " (" (redis-benchmark's "MSET (10 keys)",
+// "LRANGE_100 (first 100 elements)"). None or several is an error that lists the sections,
+// since reporting the wrong one would put another command's figures under this label.
+func PickRow(sections []Section, name string) (Section, error) {
+	var found []Section
 	var names []string
-	for _, r := range rows {
+	for _, r := range sections {
 		names = append(names, strconv.Quote(r.Test))
 		if r.Test == name || strings.HasPrefix(r.Test, name+" (") {
 			found = append(found, r)
 		}
 	}
 	if len(found) != 1 {
-		return CSVRow{}, fmt.Errorf("want one CSV line named %q, found %d among %s", name, len(found), strings.Join(names, ", "))
+		return Section{}, fmt.Errorf("want one section named %q, found %d among %s", name, len(found), strings.Join(names, ", "))
 	}
 	return found[0], nil
 }
 
-// CSVRow is one line of redis-benchmark --csv output.
-type CSVRow struct {
+// Section is one test's part of redis-benchmark's report.
+type Section struct {
 	Test   string // as redis-benchmark prints it, e.g. "MSET (10 keys)"
 	Sample Sample
 }
 
-// csvColumns maps redis-benchmark 7.0's CSV header names to Sample fields. Every column is
-// required: a header that lacks one means a different redis-benchmark whose figures this
-// harness would misread.
-var csvColumns = []struct {
+// summaryColumns maps the columns of redis-benchmark 7.0's "latency summary (msec)" to
+// Sample fields. Every column is required: a summary that lacks one means a different
+// redis-benchmark whose figures this harness would misread.
+var summaryColumns = []struct {
 	name string
 	dst  func(*Sample) *float64
 }{
-	{"rps", func(s *Sample) *float64 { return &s.RPS }},
-	{"avg_latency_ms", func(s *Sample) *float64 { return &s.AvgMs }},
-	{"min_latency_ms", func(s *Sample) *float64 { return &s.MinMs }},
-	{"p50_latency_ms", func(s *Sample) *float64 { return &s.P50Ms }},
-	{"p95_latency_ms", func(s *Sample) *float64 { return &s.P95Ms }},
-	{"p99_latency_ms", func(s *Sample) *float64 { return &s.P99Ms }},
-	{"max_latency_ms", func(s *Sample) *float64 { return &s.MaxMs }},
+	{"avg", func(s *Sample) *float64 { return &s.AvgMs }},
+	{"min", func(s *Sample) *float64 { return &s.MinMs }},
+	{"p50", func(s *Sample) *float64 { return &s.P50Ms }},
+	{"p95", func(s *Sample) *float64 { return &s.P95Ms }},
+	{"p99", func(s *Sample) *float64 { return &s.P99Ms }},
+	{"max", func(s *Sample) *float64 { return &s.MaxMs }},
 }
 
-// ParseCSV reads the output of `redis-benchmark --csv`: a header line naming the columns,
-// then one line per test. Columns are found by name, so their order may change; unknown
-// extra columns are ignored.
-func ParseCSV(out []byte) ([]CSVRow, error) {
-	r := csv.NewReader(bytes.NewReader(out))
-	r.FieldsPerRecord = -1
-	records, err := r.ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("parsing CSV: %w", err)
-	}
-	if len(records) == 0 {
-		return nil, errors.New("parsing CSV: no output")
-	}
-	header := records[0]
-	col := make(map[string]int, len(header))
-	for i, name := range header {
-		col[strings.TrimSpace(name)] = i
-	}
-	testCol, ok := col["test"]
-	if !ok {
-		return nil, fmt.Errorf("parsing CSV: header %q has no test column", strings.Join(header, ","))
-	}
-	for _, c := range csvColumns {
-		if _, ok := col[c.name]; !ok {
-			return nil, fmt.Errorf("parsing CSV: header %q has no %s column", strings.Join(header, ","), c.name)
+// ParseReport reads the report redis-benchmark 7.0 prints without --csv or -q: for every
+// test, a "====== NAME ======" header, a "Latency by percentile distribution" (lines
+// "P% <= MS milliseconds (cumulative count C)"), a "throughput summary" and a "latency
+// summary (msec)" whose columns are found by name. The progress lines that redis-benchmark
+// rewrites with carriage returns are skipped.
+//
+// The CSV output has no p99.9, and the percentile distribution gives it: P999Ms is the
+// latency of the first distribution line whose cumulative count reaches 99.9% of the
+// requests. The lines stop at 99.805% and 99.902% (the distance to 100 halved each step),
+// so that is HdrHistogram's p99.9 when the 99.805% line already reaches 99.9%, and
+// otherwise the 99.902% line: it can err upward, by at most the latencies of the 0.002%
+// of requests in between. Distribution holds every line, with the percent taken from
+// the cumulative count.
+func ParseReport(out []byte) ([]Section, error) {
+	var sections []Section
+	var cur *Section
+	var counts []int64       // cumulative counts of cur's distribution lines
+	var have map[string]bool // what cur has found
+	finish := func() error {
+		if cur == nil {
+			return nil
 		}
-	}
-	if len(records) == 1 {
-		return nil, errors.New("parsing CSV: header but no result line")
-	}
-	rows := make([]CSVRow, 0, len(records)-1)
-	for line, rec := range records[1:] {
-		if len(rec) != len(header) {
-			return nil, fmt.Errorf("parsing CSV line %d: %d fields, header has %d", line+2, len(rec), len(header))
-		}
-		row := CSVRow{Test: rec[testCol]}
-		for _, c := range csvColumns {
-			v, err := strconv.ParseFloat(strings.TrimSpace(rec[col[c.name]]), 64)
-			if err != nil {
-				return nil, fmt.Errorf("parsing CSV line %d, column %s: %w", line+2, c.name, err)
+		for _, part := range []string{"distribution", "throughput", "latency summary"} {
+			if !have[part] {
+				return fmt.Errorf("section %q has no %s", cur.Test, part)
 			}
-			*c.dst(&row.Sample) = v
 		}
-		rows = append(rows, row)
+		total := counts[len(counts)-1]
+		if total <= 0 {
+			return fmt.Errorf("section %q: distribution counts no request", cur.Test)
+		}
+		for i, c := range counts {
+			cur.Sample.Distribution[i].Percent = roundPercent(100 * float64(c) / float64(total))
+			// c/total >= 99.9%, in integers.
+			if cur.Sample.P999Ms == 0 && c*1000 >= total*999 {
+				cur.Sample.P999Ms = cur.Sample.Distribution[i].Ms
+			}
+		}
+		sections = append(sections, *cur)
+		return nil
 	}
-	return rows, nil
+	lines := strings.Split(string(out), "\n")
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		// Progress lines end with \r and the next output follows on the same line.
+		if j := strings.LastIndexByte(line, '\r'); j >= 0 {
+			line = line[j+1:]
+		}
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "====== ") && strings.HasSuffix(line, " ======") && len(line) > 14:
+			if err := finish(); err != nil {
+				return nil, err
+			}
+			cur = &Section{Test: strings.TrimSpace(line[7 : len(line)-7])}
+			counts = nil
+			have = make(map[string]bool)
+		case cur == nil:
+			// Before the first section: nothing of ours.
+		case line == "Latency by percentile distribution:":
+			for i+1 < len(lines) && strings.TrimSpace(lines[i+1]) != "" {
+				i++
+				ms, count, err := parsePercentileLine(strings.TrimSpace(lines[i]))
+				if err != nil {
+					return nil, fmt.Errorf("section %q: %w", cur.Test, err)
+				}
+				if len(counts) > 0 && (count < counts[len(counts)-1] || ms < cur.Sample.Distribution[len(counts)-1].Ms) {
+					return nil, fmt.Errorf("section %q: distribution line %q goes backwards", cur.Test, strings.TrimSpace(lines[i]))
+				}
+				counts = append(counts, count)
+				cur.Sample.Distribution = append(cur.Sample.Distribution, Point{Ms: ms})
+			}
+			have["distribution"] = len(counts) > 0
+		case strings.HasPrefix(line, "throughput summary:"):
+			f := strings.Fields(strings.TrimPrefix(line, "throughput summary:"))
+			if len(f) == 0 {
+				return nil, fmt.Errorf("section %q: throughput summary %q has no figure", cur.Test, line)
+			}
+			v, err := strconv.ParseFloat(f[0], 64)
+			if err != nil {
+				return nil, fmt.Errorf("section %q: throughput summary: %w", cur.Test, err)
+			}
+			cur.Sample.RPS = v
+			have["throughput"] = true
+		case line == "latency summary (msec):":
+			if i+2 >= len(lines) {
+				return nil, fmt.Errorf("section %q: latency summary cut short", cur.Test)
+			}
+			header, values := strings.Fields(lines[i+1]), strings.Fields(lines[i+2])
+			i += 2
+			if len(header) != len(values) {
+				return nil, fmt.Errorf("section %q: latency summary has %d columns and %d figures", cur.Test, len(header), len(values))
+			}
+			col := make(map[string]int, len(header))
+			for j, name := range header {
+				col[name] = j
+			}
+			for _, c := range summaryColumns {
+				j, ok := col[c.name]
+				if !ok {
+					return nil, fmt.Errorf("section %q: latency summary %q has no %s column", cur.Test, strings.Join(header, " "), c.name)
+				}
+				v, err := strconv.ParseFloat(values[j], 64)
+				if err != nil {
+					return nil, fmt.Errorf("section %q: latency summary, column %s: %w", cur.Test, c.name, err)
+				}
+				*c.dst(&cur.Sample) = v
+			}
+			have["latency summary"] = true
+		}
+	}
+	if err := finish(); err != nil {
+		return nil, err
+	}
+	if len(sections) == 0 {
+		return nil, errors.New("no test section (\"====== NAME ======\") in the output")
+	}
+	return sections, nil
+}
+
+// parsePercentileLine reads "99.902% <= 5.015 milliseconds (cumulative count 19981)".
+func parsePercentileLine(line string) (ms float64, count int64, err error) {
+	f := strings.Fields(line)
+	if len(f) != 7 || f[1] != "<=" || f[3] != "milliseconds" || f[4] != "(cumulative" || f[5] != "count" || !strings.HasSuffix(f[6], ")") {
+		return 0, 0, fmt.Errorf("distribution line %q is not \"P%% <= MS milliseconds (cumulative count C)\"", line)
+	}
+	if ms, err = strconv.ParseFloat(f[2], 64); err != nil {
+		return 0, 0, fmt.Errorf("distribution line %q: %w", line, err)
+	}
+	if count, err = strconv.ParseInt(strings.TrimSuffix(f[6], ")"), 10, 64); err != nil {
+		return 0, 0, fmt.Errorf("distribution line %q: %w", line, err)
+	}
+	return ms, count, nil
 }
 
 // tail keeps the end of a tool's output for an error message, where the reason usually is.

@@ -1,65 +1,110 @@
 package bench
 
 import (
+	"cmp"
+	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
 
-// Captured from redis-benchmark 7.0.15 --csv.
-const csv70 = `"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-"MSET (10 keys)","52910.05","0.835","0.168","0.759","1.359","2.471","10.087"
-`
-
-func TestParseCSV(t *testing.T) {
-	rows, err := ParseCSV([]byte(csv70))
+// readCapture returns a report redis-benchmark 7.0.15 printed, progress lines (with
+// their carriage returns) included, captured in testdata.
+func readCapture(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []CSVRow{{Test: "MSET (10 keys)", Sample: Sample{
-		RPS: 52910.05, AvgMs: 0.835, MinMs: 0.168, P50Ms: 0.759, P95Ms: 1.359, P99Ms: 2.471, MaxMs: 10.087,
-	}}}
-	if !reflect.DeepEqual(rows, want) {
-		t.Fatalf("got %+v\nwant %+v", rows, want)
-	}
+	return b
 }
 
-func TestParseCSVColumnsByName(t *testing.T) {
-	// Columns in another order, an extra one, and two tests: read by header name.
-	out := `"rps","test","p99_latency_ms","extra","p50_latency_ms","avg_latency_ms","min_latency_ms","p95_latency_ms","max_latency_ms"
-"1000.5","SET","9","x","5","4","1","8","10"
-"2000","GET","0.9","y","0.5","0.4","0.1","0.8","1.0"
-`
-	rows, err := ParseCSV([]byte(out))
+func TestParseReport(t *testing.T) {
+	// redis-benchmark -t mset -n 2000 -c 10 -r 1000
+	sections, err := ParseReport(readCapture(t, "redis-benchmark-mset.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(rows) != 2 {
-		t.Fatalf("got %d rows, want 2", len(rows))
+	if len(sections) != 1 || sections[0].Test != "MSET (10 keys)" {
+		t.Fatalf("sections = %+v, want one, MSET (10 keys)", sections)
 	}
-	want := Sample{RPS: 1000.5, AvgMs: 4, MinMs: 1, P50Ms: 5, P95Ms: 8, P99Ms: 9, MaxMs: 10}
-	if rows[0].Test != "SET" || rows[0].Sample != want {
-		t.Fatalf("row 0: got %+v, want SET %+v", rows[0], want)
+	s := sections[0].Sample
+	want := Sample{RPS: 39215.69, AvgMs: 0.180, MinMs: 0.048, P50Ms: 0.143, P95Ms: 0.255, P99Ms: 1.471, MaxMs: 4.351,
+		// 99.805% of 2000 is 1996.1; its line counts 1998, exactly 99.9%, so it is p99.9.
+		P999Ms: 4.087}
+	got := s
+	got.Distribution = nil
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("sample = %+v\nwant %+v", got, want)
 	}
-	if rows[1].Test != "GET" || rows[1].Sample.RPS != 2000 || rows[1].Sample.P99Ms != 0.9 {
-		t.Fatalf("row 1: got %+v", rows[1])
+	if len(s.Distribution) != 13 {
+		t.Fatalf("distribution has %d points, want the 13 lines: %+v", len(s.Distribution), s.Distribution)
+	}
+	first, last := s.Distribution[0], s.Distribution[len(s.Distribution)-1]
+	// "0.000% <= 0.055 milliseconds (cumulative count 22)": the percent is the count's.
+	if first != (Point{Percent: 1.1, Ms: 0.055}) || last != (Point{Percent: 100, Ms: 4.351}) {
+		t.Errorf("distribution from %+v to %+v", first, last)
 	}
 }
 
-func TestParseCSVErrors(t *testing.T) {
-	header := `"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"` + "\n"
+// TestParseReportP999BetweenLines: the 99.805% line falls short of 99.9%, so p99.9 is the
+// 99.902% line.
+func TestParseReportP999BetweenLines(t *testing.T) {
+	// redis-benchmark -t set,lrange_100 -n 20000 -r 1000 -c 50: three sections.
+	sections, err := ParseReport(readCapture(t, "redis-benchmark-lrange.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, s := range sections {
+		names = append(names, s.Test)
+	}
+	if want := []string{"SET", "LPUSH (needed to benchmark LRANGE)", "LRANGE_100 (first 100 elements)"}; !reflect.DeepEqual(names, want) {
+		t.Fatalf("sections %q, want %q", names, want)
+	}
+	set := sections[0].Sample
+	// 99.805% <= 4.799 (cumulative count 19961): short of 19980.
+	// 99.902% <= 5.015 (cumulative count 19981).
+	if set.P999Ms != 5.015 || set.RPS != 48309.18 || set.P99Ms != 1.151 || set.MaxMs != 5.215 {
+		t.Errorf("SET sample %+v", set)
+	}
+	for _, s := range sections {
+		d := s.Sample.Distribution
+		if !slices.IsSortedFunc(d, func(a, b Point) int { return cmp.Compare(a.Ms, b.Ms) }) || d[len(d)-1].Percent != 100 {
+			t.Errorf("%s: distribution %+v", s.Test, d)
+		}
+	}
+}
+
+func TestParseReportCommandLine(t *testing.T) {
+	// redis-benchmark ... ZRANGE z 0 99 WITHSCORES: the section is named after the command.
+	sections, err := ParseReport(readCapture(t, "redis-benchmark-zrange.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb := RedisBenchmark{Command: []string{"ZRANGE", "z", "0", "99", "WITHSCORES"}}
+	if s, err := PickRow(sections, rb.row()); err != nil || s.Sample.RPS <= 0 || s.Sample.P999Ms <= 0 {
+		t.Fatalf("PickRow(%q) = %+v, %v", rb.row(), s, err)
+	}
+}
+
+func TestParseReportErrors(t *testing.T) {
+	good := string(readCapture(t, "redis-benchmark-mset.txt"))
 	for _, tc := range []struct{ name, out, want string }{
-		{"empty", "", "no output"},
-		{"header only", header, "no result line"},
-		{"missing column", `"test","rps","avg_latency_ms"` + "\n" + `"SET","1","2"` + "\n", "no min_latency_ms column"},
-		{"no test column", `"rps"` + "\n" + `"1"` + "\n", "no test column"},
-		{"bad number", header + `"SET","fast","1","1","1","1","1","1"` + "\n", "column rps"},
-		{"short line", header + `"SET","1","1"` + "\n", "3 fields, header has 8"},
-		// What redis-benchmark prints instead of CSV when it cannot reach the server.
-		{"not csv", "Could not connect to Redis at 127.0.0.1:1: Connection refused\n", "no test column"},
+		{"empty", "", "no test section"},
+		// What redis-benchmark prints when it cannot reach the server.
+		{"no server", "Could not connect to Redis at 127.0.0.1:1: Connection refused\n", "no test section"},
+		{"no throughput", strings.Replace(good, "throughput summary", "throughput", 1), "has no throughput"},
+		{"no distribution", strings.Replace(good, "Latency by percentile distribution:", "Latency:", 1), "has no distribution"},
+		{"missing column", strings.Replace(good, "p99 ", "p98 ", 1), "no p99 column"},
+		{"bad figure", strings.Replace(good, "39215.69", "fast", 1), "throughput summary"},
+		{"bad line", strings.Replace(good, "(cumulative count 1062)", "(cumulative 1062)", 1), "is not"},
+		{"backwards", strings.Replace(good, "(cumulative count 1062)", "(cumulative count 2)", 1), "goes backwards"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ParseCSV([]byte(tc.out))
+			_, err := ParseReport([]byte(tc.out))
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got error %v, want one containing %q", err, tc.want)
 			}
@@ -71,28 +116,21 @@ func TestRedisBenchmarkArgs(t *testing.T) {
 	rb := RedisBenchmark{Test: "incr"}
 	p := Params{Clients: 50, Pipeline: 16, Requests: 120000, Keyspace: 100000, DataSize: 3}
 	got := strings.Join(rb.Args(Target{Host: "127.0.0.1", Port: 6400}, p), " ")
-	want := "-h 127.0.0.1 -p 6400 --csv -t incr -c 50 -P 16 -n 120000 -r 100000 -d 3"
+	want := "-h 127.0.0.1 -p 6400 -t incr -c 50 -P 16 -n 120000 -r 100000 -d 3"
 	if got != want {
 		t.Fatalf("Args = %q\nwant %q", got, want)
 	}
 	p.Requests = 0
-	if got, want := rb.CommandLine(p), "redis-benchmark --csv -t incr -c 50 -P 16 -n N -r 100000 -d 3"; got != want {
+	if got, want := rb.CommandLine(p), "redis-benchmark -t incr -c 50 -P 16 -n N -r 100000 -d 3"; got != want {
 		t.Fatalf("CommandLine = %q\nwant %q", got, want)
 	}
 }
 
-// Captured from redis-benchmark 7.0.15 --csv -t lpush,lrange_100: lrange_100 times the
-// LPUSHes that fill its list first, so "LPUSH" matches two lines.
-const csvLrange = `"test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-"LPUSH","16949.15","0.413","0.048","0.151","2.639","4.607","6.527"
-"LPUSH (needed to benchmark LRANGE)","10416.67","0.632","0.032","0.159","2.375","4.127","42.015"
-"LRANGE_100 (first 100 elements)","10101.01","0.769","0.064","0.207","3.503","6.575","23.663"
-`
-
 func TestPickRow(t *testing.T) {
-	rows, err := ParseCSV([]byte(csvLrange))
-	if err != nil {
-		t.Fatal(err)
+	sections := []Section{
+		{Test: "LPUSH", Sample: Sample{RPS: 16949.15}},
+		{Test: "LPUSH (needed to benchmark LRANGE)", Sample: Sample{RPS: 10416.67}},
+		{Test: "LRANGE_100 (first 100 elements)", Sample: Sample{RPS: 10101.01}},
 	}
 	for _, tc := range []struct {
 		name string
@@ -102,9 +140,9 @@ func TestPickRow(t *testing.T) {
 		{"LRANGE_100 (first 100 elements)", 10101.01},
 		{"LPUSH (needed to benchmark LRANGE)", 10416.67},
 	} {
-		row, err := PickRow(rows, tc.name)
+		row, err := PickRow(sections, tc.name)
 		if err != nil || row.Sample.RPS != tc.rps {
-			t.Errorf("PickRow(%q) = %+v, %v; want the line with %v req/s", tc.name, row, err, tc.rps)
+			t.Errorf("PickRow(%q) = %+v, %v; want the section with %v req/s", tc.name, row, err, tc.rps)
 		}
 	}
 	for _, tc := range []struct{ name, want string }{
@@ -112,14 +150,11 @@ func TestPickRow(t *testing.T) {
 		{"LRANGE", "found 0"}, // a prefix of a name is not the name
 		{"LRANGE_100 (first", "found 0"},
 	} {
-		if _, err := PickRow(rows, tc.name); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := PickRow(sections, tc.name); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("PickRow(%q): error %v, want one containing %q", tc.name, err, tc.want)
 		}
 	}
-	mset, err := ParseCSV([]byte(csv70))
-	if err != nil {
-		t.Fatal(err)
-	}
+	mset := []Section{{Test: "MSET (10 keys)"}}
 	if row, err := PickRow(mset, RedisBenchmark{Test: "mset"}.row()); err != nil || row.Test != "MSET (10 keys)" {
 		t.Errorf("default row of -t mset: %+v, %v", row, err)
 	}
@@ -132,7 +167,7 @@ func TestRedisBenchmarkRowDefaults(t *testing.T) {
 	}{
 		{RedisBenchmark{Test: "lpop"}, "LPOP"},
 		{RedisBenchmark{Test: "lrange_100", Row: "LRANGE_100"}, "LRANGE_100"},
-		// redis-benchmark names a command line's CSV line after its arguments.
+		// redis-benchmark names a command line's section after its arguments.
 		{RedisBenchmark{Command: []string{"ZRANGE", "z", "0", "99", "WITHSCORES"}}, "ZRANGE z 0 99 WITHSCORES"},
 	} {
 		if got := tc.rb.row(); got != tc.want {
@@ -147,20 +182,20 @@ func TestRedisBenchmarkCommandArgs(t *testing.T) {
 	// The command comes after every option: redis-benchmark reads options up to the first
 	// argument without a dash and takes the rest as the command.
 	got := strings.Join(rb.Args(Target{Host: "127.0.0.1", Port: 6400}, p), " ")
-	want := "-h 127.0.0.1 -p 6400 --csv -c 50 -P 16 -n 5000 -r 100000 -d 3 ZRANGE zrange:1000 0 99 WITHSCORES"
+	want := "-h 127.0.0.1 -p 6400 -c 50 -P 16 -n 5000 -r 100000 -d 3 ZRANGE zrange:1000 0 99 WITHSCORES"
 	if got != want {
 		t.Fatalf("Args = %q\nwant %q", got, want)
 	}
 	p.Requests = 0
-	if got, want := rb.CommandLine(p), "redis-benchmark --csv -c 50 -P 16 -n N -r 100000 -d 3 ZRANGE zrange:1000 0 99 WITHSCORES"; got != want {
+	if got, want := rb.CommandLine(p), "redis-benchmark -c 50 -P 16 -n N -r 100000 -d 3 ZRANGE zrange:1000 0 99 WITHSCORES"; got != want {
 		t.Errorf("CommandLine = %q\nwant %q", got, want)
 	}
 	quoted := RedisBenchmark{Command: []string{"EVAL", "return redis.call('ping')", "0"}}
-	if got, want := quoted.CommandLine(p), `redis-benchmark --csv -c 50 -P 16 -n N -r 100000 -d 3 EVAL 'return redis.call('\''ping'\'')' 0`; got != want {
+	if got, want := quoted.CommandLine(p), `redis-benchmark -c 50 -P 16 -n N -r 100000 -d 3 EVAL 'return redis.call('\''ping'\'')' 0`; got != want {
 		t.Errorf("CommandLine = %q\nwant %q", got, want)
 	}
 	row := RedisBenchmark{Test: "lrange_100", Row: "LRANGE_100"}
-	if got, want := row.CommandLine(p), "redis-benchmark --csv -t lrange_100 -c 50 -P 16 -n N -r 100000 -d 3  # reports the LRANGE_100 line"; got != want {
+	if got, want := row.CommandLine(p), "redis-benchmark -t lrange_100 -c 50 -P 16 -n N -r 100000 -d 3  # reports the LRANGE_100 section"; got != want {
 		t.Errorf("CommandLine = %q\nwant %q", got, want)
 	}
 }

@@ -5,36 +5,76 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 )
 
-// tableHeader returns the column names shared by the terminal table and report.md.
-func (r *Results) tableHeader() []string {
+// workloadCell names a case's workload in tables: its label, and its topology and group
+// when it does not run on the common standalone servers.
+func workloadCell(c *CaseResult) string {
+	var tags []string
+	for _, t := range []string{c.Topology, c.Group} {
+		if t != "" {
+			tags = append(tags, t)
+		}
+	}
+	if len(tags) == 0 {
+		return c.Label
+	}
+	return c.Label + " [" + strings.Join(tags, ", ") + "]"
+}
+
+// throughputHeader and throughputRow are the report's main table.
+func (r *Results) throughputHeader() []string {
 	cand, base := r.Systems[0].Label, r.Systems[1].Label
+	return []string{"Workload", "fsync", "-P", "Load", cand + " req/s", base + " req/s", cand + "/" + base}
+}
+
+func (r *Results) throughputRow(c *CaseResult) []string {
+	cand, base := c.Candidate(), c.Baseline()
 	return []string{
-		"Workload", "fsync", "Pipeline",
-		cand + " req/s", base + " req/s", cand + "/" + base,
-		cand + " p50 ms", base + " p50 ms",
-		cand + " p99 ms", base + " p99 ms",
+		workloadCell(c), c.Fsync, fmt.Sprint(c.Params.Pipeline), c.Tool,
+		cell(cand, cand.Summary.RPS, formatRPS), cell(base, base.Summary.RPS, formatRPS), ratioCell(c),
 	}
 }
 
-func (r *Results) tableRow(c *CaseResult) []string {
-	cand, base := c.Candidate(), c.Baseline()
-	ratio := "-"
-	if c.Ratio != nil {
-		ratio = formatStat(*c.Ratio, formatRatio)
-	}
+// latencyHeader and latencyRow are the report's latency table.
+func (r *Results) latencyHeader() []string {
+	cand, base := r.Systems[0].Label, r.Systems[1].Label
 	return []string{
-		c.Label, c.Fsync, fmt.Sprint(c.Params.Pipeline),
-		cell(cand, cand.Summary.RPS, formatRPS), cell(base, base.Summary.RPS, formatRPS), ratio,
+		"Workload", "fsync", "-P",
+		cand + " p50", base + " p50", cand + " p99", base + " p99", cand + " p99.9", base + " p99.9",
+	}
+}
+
+func (r *Results) latencyRow(c *CaseResult) []string {
+	cand, base := c.Candidate(), c.Baseline()
+	return []string{
+		workloadCell(c), c.Fsync, fmt.Sprint(c.Params.Pipeline),
 		cell(cand, cand.Summary.P50Ms, formatMs), cell(base, base.Summary.P50Ms, formatMs),
 		cell(cand, cand.Summary.P99Ms, formatMs), cell(base, base.Summary.P99Ms, formatMs),
+		p999Cell(cand), p999Cell(base),
 	}
+}
+
+func ratioCell(c *CaseResult) string {
+	if c.Ratio == nil {
+		return "-"
+	}
+	return formatStat(*c.Ratio, formatRatio)
+}
+
+func p999Cell(s *SystemResult) string {
+	if s.Summary.P999Ms == nil {
+		return cell(s, Stat{}, formatMs)
+	}
+	return cell(s, *s.Summary.P999Ms, formatMs)
 }
 
 // cell shows a figure as "median [min-max]". Without a successful run it shows "error" or,
@@ -47,6 +87,14 @@ func cell(s *SystemResult, st Stat, format func(float64) string) string {
 		return "error"
 	}
 	return "-"
+}
+
+// median shows only the median of a figure, for the terminal's narrower table.
+func median(s *SystemResult, st *Stat, format func(float64) string) string {
+	if st == nil {
+		return cell(s, Stat{}, format)
+	}
+	return cell(s, Stat{Median: st.Median, Min: st.Median, Max: st.Median, N: st.N}, format)
 }
 
 func formatStat(st Stat, format func(float64) string) string {
@@ -72,18 +120,29 @@ func formatRPS(x float64) string {
 func formatMs(x float64) string    { return fmt.Sprintf("%.3f", x) }
 func formatRatio(x float64) string { return fmt.Sprintf("%.2f", x) }
 
-// WriteText prints the results table for a terminal.
+// WriteText prints the results table for a terminal: throughput with its spread, the
+// medians of p50, p99 and p99.9.
 func (r *Results) WriteText(w io.Writer) error {
+	cand, base := r.Systems[0].Label, r.Systems[1].Label
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(r.tableHeader(), "\t"))
+	header := append(r.throughputHeader(), cand+" p99 ms", base+" p99 ms", cand+" p99.9 ms", base+" p99.9 ms")
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
 	for i := range r.Cases {
-		fmt.Fprintln(tw, strings.Join(r.tableRow(&r.Cases[i]), "\t"))
+		c := &r.Cases[i]
+		cs, bs := c.Candidate(), c.Baseline()
+		row := append(r.throughputRow(c),
+			median(cs, &cs.Summary.P99Ms, formatMs), median(bs, &bs.Summary.P99Ms, formatMs),
+			median(cs, cs.Summary.P999Ms, formatMs), median(bs, bs.Summary.P999Ms, formatMs))
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "(%s; %s/%s is the paired throughput ratio, above 1: %s is faster)\n",
-		r.spreadNote(), r.Systems[0].Label, r.Systems[1].Label, r.Systems[0].Label)
+	_, err := fmt.Fprintf(w, "(%s; %s/%s is the paired throughput ratio, above 1: %s is faster; latencies are medians)\n",
+		r.spreadNote(), cand, base, cand)
+	if err == nil && r.Reference != nil {
+		_, err = fmt.Fprintf(w, "%s\n", r.Reference.summary(r.Systems))
+	}
 	return err
 }
 
@@ -94,36 +153,88 @@ func (r *Results) spreadNote() string {
 	return fmt.Sprintf("median [min-max] over %d rounds", r.Settings.Repeats)
 }
 
+// Chart files WriteDir draws, in the order report.md shows them.
+const (
+	ChartThroughput = "throughput.png"
+	ChartRatio      = "ratio.png"
+	ChartLatency    = "latency.png"
+	ChartCDF        = "latency-cdf.png"
+)
+
+// chartCaptions are the report's words for each chart.
+var chartCaptions = map[string]string{
+	ChartThroughput: "Throughput per workload: median, whiskers from min to max",
+	ChartRatio:      "Redoubt/Redis throughput ratio per workload, paired round by round: median, whiskers from min to max",
+	ChartLatency:    "Latency per workload: p50, p99 and p99.9 (medians over the rounds), log scale",
+	ChartCDF:        "Latency distribution per workload, every round: the share of requests answered within a latency",
+}
+
 // WriteMarkdown renders report.md.
 func (r *Results) WriteMarkdown(w io.Writer) error {
 	var b bytes.Buffer
 	cand, base := r.Systems[0], r.Systems[1]
+	env := r.Environment
 	mode := "full"
-	if r.Environment.busyBefore() {
-		fmt.Fprintf(&b, "- Other work kept the machine busy before this run (load average %s): its figures are noisier than usual.\n", r.Environment.LoadAvgStart)
-	}
-	if cand.Style == StyleRedis {
-		fmt.Fprintf(&b, "- The %s column is a redis-server standing in for %s (`-redoubt-style redis`): this run tests the harness, not %s.\n", cand.Label, cand.Label, cand.Label)
-	}
 	if r.Settings.Quick {
 		mode = "quick"
 	}
 	fmt.Fprintf(&b, "# %s vs %s: benchmark report\n\n", cand.Label, base.Label)
-	fmt.Fprintf(&b, "A %s run on %s: %d round(s), about %.1f s per measured run", mode, r.Environment.Date, r.Settings.Repeats, r.Settings.RunSeconds)
+	fmt.Fprintf(&b, "A %s run on %s: %d round(s), about %.1f s per measured run", mode, env.Date, r.Settings.Repeats, r.Settings.RunSeconds)
 	if r.Settings.Filter != "" {
 		fmt.Fprintf(&b, ", workloads matching `%s`", r.Settings.Filter)
 	}
-	b.WriteString(".\n\n")
+	fmt.Fprintf(&b, "; load average %s before, %s after.\n\n", env.LoadAvgStart, orUnknown(env.LoadAvgEnd))
+	for _, note := range r.warnings() {
+		fmt.Fprintf(&b, "> %s\n\n", note)
+	}
 
-	b.WriteString("## Results\n\n")
-	fmt.Fprintf(&b, "Throughput in requests per second, latency in milliseconds; %s. "+
-		"%s/%s is %s's throughput divided by %s's in the same round: above 1, %s is faster.\n\n",
-		r.spreadNote(), cand.Label, base.Label, cand.Label, base.Label, cand.Label)
-	writeMarkdownTable(&b, r.tableHeader(), r.rows())
+	b.WriteString("## Throughput\n\n")
+	fmt.Fprintf(&b, "Requests per second; %s. %s/%s is %s's throughput divided by %s's in the same round: above 1, %s is faster. "+
+		"Load is the load generator, the same for both systems in a row: `redis-benchmark`, or `%s`, the harness's own Go driver, "+
+		"for loads redis-benchmark cannot send.\n\n",
+		r.spreadNote(), cand.Label, base.Label, cand.Label, base.Label, cand.Label, DriverTool)
+	writeMarkdownTable(&b, r.throughputHeader(), r.rows(r.throughputRow))
+	r.writeCharts(&b, ChartThroughput, ChartRatio)
+
+	b.WriteString("\n## Latency\n\n")
+	fmt.Fprintf(&b, "Milliseconds per request, from the write of its pipeline to its reply, queueing at 50 connections included; %s. "+
+		"`redis-benchmark` rows read p99.9 from its percentile distribution (HdrHistogram buckets, 3 significant digits; "+
+		"the line at 99.902%% when the 99.805%% line falls short of 99.9%%), `%s` rows from every request's latency.\n\n", r.spreadNote(), DriverTool)
+	writeMarkdownTable(&b, r.latencyHeader(), r.rows(r.latencyRow))
+	r.writeCharts(&b, ChartLatency, ChartCDF)
+
+	if r.Reference != nil {
+		r.writeReference(&b)
+	}
+
+	b.WriteString("\n## Servers and data\n\n")
+	b.WriteString("Each group of rows gets a pair of fresh servers with empty data directories (in the order below, one group at a time), " +
+		"and the same data preloaded into both before any of its rows runs. PORT is a free port on 127.0.0.1, DIR a new temporary directory.\n\n")
+	var groups [][]string
+	for _, g := range r.Groups {
+		name := "appendfsync " + g.Fsync
+		for _, t := range []string{g.Group, g.Topology} {
+			if t != "" {
+				name = t + ", " + name
+			}
+		}
+		groups = append(groups, []string{
+			name,
+			codeLines(g.Servers[cand.Name]),
+			codeLines(g.Servers[base.Name]),
+			g.Data,
+			fmt.Sprint(len(g.Cases)),
+		})
+	}
+	writeMarkdownTable(&b, []string{"Group", cand.Label, base.Label, "Preloaded", "Rows"}, groups)
 
 	b.WriteString("\n## Commands\n\n")
-	fmt.Fprintf(&b, "Every run: `-h 127.0.0.1 -p <port>` plus the arguments below, with the same N on both systems, "+
-		"sized from probe runs so that runs last about %.1f s (the geometric mean of the two systems' run times).\n\n", r.Settings.RunSeconds)
+	fmt.Fprintf(&b, "Every run: the arguments below with the same N on both systems, sized from probe runs so that runs last about %.1f s "+
+		"(the geometric mean of the two systems' run times); redis-benchmark also gets `-h 127.0.0.1 -p PORT`.", r.Settings.RunSeconds)
+	if r.Settings.SizedFrom != "" {
+		fmt.Fprintf(&b, " Instead of probing, the cases marked (scaled) took the N of the same case in `%s`, scaled to this run's length.", r.Settings.SizedFrom)
+	}
+	b.WriteString("\n\n")
 	var cmds [][]string
 	for _, c := range r.Cases {
 		cmd := "`" + c.CommandLine + "`"
@@ -133,9 +244,9 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 		if c.Background != "" {
 			cmd += "; " + c.Background
 		}
-		cmds = append(cmds, []string{c.Name, cmd, requestsCell(c)})
+		cmds = append(cmds, []string{c.Name, c.Tool, cmd, requestsCell(c)})
 	}
-	writeMarkdownTable(&b, []string{"Case", "Command", "N"}, cmds)
+	writeMarkdownTable(&b, []string{"Case", "Load", "Command", "N"}, cmds)
 
 	if errs := r.errorLines(); len(errs) > 0 {
 		b.WriteString("\n## Errors\n\n")
@@ -145,16 +256,16 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 	}
 
 	b.WriteString("\n## Environment\n\n")
-	env := r.Environment
 	writeMarkdownTable(&b, []string{"What", "Version"}, [][]string{
 		{cand.Label + " (" + cand.Path + ")", env.Redoubt},
 		{base.Label + " (" + base.Path + ")", env.RedisServer},
 		{"redis-benchmark", env.RedisBenchmark},
-		{"Go (harness)", env.Go},
+		{"Go (harness and " + DriverTool + ")", env.Go},
 		{"Kernel", env.Kernel},
 		{"OS", env.OS},
 		{"CPU", fmt.Sprintf("%s, %d logical CPUs", env.CPUModel, env.CPUs)},
 		{"Memory", env.MemTotal},
+		{"Data directories", orUnknown(env.DataDisk)},
 		{"Commit", orUnknown(env.GitCommit)},
 		{"Load average before / after", env.LoadAvgStart + " / " + orUnknown(env.LoadAvgEnd)},
 		{"Date", env.Date},
@@ -162,47 +273,147 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 
 	b.WriteString("\n## Fairness rules\n\n")
 	fmt.Fprintf(&b, `- Same machine, same run: both servers run here, one at a time under load, and the rounds alternate between them (%[1]s, %[2]s, %[1]s, %[2]s, ...) so that drift of the machine falls on both.
-- Same durability: both log every write and use the same appendfsync mode (the fsync column). Redis runs with `+"`--appendonly yes --save \"\"`"+` (AOF on, RDB snapshots off), %[1]s with `+"`--appendfsync`"+` set alike.
-- Same data: fresh empty data directories, then the same %[3]d keys preloaded on both before measuring.
-- Same client: the same redis-benchmark binary with the same arguments against both, on 127.0.0.1.
+- Same durability: both log every write with the same appendfsync mode (the fsync column). Redis runs with `+"`--appendonly yes --save \"\"`"+` (AOF on, RDB snapshots off), %[1]s with `+"`--appendfsync`"+` set alike and `+"`--save \"\"`"+`; the exact command lines are under Servers and data.
+- Same data: fresh empty data directories for every group of rows, then the same keys preloaded into both.
+- Same client: in every row the same load generator, with the same arguments, against both, on 127.0.0.1 (the Load column says which).
 - No giant pipelines in headline numbers: pipeline depth 1 and 16 only.
-- Repeats with spread shown: %[4]s; the ratio is paired round by round.
-- Same work: both systems run the same number of requests per run, sized so that runs last about %.1[5]f s.
-- No spill-over: before every run the harness waits (up to %.0[6]f s) until both servers and their child processes are idle, then calls sync(2), so background work left by one system's run (AOF fsync and rewrite, compaction, dirty pages) is not charged to the other's.
+- Repeats with spread shown: %[3]s; the ratio is paired round by round.
+- Same work: both systems run the same number of requests per run, sized so that runs last about %.1[4]f s.
+- No spill-over: before every run the harness waits (up to %.1[5]f s) until both servers and their child processes are idle, then calls sync(2), so background work left by one system's run (AOF fsync and rewrite, compaction, dirty pages) is not charged to the other's.
 - Versions of everything are listed above; compare reports only when they match.
-`, cand.Label, base.Label, r.maxKeyspace(), r.spreadNote(), r.Settings.RunSeconds, r.Settings.SettleSeconds)
+`, cand.Label, base.Label, r.spreadNote(), r.Settings.RunSeconds, r.Settings.SettleSeconds)
 
 	b.WriteString("\n## Caveats\n\n")
-	fmt.Fprintf(&b, "- The machine has %d logical CPUs, shared by the server and the load generator: absolute numbers say little, the ratios are the result.\n", env.CPUs)
+	fmt.Fprintf(&b, "- The machine has %d logical CPUs, shared by the server, the load generator and whatever else runs: absolute numbers say little, the ratios are the result.\n", env.CPUs)
 	b.WriteString("- Latency includes the client's own queueing at 50 connections; with a pipeline it is the time of the whole batch.\n")
-	b.WriteString("- p99.9 is not reported: redis-benchmark 7.0's CSV output stops at p99.\n")
-	if r.Environment.busyBefore() {
-		fmt.Fprintf(&b, "- Other work kept the machine busy before this run (load average %s): its figures are noisier than usual.\n", r.Environment.LoadAvgStart)
+	fmt.Fprintf(&b, "- `%s` is a Go program and spends more CPU per request than redis-benchmark, on the same cores as the server: its absolute rates are lower, so compare its rows with each other and by their ratio, not with redis-benchmark's rows.\n", DriverTool)
+	if r.hasTopology((SmallCache{}).Name()) {
+		b.WriteString("- `[smallcache]` rows start Redoubt with caches far smaller than the data set; Redis holds all of it in memory, as it always does. The operating system's page cache still holds Redoubt's files, so these rows measure Redoubt without its own caches, not the disk.\n")
 	}
-	if cand.Style == StyleRedis {
-		fmt.Fprintf(&b, "- The %s column is a redis-server standing in for %s (`-redoubt-style redis`): this run tests the harness, not %s.\n", cand.Label, cand.Label, cand.Label)
+	if groups := r.groupNames(); len(groups) > 0 {
+		fmt.Fprintf(&b, "- Rows tagged %s run on servers of their own, one pair per fsync mode with the same history, so they compare across modes. The other rows share a pair of servers per fsync mode and data set (see Servers and data) and run in table order, each after the writes of the rows above it.\n", strings.Join(groups, ", "))
 	}
-	if r.Settings.Quick {
-		b.WriteString("- This is a quick run (short runs, few rounds): use it to spot regressions, not to publish.\n")
+	if r.hasFsync("always") {
+		b.WriteString("- appendfsync always depends on the disk's fsync latency, which varies most between machines and over time.\n")
+	}
+	for _, note := range r.warnings() {
+		fmt.Fprintf(&b, "- %s\n", note)
 	}
 	_, err := w.Write(b.Bytes())
 	return err
 }
 
-func (r *Results) rows() [][]string {
-	rows := make([][]string, 0, len(r.Cases))
-	for i := range r.Cases {
-		rows = append(rows, r.tableRow(&r.Cases[i]))
+// warnings are the notes a reader must see before the figures: a busy machine, a
+// stand-in candidate, a quick run.
+func (r *Results) warnings() []string {
+	cand := r.Systems[0]
+	var notes []string
+	if r.Environment.busyBefore() {
+		notes = append(notes, fmt.Sprintf("Other work kept the machine busy before this run (load average %s): its figures are noisier than usual.", r.Environment.LoadAvgStart))
 	}
-	return rows
+	if cand.Style == StyleRedis {
+		notes = append(notes, fmt.Sprintf("The %s column is a redis-server standing in for %s (`-redoubt-style redis`): this run tests the harness, not %s.", cand.Label, cand.Label, cand.Label))
+	}
+	if r.Settings.Quick {
+		notes = append(notes, "This is a quick run (short runs, one round): use it to spot regressions, not to publish.")
+	}
+	return notes
 }
 
-func (r *Results) maxKeyspace() int {
-	n := 0
-	for _, c := range r.Cases {
-		n = max(n, c.Params.Keyspace)
+func (r *Results) writeCharts(b *bytes.Buffer, names ...string) {
+	for _, name := range names {
+		if slices.Contains(r.Charts, name) {
+			fmt.Fprintf(b, "\n![%s](%s)\n", chartCaptions[name], name)
+		}
 	}
-	return n
+}
+
+// writeReference is the section that reads this run's ratios against another run's.
+func (r *Results) writeReference(b *bytes.Buffer) {
+	ref := r.Reference
+	kind := "full"
+	if ref.Quick {
+		kind = "quick"
+	}
+	fmt.Fprintf(b, "\n## Against the %s run of %s\n\n", kind, ref.Date)
+	fmt.Fprintf(b, "%s The reference is `%s` (%d round(s), commit %s; this run: commit %s). "+
+		"A ratio within the reference's [min-max] agrees with it; one outside is noise larger than the reference saw, or a real change: "+
+		"\"near\" is within %.0f%% of the reference's range, about the noise of one short run here, and **no** is further out, worth measuring again with more rounds.\n\n",
+		ref.summary(r.Systems), ref.Path, ref.Repeats, orUnknown(ref.Commit), orUnknown(r.Environment.GitCommit), 100*NearMargin)
+	rows := make([][]string, 0, len(ref.Cases))
+	for _, a := range ref.Cases {
+		agree := "yes"
+		switch {
+		case a.Within:
+		case a.Outside <= NearMargin:
+			agree = fmt.Sprintf("near (%.0f%% out)", 100*a.Outside)
+		default:
+			agree = fmt.Sprintf("**no** (%.0f%% out)", 100*a.Outside)
+		}
+		rows = append(rows, []string{a.Name, formatStat(a.Ratio, formatRatio), formatStat(a.Reference, formatRatio), formatChange(a.Change), agree})
+	}
+	writeMarkdownTable(b, []string{"Case", "This run", "Reference", "Change", "Within"}, rows)
+}
+
+// formatChange shows a relative change in whole percent, with its sign unless it
+// rounds to zero.
+func formatChange(x float64) string {
+	if math.Round(100*x) == 0 {
+		return "0%"
+	}
+	return fmt.Sprintf("%+.0f%%", 100*x)
+}
+
+// summary is one sentence on how the ratios agree.
+func (ref *Reference) summary(systems []System) string {
+	if ref.Compared == 0 {
+		return fmt.Sprintf("No case in common with the reference run of %s.", ref.Date)
+	}
+	changes := make([]float64, 0, len(ref.Cases))
+	for _, a := range ref.Cases {
+		changes = append(changes, math.Abs(a.Change))
+	}
+	return fmt.Sprintf("%d of %d %s/%s ratios lie within the [min-max] of the reference run of %s, %d more within %.0f%% of it; the median distance from its median ratio is %.0f%%.",
+		ref.Within, ref.Compared, systems[0].Label, systems[1].Label, ref.Date, ref.Near, 100*NearMargin, 100*Summarize(changes).Median)
+}
+
+// codeLines shows command lines in a table cell, one code span each.
+func codeLines(lines []string) string {
+	if len(lines) == 0 {
+		return "-"
+	}
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = "`" + l + "`"
+	}
+	return strings.Join(out, "<br>")
+}
+
+func (r *Results) hasTopology(name string) bool {
+	return slices.ContainsFunc(r.Cases, func(c CaseResult) bool { return c.Topology == name })
+}
+
+// groupNames lists the Spec.Group tags of r's cases, as `[name]`, in order of appearance.
+func (r *Results) groupNames() []string {
+	var names []string
+	for _, c := range r.Cases {
+		if tag := "`[" + c.Group + "]`"; c.Group != "" && !slices.Contains(names, tag) {
+			names = append(names, tag)
+		}
+	}
+	return names
+}
+
+func (r *Results) hasFsync(mode string) bool {
+	return slices.ContainsFunc(r.Cases, func(c CaseResult) bool { return c.Fsync == mode })
+}
+
+func (r *Results) rows(row func(*CaseResult) []string) [][]string {
+	rows := make([][]string, 0, len(r.Cases))
+	for i := range r.Cases {
+		rows = append(rows, row(&r.Cases[i]))
+	}
+	return rows
 }
 
 func (r *Results) errorLines() []string {
@@ -227,6 +438,9 @@ func (r *Results) errorLines() []string {
 func requestsCell(c CaseResult) string {
 	for _, s := range c.Systems {
 		if s.Requests > 0 {
+			if c.Sized {
+				return fmt.Sprintf("%d (scaled)", s.Requests)
+			}
 			return fmt.Sprint(s.Requests)
 		}
 	}
@@ -263,15 +477,40 @@ func writeMarkdownTable(b *bytes.Buffer, header []string, rows [][]string) {
 	}
 }
 
-// WriteDir writes results.json and report.md into out/<YYYYmmdd-HHMMSS>/ and replaces
-// out/latest/ with a copy (a copy, not a symlink, so latest/ can be committed). It returns
-// the timestamped directory.
-func (r *Results) WriteDir(out string, stamp time.Time) (string, error) {
+// MarshalJSONFile returns results.json: indented JSON, except that each latency
+// distribution stays on one line ([[percent, ms], ...]), which keeps the file a fraction
+// of the size and still readable.
+func (r *Results) MarshalJSONFile() ([]byte, error) {
 	js, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	js = numberPairs.ReplaceAllFunc(js, func(m []byte) []byte {
+		return bytes.Join(bytes.Fields(m), nil)
+	})
+	return append(js, '\n'), nil
+}
+
+// numberPairs matches an indented array of [number, number] arrays: a Distribution.
+var numberPairs = regexp.MustCompile(`\[(?:\s*\[\s*[-+0-9.eE]+,\s*[-+0-9.eE]+\s*\],?)+\s*\]`)
+
+// WriteDir draws the charts, then writes results.json, report.md and the charts into
+// out/<YYYYmmdd-HHMMSS>/ and replaces out/latest/ with a copy (a copy, not a symlink, so
+// latest/ can be committed). It records the charts' names in r.Charts and returns the
+// timestamped directory.
+func (r *Results) WriteDir(out string, stamp time.Time) (string, error) {
+	charts, err := r.DrawCharts()
+	if err != nil {
+		return "", fmt.Errorf("drawing charts: %w", err)
+	}
+	r.Charts = nil
+	for _, c := range charts {
+		r.Charts = append(r.Charts, c.Name)
+	}
+	js, err := r.MarshalJSONFile()
 	if err != nil {
 		return "", err
 	}
-	js = append(js, '\n')
 	var md bytes.Buffer
 	if err := r.WriteMarkdown(&md); err != nil {
 		return "", err
@@ -299,12 +538,15 @@ func (r *Results) WriteDir(out string, stamp time.Time) (string, error) {
 	if err := os.Mkdir(latest, 0o755); err != nil {
 		return "", err
 	}
+	files := map[string][]byte{"results.json": js, "report.md": md.Bytes()}
+	for _, c := range charts {
+		files[c.Name] = c.PNG
+	}
 	for _, d := range []string{dir, latest} {
-		if err := os.WriteFile(filepath.Join(d, "results.json"), js, 0o644); err != nil {
-			return "", err
-		}
-		if err := os.WriteFile(filepath.Join(d, "report.md"), md.Bytes(), 0o644); err != nil {
-			return "", err
+		for name, data := range files {
+			if err := os.WriteFile(filepath.Join(d, name), data, 0o644); err != nil {
+				return "", err
+			}
 		}
 	}
 	return dir, nil

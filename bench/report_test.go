@@ -15,7 +15,10 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 func sample(rps, p50, p99 float64) Sample {
-	return Sample{Requests: 1000, ElapsedSec: 2.5, RPS: rps, AvgMs: p50, MinMs: 0.1, P50Ms: p50, P95Ms: p99 / 2, P99Ms: p99, MaxMs: 2 * p99}
+	return Sample{
+		Requests: 1000, ElapsedSec: 2.5, RPS: rps, AvgMs: p50, MinMs: 0.1, P50Ms: p50, P95Ms: p99 / 2, P99Ms: p99, P999Ms: 1.5 * p99, MaxMs: 2 * p99,
+		Distribution: []Point{{0.1, 0.1}, {50, p50}, {75, p99 / 3}, {95, p99 / 2}, {99, p99}, {99.9, 1.5 * p99}, {100, 2 * p99}},
+	}
 }
 
 // fixtureResults is a finished run of two cases over three rounds: one with a failed round
@@ -33,11 +36,29 @@ func fixtureResults() *Results {
 			{Name: "redoubt", Label: "Redoubt", Path: "/repo/bin/redoubt", Style: StyleRedoubt, Version: "redoubt 0.1.0"},
 			{Name: "redis", Label: "Redis", Path: "/usr/bin/redis-server", Style: StyleRedis, Version: "Redis server v=7.0.15"},
 		},
+		Groups: []GroupInfo{
+			{
+				Fsync: "everysec", Data: "100000 keys (key:000000000000 ... key:000000099999), values of 3 bytes of 'x': about 2 MB",
+				Servers: map[string][]string{
+					"redoubt": {"/repo/bin/redoubt server --port PORT --dir DIR --appendfsync everysec --save ''"},
+					"redis":   {"/usr/bin/redis-server --port PORT --appendfsync everysec"},
+				},
+				Cases: []string{"set-p16-everysec", "mixed-p1-everysec"},
+			},
+			{
+				Fsync: "always", Data: "100000 keys (key:000000000000 ... key:000000099999), values of 3 bytes of 'x': about 2 MB",
+				Servers: map[string][]string{
+					"redoubt": {"/repo/bin/redoubt server --port PORT --dir DIR --appendfsync always --save ''"},
+					"redis":   {"/usr/bin/redis-server --port PORT --appendfsync always"},
+				},
+				Cases: []string{"set-p1-always"},
+			},
+		},
 		Cases: []CaseResult{
 			{
 				Name: "set-p16-everysec", Label: "SET", Tool: "redis-benchmark", Fsync: "everysec",
 				Params:      Params{Clients: 50, Pipeline: 16, Keyspace: 100000, DataSize: 3},
-				CommandLine: "redis-benchmark --csv -t set -c 50 -P 16 -n N -r 100000 -d 3",
+				CommandLine: "redis-benchmark -t set -c 50 -P 16 -n N -r 100000 -d 3",
 				Systems: []SystemResult{
 					{System: "redoubt", Requests: 1200000, Runs: []Run{
 						{Round: 1, Sample: sample(450000, 1.5, 2.5)},
@@ -52,9 +73,26 @@ func fixtureResults() *Results {
 				},
 			},
 			{
+				Name: "mixed-p1-everysec", Label: "MIXED", Tool: DriverTool, Fsync: "everysec", Topology: "smallcache", Group: "durability",
+				Params:      Params{Clients: 50, Pipeline: 1, Keyspace: 100000, DataSize: 3},
+				CommandLine: "go-driver -c 50 -P 1 -n N -r 100000 -d 3: 80% GET key:__rand_int__, 20% SET key:__rand_int__ __data__",
+				Systems: []SystemResult{
+					{System: "redoubt", Requests: 150000, Runs: []Run{
+						{Round: 1, Sample: sample(60000, 0.8, 2)},
+						{Round: 2, Sample: sample(62000, 0.7, 2.2)},
+						{Round: 3, Sample: sample(58000, 0.8, 2.4)},
+					}},
+					{System: "redis", Requests: 150000, Runs: []Run{
+						{Round: 1, Sample: sample(70000, 0.6, 1.5)},
+						{Round: 2, Sample: sample(71000, 0.6, 1.6)},
+						{Round: 3, Sample: sample(69000, 0.6, 1.4)},
+					}},
+				},
+			},
+			{
 				Name: "set-p1-always", Label: "SET", Tool: "redis-benchmark", Fsync: "always",
 				Params:      Params{Clients: 50, Pipeline: 1, Keyspace: 100000, DataSize: 3},
-				CommandLine: "redis-benchmark --csv -t set -c 50 -P 1 -n N -r 100000 -d 3",
+				CommandLine: "redis-benchmark -t set -c 50 -P 1 -n N -r 100000 -d 3",
 				Systems: []SystemResult{
 					{System: "redoubt", Error: "redoubt did not answer PING on 127.0.0.1:40000: exited: exit status 1; log: bad flag"},
 					{System: "redis", Requests: 130000, Runs: []Run{
@@ -78,8 +116,8 @@ func TestResultsRatio(t *testing.T) {
 	if got == nil || got.N != want.N || got.Min != want.Min || got.Max != want.Max || abs(got.Median-want.Median) > 1e-12 {
 		t.Fatalf("ratio = %+v, want %+v", got, want)
 	}
-	if r.Cases[1].Ratio != nil {
-		t.Fatalf("ratio with a failed side = %+v, want nil", r.Cases[1].Ratio)
+	if r.Cases[2].Ratio != nil {
+		t.Fatalf("ratio with a failed side = %+v, want nil", r.Cases[2].Ratio)
 	}
 	if n := r.Failed(); n != 2 {
 		t.Fatalf("Failed() = %d, want 2", n)
@@ -172,6 +210,10 @@ func TestWriteDir(t *testing.T) {
 		js, err := os.ReadFile(filepath.Join(d, "results.json"))
 		if err != nil {
 			t.Fatal(err)
+		}
+		// Distributions stay on one line each, as [percent, ms] pairs.
+		if want := `"distribution": [[0.1,0.1],[50,1.5],[75,0.8333333333333334],`; !bytes.Contains(js, []byte(want)) {
+			t.Fatalf("%s/results.json lacks %s", d, want)
 		}
 		var back Results
 		if err := json.Unmarshal(js, &back); err != nil {

@@ -33,6 +33,12 @@ type Options struct {
 	SettleMax time.Duration
 	// Quick is recorded in the results so a quick run is never mistaken for a full one.
 	Quick bool
+	// SizeFrom, when set, gives the request counts instead of probing: a case that
+	// SizeFrom measured with the same parameters runs its N scaled to Duration, which
+	// spares a quick run most of its time. Cases it lacks are probed as usual.
+	SizeFrom *Results
+	// SizeFromPath names SizeFrom in the results.
+	SizeFromPath string
 	// Progress receives one line per step (nil: discarded).
 	Progress io.Writer
 	// Now stamps the results (nil: time.Now).
@@ -44,8 +50,27 @@ type Results struct {
 	Settings    Settings    `json:"settings"`
 	Environment Environment `json:"environment"`
 	// Systems are the candidate and the baseline, in the order of every CaseResult.Systems.
-	Systems []System     `json:"systems"`
-	Cases   []CaseResult `json:"cases"`
+	Systems []System `json:"systems"`
+	// Groups are the server pairs the run started, in the order it ran them.
+	Groups []GroupInfo  `json:"groups"`
+	Cases  []CaseResult `json:"cases"`
+	// Reference compares the ratios with another run's, when one was given (CompareWith).
+	Reference *Reference `json:"reference,omitempty"`
+	// Charts are the PNG files WriteDir drew next to results.json.
+	Charts []string `json:"charts,omitempty"`
+}
+
+// GroupInfo is one pair of deployments: the cases it served, how each system was
+// started, and the data preloaded into both before any case ran.
+type GroupInfo struct {
+	Topology string `json:"topology,omitempty"`
+	Group    string `json:"group,omitempty"` // Spec.Group
+	Fsync    string `json:"appendfsync"`
+	Data     string `json:"data"`
+	// Servers maps a system's name to the command lines that started it, with PORT and
+	// DIR for what changes from run to run.
+	Servers map[string][]string `json:"servers"`
+	Cases   []string            `json:"cases"`
 }
 
 // Settings are the options a reader needs to judge the figures.
@@ -56,6 +81,9 @@ type Settings struct {
 	ProbeSeconds  float64 `json:"probe_seconds"`
 	SettleSeconds float64 `json:"settle_max_seconds"`
 	Filter        string  `json:"filter,omitempty"`
+	// SizedFrom is the results.json whose request counts, scaled to RunSeconds, replaced
+	// probing (Options.SizeFrom), if any.
+	SizedFrom string `json:"sized_from,omitempty"`
 }
 
 // CaseResult is one row of the report.
@@ -65,6 +93,7 @@ type CaseResult struct {
 	Tool     string `json:"tool"`
 	Fsync    string `json:"appendfsync"`
 	Topology string `json:"topology,omitempty"`
+	Group    string `json:"group,omitempty"`
 	// Params has Requests 0: the count is calibrated per system (SystemResult.Requests).
 	Params      Params `json:"params"`
 	CommandLine string `json:"command_line"`
@@ -74,6 +103,8 @@ type CaseResult struct {
 	// (Background.Describe), if anything.
 	Background string         `json:"background,omitempty"`
 	Systems    []SystemResult `json:"systems"`
+	// Sized: the request count came from Settings.SizedFrom, not from probes.
+	Sized bool `json:"sized,omitempty"`
 	// Ratio is the candidate's throughput over the baseline's, paired round by round; nil
 	// when no round has both.
 	Ratio *Stat `json:"ratio_rps"`
@@ -177,9 +208,26 @@ func Compare(ctx context.Context, opts Options) (*Results, error) {
 	if opts.Filter != nil {
 		res.Settings.Filter = opts.Filter.String()
 	}
+	if opts.SizeFrom != nil {
+		res.Settings.SizedFrom = opts.SizeFromPath
+	}
 	byName := make(map[string]*CaseResult, len(cases))
 	res.Cases = make([]CaseResult, 0, len(cases))
 	for _, g := range groupCases(cases) {
+		info := GroupInfo{
+			Topology: g.topology.Name(),
+			Group:    g.name,
+			Fsync:    g.fsync,
+			Data:     describePreload(g.data),
+			Servers:  make(map[string][]string),
+		}
+		for _, s := range systems {
+			info.Servers[s.Name] = g.topology.CommandLines(s, g.fsync)
+		}
+		for _, c := range g.cases {
+			info.Cases = append(info.Cases, c.Name)
+		}
+		res.Groups = append(res.Groups, info)
 		for _, c := range g.cases {
 			cr := CaseResult{
 				Name:        c.Name,
@@ -187,6 +235,7 @@ func Compare(ctx context.Context, opts Options) (*Results, error) {
 				Tool:        c.Load.Tool(),
 				Fsync:       c.Fsync,
 				Topology:    c.Topology.Name(),
+				Group:       c.Group,
 				Params:      c.Params,
 				CommandLine: c.Load.CommandLine(c.Params),
 			}
@@ -213,6 +262,14 @@ func Compare(ctx context.Context, opts Options) (*Results, error) {
 		results:  byName,
 		progress: progress,
 		total:    len(cases) * len(systems) * opts.Repeats,
+		start:    time.Now(),
+	}
+	for _, c := range cases {
+		w := float64(opts.Repeats) * r.runWeight()
+		if _, ok := r.sized(c); !ok {
+			w += r.calibrationWeight()
+		}
+		r.work.total += float64(len(systems)) * w
 	}
 	for _, g := range groupCases(cases) {
 		r.runGroup(ctx, g)
@@ -245,10 +302,42 @@ type runner struct {
 	progress io.Writer
 	total    int // measured runs planned
 	done     int // measured runs finished or skipped
+	start    time.Time
+	// work estimates, in seconds, what the whole invocation and its finished part take,
+	// for the time left in the progress lines: calibrations and measured runs, weighted
+	// by their expected length.
+	work struct{ total, done float64 }
 }
 
 func (r *runner) logf(format string, args ...any) {
 	fmt.Fprintf(r.progress, "bench: "+format+"\n", args...)
+}
+
+// calibrationWeight and runWeight are the expected seconds of one system's calibration
+// of a case (about three probes, the last one ProbeDuration long) and of one measured run
+// (Duration, plus settling and start-up).
+func (r *runner) calibrationWeight() float64 { return 2*r.opts.ProbeDuration.Seconds() + 0.3 }
+func (r *runner) runWeight() float64         { return r.opts.Duration.Seconds() + 0.4 }
+
+// status is the head of a progress line: measured runs done and planned, time spent, and
+// an estimate of the time left, scaled from how long the finished work took.
+func (r *runner) status() string {
+	elapsed := time.Since(r.start)
+	left := "?"
+	if r.work.done > 0 {
+		rest := time.Duration(float64(elapsed) * (r.work.total - r.work.done) / r.work.done)
+		left = "~" + shortDuration(max(rest, 0))
+	}
+	return fmt.Sprintf("[%d/%d runs, %s elapsed, %s left]", r.done, r.total, shortDuration(elapsed), left)
+}
+
+// shortDuration prints d to the second, as 1m05s or 42s.
+func shortDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	if d < time.Minute {
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	}
+	return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
 }
 
 // runGroup starts one deployment per system, preloads and calibrates, measures the
@@ -275,21 +364,41 @@ func (r *runner) runGroup(ctx context.Context, g group) {
 				failed[i][c.Name] = true
 			}
 		}
-		r.logf("starting %s %s (appendfsync %s)", sys.Name, sys.Path, g.fsync)
+		where := "appendfsync " + g.fsync
+		for _, t := range []string{g.name, g.topology.Name()} {
+			if t != "" {
+				where = t + ", " + where
+			}
+		}
+		r.logf("%s starting %s %s (%s) and preloading %s", r.status(), sys.Name, sys.Path, where, describePreload(g.data))
 		d, err := g.topology.Start(ctx, sys, g.fsync)
 		if err != nil {
 			fail(err)
 			continue
 		}
 		deps[i] = d
-		if err := r.preload(ctx, d, g.cases); err != nil {
+		if err := d.Preload(ctx, g.data); err != nil {
 			fail(fmt.Errorf("preload: %w", err))
 		}
 	}
 
 	for _, c := range g.cases {
+		if ref, ok := r.sized(c); ok {
+			n := wholePipelines(max(int(roundTo(float64(ref.Candidate().Requests)*r.opts.Duration.Seconds()/r.opts.SizeFrom.Settings.RunSeconds, 2)), minRequests(c.Params)), c.Params.Pipeline)
+			r.results[c.Name].Sized = true
+			for i := range r.systems {
+				if !failed[i][c.Name] {
+					// The reference's rate stands in for a probe's: it bounds the run.
+					r.results[c.Name].Systems[i].Requests = n
+					r.results[c.Name].Systems[i].ProbeRPS = ref.Systems[i].Summary.RPS.Median
+				}
+			}
+			r.logf("%s: %d requests per run on each system, scaled from the reference", c.Name, n)
+			continue
+		}
 		rates := make([]float64, len(r.systems))
 		for i, sys := range r.systems {
+			r.work.done += r.calibrationWeight()
 			if failed[i][c.Name] {
 				continue
 			}
@@ -305,7 +414,7 @@ func (r *runner) runGroup(ctx context.Context, g group) {
 			}
 			rates[i] = rate
 			r.results[c.Name].Systems[i].ProbeRPS = rate
-			r.logf("probed %s on %s: %.0f req/s", c.Name, sys.Name, rate)
+			r.logf("%s probed %s on %s: %.0f req/s", r.status(), c.Name, sys.Name, rate)
 		}
 		n := commonRequests(rates, c.Params, r.opts.Duration)
 		for i := range r.systems {
@@ -322,16 +431,17 @@ func (r *runner) runGroup(ctx context.Context, g group) {
 				if ctx.Err() != nil {
 					return
 				}
-				r.done++
 				if failed[i][c.Name] {
+					r.done++
+					r.work.done += r.runWeight()
 					continue
 				}
 				sr := &r.results[c.Name].Systems[i]
 				p := c.Params
 				p.Requests = sr.Requests
 				err := r.prepare(ctx, deps, i, c, p)
-				fmt.Fprintf(r.progress, "bench: [%d/%d] round %d/%d %s on %s, %d requests ... ",
-					r.done, r.total, round, r.opts.Repeats, c.Name, sys.Name, sr.Requests)
+				fmt.Fprintf(r.progress, "bench: %s round %d/%d %s on %s, %d requests ... ",
+					r.status(), round, r.opts.Repeats, c.Name, sys.Name, sr.Requests)
 				var s Sample
 				if err == nil {
 					expected := time.Duration(float64(p.Requests) / sr.ProbeRPS * float64(time.Second))
@@ -341,13 +451,15 @@ func (r *runner) runGroup(ctx context.Context, g group) {
 					fmt.Fprintln(r.progress, "interrupted")
 					return
 				}
+				r.done++
+				r.work.done += r.runWeight()
 				run := Run{Round: round, Sample: s}
 				if err != nil {
 					run.Error = err.Error()
 					fmt.Fprintf(r.progress, "error: %v\n", err)
 				} else {
-					fmt.Fprintf(r.progress, "%.0f req/s, p50 %.3f ms, p99 %.3f ms in %.1f s; %d left\n",
-						s.RPS, s.P50Ms, s.P99Ms, s.ElapsedSec, r.total-r.done)
+					fmt.Fprintf(r.progress, "%.0f req/s, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms in %.1f s\n",
+						s.RPS, s.P50Ms, s.P99Ms, s.P999Ms, s.ElapsedSec)
 				}
 				sr.Runs = append(sr.Runs, run)
 			}
@@ -355,21 +467,50 @@ func (r *runner) runGroup(ctx context.Context, g group) {
 	}
 }
 
-// preload fills each distinct keyspace of the group once, so that reads hit and writes
-// overwrite on both systems alike whatever ran before.
-func (r *runner) preload(ctx context.Context, d Deployment, cases []Case) error {
-	done := make(map[[2]int]bool)
-	for _, c := range cases {
-		key := [2]int{c.Params.Keyspace, c.Params.DataSize}
-		if done[key] {
+// sized returns the case of Options.SizeFrom that gives c its request count: the same
+// name and parameters, measured on both systems with a request count.
+func (r *runner) sized(c Case) (*CaseResult, bool) {
+	ref := r.opts.SizeFrom
+	if ref == nil || ref.Settings.RunSeconds <= 0 || len(ref.Systems) != len(r.systems) {
+		return nil, false
+	}
+	for i := range ref.Cases {
+		rc := &ref.Cases[i]
+		if rc.Name != c.Name || rc.Params != c.Params {
 			continue
 		}
-		done[key] = true
-		if err := d.Preload(ctx, c.Params.Keyspace, c.Params.DataSize); err != nil {
-			return err
+		for i, s := range rc.Systems {
+			if s.System != r.systems[i].Name || s.Requests <= 0 || s.Summary.RPS.N == 0 {
+				return nil, false
+			}
 		}
+		return rc, true
 	}
-	return nil
+	return nil, false
+}
+
+// describePreload says what Deployment.Preload writes for data, for the report.
+func describePreload(data Params) string {
+	values := fmt.Sprintf("%d bytes of 'x'", data.DataSize)
+	if data.RandomValues {
+		values = fmt.Sprintf("%d random letters and digits (incompressible)", data.DataSize)
+	}
+	return fmt.Sprintf("%d keys (key:%012d ... key:%012d), values of %s: about %s",
+		data.Keyspace, 0, max(data.Keyspace-1, 0), values, formatBytes(int64(data.Keyspace)*int64(data.DataSize+16)))
+}
+
+// formatBytes prints n in B, KB, MB or GB (powers of 1024).
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.0f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	default:
+		return fmt.Sprintf("%d B", n)
+	}
 }
 
 // measure runs the load once, after checking the server still answers: redis-benchmark

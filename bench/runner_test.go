@@ -247,7 +247,7 @@ func TestCompareRunsSetup(t *testing.T) {
 	if err := res.WriteMarkdown(&md); err != nil {
 		t.Fatal(err)
 	}
-	if want := "| lpop-p16-everysec | before every run, RPUSH 3-byte elements to mylist until LLEN mylist >= N+16; then `redis-benchmark --csv -t lpop -c 10 -P 16 -n N -r 1000 -d 3` |"; !strings.Contains(md.String(), want) {
+	if want := "| lpop-p16-everysec | redis-benchmark | before every run, RPUSH 3-byte elements to mylist until LLEN mylist >= N+16; then `redis-benchmark -t lpop -c 10 -P 16 -n N -r 1000 -d 3` |"; !strings.Contains(md.String(), want) {
 		t.Errorf("report lacks the setup:\n%s", md.String())
 	}
 }
@@ -267,5 +267,28 @@ func TestTimedSeconds(t *testing.T) {
 	}
 	if got := timedSeconds(Sample{ElapsedSec: 0.3}); got != 0.3 {
 		t.Errorf("timed without a rate = %v, want 0.3", got)
+	}
+}
+
+func TestProgressStatus(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0:                                     "0s",
+		42*time.Second + 400*time.Millisecond: "42s",
+		65 * time.Second:                      "1m05s",
+		20*time.Minute + 59*time.Second + 600*time.Millisecond: "21m00s",
+	} {
+		if got := shortDuration(d); got != want {
+			t.Errorf("shortDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+	r := &runner{total: 80, done: 20, start: time.Now().Add(-30 * time.Second)}
+	r.work.total, r.work.done = 100, 25
+	// A quarter of the work took 30 s: three quarters are left, about 90 s.
+	if got := r.status(); got != "[20/80 runs, 30s elapsed, ~1m30s left]" {
+		t.Errorf("status = %q", got)
+	}
+	r.work.done = 0
+	if got := r.status(); !strings.HasSuffix(got, "? left]") {
+		t.Errorf("status before any work = %q", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -38,13 +39,17 @@ type System struct {
 	Version string `json:"version"`
 }
 
-// Args returns the command line that starts the system as a standalone server.
+// Args returns the command line that starts the system as a standalone server, without
+// the topology's own arguments.
 func (s System) Args(port int, dir, fsync string) []string {
-	p := strconv.Itoa(port)
+	return s.args(strconv.Itoa(port), dir, fsync)
+}
+
+func (s System) args(port, dir, fsync string) []string {
 	switch s.Style {
 	case StyleRedis:
 		return []string{
-			"--port", p,
+			"--port", port,
 			"--bind", "127.0.0.1",
 			"--dir", dir,
 			"--save", "",
@@ -55,7 +60,7 @@ func (s System) Args(port int, dir, fsync string) []string {
 		}
 	default:
 		// No RDB snapshots on either side (Redis gets --save "" above).
-		return []string{"server", "--port", p, "--dir", dir, "--appendfsync", fsync, "--save", ""}
+		return []string{"server", "--port", port, "--dir", dir, "--appendfsync", fsync, "--save", ""}
 	}
 }
 
@@ -67,13 +72,16 @@ func (s System) versionArgs() []string {
 }
 
 // Topology starts what one system needs to serve a group of cases and tells where the load
-// goes. Single is the only one so far; replication and failover rows add their own.
+// goes. Single and SmallCache exist; replication and failover rows add their own.
 type Topology interface {
 	// Name is part of case names ("" for Single) and of the group key.
 	Name() string
 	// Start launches fresh servers with empty data directories. The Deployment it returns
 	// is ready for load; on error nothing it started is left running.
 	Start(ctx context.Context, sys System, fsync string) (Deployment, error)
+	// CommandLines shows, for the report, how Start starts sys: one line per process, with
+	// <port> and <dir> for what changes from run to run.
+	CommandLines(sys System, fsync string) []string
 }
 
 // Deployment is the running servers of one system.
@@ -83,8 +91,9 @@ type Deployment interface {
 	// Check reports whether the deployment still serves; it is called before every run
 	// because redis-benchmark spins without end against a port nobody listens on.
 	Check(ctx context.Context) error
-	// Preload writes keyspace keys named as redis-benchmark names them, so that GET hits.
-	Preload(ctx context.Context, keyspace, dataSize int) error
+	// Preload writes p.Keyspace keys named as redis-benchmark names them, so that GET
+	// hits, with values of p.DataSize bytes (see PreloadValue).
+	Preload(ctx context.Context, p Params) error
 	// Pids lists the processes the deployment started, so the runner can wait until they
 	// are idle before the next run.
 	Pids() []int
@@ -100,7 +109,21 @@ func (Single) Name() string { return "" }
 
 // Start implements Topology.
 func (Single) Start(ctx context.Context, sys System, fsync string) (Deployment, error) {
-	return startServer(ctx, sys, fsync)
+	return startServer(ctx, sys, fsync, nil)
+}
+
+// CommandLines implements Topology.
+func (Single) CommandLines(sys System, fsync string) []string {
+	return []string{serverCommandLine(sys, fsync, nil)}
+}
+
+// serverCommandLine is how startServer starts sys with extra arguments, for the report.
+func serverCommandLine(sys System, fsync string, extra []string) string {
+	args := append(sys.args("PORT", "DIR", fsync), extra...)
+	for i, a := range args {
+		args[i] = shellQuote(a)
+	}
+	return shellQuote(sys.Path) + " " + strings.Join(args, " ")
 }
 
 // server is one server process that this harness started; it owns its data directory.
@@ -120,11 +143,12 @@ const (
 
 // startServer starts sys on a free port. Finding a free port and binding it are two steps,
 // so another process may take the port in between: then it tries again with another.
-func startServer(ctx context.Context, sys System, fsync string) (*server, error) {
+// extra is appended to sys.Args.
+func startServer(ctx context.Context, sys System, fsync string, extra []string) (*server, error) {
 	var err error
 	for attempt := 0; attempt < 3; attempt++ {
 		var s *server
-		s, err = startServerOnce(ctx, sys, fsync)
+		s, err = startServerOnce(ctx, sys, fsync, extra)
 		if err == nil {
 			return s, nil
 		}
@@ -137,7 +161,7 @@ func startServer(ctx context.Context, sys System, fsync string) (*server, error)
 
 var errPortTaken = errors.New("port already in use")
 
-func startServerOnce(ctx context.Context, sys System, fsync string) (*server, error) {
+func startServerOnce(ctx context.Context, sys System, fsync string, extra []string) (*server, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -158,7 +182,7 @@ func startServerOnce(ctx context.Context, sys System, fsync string) (*server, er
 		return nil, err
 	}
 	s := &server{sys: sys, port: port, dir: dir, exited: make(chan struct{})}
-	s.cmd = exec.Command(sys.Path, sys.Args(port, data, fsync)...)
+	s.cmd = exec.Command(sys.Path, append(sys.Args(port, data, fsync), extra...)...)
 	s.cmd.Stdout = logf
 	s.cmd.Stderr = logf
 	if err := s.cmd.Start(); err != nil {
@@ -251,24 +275,26 @@ func dial(ctx context.Context, t Target) (net.Conn, error) {
 const preloadBatch = 1000
 
 // Preload sets key:000000000000 .. key:<keyspace-1>, the names redis-benchmark's -r gives
-// __rand_int__, each to a value of dataSize bytes.
-func (s *server) Preload(ctx context.Context, keyspace, dataSize int) error {
+// __rand_int__, each to PreloadValue.
+func (s *server) Preload(ctx context.Context, p Params) error {
 	conn, err := dial(ctx, s.Target())
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(2 * time.Minute))
+	conn.SetDeadline(time.Now().Add(preloadTimeout))
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
 	defer stop()
-	value := strings.Repeat("x", dataSize)
 	r := bufio.NewReader(conn)
-	var buf []byte
-	for first := 0; first < keyspace; first += preloadBatch {
-		last := min(first+preloadBatch, keyspace)
+	var buf, value []byte
+	// About a megabyte per batch at most: large values go out fewer at a time.
+	batch := max(1, min(preloadBatch, (1<<20)/max(p.DataSize, 1)))
+	for first := 0; first < p.Keyspace; first += batch {
+		last := min(first+batch, p.Keyspace)
 		buf = buf[:0]
 		for i := first; i < last; i++ {
-			buf = appendCommand(buf, "SET", fmt.Sprintf("key:%012d", i), value)
+			value = PreloadValue(value[:0], p, i)
+			buf = appendCommand(buf, "SET", fmt.Sprintf("key:%012d", i), string(value))
 		}
 		if _, err := conn.Write(buf); err != nil {
 			return err
@@ -284,6 +310,36 @@ func (s *server) Preload(ctx context.Context, keyspace, dataSize int) error {
 		}
 	}
 	return nil
+}
+
+// preloadTimeout bounds a whole preload: a million keys take seconds.
+const preloadTimeout = 5 * time.Minute
+
+// randomAlphabet has 64 symbols, so a random value carries 6 bits a byte and none of the
+// repeats that Snappy (Pebble's block compression) or an LZ compressor could use.
+const randomAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+// PreloadValue appends the value Preload gives key i: p.DataSize bytes of 'x', as
+// redis-benchmark writes, or with p.RandomValues, random letters and digits drawn from a
+// generator seeded with i, the same on both systems, which no compressor shrinks, so
+// that a data set meant to be larger than a cache is as large on disk as it is in memory.
+func PreloadValue(dst []byte, p Params, i int) []byte {
+	if !p.RandomValues {
+		for range p.DataSize {
+			dst = append(dst, 'x')
+		}
+		return dst
+	}
+	rng := rand.New(rand.NewPCG(uint64(i), 0x5eed))
+	var bits uint64
+	for j := range p.DataSize {
+		if j%10 == 0 {
+			bits = rng.Uint64()
+		}
+		dst = append(dst, randomAlphabet[bits&63])
+		bits >>= 6
+	}
+	return dst
 }
 
 func appendCommand(dst []byte, args ...string) []byte {

@@ -146,7 +146,7 @@ func TestFillSortedSetFeedsZRANGE(t *testing.T) {
 	}
 }
 
-// TestRedisBenchmarkReportsLrangeRow runs lrange_100, which prints two CSV lines: the run
+// TestRedisBenchmarkReportsLrangeRow runs lrange_100, which prints two sections: the run
 // succeeds with Row picking one of them (TestPickRow checks which), and a Row that names
 // neither fails with both listed.
 func TestRedisBenchmarkReportsLrangeRow(t *testing.T) {
@@ -160,7 +160,7 @@ func TestRedisBenchmarkReportsLrangeRow(t *testing.T) {
 		t.Fatalf("LLEN = %d, %v; want the 3000 elements redis-benchmark pushed first", n, err)
 	}
 	_, err := RedisBenchmark{Test: "lrange_100", Row: "LRANGE"}.Run(t.Context(), Tools{RedisBenchmark: benchmark}, d.Target(), p)
-	if err == nil || !strings.Contains(err.Error(), `want one CSV line named "LRANGE", found 0 among "LPUSH (needed to benchmark LRANGE)", "LRANGE_100 (first 100 elements)"`) {
+	if err == nil || !strings.Contains(err.Error(), `want one section named "LRANGE", found 0 among "LPUSH (needed to benchmark LRANGE)", "LRANGE_100 (first 100 elements)"`) {
 		t.Fatalf("unknown row: %v", err)
 	}
 }

@@ -1,8 +1,13 @@
 package bench
 
 import (
+	"encoding/json"
+	"fmt"
 	"math"
+	"slices"
 	"sort"
+	"strconv"
+	"time"
 )
 
 // Sample is what one run of a load generator measured. Latencies are in milliseconds; a
@@ -18,7 +23,136 @@ type Sample struct {
 	P99Ms      float64 `json:"p99_ms"`
 	P999Ms     float64 `json:"p999_ms,omitempty"`
 	MaxMs      float64 `json:"max_ms"`
+	// Distribution is the latency distribution, from the fastest request to the slowest,
+	// at the percentiles redis-benchmark prints (50, 75, 87.5, ... halving the distance to
+	// 100 each time), for the CDF charts. Empty when the generator gives none.
+	Distribution []Point `json:"distribution,omitempty"`
 }
+
+// Point is one step of a latency distribution: Percent of the requests were answered
+// within Ms milliseconds. In JSON it is the pair [Percent, Ms]: a run has a score of
+// them, and results.json has hundreds of runs.
+type Point struct {
+	Percent float64
+	Ms      float64
+}
+
+// MarshalJSON implements json.Marshaler.
+func (p Point) MarshalJSON() ([]byte, error) {
+	b := append([]byte{'['}, strconv.FormatFloat(p.Percent, 'g', -1, 64)...)
+	b = append(b, ',')
+	b = append(b, strconv.FormatFloat(p.Ms, 'g', -1, 64)...)
+	return append(b, ']'), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (p *Point) UnmarshalJSON(b []byte) error {
+	var pair []float64
+	if err := json.Unmarshal(b, &pair); err != nil {
+		return err
+	}
+	if len(pair) != 2 {
+		return fmt.Errorf("latency point %s: want [percent, ms]", b)
+	}
+	p.Percent, p.Ms = pair[0], pair[1]
+	return nil
+}
+
+// PercentileSorted returns the nearest-rank p-th percentile of sorted, which is in
+// ascending order: the least value such that at least p percent of the values are at or
+// below it. p <= 0 gives the least value, p >= 100 the greatest; an empty slice gives 0.
+// This is what HdrHistogram and redis-benchmark report, up to their bucket rounding.
+func PercentileSorted(sorted []time.Duration, p float64) time.Duration {
+	n := len(sorted)
+	if n == 0 {
+		return 0
+	}
+	return sorted[rankIndex(n, p)]
+}
+
+// rankIndex is the index, in a sorted slice of n values, of the nearest-rank p-th
+// percentile: the ceil(p/100*n)-th value, counted from 1.
+func rankIndex(n int, p float64) int {
+	// The tiny slack keeps 99.9% of 1000 at rank 999 where floating point makes
+	// 99.9/100*1000 a hair above 999.
+	rank := int(math.Ceil(p/100*float64(n) - 1e-9))
+	return min(max(rank, 1), n) - 1
+}
+
+// distributionTicks are the percentiles of a Distribution below 100: 0, then the
+// distance to 100 halved each step (50, 75, 87.5, ...), as redis-benchmark's
+// hdr_iter_percentile with one tick per half distance prints them, down to 1/2^20 of the
+// requests, which no run here exceeds a million times over.
+var distributionTicks = func() []float64 {
+	ticks := []float64{0}
+	for gap := 50.0; gap > 100.0/(1<<20); gap /= 2 {
+		ticks = append(ticks, 100-gap)
+	}
+	return ticks
+}()
+
+// DistributionSorted returns the latency distribution of sorted, which is in ascending
+// order, as a Distribution: at each tick, the share of requests at or below the tick's
+// value, and that value, once per value, ending at 100% with the slowest request.
+func DistributionSorted(sorted []time.Duration) []Point {
+	n := len(sorted)
+	if n == 0 {
+		return nil
+	}
+	var points []Point
+	last := -1
+	for _, tick := range distributionTicks {
+		i := rankIndex(n, tick)
+		// Requests of the same latency share a point: skip to the last of them, so the
+		// percent says how many were at or below it.
+		for i+1 < n && sorted[i+1] == sorted[i] {
+			i++
+		}
+		if i == last {
+			continue
+		}
+		last = i
+		points = append(points, Point{Percent: roundPercent(100 * float64(i+1) / float64(n)), Ms: durationMs(sorted[i])})
+		if i == n-1 {
+			return points
+		}
+	}
+	return append(points, Point{Percent: 100, Ms: durationMs(sorted[n-1])})
+}
+
+// SampleOfLatencies summarizes every request latency of one run that took elapsed: the
+// throughput, and the latency figures redis-benchmark reports plus p99.9 and the
+// distribution. latencies is sorted in place.
+func SampleOfLatencies(latencies []time.Duration, elapsed time.Duration) Sample {
+	slices.Sort(latencies)
+	n := len(latencies)
+	s := Sample{Requests: n, ElapsedSec: elapsed.Seconds()}
+	if n == 0 {
+		return s
+	}
+	var sum time.Duration
+	for _, l := range latencies {
+		sum += l
+	}
+	if elapsed > 0 {
+		s.RPS = float64(n) / elapsed.Seconds()
+	}
+	s.AvgMs = durationMs(sum) / float64(n)
+	s.MinMs = durationMs(latencies[0])
+	s.P50Ms = durationMs(PercentileSorted(latencies, 50))
+	s.P95Ms = durationMs(PercentileSorted(latencies, 95))
+	s.P99Ms = durationMs(PercentileSorted(latencies, 99))
+	s.P999Ms = durationMs(PercentileSorted(latencies, 99.9))
+	s.MaxMs = durationMs(latencies[n-1])
+	s.Distribution = DistributionSorted(latencies)
+	return s
+}
+
+func durationMs(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// roundPercent keeps four decimals of a share in percent: a millionth of the requests,
+// finer than any run here resolves, in a few digits of JSON rather than seventeen.
+func roundPercent(x float64) float64 { return math.Round(x*1e4) / 1e4 }
 
 // Stat is the spread of one figure over the repeats: median, min and max of N values.
 type Stat struct {

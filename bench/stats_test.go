@@ -4,6 +4,7 @@ import (
 	"math"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestSummarize(t *testing.T) {
@@ -96,5 +97,97 @@ func TestRoundTo(t *testing.T) {
 		if got := roundTo(tc.x, 2); math.Abs(got-tc.want) > 1e-9 {
 			t.Errorf("roundTo(%v, 2) = %v, want %v", tc.x, got, tc.want)
 		}
+	}
+}
+
+func ms(xs ...float64) []time.Duration {
+	out := make([]time.Duration, len(xs))
+	for i, x := range xs {
+		out[i] = time.Duration(x * float64(time.Millisecond))
+	}
+	return out
+}
+
+func TestPercentileSorted(t *testing.T) {
+	// 1..1000 ms: the p-th percentile of n values is the ceil(p/100*n)-th.
+	thousand := make([]time.Duration, 1000)
+	for i := range thousand {
+		thousand[i] = time.Duration(i+1) * time.Millisecond
+	}
+	for _, tc := range []struct {
+		xs   []time.Duration
+		p    float64
+		want time.Duration
+	}{
+		{nil, 50, 0},
+		{ms(7), 0, 7 * time.Millisecond},
+		{ms(7), 99.9, 7 * time.Millisecond},
+		{ms(1, 2, 3, 4), 50, 2 * time.Millisecond}, // nearest rank, not interpolated
+		{ms(1, 2, 3, 4), 50.1, 3 * time.Millisecond},
+		{ms(1, 2, 3, 4), 100, 4 * time.Millisecond},
+		{ms(1, 2, 3, 4), 0, time.Millisecond},
+		{thousand, 50, 500 * time.Millisecond},
+		{thousand, 99, 990 * time.Millisecond},
+		{thousand, 99.9, 999 * time.Millisecond}, // not 1000: 99.9/100*1000 is a hair above 999 in floating point
+		{thousand, 99.95, 1000 * time.Millisecond},
+		{thousand, 120, 1000 * time.Millisecond},
+		{thousand, -5, time.Millisecond},
+	} {
+		if got := PercentileSorted(tc.xs, tc.p); got != tc.want {
+			t.Errorf("PercentileSorted(%d values, %v) = %v, want %v", len(tc.xs), tc.p, got, tc.want)
+		}
+	}
+}
+
+func TestDistributionSorted(t *testing.T) {
+	if got := DistributionSorted(nil); got != nil {
+		t.Fatalf("empty: %+v", got)
+	}
+	// Ten values 1..10 ms: 0% is the fastest, which 10% of requests are at or below; the
+	// ticks 50, 75, 87.5 and 93.75% are the 5th, 8th, 9th and 10th values; the last point
+	// is 100% at the slowest.
+	got := DistributionSorted(ms(1, 2, 3, 4, 5, 6, 7, 8, 9, 10))
+	want := []Point{{10, 1}, {50, 5}, {80, 8}, {90, 9}, {100, 10}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("distribution %+v\nwant %+v", got, want)
+	}
+	// Equal values share one point, which counts all of them.
+	got = DistributionSorted(ms(1, 1, 1, 1, 1, 1, 2, 2))
+	want = []Point{{75, 1}, {100, 2}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("distribution %+v\nwant %+v", got, want)
+	}
+	// A million values: one point per tick down to the last request, then 100%.
+	million := make([]time.Duration, 1_000_000)
+	for i := range million {
+		million[i] = time.Duration(i)
+	}
+	got = DistributionSorted(million)
+	if n := len(got); n < 20 || got[n-1].Percent != 100 || got[n-1].Ms != durationMs(999_999) {
+		t.Fatalf("distribution of a million: %d points, ending %+v", n, got[n-1])
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Percent <= got[i-1].Percent || got[i].Ms <= got[i-1].Ms {
+			t.Fatalf("points %d and %d go backwards: %+v, %+v", i-1, i, got[i-1], got[i])
+		}
+	}
+}
+
+func TestSampleOfLatencies(t *testing.T) {
+	// 1000 latencies of 1 ms and one of 100 ms, in no order, over half a second.
+	lat := ms(100)
+	for range 999 {
+		lat = append(lat, time.Millisecond)
+	}
+	s := SampleOfLatencies(lat, 500*time.Millisecond)
+	if s.Requests != 1000 || s.RPS != 2000 || s.MinMs != 1 || s.MaxMs != 100 || s.P50Ms != 1 || s.P99Ms != 1 || s.P999Ms != 1 {
+		t.Errorf("sample %+v", s)
+	}
+	if math.Abs(s.AvgMs-1.099) > 1e-9 {
+		t.Errorf("avg = %v, want 1.099", s.AvgMs)
+	}
+	lat = append(lat, ms(100)...) // 2 of 1001 above 1 ms: p99.9 is the 1000th value, 100 ms
+	if s := SampleOfLatencies(lat, time.Second); s.P999Ms != 100 || s.P99Ms != 1 {
+		t.Errorf("p99 %v, p99.9 %v; want 1 and 100", s.P99Ms, s.P999Ms)
 	}
 }

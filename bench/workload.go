@@ -33,8 +33,17 @@ type Spec struct {
 	Keyspace int
 	// DataSize is the value size in bytes (redis-benchmark -d) (0: DefaultDataSize).
 	DataSize int
+	// RandomValues preloads incompressible values instead of 'x' repeated (PreloadValue):
+	// for a data set that must take its full size on disk.
+	RandomValues bool
 	// Topology starts the servers of each system (nil: Single).
 	Topology Topology
+	// Group, when set, gives the row servers of its own, shared only with rows of the
+	// same Group (and fsync mode and data), and goes into the case names. Rows meant to
+	// be read against each other, such as one load under each appendfsync mode, need the
+	// same history on their servers, which the main group's long sequence of rows would
+	// not give.
+	Group string
 	// Setup prepares, before every run, data the load reads or consumes beyond the
 	// preloaded keys (nil: none).
 	Setup Setup
@@ -51,6 +60,7 @@ type Case struct {
 	Fsync      string
 	Params     Params
 	Topology   Topology
+	Group      string     // "": the topology's common servers
 	Setup      Setup      // nil: none
 	Background Background // nil: none
 }
@@ -63,6 +73,8 @@ type Params struct {
 	Requests int `json:"requests,omitempty"`
 	Keyspace int `json:"keyspace"`
 	DataSize int `json:"data_size"`
+	// RandomValues: the preloaded values are random (PreloadValue), not 'x' repeated.
+	RandomValues bool `json:"random_values,omitempty"`
 }
 
 // Target is where a LoadGenerator sends its requests.
@@ -73,7 +85,7 @@ type Target struct {
 
 func (t Target) String() string { return fmt.Sprintf("%s:%d", t.Host, t.Port) }
 
-// Tools holds the paths of external load generators.
+// Tools holds the paths of external load generators (Driver needs none).
 type Tools struct {
 	RedisBenchmark string
 }
@@ -91,8 +103,9 @@ type LoadGenerator interface {
 	Run(ctx context.Context, tools Tools, target Target, p Params) (Sample, error)
 }
 
-// DefaultWorkloads is the table measured by `make bench`. Rows are grouped by fsync mode
-// when run, so the order here is the order within a group.
+// DefaultWorkloads is the table measured by `make bench`. Rows are grouped, when run, by
+// the servers and data they need (topology, fsync mode, preloaded keyspace): one pair of
+// fresh servers per group, and the order here is the order within and of the groups.
 //
 // The collection rows use redis-benchmark's fixed keys: myhash, myset, myzset, and mylist,
 // which LPUSH and LRANGE_100 grow and LPOP drains (FillList tops it up so that every LPOP
@@ -100,15 +113,27 @@ type LoadGenerator interface {
 // -n elements into mylist first, which Row leaves out of the figures. ZRANGE reads a
 // sorted set of its own, which ZADD's random members do not change between runs.
 // PUBLISH_10SUBS publishes to a channel that 10 connections of the harness subscribe to
-// for the whole of every run, so every PUBLISH is delivered 10 times.
+// for the whole of every run, so every PUBLISH is delivered 10 times. MIXED is a mix
+// redis-benchmark cannot send, so the harness's Driver sends it. The 16 KB rows have a
+// data set of their own (5,000 keys of 16 KB: 80 MB, where 100,000 would be 1.6 GB), as
+// does the smallcache row (250,000 random 256-byte values, about 65 MB, against a 4 MB
+// block cache and a 1 MB row cache). The durability rows come last: SET and MIXED under
+// appendfsync always, everysec and no, each mode on fresh servers that run only these
+// rows, so that the three modes compare with the same history.
 func DefaultWorkloads() []Spec {
 	everysec := []string{"everysec"}
+	allFsync := []string{"always", "everysec", "no"}
 	headline := []int{1, 16}
 	const zrangeKey = "zrange:1000"
 	const channel = "bench:pubsub"
 	message := strings.Repeat("x", DefaultDataSize)
+	mixed := Driver{Mix: []Op{
+		{Weight: 80, Args: []string{"GET", "key:" + randPlaceholder}},
+		{Weight: 20, Args: []string{"SET", "key:" + randPlaceholder, dataPlaceholder}},
+	}}
+	const largeValue, largeKeyspace = 16 << 10, 5000
 	return []Spec{
-		{Label: "SET", Load: RedisBenchmark{Test: "set"}, Pipelines: headline, Fsync: []string{"everysec", "always"}},
+		{Label: "SET", Load: RedisBenchmark{Test: "set"}, Pipelines: headline, Fsync: everysec},
 		{Label: "GET", Load: RedisBenchmark{Test: "get"}, Pipelines: headline, Fsync: everysec},
 		{Label: "INCR", Load: RedisBenchmark{Test: "incr"}, Pipelines: headline, Fsync: everysec},
 		{Label: "MSET", Load: RedisBenchmark{Test: "mset"}, Pipelines: headline, Fsync: everysec},
@@ -130,6 +155,17 @@ func DefaultWorkloads() []Spec {
 			Background: Subscribers{Channel: channel, Message: message, Clients: 10},
 			Pipelines:  headline, Fsync: everysec,
 		},
+		{Label: "MIXED", Load: mixed, Pipelines: headline, Fsync: everysec},
+		{Label: "SET 16KB", Load: RedisBenchmark{Test: "set"}, Keyspace: largeKeyspace, DataSize: largeValue, Pipelines: headline, Fsync: everysec},
+		{Label: "GET 16KB", Load: RedisBenchmark{Test: "get"}, Keyspace: largeKeyspace, DataSize: largeValue, Pipelines: headline, Fsync: everysec},
+		{
+			Label: "GET", Load: RedisBenchmark{Test: "get"},
+			Topology: SmallCache{BlockCache: "4mb", RowCache: "1mb"},
+			Keyspace: 250000, DataSize: 256, RandomValues: true,
+			Pipelines: headline, Fsync: everysec,
+		},
+		{Label: "SET", Load: RedisBenchmark{Test: "set"}, Group: "durability", Pipelines: headline, Fsync: allFsync},
+		{Label: "MIXED", Load: mixed, Group: "durability", Pipelines: headline, Fsync: allFsync},
 	}
 }
 
@@ -152,7 +188,7 @@ func Expand(specs []Spec, filter *regexp.Regexp) ([]Case, error) {
 		if len(s.Pipelines) == 0 || len(s.Fsync) == 0 {
 			return nil, fmt.Errorf("bench: workload %s needs at least one pipeline depth and fsync mode", s.Label)
 		}
-		for _, part := range []any{s.Load, s.Setup, s.Background} {
+		for _, part := range []any{s.Load, s.Setup, s.Background, s.Topology} {
 			if v, ok := part.(validator); ok {
 				if err := v.Validate(); err != nil {
 					return nil, fmt.Errorf("bench: workload %s: %w", s.Label, err)
@@ -178,13 +214,15 @@ func Expand(specs []Spec, filter *regexp.Regexp) ([]Case, error) {
 					Load:       s.Load,
 					Fsync:      fsync,
 					Topology:   topo,
+					Group:      s.Group,
 					Setup:      s.Setup,
 					Background: s.Background,
 					Params: Params{
-						Clients:  orDefault(s.Clients, DefaultClients),
-						Pipeline: p,
-						Keyspace: orDefault(s.Keyspace, DefaultKeyspace),
-						DataSize: orDefault(s.DataSize, DefaultDataSize),
+						Clients:      orDefault(s.Clients, DefaultClients),
+						Pipeline:     p,
+						Keyspace:     orDefault(s.Keyspace, DefaultKeyspace),
+						DataSize:     orDefault(s.DataSize, DefaultDataSize),
+						RandomValues: s.RandomValues,
 					},
 				}
 				c.Name = caseName(c)
@@ -205,13 +243,21 @@ func Expand(specs []Spec, filter *regexp.Regexp) ([]Case, error) {
 	return ordered, nil
 }
 
+// caseName spells the label in lower case with every run of characters other than
+// letters, digits and '_' as one '-' ("MIXED 80/20" is "mixed-80-20"), so that names are
+// easy to match with -filter and to use in file names.
 func caseName(c Case) string {
-	name := strings.ToLower(strings.ReplaceAll(c.Label, " ", "-"))
+	name := strings.Trim(nameUnsafe.ReplaceAllString(strings.ToLower(c.Label), "-"), "-")
 	if t := c.Topology.Name(); t != (Single{}).Name() {
 		name += "-" + t
 	}
+	if c.Group != "" {
+		name += "-" + c.Group
+	}
 	return fmt.Sprintf("%s-p%d-%s", name, c.Params.Pipeline, c.Fsync)
 }
+
+var nameUnsafe = regexp.MustCompile(`[^a-z0-9_]+`)
 
 func orDefault(v, def int) int {
 	if v == 0 {
@@ -220,25 +266,45 @@ func orDefault(v, def int) int {
 	return v
 }
 
-// group is the set of cases that share one deployment per system.
+// group is the set of cases that share one deployment per system: the same topology,
+// fsync mode and preloaded data.
 type group struct {
 	topology Topology
+	name     string // Spec.Group
 	fsync    string
+	data     Params // Keyspace, DataSize and RandomValues: what is preloaded
 	cases    []Case
 }
 
+// key names the group; cases with equal keys share servers and data.
+func (g group) key() string {
+	return fmt.Sprintf("%s/%s/%s/%d/%d/%t", g.topology.Name(), g.name, g.fsync, g.data.Keyspace, g.data.DataSize, g.data.RandomValues)
+}
+
+// caseGroup is the group c belongs to, without its cases.
+func caseGroup(c Case) group {
+	return group{
+		topology: c.Topology,
+		name:     c.Group,
+		fsync:    c.Fsync,
+		data:     Params{Keyspace: c.Params.Keyspace, DataSize: c.Params.DataSize, RandomValues: c.Params.RandomValues},
+	}
+}
+
 // groupCases keeps the first-seen order of groups and, within a group, of cases, so the
-// report lists rows in table order within each fsync mode.
+// report lists rows in table order within each group. Rows whose preloaded data differ
+// get servers of their own: the 16 KB rows would otherwise overwrite the keys the 3-byte
+// rows read.
 func groupCases(cases []Case) []group {
 	var groups []group
 	index := make(map[string]int)
 	for _, c := range cases {
-		key := c.Topology.Name() + "/" + c.Fsync
-		i, ok := index[key]
+		g := caseGroup(c)
+		i, ok := index[g.key()]
 		if !ok {
 			i = len(groups)
-			index[key] = i
-			groups = append(groups, group{topology: c.Topology, fsync: c.Fsync})
+			index[g.key()] = i
+			groups = append(groups, g)
 		}
 		groups[i].cases = append(groups[i].cases, c)
 	}

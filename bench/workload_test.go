@@ -20,8 +20,9 @@ func TestExpandDefaultWorkloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Grouped by fsync mode in the order the groups first appear, so one server pair per
-	// mode serves its cases one after the other.
+	// Grouped by servers and data (topology, fsync mode, preloaded keyspace) in the order
+	// the groups first appear, so one server pair per group serves its cases one after
+	// the other.
 	want := []string{
 		"set-p1-everysec", "set-p16-everysec",
 		"get-p1-everysec", "get-p16-everysec",
@@ -35,23 +36,78 @@ func TestExpandDefaultWorkloads(t *testing.T) {
 		"lrange_100-p1-everysec", "lrange_100-p16-everysec",
 		"zrange_100-p1-everysec", "zrange_100-p16-everysec",
 		"publish_10subs-p1-everysec", "publish_10subs-p16-everysec",
-		"set-p1-always", "set-p16-always",
+		"mixed-p1-everysec", "mixed-p16-everysec",
+		"set-16kb-p1-everysec", "set-16kb-p16-everysec",
+		"get-16kb-p1-everysec", "get-16kb-p16-everysec",
+		"get-smallcache-p1-everysec", "get-smallcache-p16-everysec",
+		"set-durability-p1-always", "set-durability-p16-always",
+		"mixed-durability-p1-always", "mixed-durability-p16-always",
+		"set-durability-p1-everysec", "set-durability-p16-everysec",
+		"mixed-durability-p1-everysec", "mixed-durability-p16-everysec",
+		"set-durability-p1-no", "set-durability-p16-no",
+		"mixed-durability-p1-no", "mixed-durability-p16-no",
 	}
 	if got := names(cases); !reflect.DeepEqual(got, want) {
 		t.Fatalf("cases = %v\nwant %v", got, want)
 	}
 	for _, c := range cases {
-		if c.Params.Clients != 50 || c.Params.Keyspace != 100000 || c.Params.DataSize != 3 || c.Params.Requests != 0 {
-			t.Errorf("%s: params %+v, want 50 clients, keyspace 100000, 3 bytes, requests calibrated later", c.Name, c.Params)
+		data := Params{Keyspace: 100000, DataSize: 3}
+		switch {
+		case strings.Contains(c.Name, "-16kb-"):
+			data = Params{Keyspace: 5000, DataSize: 16384}
+		case c.Topology.Name() == "smallcache":
+			data = Params{Keyspace: 250000, DataSize: 256, RandomValues: true}
+		}
+		if c.Params.Clients != 50 || c.Params.Keyspace != data.Keyspace || c.Params.DataSize != data.DataSize ||
+			c.Params.RandomValues != data.RandomValues || c.Params.Requests != 0 {
+			t.Errorf("%s: params %+v, want 50 clients, data %+v, requests calibrated later", c.Name, c.Params, data)
 		}
 		if c.Params.Pipeline != 1 && c.Params.Pipeline != 16 {
 			t.Errorf("%s: pipeline %d in a headline row", c.Name, c.Params.Pipeline)
 		}
+		wantTool := "redis-benchmark"
+		if strings.HasPrefix(c.Name, "mixed-") {
+			wantTool = DriverTool
+		}
+		if c.Load.Tool() != wantTool {
+			t.Errorf("%s: load generator %s, want %s", c.Name, c.Load.Tool(), wantTool)
+		}
+	}
+	// Six pairs of servers: the main everysec set, 16 KB values, the small-cache data
+	// set, and the durability rows under always, everysec and no.
+	var keys []string
+	for _, g := range groupCases(cases) {
+		keys = append(keys, g.key())
+	}
+	if want := []string{
+		"//everysec/100000/3/false", "//everysec/5000/16384/false", "smallcache//everysec/250000/256/true",
+		"/durability/always/100000/3/false", "/durability/everysec/100000/3/false", "/durability/no/100000/3/false",
+	}; !reflect.DeepEqual(keys, want) {
+		t.Errorf("groups %q, want %q", keys, want)
+	}
+}
+
+func TestCaseNames(t *testing.T) {
+	for label, want := range map[string]string{
+		"SET":         "set-p1-always",
+		"LRANGE_100":  "lrange_100-p1-always",
+		"SET 16KB":    "set-16kb-p1-always",
+		"MIXED 80/20": "mixed-80-20-p1-always",
+		" GET+SET ":   "get-set-p1-always",
+	} {
+		c := Case{Label: label, Fsync: "always", Topology: Single{}, Params: Params{Pipeline: 1}}
+		if got := caseName(c); got != want {
+			t.Errorf("caseName(%q) = %q, want %q", label, got, want)
+		}
+	}
+	c := Case{Label: "GET", Fsync: "no", Topology: SmallCache{}, Group: "cold", Params: Params{Pipeline: 16}}
+	if got, want := caseName(c), "get-smallcache-cold-p16-no"; got != want {
+		t.Errorf("caseName with topology and group = %q, want %q", got, want)
 	}
 }
 
 // TestExpandCollectionRows checks what each collection row measures and prepares: the
-// CSV line it reports, and the data it needs before every run.
+// section of the report it uses, and the data it needs before every run.
 func TestExpandCollectionRows(t *testing.T) {
 	cases, err := Expand(DefaultWorkloads(), regexp.MustCompile(`^(hset|lpush|lpop|sadd|zadd|lrange_100|zrange_100)-p16-`))
 	if err != nil {
@@ -85,7 +141,7 @@ func TestExpandCollectionRows(t *testing.T) {
 			continue
 		}
 		if rb.row() != w.row {
-			t.Errorf("%s: reports the CSV line %q, want %q", c.Name, rb.row(), w.row)
+			t.Errorf("%s: reports the section %q, want %q", c.Name, rb.row(), w.row)
 		}
 		if c.Setup != w.setup {
 			t.Errorf("%s: setup %#v, want %#v", c.Name, c.Setup, w.setup)
@@ -101,7 +157,7 @@ func TestExpandFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := names(cases), []string{"set-p1-always", "set-p16-always"}; !reflect.DeepEqual(got, want) {
+	if got, want := names(cases), []string{"set-durability-p1-always", "set-durability-p16-always"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("cases = %v, want %v", got, want)
 	}
 	cases, err = Expand(DefaultWorkloads(), regexp.MustCompile(`nothing`))

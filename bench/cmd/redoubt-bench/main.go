@@ -1,8 +1,8 @@
 // Command redoubt-bench runs Redoubt and Redis 7.0 side by side under the same load and
 // durability and reports the two: a table on stdout, progress on stderr, and
-// results.json plus report.md under -out. See docs/benchmarks.md.
+// results.json, report.md and PNG charts under -out. See docs/benchmarks.md.
 //
-//	go run ./bench/cmd/redoubt-bench [-quick] [-filter REGEXP] [-repeats N] [-out DIR]
+//	go run ./bench/cmd/redoubt-bench [-quick] [-filter REGEXP] [-repeats N] [-out DIR] [-reference FILE]
 package main
 
 import (
@@ -26,10 +26,12 @@ func main() {
 
 func run() int {
 	var (
-		quick          = flag.Bool("quick", false, "one round of short runs: a whole run takes 2 to 3 minutes")
+		quick          = flag.Bool("quick", false, "one round of short runs: the whole suite in under 2 minutes")
 		filter         = flag.String("filter", "", "run only the workloads whose name matches this regexp (see -list)")
 		repeats        = flag.Int("repeats", 0, "rounds per workload (default 3, or 1 with -quick)")
-		duration       = flag.Duration("duration", 0, "target length of one measured run (default 2.5s, or 1s with -quick)")
+		duration       = flag.Duration("duration", 0, "target length of one measured run (default 2.5s, or 0.3s with -quick)")
+		reference      = flag.String("reference", "", `results.json of a run to read the ratios against; default with -quick: the newest full run under -out; "none": no comparison`)
+		probe          = flag.Bool("probe", false, "with -quick, probe every case even when the reference gives its request count")
 		redoubtPath    = flag.String("redoubt", "./bin/redoubt", "path of the redoubt binary")
 		redoubtStyle   = flag.String("redoubt-style", "redoubt", `argument style of the -redoubt binary: "redoubt", or "redis" to let a redis-server stand in while testing the harness`)
 		redisPath      = flag.String("redis-server", "redis-server", "path of redis-server 7.0")
@@ -83,9 +85,9 @@ func run() int {
 	}
 	if *quick {
 		opts.Repeats = 1
-		opts.Duration = time.Second
-		opts.ProbeDuration = 250 * time.Millisecond
-		opts.SettleMax = time.Second
+		opts.Duration = 300 * time.Millisecond
+		opts.ProbeDuration = 200 * time.Millisecond
+		opts.SettleMax = 500 * time.Millisecond
 	}
 	if *repeats != 0 {
 		opts.Repeats = *repeats
@@ -117,6 +119,34 @@ func run() int {
 		}
 	}
 
+	// The reference is found before the run, so that this run's own results, written to
+	// -out at the end, are never their own reference.
+	refPath := *reference
+	switch {
+	case refPath == "none":
+		refPath = ""
+	case refPath == "" && *quick:
+		found, err := bench.FindReference(*out)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "redoubt-bench: no reference for this quick run (%v): the report will not compare it with a full run\n", err)
+		}
+		refPath = found
+	}
+	var ref *bench.Results
+	if refPath != "" {
+		var err error
+		if ref, err = bench.LoadResults(refPath); err != nil {
+			fmt.Fprintln(os.Stderr, "redoubt-bench: -reference:", err)
+			return 1
+		}
+	}
+
+	if ref != nil && *quick && !*probe {
+		// A quick run's probes would take as long as its measured runs; the reference's
+		// counts, scaled, give runs of about the same length.
+		opts.SizeFrom, opts.SizeFromPath = ref, refPath
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
@@ -124,6 +154,9 @@ func run() int {
 	if res == nil {
 		fmt.Fprintln(os.Stderr, "redoubt-bench:", err)
 		return 1
+	}
+	if ref != nil {
+		res.CompareWith(ref, refPath)
 	}
 	if werr := res.WriteText(os.Stdout); werr != nil {
 		fmt.Fprintln(os.Stderr, "redoubt-bench:", werr)
