@@ -15,6 +15,9 @@ import (
 // needRedis returns the paths of redis-server and redis-benchmark, or skips the test.
 func needRedis(t *testing.T) (server, benchmark string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts servers (not in -short)")
+	}
 	server, err1 := exec.LookPath("redis-server")
 	benchmark, err2 := exec.LookPath("redis-benchmark")
 	if err1 != nil || err2 != nil {

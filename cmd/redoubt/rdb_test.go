@@ -32,6 +32,9 @@ type redisServer struct {
 // when Redis is not installed.
 func startRedis(t *testing.T, dir, dbfilename string) *redisServer {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts redis-server (not in -short)")
+	}
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Skip("redis-server not installed")

@@ -65,6 +65,9 @@ type server struct {
 // when empty) with extra flags, and waits until it answers PING.
 func startServer(t testing.TB, dir string, args ...string) *server {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts the server (not in -short)")
+	}
 	if dir == "" {
 		dir = t.TempDir()
 	}

@@ -613,6 +613,9 @@ func freePort(t testing.TB) string {
 // it when the server exits before answering (e.g. it refused the RDB).
 func startRedis(t testing.TB, dir, dbfile string, extra ...string) *redisServer {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("starts redis-server (not in -short)")
+	}
 	path, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Skip("redis-server not on PATH")
