@@ -3,12 +3,15 @@ package conf
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/redoubtdb/redoubt/storage/atomicfile"
 )
 
 // rewriteSignature marks where CONFIG REWRITE appends keys, as in Redis.
@@ -158,43 +161,14 @@ func hasLine(text, line string) bool {
 	return false
 }
 
-// writeFileAtomic replaces path with text: temporary file, fsync, rename,
-// fsync of the directory. A symbolic link is followed so the link survives.
-func writeFileAtomic(path, text string, mode fs.FileMode) (err error) {
+// writeFileAtomic replaces path with text durably (see atomicfile). A
+// symbolic link is followed so the link survives.
+func writeFileAtomic(path, text string, mode fs.FileMode) error {
 	if resolved, err := filepath.EvalSymlinks(path); err == nil {
 		path = resolved
 	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".rewrite-*")
-	if err != nil {
+	return atomicfile.Write(path, mode, func(w io.Writer) error {
+		_, err := io.WriteString(w, text)
 		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if _, err = f.WriteString(text); err != nil {
-		return err
-	}
-	if err = f.Chmod(mode); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	})
 }

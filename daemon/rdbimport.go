@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/redoubtdb/redoubt/storage"
 	"github.com/redoubtdb/redoubt/storage/rdb"
@@ -116,8 +114,8 @@ func (s *Server) ImportRDB(r io.Reader, o rdb.ReaderOptions) (ImportStats, error
 	return st, nil
 }
 
-// ExportRDB writes the whole keyspace to path as an RDB file (through a
-// temporary file in the same directory, renamed when complete). progress,
+// ExportRDB writes the whole keyspace to path as an RDB file, durably (a
+// temporary file renamed when complete). progress,
 // if set, is called with keys done and the total, from this goroutine.
 func (s *Server) ExportRDB(path string, progress func(done, total int64)) error {
 	s.mu.Lock()
@@ -135,12 +133,7 @@ func (s *Server) ExportRDB(path string, progress func(done, total int64)) error 
 			progress(done, total)
 		}
 	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(filepath.Dir(abs), fmt.Sprintf("temp-export-%d.rdb", os.Getpid()))
-	if err := writeRDBFile(v, tmp, abs, opts, tick); err != nil {
+	if err := writeRDBFile(v, path, opts, tick); err != nil {
 		return err
 	}
 	if done != total {

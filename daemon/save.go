@@ -2,12 +2,13 @@ package daemon
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"sync/atomic"
 	"time"
+
+	"github.com/redoubtdb/redoubt/storage/atomicfile"
 )
 
 // RDB snapshots: SAVE, BGSAVE [SCHEDULE], the `save` schedule and SHUTDOWN
@@ -40,7 +41,6 @@ type saveState struct {
 	// onDone are called, under mu, when the running save ends (SAVE
 	// answers its parked client, SHUTDOWN goes on or reports failure).
 	onDone []func(err error)
-	seq    int // names the temporary file
 }
 
 // errSaveInProgress is Redis's reply when a save is already running.
@@ -120,15 +120,13 @@ func (s *Server) startSaveLocked(kind string) {
 		st.keysTotal += v.counts[p].keys
 	}
 	st.keysDone.Store(0)
-	st.seq++
-	tmp := filepath.Join(s.cfg.Dir, fmt.Sprintf("temp-%d-%d.rdb", os.Getpid(), st.seq))
-	final := filepath.Join(s.cfg.Dir, s.cfg.Dbfilename)
+	path := filepath.Join(s.cfg.Dir, s.cfg.Dbfilename)
 	opts := s.rdbOptionsLocked()
 	if kind == "bgsave" {
 		s.log.Info("Background saving started")
 	}
 	go runInBackground(func() {
-		err := writeRDBFile(v, tmp, final, opts, func() { st.keysDone.Add(1) })
+		err := writeRDBFile(v, path, opts, func() { st.keysDone.Add(1) })
 		v.close()
 		s.mu.Lock()
 		s.finishSaveLocked(kind, err)
@@ -225,43 +223,18 @@ func (s *Server) ShutdownSave() error {
 	return <-result
 }
 
-// writeRDBFile writes the snapshot to tmp, makes it durable and renames it
-// to final; on any failure tmp is removed and final is left as it was.
-func writeRDBFile(v *keyspaceSnapshot, tmp, final string, opts rdbOptions, progress func()) (err error) {
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("failed opening the temp RDB file %s (in server root dir %s) for saving: %w", filepath.Base(tmp), filepath.Dir(tmp), err)
-	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(tmp)
+// writeRDBFile writes the snapshot to path durably; on any failure path
+// is left as it was (see atomicfile).
+func writeRDBFile(v *keyspaceSnapshot, path string, opts rdbOptions, progress func()) error {
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 1<<20)
+		if err := encodeRDB(bw, v, opts, progress); err != nil {
+			return err
 		}
-	}()
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err = encodeRDB(bw, v, opts, progress); err != nil {
-		return err
-	}
-	if err = bw.Flush(); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, final); err != nil {
-		return err
-	}
-	// The rename is durable only once the directory is synced.
-	d, err := os.Open(filepath.Dir(final))
+		return bw.Flush()
+	})
 	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err = d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
+		return fmt.Errorf("saving %s: %w", path, err)
 	}
 	return nil
 }

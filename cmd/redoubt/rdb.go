@@ -14,6 +14,7 @@ import (
 
 	"github.com/redoubtdb/redoubt/conf"
 	"github.com/redoubtdb/redoubt/daemon"
+	"github.com/redoubtdb/redoubt/storage/atomicfile"
 	"github.com/redoubtdb/redoubt/storage/pebble"
 	"github.com/redoubtdb/redoubt/storage/rdb"
 )
@@ -155,7 +156,7 @@ func rdbImport(flags []string, file string, stdout, stderr io.Writer) (err error
 	if err := os.Rename(tmp, final); err != nil {
 		return err
 	}
-	if err := syncDir(cfg.Dir); err != nil {
+	if err := atomicfile.SyncDir(cfg.Dir); err != nil {
 		return err
 	}
 	elapsed := time.Since(start)
@@ -343,14 +344,4 @@ func (p *progress) done() {
 	if p.tty && p.shown {
 		fmt.Fprintln(p.w)
 	}
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

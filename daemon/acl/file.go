@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
 	"syscall"
-	"time"
+
+	"github.com/redoubtdb/redoubt/storage/atomicfile"
 )
 
 // LoadError is a failed ACL LOAD; nothing was changed. Text is Redis's
@@ -168,19 +170,17 @@ func (r *Users) Serialize() []byte {
 	return b.Bytes()
 }
 
-// SaveFile is ACL SAVE: it writes Serialize() to a temporary file next to
-// path and renames it over path. On error, reply TextSaveFailed and log
-// the error.
+// SaveFile is ACL SAVE: it replaces path with Serialize() durably (a
+// temporary file next to path, fsynced and renamed over it). On error,
+// reply TextSaveFailed and log the error.
 func (r *Users) SaveFile(path string) error {
 	data := r.Serialize()
-	tmp := fmt.Sprintf("%s.tmp-%d-%d", path, os.Getpid(), time.Now().UnixMilli())
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		os.Remove(tmp)
+	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("writing ACL file for ACL SAVE: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("renaming ACL file for ACL SAVE: %w", err)
 	}
 	return nil
 }
