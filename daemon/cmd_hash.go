@@ -51,7 +51,6 @@ const (
 	errHashNotInt     = "ERR hash value is not an integer"
 	errHashNotFloat   = "ERR hash value is not a float"
 	errHashIncrNaNInf = "ERR value is NaN or Infinity"
-	errHashResultNaN  = "ERR increment would produce NaN or Infinity"
 	errHashOutOfRange = "ERR value is out of range"
 	errHashCountRange = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
 )
@@ -267,7 +266,7 @@ func cmdHIncrByFloat(c *Client, argv [][]byte) {
 	}
 	sum := v.Add(incr)
 	if sum.IsNaN() || sum.IsInf() {
-		c.ReplyError(errHashResultNaN)
+		c.ReplyError(errNaNOrInf)
 		return
 	}
 	val := []byte(sum.String())
