@@ -33,10 +33,8 @@ func (s *Server) ImportRDB(r io.Reader, o rdb.ReaderOptions) (ImportStats, error
 	var st ImportStats
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for db := 0; db < s.ks.Databases(); db++ {
-		if s.ks.DBSize(db) != 0 {
-			return st, fmt.Errorf("the keyspace is not empty (db %d has %d keys)", db, s.ks.DBSize(db))
-		}
+	if n := s.keyCountLocked(); n != 0 {
+		return st, fmt.Errorf("the keyspace is not empty (%d keys)", n)
 	}
 	o.VerifyChecksum = s.cfg.Rdbchecksum
 	rd := rdb.NewReader(r, o)
@@ -123,10 +121,7 @@ func (s *Server) ExportRDB(path string, progress func(done, total int64)) error 
 	opts := s.rdbOptionsLocked()
 	s.mu.Unlock()
 	defer v.close()
-	var total, done int64
-	for _, p := range v.phys {
-		total += v.counts[p].keys
-	}
+	total, done := v.keys(), int64(0)
 	tick := func() {
 		done++
 		if progress != nil && (done%10000 == 0 || done == total) {
@@ -148,6 +143,10 @@ func (s *Server) ExportRDB(path string, progress func(done, total int64)) error 
 func (s *Server) KeyCount() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.keyCountLocked()
+}
+
+func (s *Server) keyCountLocked() int64 {
 	var n int64
 	for db := 0; db < s.ks.Databases(); db++ {
 		n += s.ks.DBSize(db)

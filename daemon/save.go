@@ -115,10 +115,7 @@ func (s *Server) startSaveLocked(kind string) {
 	st.started = time.Now()
 	st.lastTry = st.started.Unix()
 	st.changesAtStart = s.ks.changes
-	st.keysTotal = 0
-	for _, p := range v.phys {
-		st.keysTotal += v.counts[p].keys
-	}
+	st.keysTotal = v.keys()
 	st.keysDone.Store(0)
 	path := filepath.Join(s.cfg.Dir, s.cfg.Dbfilename)
 	opts := s.rdbOptionsLocked()

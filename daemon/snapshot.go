@@ -18,10 +18,9 @@ import (
 
 // keyspaceSnapshot is a point-in-time view of every database.
 type keyspaceSnapshot struct {
-	snap    storage.Snapshot
-	phys    []uint16   // logical db -> physical namespace, as of the snapshot
-	counts  []dbCounts // per physical db
-	takenAt int64      // unix ms
+	snap   storage.Snapshot
+	phys   []uint16   // logical db -> physical namespace, as of the snapshot
+	counts []dbCounts // per physical db
 }
 
 // snapshot freezes the keyspace, committing the pending unit first (a
@@ -31,11 +30,19 @@ type keyspaceSnapshot struct {
 func (ks *Keyspace) snapshot() *keyspaceSnapshot {
 	ks.settle()
 	return &keyspaceSnapshot{
-		snap:    ks.store.NewSnapshot(),
-		phys:    append([]uint16(nil), ks.phys...),
-		counts:  append([]dbCounts(nil), ks.counts...),
-		takenAt: ks.now(),
+		snap:   ks.store.NewSnapshot(),
+		phys:   append([]uint16(nil), ks.phys...),
+		counts: append([]dbCounts(nil), ks.counts...),
 	}
+}
+
+// keys is the number of keys in every database of the snapshot.
+func (v *keyspaceSnapshot) keys() int64 {
+	var n int64
+	for _, p := range v.phys {
+		n += v.counts[p].keys
+	}
+	return n
 }
 
 func (v *keyspaceSnapshot) close() { _ = v.snap.Close() }
