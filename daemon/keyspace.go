@@ -247,8 +247,8 @@ func (ks *Keyspace) getTouch(key []byte, touch bool) ([]byte, bool) {
 	isMeta := len(key) > 0 && key[0] == storage.FamilyMeta
 	cached := len(key) > 0 && cacheable(key[0])
 	if cached {
-		if e, ok := ks.cache.get(key, touch && isMeta, ks.now()); ok {
-			return append([]byte(nil), e.v...), true
+		if v, ok := ks.cache.get(key, touch && isMeta, ks.now()); ok {
+			return append([]byte(nil), v...), true
 		}
 	}
 	v, ok := ks.wb.lookup(key)
@@ -273,7 +273,7 @@ func (ks *Keyspace) getTouch(key []byte, touch bool) ([]byte, bool) {
 		if touch && isMeta {
 			atime = ks.now()
 		}
-		ks.cache.put(string(key), append([]byte(nil), v...), atime)
+		ks.cache.put(string(key), v, atime)
 	}
 	return v, ok
 }
@@ -374,7 +374,7 @@ func (ks *Keyspace) has(key []byte) bool {
 	}
 	ks.valBuf = v[:0]
 	if ok && cached {
-		ks.cache.put(string(key), append([]byte(nil), v...), ks.cache.floor)
+		ks.cache.put(string(key), v, ks.cache.floor)
 	}
 	return ok
 }

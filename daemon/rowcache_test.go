@@ -43,9 +43,55 @@ func TestRowCacheAdmission(t *testing.T) {
 	// An update of a cached key always applies.
 	for k := range rc.m {
 		rc.put(k, []byte("new"), now)
-		if string(rc.m[k].v) != "new" {
+		if string(rc.m[k].value()) != "new" {
 			t.Fatal("update of a cached key was refused")
 		}
 		break
+	}
+}
+
+// TestRowCacheRecords: values are copied in, overwritten in place while
+// they fit and moved to a new record when they grow, the map's key always
+// names its own record, and the budget returns to zero once all is gone.
+func TestRowCacheRecords(t *testing.T) {
+	rc := newRowCache(1<<20, 0)
+	steps := []struct {
+		key, val string
+	}{
+		{"a", "12345"},
+		{"a", "123"},       // shrinks: in place
+		{"a", "12345"},     // back to the capacity: in place
+		{"a", "123456789"}, // grows: a new record
+		{"bb", ""},
+		{"ccc", "x"},
+	}
+	want := map[string]string{}
+	for _, s := range steps {
+		v := []byte(s.val)
+		rc.put(s.key, v, 7)
+		if len(v) > 0 {
+			v[0] = '!' // the cache kept its own copy
+		}
+		want[s.key] = s.val
+		for k, w := range want {
+			got, ok := rc.get([]byte(k), false, 0)
+			if !ok || string(got) != w {
+				t.Fatalf("after put %q=%q: get %q = %q, %v; want %q", s.key, s.val, k, got, ok, w)
+			}
+		}
+		for k, r := range rc.m {
+			if r.key() != k {
+				t.Fatalf("map key %q names a record of %q", k, r.key())
+			}
+		}
+	}
+	if rc.lastAccess([]byte("a")) != 7 {
+		t.Fatalf("access time %d, want 7", rc.lastAccess([]byte("a")))
+	}
+	for k := range want {
+		rc.del(k)
+	}
+	if rc.used != 0 || len(rc.m) != 0 {
+		t.Fatalf("after deleting everything: used %d, %d entries", rc.used, len(rc.m))
 	}
 }
