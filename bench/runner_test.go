@@ -295,3 +295,53 @@ func TestProgressStatus(t *testing.T) {
 		t.Errorf("status before any work = %q", got)
 	}
 }
+
+// TestCompareWarmsUpSizedCases: a run sized from a reference skips the probes, and with
+// WarmUp runs each case once, unrecorded and with its setup, on each system before the
+// measured round, so it measures servers that have worked as a full run's have.
+func TestCompareWarmsUpSizedCases(t *testing.T) {
+	server, benchmark := needRedis(t)
+	var log []string
+	var progress bytes.Buffer
+	opts := Options{
+		Redoubt:        System{Name: "redoubt", Label: "Redoubt", Path: server, Style: StyleRedis},
+		Redis:          System{Name: "redis", Label: "Redis", Path: server, Style: StyleRedis},
+		RedisBenchmark: benchmark,
+		Workloads: []Spec{{
+			Label:     "LPOP",
+			Load:      recordingLoad{RedisBenchmark{Test: "lpop"}, &log},
+			Setup:     recordingSetup{FillList{Key: "mylist"}, &log},
+			Pipelines: []int{16}, Fsync: []string{"everysec"}, Clients: 10, Keyspace: 1000,
+		}},
+		Repeats:       1,
+		Duration:      200 * time.Millisecond,
+		ProbeDuration: 50 * time.Millisecond,
+		Progress:      &progress,
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	ref, err := Compare(ctx, opts)
+	if err != nil || ref.Failed() != 0 {
+		t.Fatalf("reference: %v\nprogress:\n%s", err, progress.String())
+	}
+	log = nil
+	opts.SizeFrom, opts.WarmUp = ref, true
+	res, err := Compare(ctx, opts)
+	if err != nil || res.Failed() != 0 {
+		t.Fatalf("Compare: %v\nprogress:\n%s", err, progress.String())
+	}
+	c := res.Cases[0]
+	n := c.Systems[0].Requests
+	want := strings.Repeat(fmt.Sprintf("prepare %d,run %d,", n, n), 4)
+	if got := strings.Join(log, ",") + ","; !c.Sized || got != want {
+		t.Errorf("sized %v, calls %q; want sized, two warm-ups and two measured runs: %q", c.Sized, got, want)
+	}
+	for _, s := range c.Systems {
+		if len(s.Runs) != 1 {
+			t.Errorf("%s: %d runs recorded, want only the measured one", s.System, len(s.Runs))
+		}
+	}
+	if !res.Settings.WarmUp {
+		t.Error("settings do not record the warm-up")
+	}
+}

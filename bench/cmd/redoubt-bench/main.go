@@ -31,6 +31,7 @@ func run() int {
 		repeats        = flag.Int("repeats", 0, "rounds per workload (default 3, or 1 with -quick)")
 		duration       = flag.Duration("duration", 0, "target length of one measured run (default 2.5s, or 0.3s with -quick)")
 		reference      = flag.String("reference", "", `results.json of a run to read the ratios against; default with -quick: the newest full run under -out; "none": no comparison`)
+		noWarmUp       = flag.Bool("no-warm-up", false, "with -quick, measure without first running each workload once unrecorded")
 		probe          = flag.Bool("probe", false, "with -quick, probe every case even when the reference gives its request count")
 		redoubtPath    = flag.String("redoubt", "./bin/redoubt", "path of the redoubt binary")
 		redoubtStyle   = flag.String("redoubt-style", "redoubt", `argument style of the -redoubt binary: "redoubt", or "redis" to let a redis-server stand in while testing the harness`)
@@ -145,6 +146,7 @@ func run() int {
 		// A quick run's probes would take as long as its measured runs; the reference's
 		// counts, scaled, give runs of about the same length.
 		opts.SizeFrom, opts.SizeFromPath = ref, refPath
+		opts.WarmUp = !*noWarmUp
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
