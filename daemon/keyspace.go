@@ -191,10 +191,14 @@ func (ks *Keyspace) commit() bool {
 			ks.cache.update(k, v, now)
 		}
 	}
-	if len(ks.pendingFlush) > 0 {
+	switch {
+	case len(ks.pendingFlush) > 0:
 		ks.wb.applyFlush(ks.pendingFlush, ks.pending, ks.pendingDrops, ks.nextSeq())
 		ks.pendingFlush = nil
-	} else {
+	case ks.bulk:
+		ks.wb.writeNow(ks.pending, ks.pendingDrops, ks.nextSeq())
+		ks.pending = make(map[string][]byte, len(ks.pending))
+	default:
 		ks.wb.apply(ks.pending, ks.pendingColls, ks.pendingDrops, ks.nextSeq())
 	}
 	clear(ks.atimes)
