@@ -191,14 +191,10 @@ func (ks *Keyspace) commit() bool {
 			ks.cache.update(k, v, now)
 		}
 	}
-	switch {
-	case len(ks.pendingFlush) > 0:
-		ks.wb.applyFlush(ks.pendingFlush, ks.pending, ks.pendingDrops, ks.nextSeq())
+	if len(ks.pendingFlush) > 0 || ks.bulk {
+		ks.wb.writeNow(ks.pendingFlush, ks.pending, ks.pendingDrops, ks.nextSeq())
 		ks.pendingFlush = nil
-	case ks.bulk:
-		ks.wb.writeNow(ks.pending, ks.pendingDrops, ks.nextSeq())
-		ks.pending = make(map[string][]byte, len(ks.pending))
-	default:
+	} else {
 		ks.wb.apply(ks.pending, ks.pendingColls, ks.pendingDrops, ks.nextSeq())
 	}
 	clear(ks.atimes)

@@ -86,7 +86,7 @@ type writeBuffer struct {
 // can tell whether the store alone is up to date for it.
 type bufLayer struct {
 	// flushed are ranges a FLUSHDB/FLUSHALL unit emptied: written before
-	// the points (see applyFlush).
+	// the points (see writeNow).
 	flushed []keyRange
 	m       map[string][]byte
 	drops   []keyRange
@@ -206,40 +206,21 @@ func (wb *writeBuffer) apply(unit map[string][]byte, colls map[string]struct{}, 
 	}
 }
 
-// applyFlush writes a unit that flushed databases straight to the store,
-// after every layer ahead of it, as one batch: the flushed ranges first, so
-// they remove what earlier units wrote, then the unit's point writes (all
-// made after the flush: flushRange dropped the earlier ones) and version
-// drops. The unit is one batch on disk, like any other. Holds Server.mu.
-func (wb *writeBuffer) applyFlush(flushed []keyRange, unit map[string][]byte, drops []keyRange, seq uint64) {
-	l := &bufLayer{flushed: flushed, m: make(map[string][]byte, len(unit)), drops: drops, maxSeq: seq}
-	for k, v := range unit {
-		l.m[k] = v
-	}
+// writeNow writes a unit straight to the store, after every layer ahead of
+// it, as one batch, skipping the layers. Two kinds of unit go this way:
+//   - one that flushed databases: the flushed ranges go first, so they
+//     remove what earlier units wrote, then the unit's point writes (all
+//     made after the flush: flushRange dropped the earlier ones) and
+//     version drops, one batch on disk like any other unit;
+//   - every unit of a bulk load (rdb import), which has no readers for the
+//     layers to serve and would only pay for copying each write into one.
+//
+// Nothing of the unit is kept once this returns. Holds Server.mu.
+func (wb *writeBuffer) writeNow(flushed []keyRange, unit map[string][]byte, drops []keyRange, seq uint64) {
 	wb.freeze()
 	wb.flushMu.Lock()
 	wb.writeFrozenLocked()
-	wb.write(l)
-	if seq > wb.written.Load() {
-		wb.written.Store(seq)
-	}
-	wb.flushMu.Unlock()
-	if wb.running {
-		wb.signal()
-	} else {
-		wb.settleDurability()
-	}
-}
-
-// writeNow writes a unit to the store at once, after every layer ahead of
-// it, skipping the layers: for a bulk load, which has no readers to serve
-// from them and would only pay for copying every write into a layer map.
-// The unit's map is the buffer's from now on. Holds Server.mu.
-func (wb *writeBuffer) writeNow(unit map[string][]byte, drops []keyRange, seq uint64) {
-	wb.freeze()
-	wb.flushMu.Lock()
-	wb.writeFrozenLocked()
-	wb.write(&bufLayer{m: unit, drops: drops, maxSeq: seq})
+	wb.write(&bufLayer{flushed: flushed, m: unit, drops: drops, maxSeq: seq})
 	if seq > wb.written.Load() {
 		wb.written.Store(seq)
 	}
