@@ -247,7 +247,10 @@ func (ks *Keyspace) getTouch(key []byte, touch bool) ([]byte, bool) {
 	isMeta := len(key) > 0 && key[0] == storage.FamilyMeta
 	cached := len(key) > 0 && cacheable(key[0])
 	if cached {
-		if v, ok := ks.cache.get(key, touch && isMeta, ks.now()); ok {
+		if v, absent, ok := ks.cache.get(key, touch && isMeta, ks.now()); ok {
+			if absent {
+				return nil, false
+			}
 			return append([]byte(nil), v...), true
 		}
 	}
@@ -265,15 +268,22 @@ func (ks *Keyspace) getTouch(key []byte, touch bool) ([]byte, bool) {
 			panic(storageError{err})
 		}
 	}
-	if ok && cached {
+	if cached {
 		// Nothing newer exists than what the layers or the store hold,
-		// so this is safe to cache. A key only peeked at keeps the floor
+		// so this is safe to cache, and so is the store's answer that
+		// the key does not exist. A key only peeked at keeps the floor
 		// as its (lower-bound) access time.
 		atime := ks.cache.floor
 		if touch && isMeta {
 			atime = ks.now()
 		}
-		ks.cache.put(string(key), v, atime)
+		if ok {
+			ks.cache.put(string(key), v, atime)
+		} else if !ks.bulk {
+			// A bulk load's commits do not follow the cache (see commit),
+			// and its keys all go from absent to present.
+			ks.cache.putAbsent(string(key), atime)
+		}
 	}
 	return v, ok
 }
@@ -292,7 +302,7 @@ func (ks *Keyspace) cachedOrBuffered(key []byte) bool {
 	if _, ok := ks.pending[string(key)]; ok {
 		return true
 	}
-	if _, ok := ks.cache.get(key, false, 0); ok {
+	if _, _, ok := ks.cache.get(key, false, 0); ok {
 		return true
 	}
 	_, ok := ks.wb.lookup(key)
@@ -358,8 +368,8 @@ func (ks *Keyspace) has(key []byte) bool {
 	}
 	cached := len(key) > 0 && cacheable(key[0])
 	if cached {
-		if _, ok := ks.cache.get(key, false, 0); ok {
-			return true
+		if _, absent, ok := ks.cache.get(key, false, 0); ok {
+			return !absent
 		}
 	}
 	if v, ok := ks.wb.lookup(key); ok {
@@ -373,8 +383,11 @@ func (ks *Keyspace) has(key []byte) bool {
 		panic(storageError{err})
 	}
 	ks.valBuf = v[:0]
-	if ok && cached {
+	switch {
+	case ok && cached:
 		ks.cache.put(string(key), v, ks.cache.floor)
+	case cached && !ks.bulk: // see getTouch
+		ks.cache.putAbsent(string(key), ks.cache.floor)
 	}
 	return ok
 }

@@ -37,7 +37,11 @@ type rowRec struct {
 	klen  uint32
 	vlen  uint32
 	vcap  uint32
-	_     uint32
+	// absent marks a key known not to exist in the store: a lookup of a
+	// missing key (a GET of an unset key, a new hash field) otherwise went
+	// down every level of the store again each time, 31% of the CPU of
+	// GET -P 16 over a keyspace one key in seven of which was unset.
+	absent uint32
 }
 
 const rowRecHead = int(unsafe.Sizeof(rowRec{}))
@@ -94,16 +98,17 @@ func newRowCache(budget, now int64) *rowCache {
 }
 
 // get returns the value cached for k, recording an access at now when
-// touch. The value aliases the cache: copy it before changing the cache.
-func (rc *rowCache) get(k []byte, touch bool, now int64) ([]byte, bool) {
+// touch; absent reports that k is cached as missing from the store. The
+// value aliases the cache: copy it before changing the cache.
+func (rc *rowCache) get(k []byte, touch bool, now int64) (v []byte, absent, ok bool) {
 	r, ok := rc.m[string(k)]
 	if !ok {
-		return nil, false
+		return nil, false, false
 	}
 	if touch {
 		r.atime = now
 	}
-	return r.value(), true
+	return r.value(), r.absent != 0, true
 }
 
 // set stores a copy of v under k, the cached record r (nil if none) being
@@ -111,7 +116,7 @@ func (rc *rowCache) get(k []byte, touch bool, now int64) ([]byte, bool) {
 func (rc *rowCache) set(k string, r *rowRec, v []byte, atime int64) {
 	if r != nil && len(v) <= int(r.vcap) {
 		copy(r.bytes()[rowRecHead+int(r.klen):], v)
-		r.vlen, r.atime = uint32(len(v)), atime
+		r.vlen, r.atime, r.absent = uint32(len(v)), atime, 0
 		return
 	}
 	if r != nil {
@@ -158,6 +163,15 @@ func (rc *rowCache) evict(keep string) {
 			}
 			break
 		}
+	}
+}
+
+// putAbsent records that k is missing from the store, admitted as put
+// admits a value. Writes replace the mark (put, update) or remove it (del).
+func (rc *rowCache) putAbsent(k string, atime int64) {
+	rc.put(k, nil, atime)
+	if r, ok := rc.m[k]; ok {
+		r.absent = 1
 	}
 }
 

@@ -74,8 +74,8 @@ func TestRowCacheRecords(t *testing.T) {
 		}
 		want[s.key] = s.val
 		for k, w := range want {
-			got, ok := rc.get([]byte(k), false, 0)
-			if !ok || string(got) != w {
+			got, absent, ok := rc.get([]byte(k), false, 0)
+			if !ok || absent || string(got) != w {
 				t.Fatalf("after put %q=%q: get %q = %q, %v; want %q", s.key, s.val, k, got, ok, w)
 			}
 		}
@@ -93,5 +93,51 @@ func TestRowCacheRecords(t *testing.T) {
 	}
 	if rc.used != 0 || len(rc.m) != 0 {
 		t.Fatalf("after deleting everything: used %d, %d entries", rc.used, len(rc.m))
+	}
+}
+
+// TestRowCacheAbsent: a key cached as missing reads as absent until a
+// write replaces the mark (put for meta records, update for members, which
+// otherwise only touch keys already cached) or a deletion removes it.
+func TestRowCacheAbsent(t *testing.T) {
+	rc := newRowCache(1<<20, 0)
+	state := func(k string) string {
+		v, absent, ok := rc.get([]byte(k), false, 0)
+		switch {
+		case !ok:
+			return "uncached"
+		case absent:
+			return "absent"
+		default:
+			return "=" + string(v)
+		}
+	}
+	steps := []struct {
+		op, key, val, want string
+	}{
+		{"absent", "m", "", "absent"},
+		{"put", "m", "meta", "=meta"},
+		{"absent", "m", "", "absent"},
+		{"update", "m", "again", "=again"},
+		{"update", "x", "v", "uncached"}, // update never adds a key
+		{"absent", "x", "", "absent"},
+		{"update", "x", "", "="}, // an empty member value is a value
+		{"absent", "x", "", "absent"},
+		{"del", "x", "", "uncached"},
+	}
+	for i, s := range steps {
+		switch s.op {
+		case "absent":
+			rc.putAbsent(s.key, 1)
+		case "put":
+			rc.put(s.key, []byte(s.val), 1)
+		case "update":
+			rc.update(s.key, []byte(s.val), 1)
+		case "del":
+			rc.del(s.key)
+		}
+		if got := state(s.key); got != s.want {
+			t.Fatalf("step %d (%s %s %q): %s, want %s", i, s.op, s.key, s.val, got, s.want)
+		}
 	}
 }
