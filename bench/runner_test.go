@@ -198,27 +198,34 @@ func (l recordingLoad) Run(ctx context.Context, tools Tools, target Target, p Pa
 	return l.RedisBenchmark.Run(ctx, tools, target, p)
 }
 
-// TestCompareRunsSetup measures LPOP with its list refilled: the Setup runs before every
-// probe and every measured run, with that run's request count, and is in the report.
-func TestCompareRunsSetup(t *testing.T) {
+// lpopOptions compares redis-server with itself on LPOP -P 16 with its list refilled
+// before every run, recording each Prepare and Run in log; no SettleMax: settling is
+// tested above, and slow.
+func lpopOptions(t *testing.T, repeats int, log *[]string, progress *bytes.Buffer) Options {
 	server, benchmark := needRedis(t)
-	var log []string
-	var progress bytes.Buffer
-	opts := Options{
+	return Options{
 		Redoubt:        System{Name: "redoubt", Label: "Redoubt", Path: server, Style: StyleRedis},
 		Redis:          System{Name: "redis", Label: "Redis", Path: server, Style: StyleRedis},
 		RedisBenchmark: benchmark,
 		Workloads: []Spec{{
 			Label:     "LPOP",
-			Load:      recordingLoad{RedisBenchmark{Test: "lpop"}, &log},
-			Setup:     recordingSetup{FillList{Key: "mylist"}, &log},
+			Load:      recordingLoad{RedisBenchmark{Test: "lpop"}, log},
+			Setup:     recordingSetup{FillList{Key: "mylist"}, log},
 			Pipelines: []int{16}, Fsync: []string{"everysec"}, Clients: 10, Keyspace: 1000,
 		}},
-		Repeats:       2,
+		Repeats:       repeats,
 		Duration:      200 * time.Millisecond,
 		ProbeDuration: 50 * time.Millisecond,
-		Progress:      &progress, // no SettleMax: settling is tested above, and slow
+		Progress:      progress,
 	}
+}
+
+// TestCompareRunsSetup measures LPOP with its list refilled: the Setup runs before every
+// probe and every measured run, with that run's request count, and is in the report.
+func TestCompareRunsSetup(t *testing.T) {
+	var log []string
+	var progress bytes.Buffer
+	opts := lpopOptions(t, 2, &log, &progress)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	res, err := Compare(ctx, opts)
@@ -300,24 +307,9 @@ func TestProgressStatus(t *testing.T) {
 // WarmUp runs each case once, unrecorded and with its setup, on each system before the
 // measured round, so it measures servers that have worked as a full run's have.
 func TestCompareWarmsUpSizedCases(t *testing.T) {
-	server, benchmark := needRedis(t)
 	var log []string
 	var progress bytes.Buffer
-	opts := Options{
-		Redoubt:        System{Name: "redoubt", Label: "Redoubt", Path: server, Style: StyleRedis},
-		Redis:          System{Name: "redis", Label: "Redis", Path: server, Style: StyleRedis},
-		RedisBenchmark: benchmark,
-		Workloads: []Spec{{
-			Label:     "LPOP",
-			Load:      recordingLoad{RedisBenchmark{Test: "lpop"}, &log},
-			Setup:     recordingSetup{FillList{Key: "mylist"}, &log},
-			Pipelines: []int{16}, Fsync: []string{"everysec"}, Clients: 10, Keyspace: 1000,
-		}},
-		Repeats:       1,
-		Duration:      200 * time.Millisecond,
-		ProbeDuration: 50 * time.Millisecond,
-		Progress:      &progress,
-	}
+	opts := lpopOptions(t, 1, &log, &progress)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	ref, err := Compare(ctx, opts)
