@@ -282,7 +282,7 @@ func (ks *Keyspace) getTouch(key []byte, touch bool) ([]byte, bool) {
 		} else if !ks.bulk {
 			// A bulk load's commits do not follow the cache (see commit),
 			// and its keys all go from absent to present.
-			ks.cache.putAbsent(string(key), atime)
+			ks.cache.putAbsent(string(key))
 		}
 	}
 	return v, ok
@@ -387,7 +387,7 @@ func (ks *Keyspace) has(key []byte) bool {
 	case ok && cached:
 		ks.cache.put(string(key), v, ks.cache.floor)
 	case cached && !ks.bulk: // see getTouch
-		ks.cache.putAbsent(string(key), ks.cache.floor)
+		ks.cache.putAbsent(string(key))
 	}
 	return ok
 }

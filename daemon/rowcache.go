@@ -105,7 +105,9 @@ func (rc *rowCache) get(k []byte, touch bool, now int64) (v []byte, absent, ok b
 	if !ok {
 		return nil, false, false
 	}
-	if touch {
+	if touch && r.absent == 0 {
+		// A missing key has no access time: its mark keeps the floor it
+		// was made with, so evicting it never raises the floor.
 		r.atime = now
 	}
 	return r.value(), r.absent != 0, true
@@ -168,8 +170,9 @@ func (rc *rowCache) evict(keep string) {
 
 // putAbsent records that k is missing from the store, admitted as put
 // admits a value. Writes replace the mark (put, update) or remove it (del).
-func (rc *rowCache) putAbsent(k string, atime int64) {
-	rc.put(k, nil, atime)
+// The mark's access time is the floor: see get.
+func (rc *rowCache) putAbsent(k string) {
+	rc.put(k, nil, rc.floor)
 	if r, ok := rc.m[k]; ok {
 		r.absent = 1
 	}

@@ -96,6 +96,20 @@ func TestRowCacheRecords(t *testing.T) {
 	}
 }
 
+// TestRowCacheAbsentKeepsFloor: a lookup of a missing key records no
+// access, so evicting its mark leaves the access floor where it was.
+func TestRowCacheAbsentKeepsFloor(t *testing.T) {
+	rc := newRowCache(1<<20, 1000)
+	rc.putAbsent("gone")
+	if _, absent, ok := rc.get([]byte("gone"), true, 5000); !ok || !absent {
+		t.Fatal("mark not cached")
+	}
+	rc.del("gone")
+	if rc.floor != 1000 {
+		t.Fatalf("floor %d after evicting a missing key's mark, want 1000", rc.floor)
+	}
+}
+
 // TestRowCacheAbsent: a key cached as missing reads as absent until a
 // write replaces the mark (put for meta records, update for members, which
 // otherwise only touch keys already cached) or a deletion removes it.
@@ -128,7 +142,7 @@ func TestRowCacheAbsent(t *testing.T) {
 	for i, s := range steps {
 		switch s.op {
 		case "absent":
-			rc.putAbsent(s.key, 1)
+			rc.putAbsent(s.key)
 		case "put":
 			rc.put(s.key, []byte(s.val), 1)
 		case "update":
