@@ -121,35 +121,20 @@ func (c *lzfCompressor) compress(in, out []byte) int {
 			set(hval, ip)
 			ip++
 		} else {
-			if op >= outLen {
+			var ok bool
+			if op, lit, ok = lzfLiteral(out, in[ip], op, lit); !ok {
 				return 0
 			}
-			lit++
-			out[op] = in[ip]
-			op++
 			ip++
-			if lit == lzfMaxLit {
-				out[op-lit-1] = byte(lit - 1)
-				lit = 0
-				op++
-			}
 		}
 	}
 	if op+3 > outLen {
 		return 0
 	}
-	for ip < inLen {
-		if op >= outLen {
+	for ; ip < inLen; ip++ {
+		var ok bool
+		if op, lit, ok = lzfLiteral(out, in[ip], op, lit); !ok {
 			return 0
-		}
-		lit++
-		out[op] = in[ip]
-		op++
-		ip++
-		if lit == lzfMaxLit {
-			out[op-lit-1] = byte(lit - 1)
-			lit = 0
-			op++
 		}
 	}
 	if op > outLen {
@@ -160,6 +145,25 @@ func (c *lzfCompressor) compress(in, out []byte) int {
 		op--
 	}
 	return op
+}
+
+// lzfLiteral adds b to the literal run being written at op (lit bytes
+// long so far), closing the run and opening the next when it is full, as
+// liblzf does both in its main loop and for the last bytes. ok is false
+// when out has no room.
+func lzfLiteral(out []byte, b byte, op, lit int) (int, int, bool) {
+	if op >= len(out) {
+		return op, lit, false
+	}
+	lit++
+	out[op] = b
+	op++
+	if lit == lzfMaxLit {
+		out[op-lit-1] = byte(lit - 1)
+		lit = 0
+		op++
+	}
+	return op, lit, true
 }
 
 var (
