@@ -86,15 +86,11 @@ func rdbImport(flags []string, file string, stdout, stderr io.Writer) (err error
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	in, err := os.Open(file)
+	in, size, err := openRDB(file)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	fi, err := in.Stat()
-	if err != nil {
-		return err
-	}
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return err
 	}
@@ -134,7 +130,7 @@ func rdbImport(flags []string, file string, stdout, stderr io.Writer) (err error
 	// against 22 s for 1M keys) than handing layers to a second goroutine
 	// on two cores.
 	start := time.Now()
-	prog := newProgress(stderr, "import", fi.Size())
+	prog := newProgress(stderr, "import", size)
 	stats, ierr := srv.ImportRDB(bufio.NewReaderSize(in, 1<<20), rdb.ReaderOptions{
 		MaxString:  int64(cfg.ProtoMaxBulkLen),
 		OnProgress: func(p rdb.Progress) { prog.update(p.Bytes, p.Keys) },
@@ -161,7 +157,7 @@ func rdbImport(flags []string, file string, stdout, stderr io.Writer) (err error
 	}
 	elapsed := time.Since(start)
 	fmt.Fprintf(stdout, "imported %d keys (%d expired keys skipped) from %s into %s in %s (%.1f MB/s)\n",
-		stats.Keys, stats.Expired, file, cfg.Dir, elapsed.Round(time.Millisecond), float64(fi.Size())/1e6/elapsed.Seconds())
+		stats.Keys, stats.Expired, file, cfg.Dir, elapsed.Round(time.Millisecond), float64(size)/1e6/elapsed.Seconds())
 	if stats.Functions > 0 || stats.ModuleAux > 0 {
 		fmt.Fprintf(stdout, "skipped %d function libraries and %d module records\n", stats.Functions, stats.ModuleAux)
 	}
@@ -219,17 +215,27 @@ func rdbExport(flags []string, file string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func rdbCheck(file string, stdout, stderr io.Writer) error {
+// openRDB opens an RDB file for reading and returns its size, for progress.
+func openRDB(file string) (*os.File, int64, error) {
 	in, err := os.Open(file)
+	if err != nil {
+		return nil, 0, err
+	}
+	fi, err := in.Stat()
+	if err != nil {
+		in.Close()
+		return nil, 0, err
+	}
+	return in, fi.Size(), nil
+}
+
+func rdbCheck(file string, stdout, stderr io.Writer) error {
+	in, size, err := openRDB(file)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	fi, err := in.Stat()
-	if err != nil {
-		return err
-	}
-	prog := newProgress(stderr, "check", fi.Size())
+	prog := newProgress(stderr, "check", size)
 	sum, err := rdb.Summarize(bufio.NewReaderSize(in, 1<<20), rdb.ReaderOptions{
 		OnProgress: func(p rdb.Progress) { prog.update(p.Bytes, p.Keys) },
 	})
