@@ -86,6 +86,9 @@ type Keyspace struct {
 	// bulk: an offline load (rdb import) into an empty store, which no
 	// reader waits on: commits leave the row cache alone.
 	bulk bool
+	// sink, when set, takes every record write instead of the pending
+	// unit (a bulk load's, see bulkload.go).
+	sink func(key, val []byte, del bool)
 
 	// atimes are access times a command set for keys it wrote (RESTORE
 	// IDLETIME), applied to the row cache when the unit commits.
@@ -406,11 +409,19 @@ func (ks *Keyspace) set(key, val []byte) {
 	if len(key) == 0 {
 		panic(storageError{errors.New("keyspace: empty store key")})
 	}
+	if ks.sink != nil {
+		ks.sink(key, val, false)
+		return
+	}
 	ks.pending[string(key)] = append(make([]byte, 0, len(val)), val...)
 	ks.noteMember(key)
 }
 
 func (ks *Keyspace) del(key []byte) {
+	if ks.sink != nil {
+		ks.sink(key, nil, true)
+		return
+	}
 	ks.pending[string(key)] = nil
 	ks.noteMember(key)
 }

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"fmt"
-	"hash/maphash"
 	"io"
 
 	"github.com/redoubtdb/redoubt/storage"
@@ -20,15 +19,12 @@ type ImportStats struct {
 	ModuleAux int   // module records skipped
 }
 
-// importCommitEvery is how many members or keys go in one unit during an
-// import: big enough for sorted batches, small enough to bound memory.
-const importCommitEvery = 4096
-
 // ImportRDB loads an RDB stream into the keyspace, which must be empty (no
-// client may be connected). Like a master loading its file at startup, it
-// drops keys whose expiry has passed. On error the keyspace holds part of
-// the file: the caller imports into a scratch store and keeps it only on
-// success (see cmd/redoubt). Warnings go to the server's log.
+// client may be connected), as a bulk load (see bulkload.go). Like a master
+// loading its file at startup, it drops keys whose expiry has passed. On
+// error the keyspace may hold part of the file: the caller imports into a
+// scratch store and keeps it only on success (see cmd/redoubt). Warnings go
+// to the server's log.
 func (s *Server) ImportRDB(r io.Reader, o rdb.ReaderOptions) (ImportStats, error) {
 	var st ImportStats
 	s.mu.Lock()
@@ -40,13 +36,12 @@ func (s *Server) ImportRDB(r io.Reader, o rdb.ReaderOptions) (ImportStats, error
 	rd := rdb.NewReader(r, o)
 	s.ks.bulk = true
 	defer func() { s.ks.bulk = false }()
-	// Duplicate keys are found by a hash of the name, checked against the
-	// store only on a hash match: a store lookup per key cost more than
-	// the rest of loading a small key.
-	seed := maphash.MakeSeed()
-	seen := map[uint64]struct{}{}
+	bl, err := newBulkLoad(s.ks, s.log)
+	if err != nil {
+		return st, err
+	}
+	defer bl.close()
 	now := s.ks.Now()
-	pendingKeys := 0
 	for {
 		rec, err := rd.Next()
 		if err == io.EOF {
@@ -81,33 +76,36 @@ func (s *Server) ImportRDB(r io.Reader, o rdb.ReaderOptions) (ImportStats, error
 				st.Expired++
 				continue
 			}
-			var h maphash.Hash
-			h.SetSeed(seed)
-			h.WriteByte(byte(rec.DB))
-			h.WriteByte(byte(rec.DB >> 8))
-			h.Write(rec.Key)
-			sum := h.Sum64()
-			if _, maybe := seen[sum]; maybe {
-				if s.ks.Exists(rec.DB, rec.Key) {
+			if bl.rounds > 0 {
+				// Keys held in the arena are checked for duplicates when
+				// sorted; earlier rounds' are in the store.
+				mk := storage.MetaKey(nil, s.ks.physDB(rec.DB), rec.Key)
+				if _, found, err := s.ks.store.Get(nil, mk); err != nil {
+					return st, err
+				} else if found {
 					return st, fmt.Errorf("rdb: offset %d: duplicate key %q in db %d", rec.Offset, rec.Key, rec.DB)
 				}
 			}
-			seen[sum] = struct{}{}
+			bl.begin(rec.DB, rec.Key, rec.Offset)
 			if t == storage.TypeString {
 				s.ks.Put(rec.DB, rec.Key, nil, &storage.Meta{Type: storage.TypeString, ExpireAt: rec.ExpireMs, Value: rec.Value})
-			} else if err := s.loadColl(rec.DB, rec.Key, t, rd, rec.ExpireMs, importCommitEvery); err != nil {
+			} else if err := s.loadColl(rec.DB, rec.Key, t, rd, rec.ExpireMs); err != nil {
 				return st, fmt.Errorf("rdb: offset %d: key %q: %w", rec.Offset, rec.Key, err)
 			}
-			st.Keys++
-			if pendingKeys++; pendingKeys >= importCommitEvery {
-				s.commitLocked()
-				pendingKeys = 0
+			if err := bl.end(); err != nil {
+				return st, err
 			}
+			st.Keys++
 		}
 	}
+	if err := bl.flush(); err != nil {
+		return st, err
+	}
+	bl.close()
+	// The counters and the version ceiling go the ordinary way.
 	s.commitLocked()
 	s.ks.wb.drain()
-	s.ks.cache.clear() // bulk commits did not keep it up to date
+	s.ks.cache.clear() // lookups during the load may have cached records
 	s.ks.changes = 0
 	return st, nil
 }

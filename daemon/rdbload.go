@@ -113,7 +113,7 @@ func (s *Server) createFromValue(db int, key []byte, v *rdbValue, expireAt int64
 		s.ks.SetString(db, key, v.str, expireAt)
 		return
 	}
-	if err := s.loadColl(db, key, v.t, &sliceSource{elems: v.elems}, expireAt, 0); err != nil {
+	if err := s.loadColl(db, key, v.t, &sliceSource{elems: v.elems}, expireAt); err != nil {
 		panic(storageError{err}) // readValue checked everything loadColl checks
 	}
 }
@@ -124,12 +124,21 @@ func (s *Server) createFromValue(db int, key []byte, v *rdbValue, expireAt int64
 // members stream by).
 const loadSmall = 1024
 
+// loadHeldKeep bounds the held-members buffer a server keeps between keys.
+const loadHeldKeep = 1 << 20
+
+// heldElem is a member loadColl holds back, its bytes in a shared buffer.
+type heldElem struct {
+	member, value [2]int // offset and end in the buffer
+	score         float64
+}
+
 // loadColl creates collection key in db (which must not exist) from src,
-// with the encoding flag Redis's loader would give it. Members must be
-// distinct (lists aside) and scores numbers. With commitEvery > 0 the unit
-// is committed every that many members, for loading a fresh store offline
-// (rdb import), where nobody sees the half-built collection. Holds mu.
-func (s *Server) loadColl(db int, key []byte, t storage.Type, src elemSource, expireAt int64, commitEvery int) error {
+// with the encoding flag Redis's loader would give it. Scores must be
+// numbers. Members must be distinct (lists aside), which the callers
+// check: RESTORE when it reads the value whole (readValue), rdb import
+// when it sorts the records (bulkload.go). Holds mu.
+func (s *Server) loadColl(db int, key []byte, t storage.Type, src elemSource, expireAt int64) error {
 	co := s.ks.newColl(db, key, t)
 	co.m.ExpireAt = expireAt
 	cfg := s.cfg
@@ -143,48 +152,47 @@ func (s *Server) loadColl(db int, key []byte, t storage.Type, src elemSource, ex
 		maxEntries = int64(min(uint64(max(cfg.SetMaxIntsetEntries, 0)), 1<<30))
 	}
 	var (
-		held    []rdb.Elem // members held back while the encoding is open
-		seen    = map[string]struct{}{}
 		big     bool
 		decided bool
 		n       int64
 		buf     []byte
 		head    = co.listHead()
+		// Members held back while the encoding is open, in buffers kept
+		// for the next key (mu is held).
+		held    = s.loadHeld[:0]
+		heldBuf = s.loadHeldBuf[:0]
 	)
-	write := func(e rdb.Elem) error {
+	defer func() {
+		if cap(heldBuf) <= loadHeldKeep {
+			s.loadHeld, s.loadHeldBuf = held[:0], heldBuf[:0]
+		}
+	}()
+	write := func(member, value []byte, score float64) {
 		switch t {
 		case storage.TypeHash:
-			co.put(e.Member, e.Value)
+			co.put(member, value)
 		case storage.TypeSet:
-			co.put(e.Member, nil)
+			co.put(member, nil)
 		case storage.TypeZSet:
-			score := e.Score
 			if !big && score == 0 {
 				score = 0 // a listpack keeps -0 as 0
 			}
-			zsetWrite(co, e.Member, score)
+			zsetWrite(co, member, score)
 		case storage.TypeList:
 			buf = listSub(buf[:0], head+uint64(n))
-			co.put(buf, e.Member)
+			co.put(buf, member)
 		}
 		n++
-		if commitEvery > 0 && n%int64(commitEvery) == 0 {
-			s.commitLocked()
-		}
-		return nil
 	}
-	decide := func() error {
+	decide := func() {
 		decided = true
 		if big {
 			co.setBig()
 		}
-		for _, e := range held {
-			if err := write(e); err != nil {
-				return err
-			}
+		for _, h := range held {
+			write(heldBuf[h.member[0]:h.member[1]], heldBuf[h.value[0]:h.value[1]], h.score)
 		}
-		held = nil
-		return nil
+		held = held[:0]
 	}
 	count := int64(0)
 	for {
@@ -196,18 +204,6 @@ func (s *Server) loadColl(db int, key []byte, t storage.Type, src elemSource, ex
 			break
 		}
 		count++
-		if t != storage.TypeList {
-			dup := false
-			if decided {
-				dup = co.has(memberSub(t, e.Member, buf[:0]))
-			} else {
-				_, dup = seen[string(e.Member)]
-				seen[string(e.Member)] = struct{}{}
-			}
-			if dup {
-				return errDuplicateMember
-			}
-		}
 		if t == storage.TypeZSet && math.IsNaN(e.Score) {
 			return errors.New("NaN score in a sorted set value")
 		}
@@ -220,41 +216,28 @@ func (s *Server) loadColl(db int, key []byte, t storage.Type, src elemSource, ex
 			}
 		}
 		if decided {
-			if err := write(e); err != nil {
-				return err
-			}
+			write(e.Member, e.Value, e.Score)
 			continue
 		}
-		held = append(held, rdb.Elem{
-			Member: append([]byte(nil), e.Member...),
-			Value:  append([]byte(nil), e.Value...),
-			Score:  e.Score,
-		})
+		h := heldElem{score: e.Score}
+		h.member[0] = len(heldBuf)
+		heldBuf = append(heldBuf, e.Member...)
+		h.member[1] = len(heldBuf)
+		h.value[0] = len(heldBuf)
+		heldBuf = append(heldBuf, e.Value...)
+		h.value[1] = len(heldBuf)
+		held = append(held, h)
 		if len(held) >= loadSmall {
-			if err := decide(); err != nil {
-				return err
-			}
-			seen = nil
+			decide()
 		}
 	}
 	if count == 0 {
 		return errors.New("empty collection value")
 	}
 	if !decided {
-		if err := decide(); err != nil {
-			return err
-		}
+		decide()
 	}
 	co.m.Count = uint64(n)
 	co.save()
 	return nil
-}
-
-// memberSub is the sub key under which a hash field, set member or sorted
-// set member is found.
-func memberSub(t storage.Type, member, dst []byte) []byte {
-	if t == storage.TypeZSet {
-		return zsetMemberSub(dst, member)
-	}
-	return append(dst, member...)
 }

@@ -58,7 +58,10 @@ type Server struct {
 	save     saveState            // RDB saves (save.go), guarded by mu
 	scans    scanCursors          // SCAN cursor positions, guarded by mu
 	pubsub   pubsubState          // subscriptions (pubsub.go), guarded by mu
-	acl      aclState             // users, ACL LOG, permission check (acl_server.go)
+	// loadColl's buffers for the members it holds back, guarded by mu.
+	loadHeld    []heldElem
+	loadHeldBuf []byte
+	acl         aclState // users, ACL LOG, permission check (acl_server.go)
 	// storeReplacing silences the 'new' notification while a STORE command
 	// recreates the destination it deleted (notify.go), guarded by mu.
 	storeReplacing bool

@@ -121,3 +121,32 @@ var ErrWriteOnly = errors.New("storage: read from a write-only batch")
 type DiskUser interface {
 	DiskUsage() uint64
 }
+
+// Ingester is implemented by backends that take whole sorted runs of
+// records without the write path (Pebble links them into the LSM as
+// sstables: no memtable, no log, no compaction for data loaded into an
+// empty store). Loading a snapshot uses it.
+type Ingester interface {
+	// NewRun starts an empty run. A run belongs to one goroutine, and
+	// several may be built at once.
+	NewRun() (Run, error)
+	// Ingest adds finished runs to the store, atomically and durably. The
+	// runs' key ranges must not overlap one another; records they hold
+	// replace the store's under the same keys. Ingested runs are spent:
+	// only Abort (a no-op then) may follow.
+	Ingest(runs []Run) error
+}
+
+// Run is a sorted run of records being built for Ingester.Ingest.
+type Run interface {
+	// Set adds a record. Keys must be non-empty and strictly ascending.
+	Set(key, value []byte) error
+	// Finish completes the run; only Ingest or Abort may follow.
+	Finish() error
+	// Abort discards the run, finished or not. It may be called more than
+	// once, and after Ingest.
+	Abort()
+}
+
+// ErrRunOrder is returned by Run.Set for a key not above the previous one.
+var ErrRunOrder = errors.New("storage: run keys out of order")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/bloom"
+	"github.com/cockroachdb/pebble/v2/sstable"
 	"github.com/cockroachdb/pebble/v2/vfs"
 
 	"github.com/redoubtdb/redoubt/storage"
@@ -64,6 +65,11 @@ type Store struct {
 	db     *pebble.DB
 	bulk   bool
 	closed atomic.Bool
+	// For runs (ingest.go): where they are built, and how.
+	fs       vfs.FS
+	runDir   string
+	writerOp sstable.WriterOptions
+	runSeq   atomic.Uint64
 }
 
 var (
@@ -94,11 +100,27 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	// pebble.Open would fill in the rest on a copy; the writer options of
+	// runs are made from these.
+	po.EnsureDefaults()
 	db, err := pebble.Open(opts.Dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", opts.Dir, err)
 	}
-	return &Store{db: db, bulk: opts.BulkLoad}, nil
+	s := &Store{db: db, bulk: opts.BulkLoad, fs: po.FS, runDir: po.FS.PathJoin(opts.Dir, runDirName)}
+	// Runs are written for the bottom level, where an ingest into an
+	// empty key range puts them, in the row-block format (Pebblev4) rather
+	// than the database's columnar one: for rdb import of 1M keys (6M
+	// records) it wrote them in 0.72 s against 0.91 s, in 42 MB against
+	// 69 MB, and random EXISTS and HGET over them ran as fast (within
+	// 5%). Pebble reads every format; compactions rewrite in its own.
+	s.writerOp = po.MakeWriterOptions(len(po.Levels)-1, sstable.TableFormatPebblev4)
+	// Runs a crash interrupted are of no use: their load failed.
+	if err := po.FS.RemoveAll(s.runDir); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("storage: remove %s: %w", s.runDir, err)
+	}
+	return s, nil
 }
 
 func pebbleOptions(opts Options) (*pebble.Options, error) {
@@ -308,6 +330,9 @@ func (s *Store) Close() error {
 	}
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("storage: close: %w", err)
+	}
+	if err := s.fs.RemoveAll(s.runDir); err != nil {
+		return fmt.Errorf("storage: remove %s: %w", s.runDir, err)
 	}
 	return nil
 }

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Concurrent", testConcurrent},
 		{"Sync", testSync},
 		{"Closed", testClosed},
+		{"Ingest", testIngest},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -853,4 +854,69 @@ func testClosed(t *testing.T, s storage.Store) {
 	isClosed("batch Close", b.Close())
 	isClosed("new batch Close", nb.Close())
 	isClosed("new snapshot Close", ns.Close())
+}
+
+// testIngest builds runs and ingests them, where the backend can.
+func testIngest(t *testing.T, s storage.Store) {
+	ing, ok := s.(storage.Ingester)
+	if !ok {
+		t.Skip("the backend takes no runs")
+	}
+	commitOps(t, s, set("a", "old"), set("m", "old"), set("z", "old"))
+	build := func(kvs ...string) storage.Run {
+		t.Helper()
+		r, err := ing.NewRun()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < len(kvs); i += 2 {
+			if err := r.Set([]byte(kvs[i]), []byte(kvs[i+1])); err != nil {
+				t.Fatalf("set %q: %v", kvs[i], err)
+			}
+		}
+		if err := r.Finish(); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	// Keys out of order, repeated, or empty are refused.
+	r, err := ing.NewRun()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Set([]byte("b"), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"a", "b", ""} {
+		if err := r.Set([]byte(k), nil); err == nil {
+			t.Fatalf("run took %q after %q", k, "b")
+		}
+	}
+	r.Abort()
+	r.Abort()
+	if err := ing.Ingest([]storage.Run{r}); err == nil {
+		t.Fatal("an aborted run was ingested")
+	}
+	// Overlapping runs are refused as a whole.
+	o1, o2 := build("b", "1", "d", "1"), build("c", "2")
+	if err := ing.Ingest([]storage.Run{o1, o2}); err == nil {
+		t.Fatal("overlapping runs were ingested")
+	}
+	o1.Abort()
+	o2.Abort()
+	checkContents(t, s, []kv{{"a", "old"}, {"m", "old"}, {"z", "old"}}, "b", "c", "d")
+	// Disjoint runs, one empty, one replacing a stored record.
+	r1, r2, r3 := build("b", "1", "c", ""), build(), build("m", "new", "n", "2")
+	if err := ing.Ingest([]storage.Run{r3, r2, r1}); err != nil {
+		t.Fatal(err)
+	}
+	r1.Abort() // a no-op once ingested
+	want := []kv{{"a", "old"}, {"b", "1"}, {"c", ""}, {"m", "new"}, {"n", "2"}, {"z", "old"}}
+	checkContents(t, s, want, "d")
+	if err := ing.Ingest([]storage.Run{r1}); err == nil {
+		t.Fatal("a run was ingested twice")
+	}
+	// Ingested records are ordinary ones: later commits replace them.
+	commitOps(t, s, del("b"), delRange("m", "o"))
+	checkContents(t, s, []kv{{"a", "old"}, {"c", ""}, {"z", "old"}}, "b", "m", "n")
 }

@@ -1,0 +1,449 @@
+package daemon
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/redoubtdb/redoubt/storage"
+)
+
+// Bulk loading (rdb import). Keys loaded into an empty keyspace do not go
+// through the write path: their records are caught on their way to the
+// pending unit (Keyspace.sink), held in one arena, sorted, and handed to
+// the store as sorted runs (storage.Ingester), which Pebble links into its
+// bottom level with no memtable, log or compaction. The records are made
+// by the ordinary code (Keyspace.Put, loadColl), so a loaded key is
+// exactly what a command would have written.
+//
+// The arena holds, per key (a group): the user key, its member records as
+// (sub key, value) pairs, then its meta record. Member keys are rebuilt
+// from the collection's prefix when written, expiry-index records from the
+// meta record's expiry, so neither is held.
+
+// bulkRunBytes is how much record data a load holds before writing it out:
+// a bigger file takes several rounds, each ingested over the previous ones
+// (Pebble places them in higher levels and merges them by compaction).
+var bulkRunBytes = 256 << 20
+
+// bulkChunkRows bounds the records of one run (one sstable): a round is cut
+// into several so that they are written in parallel.
+var bulkChunkRows = 512 << 10
+
+// bulkGroup is one key's records in the arena.
+type bulkGroup struct {
+	off   int64  // RDB offset of the key, for errors
+	key   uint32 // the user key is arena[key:rows]
+	rows  uint32 // member records are arena[rows:meta]
+	meta  uint32 // the meta record is arena[meta:end]
+	end   uint32 // 0 until the meta record arrives
+	nrows uint32
+	db    uint16 // logical database
+	p     uint16 // its physical namespace
+}
+
+type bulkLoad struct {
+	ks     *Keyspace
+	log    *slog.Logger
+	ing    storage.Ingester
+	arena  []byte
+	groups []bulkGroup
+	err    error // a record the load cannot take (a bug)
+	rounds int   // rounds ingested
+}
+
+// errNoIngest is a store that cannot take runs.
+var errNoIngest = errors.New("the store cannot load runs of records (storage.Ingester)")
+
+func newBulkLoad(ks *Keyspace, log *slog.Logger) (*bulkLoad, error) {
+	ing, ok := ks.store.(storage.Ingester)
+	if !ok {
+		return nil, errNoIngest
+	}
+	// The arena is allocated once, at its full size: growing it by
+	// appends copied it over and over (a quarter of a load's time), and
+	// pages not yet written cost nothing.
+	b := &bulkLoad{ks: ks, log: log, ing: ing, arena: make([]byte, 0, bulkRunBytes+bulkRunBytes/8)}
+	ks.sink = b.take
+	return b, nil
+}
+
+// close stops catching records.
+func (b *bulkLoad) close() { b.ks.sink = nil }
+
+// begin starts the records of key in db, found at offset off of the file.
+func (b *bulkLoad) begin(db int, key []byte, off int64) {
+	k := uint32(len(b.arena))
+	b.arena = append(b.arena, key...)
+	b.groups = append(b.groups, bulkGroup{off: off, key: k, rows: uint32(len(b.arena)), db: uint16(db), p: b.ks.physDB(db)})
+}
+
+// end completes the current key; past the round's budget the held records
+// are written out.
+func (b *bulkLoad) end() error {
+	if b.err != nil {
+		return b.err
+	}
+	if g := &b.groups[len(b.groups)-1]; g.end == 0 {
+		return errors.New("bulk load: a key without a meta record")
+	}
+	if len(b.arena) >= bulkRunBytes {
+		return b.flush()
+	}
+	return nil
+}
+
+// take is the keyspace's sink: a record of the current key (val nil with
+// del set for a deletion, which no load makes).
+func (b *bulkLoad) take(key, val []byte, del bool) {
+	if b.err != nil {
+		return
+	}
+	g := &b.groups[len(b.groups)-1]
+	switch {
+	case del:
+		b.err = fmt.Errorf("bulk load: deletion of %q", key)
+	case g.end != 0:
+		b.err = fmt.Errorf("bulk load: record %q after the meta record", key)
+	case len(b.arena)+len(key)+len(val)+2*binary.MaxVarintLen64 > math.MaxUint32:
+		b.err = fmt.Errorf("bulk load: the records of key %q pass 4 GB", b.userKey(g))
+	case key[0] == storage.FamilyMeta:
+		g.meta = uint32(len(b.arena))
+		b.arena = append(b.arena, val...)
+		g.end = uint32(len(b.arena))
+	case key[0] == storage.FamilyData:
+		n := storage.DataPrefixLen(key)
+		if n != 15+int(g.rows-g.key) {
+			b.err = fmt.Errorf("bulk load: member record %q of another key", key)
+			return
+		}
+		b.arena = binary.AppendUvarint(b.arena, uint64(len(key)-n))
+		b.arena = append(b.arena, key[n:]...)
+		b.arena = binary.AppendUvarint(b.arena, uint64(len(val)))
+		b.arena = append(b.arena, val...)
+		g.nrows++
+	case key[0] == storage.FamilyExpire:
+		// Made again from the meta record.
+	default:
+		b.err = fmt.Errorf("bulk load: unexpected record %q", key)
+	}
+}
+
+func (b *bulkLoad) userKey(g *bulkGroup) []byte { return b.arena[g.key:g.rows:g.rows] }
+func (b *bulkLoad) metaRec(g *bulkGroup) []byte { return b.arena[g.meta:g.end:g.end] }
+
+// flush sorts the held records, writes them as runs in parallel and
+// ingests them, then empties the arena for the next round.
+func (b *bulkLoad) flush() error {
+	if b.err != nil {
+		return b.err
+	}
+	if len(b.groups) == 0 {
+		return nil
+	}
+	t0 := time.Now()
+	jobs, err := b.plan()
+	if err != nil {
+		return err
+	}
+	t1 := time.Now()
+	runs, err := b.write(jobs)
+	if err != nil {
+		return err
+	}
+	t2 := time.Now()
+	if err := b.ing.Ingest(runs); err != nil {
+		for _, r := range runs {
+			r.Abort()
+		}
+		return err
+	}
+	b.rounds++
+	b.log.Info("bulk load: records ingested", "round", b.rounds, "keys", len(b.groups), "bytes", len(b.arena),
+		"runs", len(runs), "sort", t1.Sub(t0), "write", t2.Sub(t1), "ingest", time.Since(t2))
+	b.arena = b.arena[:0]
+	b.groups = b.groups[:0]
+	return nil
+}
+
+// bulkJob is a slice of one family's groups, in key order, for one run.
+type bulkJob struct {
+	family byte
+	groups []int32
+}
+
+// plan orders the groups for each family's records and cuts the orders
+// into jobs. Meta records sort by (db, key), member records by (db, key
+// length, key): see storage's key layout. A key named twice is refused
+// here, as Redis refuses such a file.
+func (b *bulkLoad) plan() ([]bulkJob, error) {
+	gs := b.groups
+	byKey := make([]int32, len(gs))
+	for i := range byKey {
+		byKey[i] = int32(i)
+	}
+	sortByKey(byKey, func(i int32) (uint16, []byte) { return gs[i].p, b.userKey(&gs[i]) })
+	for i := 1; i < len(byKey); i++ {
+		gx, gy := &gs[byKey[i-1]], &gs[byKey[i]]
+		if gx.db == gy.db && bytes.Equal(b.userKey(gx), b.userKey(gy)) {
+			return nil, fmt.Errorf("rdb: offset %d: duplicate key %q in db %d", max(gx.off, gy.off), b.userKey(gy), gy.db)
+		}
+	}
+	// Member records: a stable bucketing of byKey by (db, key length).
+	bucket := func(g *bulkGroup) uint64 { return uint64(g.p)<<32 | uint64(g.rows-g.key) }
+	counts := map[uint64]int{}
+	for _, i := range byKey {
+		if g := &gs[i]; g.nrows > 0 {
+			counts[bucket(g)]++
+		}
+	}
+	buckets := make([]uint64, 0, len(counts))
+	for k := range counts {
+		buckets = append(buckets, k)
+	}
+	slices.Sort(buckets)
+	start, n := map[uint64]int{}, 0
+	for _, k := range buckets {
+		start[k] = n
+		n += counts[k]
+	}
+	byLen := make([]int32, n)
+	for _, i := range byKey {
+		if g := &gs[i]; g.nrows > 0 {
+			k := bucket(g)
+			byLen[start[k]] = i
+			start[k]++
+		}
+	}
+	// Expiry records: by (db, expiry, key).
+	var byExp []int32
+	exp := func(i int32) int64 { return storage.MetaExpireAt(b.metaRec(&gs[i])) }
+	for _, i := range byKey {
+		if exp(i) != 0 {
+			byExp = append(byExp, i)
+		}
+	}
+	slices.SortStableFunc(byExp, func(x, y int32) int {
+		if px, py := gs[x].p, gs[y].p; px != py {
+			return int(px) - int(py)
+		}
+		ex, ey := exp(x), exp(y)
+		switch {
+		case ex < ey:
+			return -1
+		case ex > ey:
+			return 1
+		}
+		return 0
+	})
+	var jobs []bulkJob
+	cut := func(family byte, order []int32, rows func(g *bulkGroup) int) {
+		for len(order) > 0 {
+			n, i := 0, 0
+			for i < len(order) && (i == 0 || n < bulkChunkRows) {
+				n += rows(&gs[order[i]])
+				i++
+			}
+			jobs = append(jobs, bulkJob{family, order[:i]})
+			order = order[i:]
+		}
+	}
+	one := func(*bulkGroup) int { return 1 }
+	cut(storage.FamilyData, byLen, func(g *bulkGroup) int { return int(g.nrows) })
+	cut(storage.FamilyExpire, byExp, one)
+	cut(storage.FamilyMeta, byKey, one)
+	return jobs, nil
+}
+
+// write builds one run per job, GOMAXPROCS at a time. On error every run
+// is aborted.
+func (b *bulkLoad) write(jobs []bulkJob) ([]storage.Run, error) {
+	runs := make([]storage.Run, len(jobs))
+	errs := make([]error, len(jobs))
+	next := make(chan int, len(jobs))
+	for i := range jobs {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	var failed sync.Once
+	stop := make(chan struct{})
+	for range min(runtime.GOMAXPROCS(0), len(jobs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := bulkWriter{b: b}
+			for i := range next {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				runs[i], errs[i] = w.run(jobs[i])
+				if errs[i] != nil {
+					failed.Do(func() { close(stop) })
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	// Jobs skipped after a failure have neither a run nor an error.
+	if err := errors.Join(errs...); err != nil {
+		for _, r := range runs {
+			if r != nil {
+				r.Abort()
+			}
+		}
+		return nil, err
+	}
+	return runs, nil
+}
+
+// sortByKey sorts idx by (ns, key) as keyOf gives them, in byte order of
+// the keys: an MSD radix sort whose digits are 8-byte words, each level
+// a comparison sort of (word, length) pairs. Most comparisons are of two
+// integers instead of two byte strings that share a long prefix.
+func sortByKey(idx []int32, keyOf func(int32) (uint16, []byte)) {
+	ents := make([]keyWord, len(idx))
+	for i, x := range idx {
+		ns, k := keyOf(x)
+		ents[i] = keyWord{ns: ns, i: x}
+		ents[i].load(k, 0)
+	}
+	sortWords(ents, keyOf, 0)
+	for i := range ents {
+		idx[i] = ents[i].i
+	}
+}
+
+// keyWord is one key's digit at some depth: the 8 bytes from there
+// (zero-padded) and how many of them the key has (9: more follow).
+type keyWord struct {
+	w  uint64
+	ns uint16
+	n  uint8
+	i  int32
+}
+
+func (e *keyWord) load(k []byte, depth int) {
+	rest := k[min(depth, len(k)):]
+	var buf [8]byte
+	copy(buf[:], rest)
+	e.w = binary.BigEndian.Uint64(buf[:])
+	e.n = uint8(min(len(rest), 9))
+}
+
+func sortWords(ents []keyWord, keyOf func(int32) (uint16, []byte), depth int) {
+	slices.SortFunc(ents, func(x, y keyWord) int {
+		switch {
+		case x.ns != y.ns:
+			return int(x.ns) - int(y.ns)
+		case x.w < y.w:
+			return -1
+		case x.w > y.w:
+			return 1
+		}
+		// A key that ends within the word is a prefix of a longer one.
+		return int(x.n) - int(y.n)
+	})
+	for i := 0; i < len(ents); {
+		j := i + 1
+		for j < len(ents) && ents[j].ns == ents[i].ns && ents[j].w == ents[i].w && ents[j].n == ents[i].n {
+			j++
+		}
+		if ents[i].n == 9 && j-i > 1 {
+			run := ents[i:j]
+			for k := range run {
+				_, key := keyOf(run[k].i)
+				run[k].load(key, depth+8)
+			}
+			sortWords(run, keyOf, depth+8)
+		}
+		i = j
+	}
+}
+
+// bulkWriter writes jobs; each worker has its own buffers.
+type bulkWriter struct {
+	b    *bulkLoad
+	kbuf []byte
+	m    storage.Meta
+	subs []bulkRow
+}
+
+type bulkRow struct{ sub, val []byte }
+
+func (w *bulkWriter) run(job bulkJob) (storage.Run, error) {
+	r, err := w.b.ing.NewRun()
+	if err != nil {
+		return nil, err
+	}
+	for _, i := range job.groups {
+		if err = w.group(r, job.family, &w.b.groups[i]); err != nil {
+			break
+		}
+	}
+	if err == nil {
+		err = r.Finish()
+	}
+	if err != nil {
+		r.Abort()
+		return nil, err
+	}
+	return r, nil
+}
+
+func (w *bulkWriter) group(r storage.Run, family byte, g *bulkGroup) error {
+	b := w.b
+	p := g.p
+	key, meta := b.userKey(g), b.metaRec(g)
+	switch family {
+	case storage.FamilyMeta:
+		w.kbuf = storage.MetaKey(w.kbuf[:0], p, key)
+		return r.Set(w.kbuf, meta)
+	case storage.FamilyExpire:
+		w.kbuf = storage.ExpireKey(w.kbuf[:0], p, storage.MetaExpireAt(meta), key)
+		return r.Set(w.kbuf, nil)
+	}
+	if err := storage.DecodeMeta(meta, &w.m); err != nil {
+		return err
+	}
+	w.subs = w.subs[:0]
+	for rest := b.arena[g.rows:g.meta]; len(rest) > 0; {
+		var row bulkRow
+		row.sub, rest = uvarintBytes(rest)
+		row.val, rest = uvarintBytes(rest)
+		w.subs = append(w.subs, row)
+	}
+	// List members come in index order; the others in the file's order.
+	if w.m.Type != storage.TypeList {
+		slices.SortFunc(w.subs, func(x, y bulkRow) int { return bytes.Compare(x.sub, y.sub) })
+		for i := 1; i < len(w.subs); i++ {
+			if bytes.Equal(w.subs[i-1].sub, w.subs[i].sub) {
+				return fmt.Errorf("rdb: offset %d: key %q: %w", g.off, key, errDuplicateMember)
+			}
+		}
+	}
+	w.kbuf = storage.DataPrefix(w.kbuf[:0], p, key, w.m.Version)
+	n := len(w.kbuf)
+	for _, row := range w.subs {
+		w.kbuf = append(w.kbuf[:n], row.sub...)
+		if err := r.Set(w.kbuf, row.val); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// uvarintBytes splits a length-prefixed byte string off the front of b.
+func uvarintBytes(b []byte) (s, rest []byte) {
+	n, k := binary.Uvarint(b)
+	return b[k : k+int(n) : k+int(n)], b[k+int(n):]
+}
