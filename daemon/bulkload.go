@@ -47,6 +47,11 @@ type bulkGroup struct {
 	nrows uint32
 	db    uint16 // logical database
 	p     uint16 // its physical namespace
+	// From the meta record, for the writers (which would otherwise read
+	// it at a random place in the arena):
+	version uint64
+	list    bool
+	expires bool
 }
 
 type bulkLoad struct {
@@ -115,6 +120,12 @@ func (b *bulkLoad) take(key, val []byte, del bool) {
 	case len(b.arena)+len(key)+len(val)+2*binary.MaxVarintLen64 > math.MaxUint32:
 		b.err = fmt.Errorf("bulk load: the records of key %q pass 4 GB", b.userKey(g))
 	case key[0] == storage.FamilyMeta:
+		var m storage.Meta
+		if err := storage.DecodeMeta(val, &m); err != nil {
+			b.err = err
+			return
+		}
+		g.version, g.list, g.expires = m.Version, m.Type == storage.TypeList, m.ExpireAt != 0
 		g.meta = uint32(len(b.arena))
 		b.arena = append(b.arena, val...)
 		g.end = uint32(len(b.arena))
@@ -189,12 +200,9 @@ func (b *bulkLoad) plan() ([]bulkJob, error) {
 	for i := range byKey {
 		byKey[i] = int32(i)
 	}
-	sortByKey(byKey, func(i int32) (uint16, []byte) { return gs[i].p, b.userKey(&gs[i]) })
-	for i := 1; i < len(byKey); i++ {
-		gx, gy := &gs[byKey[i-1]], &gs[byKey[i]]
-		if gx.db == gy.db && bytes.Equal(b.userKey(gx), b.userKey(gy)) {
-			return nil, fmt.Errorf("rdb: offset %d: duplicate key %q in db %d", max(gx.off, gy.off), b.userKey(gy), gy.db)
-		}
+	if x, y, dup := sortByKey(byKey, func(i int32) (uint16, []byte) { return gs[i].p, b.userKey(&gs[i]) }); dup {
+		gx, gy := &gs[x], &gs[y]
+		return nil, fmt.Errorf("rdb: offset %d: duplicate key %q in db %d", max(gx.off, gy.off), b.userKey(gy), gy.db)
 	}
 	// Member records: a stable bucketing of byKey by (db, key length).
 	bucket := func(g *bulkGroup) uint64 { return uint64(g.p)<<32 | uint64(g.rows-g.key) }
@@ -225,12 +233,12 @@ func (b *bulkLoad) plan() ([]bulkJob, error) {
 	// Expiry records: by (db, expiry, key).
 	var byExp []int32
 	exp := func(i int32) int64 { return storage.MetaExpireAt(b.metaRec(&gs[i])) }
-	for _, i := range byKey {
-		if exp(i) != 0 {
-			byExp = append(byExp, i)
+	for i := range gs {
+		if gs[i].expires {
+			byExp = append(byExp, int32(i))
 		}
 	}
-	slices.SortStableFunc(byExp, func(x, y int32) int {
+	slices.SortFunc(byExp, func(x, y int32) int {
 		if px, py := gs[x].p, gs[y].p; px != py {
 			return int(px) - int(py)
 		}
@@ -241,7 +249,7 @@ func (b *bulkLoad) plan() ([]bulkJob, error) {
 		case ex > ey:
 			return 1
 		}
-		return 0
+		return bytes.Compare(b.userKey(&gs[x]), b.userKey(&gs[y]))
 	})
 	var jobs []bulkJob
 	cut := func(family byte, order []int32, rows func(g *bulkGroup) int) {
@@ -309,18 +317,20 @@ func (b *bulkLoad) write(jobs []bulkJob) ([]storage.Run, error) {
 // sortByKey sorts idx by (ns, key) as keyOf gives them, in byte order of
 // the keys: an MSD radix sort whose digits are 8-byte words, each level
 // a comparison sort of (word, length) pairs. Most comparisons are of two
-// integers instead of two byte strings that share a long prefix.
-func sortByKey(idx []int32, keyOf func(int32) (uint16, []byte)) {
+// integers instead of two byte strings that share a long prefix. It
+// reports two entries with equal keys, if it finds any.
+func sortByKey(idx []int32, keyOf func(int32) (uint16, []byte)) (x, y int32, dup bool) {
 	ents := make([]keyWord, len(idx))
 	for i, x := range idx {
 		ns, k := keyOf(x)
 		ents[i] = keyWord{ns: ns, i: x}
 		ents[i].load(k, 0)
 	}
-	sortWords(ents, keyOf, 0)
+	x, y, dup = sortWords(ents, keyOf, 0)
 	for i := range ents {
 		idx[i] = ents[i].i
 	}
+	return x, y, dup
 }
 
 // keyWord is one key's digit at some depth: the 8 bytes from there
@@ -340,7 +350,7 @@ func (e *keyWord) load(k []byte, depth int) {
 	e.n = uint8(min(len(rest), 9))
 }
 
-func sortWords(ents []keyWord, keyOf func(int32) (uint16, []byte), depth int) {
+func sortWords(ents []keyWord, keyOf func(int32) (uint16, []byte), depth int) (x, y int32, dup bool) {
 	slices.SortFunc(ents, func(x, y keyWord) int {
 		switch {
 		case x.ns != y.ns:
@@ -358,23 +368,32 @@ func sortWords(ents []keyWord, keyOf func(int32) (uint16, []byte), depth int) {
 		for j < len(ents) && ents[j].ns == ents[i].ns && ents[j].w == ents[i].w && ents[j].n == ents[i].n {
 			j++
 		}
-		if ents[i].n == 9 && j-i > 1 {
+		switch {
+		case j-i == 1:
+		case ents[i].n < 9:
+			// Equal words, both ending in them: equal keys.
+			if !dup {
+				x, y, dup = ents[i].i, ents[i+1].i, true
+			}
+		default:
 			run := ents[i:j]
 			for k := range run {
 				_, key := keyOf(run[k].i)
 				run[k].load(key, depth+8)
 			}
-			sortWords(run, keyOf, depth+8)
+			if rx, ry, rdup := sortWords(run, keyOf, depth+8); rdup && !dup {
+				x, y, dup = rx, ry, true
+			}
 		}
 		i = j
 	}
+	return x, y, dup
 }
 
 // bulkWriter writes jobs; each worker has its own buffers.
 type bulkWriter struct {
 	b    *bulkLoad
 	kbuf []byte
-	m    storage.Meta
 	subs []bulkRow
 }
 
@@ -412,9 +431,6 @@ func (w *bulkWriter) group(r storage.Run, family byte, g *bulkGroup) error {
 		w.kbuf = storage.ExpireKey(w.kbuf[:0], p, storage.MetaExpireAt(meta), key)
 		return r.Set(w.kbuf, nil)
 	}
-	if err := storage.DecodeMeta(meta, &w.m); err != nil {
-		return err
-	}
 	w.subs = w.subs[:0]
 	for rest := b.arena[g.rows:g.meta]; len(rest) > 0; {
 		var row bulkRow
@@ -423,7 +439,7 @@ func (w *bulkWriter) group(r storage.Run, family byte, g *bulkGroup) error {
 		w.subs = append(w.subs, row)
 	}
 	// List members come in index order; the others in the file's order.
-	if w.m.Type != storage.TypeList {
+	if !g.list {
 		slices.SortFunc(w.subs, func(x, y bulkRow) int { return bytes.Compare(x.sub, y.sub) })
 		for i := 1; i < len(w.subs); i++ {
 			if bytes.Equal(w.subs[i-1].sub, w.subs[i].sub) {
@@ -431,7 +447,7 @@ func (w *bulkWriter) group(r storage.Run, family byte, g *bulkGroup) error {
 			}
 		}
 	}
-	w.kbuf = storage.DataPrefix(w.kbuf[:0], p, key, w.m.Version)
+	w.kbuf = storage.DataPrefix(w.kbuf[:0], p, key, g.version)
 	n := len(w.kbuf)
 	for _, row := range w.subs {
 		w.kbuf = append(w.kbuf[:n], row.sub...)

@@ -38,7 +38,17 @@ func TestSortByKey(t *testing.T) {
 		for i := range idx {
 			idx[i] = int32(i)
 		}
-		sortByKey(idx, func(i int32) (uint16, []byte) { return keys[i].ns, keys[i].key })
+		x, y, dup := sortByKey(idx, func(i int32) (uint16, []byte) { return keys[i].ns, keys[i].key })
+		distinct := map[string]bool{}
+		for _, k := range keys {
+			distinct[fmt.Sprint(k.ns)+":"+string(k.key)] = true
+		}
+		if dup != (len(distinct) < n) {
+			t.Fatalf("round %d: duplicates reported %v, %d distinct keys of %d", round, dup, len(distinct), n)
+		}
+		if dup && (x == y || keys[x].ns != keys[y].ns || !bytes.Equal(keys[x].key, keys[y].key)) {
+			t.Fatalf("round %d: %d:%q and %d:%q reported as duplicates", round, keys[x].ns, keys[x].key, keys[y].ns, keys[y].key)
+		}
 		for i := 1; i < n; i++ {
 			a, b := keys[idx[i-1]], keys[idx[i]]
 			if a.ns > b.ns || (a.ns == b.ns && bytes.Compare(a.key, b.key) > 0) {

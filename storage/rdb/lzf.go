@@ -212,10 +212,15 @@ func lzfDecompress(in, out []byte) (int, error) {
 		if ref < 0 {
 			return op, errLZFBackref
 		}
-		for range l + 2 {
-			out[op] = out[ref]
-			op++
-			ref++
+		// A reference may overlap what it writes (a run: distance 1
+		// repeats one byte). Copying what is already written, doubling
+		// each time, gives the byte-by-byte result: the distance from
+		// ref stays a multiple of the period.
+		for n := l + 2; n > 0; {
+			k := min(op-ref, n)
+			copy(out[op:op+k], out[ref:ref+k])
+			op += k
+			n -= k
 		}
 	}
 	return op, nil

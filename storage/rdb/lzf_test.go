@@ -77,3 +77,71 @@ func TestLZFDecompressErrors(t *testing.T) {
 		}
 	}
 }
+
+// lzfDecompressBytewise is liblzf's lzf_decompress as written: the
+// reference for lzfDecompress's chunked copies of overlapping references.
+func lzfDecompressBytewise(in, out []byte) (int, error) {
+	ip, op := 0, 0
+	for ip < len(in) {
+		ctrl := int(in[ip])
+		ip++
+		if ctrl < 1<<5 {
+			ctrl++
+			if op+ctrl > len(out) {
+				return op, errLZFOverflow
+			}
+			if ip+ctrl > len(in) {
+				return op, errLZFTruncated
+			}
+			copy(out[op:], in[ip:ip+ctrl])
+			ip += ctrl
+			op += ctrl
+			continue
+		}
+		l := ctrl >> 5
+		ref := op - (ctrl&0x1f)<<8 - 1
+		if ip >= len(in) {
+			return op, errLZFTruncated
+		}
+		if l == 7 {
+			l += int(in[ip])
+			ip++
+			if ip >= len(in) {
+				return op, errLZFTruncated
+			}
+		}
+		ref -= int(in[ip])
+		ip++
+		if op+l+2 > len(out) {
+			return op, errLZFOverflow
+		}
+		if ref < 0 {
+			return op, errLZFBackref
+		}
+		for range l + 2 {
+			out[op] = out[ref]
+			op++
+			ref++
+		}
+	}
+	return op, nil
+}
+
+// FuzzLZFDecompress checks lzfDecompress against the byte-by-byte
+// reference on any input: same output, same count, same error.
+func FuzzLZFDecompress(f *testing.F) {
+	var c lzfCompressor
+	for _, s := range []string{"a", "abcabcabcabc", string(bytes.Repeat([]byte("v"), 100)), "\x01aa\xe0'\x00\x01aa", "\x00a\xe0\xff\x00"} {
+		out := make([]byte, len(s)+64)
+		f.Add(out[:c.compress([]byte(s), out)], uint16(len(s)))
+		f.Add([]byte(s), uint16(len(s)))
+	}
+	f.Fuzz(func(t *testing.T, in []byte, size uint16) {
+		got, want := make([]byte, size), make([]byte, size)
+		n, err := lzfDecompress(in, got)
+		wn, werr := lzfDecompressBytewise(in, want)
+		if n != wn || err != werr || !bytes.Equal(got, want) {
+			t.Fatalf("decompress %x into %d: got %d %v %x, want %d %v %x", in, size, n, err, got, wn, werr, want)
+		}
+	})
+}
