@@ -58,6 +58,7 @@ type Server struct {
 	save     saveState            // RDB saves (save.go), guarded by mu
 	scans    scanCursors          // SCAN cursor positions, guarded by mu
 	pubsub   pubsubState          // subscriptions (pubsub.go), guarded by mu
+	idleMem  idleMemory           // releases memory when idle (idlemem.go), guarded by mu
 	// loadColl's buffers for the members it holds back, guarded by mu.
 	loadHeld    []heldElem
 	loadHeldBuf []byte
@@ -799,7 +800,9 @@ func (s *Server) cron() {
 		s.sampleOps()
 		s.closeIdleClientsLocked()
 		s.pause.expire(s)
-		s.saveCronLocked(time.Now())
+		now := time.Now()
+		s.saveCronLocked(now)
+		s.idleMemoryCronLocked(now)
 		s.mu.Unlock()
 	}
 }

@@ -150,3 +150,10 @@ type Run interface {
 
 // ErrRunOrder is returned by Run.Set for a key not above the previous one.
 var ErrRunOrder = errors.New("storage: run keys out of order")
+
+// MemoryReleaser is implemented by backends that hold memory outside the
+// Go heap and can return what they no longer use to the operating system.
+// A server calls it when idle.
+type MemoryReleaser interface {
+	ReleaseMemory()
+}

@@ -73,11 +73,12 @@ type Store struct {
 }
 
 var (
-	_ storage.Store    = (*Store)(nil)
-	_ storage.DiskUser = (*Store)(nil)
-	_ storage.Batch    = (*batch)(nil)
-	_ storage.Snapshot = (*snapshot)(nil)
-	_ storage.Iterator = (*iter)(nil)
+	_ storage.Store          = (*Store)(nil)
+	_ storage.DiskUser       = (*Store)(nil)
+	_ storage.MemoryReleaser = (*Store)(nil)
+	_ storage.Batch          = (*batch)(nil)
+	_ storage.Snapshot       = (*snapshot)(nil)
+	_ storage.Iterator       = (*iter)(nil)
 )
 
 var (
