@@ -65,6 +65,8 @@ type Keyspace struct {
 
 	// changes counts writes since the last save (rdb_changes_since_last_save).
 	changes int64
+	// units counts the units committed that wrote anything.
+	units uint64
 
 	// onExpired is called for every key removed because it expired (INFO
 	// expired_keys; later keyspace events and propagation).
@@ -172,6 +174,7 @@ func (ks *Keyspace) commit() bool {
 	if len(ks.pending) == 0 && len(ks.pendingDrops) == 0 && len(ks.pendingFlush) == 0 {
 		return false
 	}
+	ks.units++
 	now := ks.now()
 	for k, v := range ks.pending {
 		if ks.bulk {

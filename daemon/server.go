@@ -48,17 +48,18 @@ type Server struct {
 	runID     string
 	hz        atomic.Int64
 
-	mu       sync.Mutex
-	clients  map[int64]*Client    // guarded by mu
-	stats    serverStats          // guarded by mu
-	slowlog  slowlog              // guarded by mu
-	monitors map[*Client]struct{} // guarded by mu
-	pause    pauseState           // guarded by mu
-	lastSave int64                // unix seconds, guarded by mu
-	save     saveState            // RDB saves (save.go), guarded by mu
-	scans    scanCursors          // SCAN cursor positions, guarded by mu
-	pubsub   pubsubState          // subscriptions (pubsub.go), guarded by mu
-	idleMem  idleMemory           // releases memory when idle (idlemem.go), guarded by mu
+	mu         sync.Mutex
+	clients    map[int64]*Client    // guarded by mu
+	stats      serverStats          // guarded by mu
+	slowlog    slowlog              // guarded by mu
+	monitors   map[*Client]struct{} // guarded by mu
+	pause      pauseState           // guarded by mu
+	lastSave   int64                // unix seconds, guarded by mu
+	save       saveState            // RDB saves (save.go), guarded by mu
+	scans      scanCursors          // SCAN cursor positions, guarded by mu
+	pubsub     pubsubState          // subscriptions (pubsub.go), guarded by mu
+	idleMem    idleMemory           // releases memory when idle (idle.go), guarded by mu
+	quietFlush quietFlush           // flushes the store when writes stop (idle.go), guarded by mu
 	// loadColl's buffers for the members it holds back, guarded by mu.
 	loadHeld    []heldElem
 	loadHeldBuf []byte
@@ -803,6 +804,7 @@ func (s *Server) cron() {
 		now := time.Now()
 		s.saveCronLocked(now)
 		s.idleMemoryCronLocked(now)
+		s.quietFlushCronLocked(now)
 		s.mu.Unlock()
 	}
 }

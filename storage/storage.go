@@ -157,3 +157,10 @@ var ErrRunOrder = errors.New("storage: run keys out of order")
 type MemoryReleaser interface {
 	ReleaseMemory()
 }
+
+// Flusher is implemented by backends with an in-memory write buffer of
+// their own (Pebble's memtables) that reads search first. Flush writes it
+// out; a server calls it once writes have stopped for a while.
+type Flusher interface {
+	Flush() error
+}

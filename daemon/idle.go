@@ -1,12 +1,15 @@
 package daemon
 
 import (
+	"errors"
 	"runtime/debug"
 	"time"
 
 	"github.com/redoubtdb/redoubt/storage"
 )
 
+// Maintenance for a server that has gone quiet.
+//
 // Memory an idle server does not use goes back to the operating system.
 // The Go runtime keeps freed heap pages for the next collection cycle and
 // glibc keeps what Pebble's C memory frees in its arenas; neither gives
@@ -48,7 +51,9 @@ func (s *Server) idleMemoryCronLocked(now time.Time) {
 	if release == nil {
 		release = s.releaseMemory
 	}
+	s.cronDone.Add(1) // Close waits for it
 	go func() {
+		defer s.cronDone.Done()
 		release()
 		s.mu.Lock()
 		m.releasing = false
@@ -64,4 +69,56 @@ func (s *Server) releaseMemory() {
 	if r, ok := s.store.(storage.MemoryReleaser); ok {
 		r.ReleaseMemory()
 	}
+}
+
+// A store that has taken no write for quietBeforeFlush writes out its
+// in-memory write buffer (Pebble's memtable): every read searches it
+// first, and a memtable's skiplist is the costliest part of a point read.
+// Random GETs over 1M keys at -P 16 ran at 230k req/s with the memtable
+// flushed against 170k with 8 MB of it left over from the writes.
+const quietBeforeFlush = 2 * time.Second
+
+// quietFlush is the cron's state for flushing the store. Guarded by mu.
+type quietFlush struct {
+	units    uint64    // Keyspace.units at the last look
+	changed  time.Time // when units last changed
+	flushed  bool      // flushed since the last write
+	flushing bool
+	flush    func() error // nil: the store's Flush (tests count calls)
+}
+
+// quietFlushCronLocked flushes the store once the writes have stopped for
+// quietBeforeFlush. Holds mu.
+func (s *Server) quietFlushCronLocked(now time.Time) {
+	q := &s.quietFlush
+	if s.ks.units != q.units || q.changed.IsZero() {
+		q.units, q.changed, q.flushed = s.ks.units, now, false
+		return
+	}
+	if q.flushed || q.flushing || now.Sub(q.changed) < quietBeforeFlush {
+		return
+	}
+	flush := q.flush
+	if flush == nil {
+		f, ok := s.store.(storage.Flusher)
+		if !ok {
+			q.flushed = true
+			return
+		}
+		flush = f.Flush
+	}
+	q.flushing = true
+	// Close waits for it (cronDone), so the store outlives the flush.
+	s.cronDone.Add(1)
+	go func() {
+		defer s.cronDone.Done()
+		err := flush()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		// Once per quiet period, whatever the outcome.
+		q.flushing, q.flushed = false, true
+		if err != nil && !errors.Is(err, storage.ErrClosed) {
+			s.log.Warn("flushing the store after writes stopped", "err", err)
+		}
+	}()
 }

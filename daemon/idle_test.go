@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -59,6 +60,67 @@ func TestIdleMemoryRelease(t *testing.T) {
 				done = !s.idleMem.releasing
 				s.mu.Unlock()
 			}
+		}
+	}
+}
+
+// TestQuietFlush drives the store flush with a fake clock: once per quiet
+// period, two seconds after the last write, never while writes go on, and
+// reads do not count as writes.
+func TestQuietFlush(t *testing.T) {
+	h := newHarness(t)
+	defer h.close()
+	s, c := h.srv, h.client(1)
+	flushed := make(chan struct{}, 10)
+	s.quietFlush.flush = func() error { flushed <- struct{}{}; return nil }
+	t0 := time.Unix(1_000_000, 0)
+	type step struct {
+		at    time.Duration
+		cmd   string // run before the cron
+		flush bool
+	}
+	steps := []step{
+		{0, "SET k v", false},
+		{1 * time.Second, "", false},
+		{1900 * time.Millisecond, "GET k", false},
+		{2100 * time.Millisecond, "", true}, // two seconds without a write
+		{3 * time.Second, "", false},        // once per quiet period
+		{4 * time.Second, "SET k w", false},
+		{5 * time.Second, "GET k", false},
+		{6100 * time.Millisecond, "", true},
+	}
+	for i := 0; i < 100; i++ { // writes every 100 ms for 10 s
+		steps = append(steps, step{7*time.Second + time.Duration(i)*100*time.Millisecond, "INCR n", false})
+	}
+	for i, st := range steps {
+		if st.cmd != "" {
+			c.reply(t, strings.Fields(st.cmd)...)
+		}
+		s.mu.Lock()
+		s.quietFlushCronLocked(t0.Add(st.at))
+		// The flush goroutine needs mu to finish: seen here, it started
+		// in this call.
+		decided := s.quietFlush.flushing
+		s.mu.Unlock()
+		if decided != st.flush {
+			t.Fatalf("step %d (%v): flush %v, want %v", i, st.at, decided, st.flush)
+		}
+		if decided {
+			select {
+			case <-flushed:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("step %d (%v): the flush did not run", i, st.at)
+			}
+			for done := false; !done; {
+				s.mu.Lock()
+				done = !s.quietFlush.flushing
+				s.mu.Unlock()
+			}
+		}
+		select {
+		case <-flushed:
+			t.Fatalf("step %d (%v): flushed", i, st.at)
+		default:
 		}
 	}
 }
