@@ -33,7 +33,9 @@ func (s *Server) ImportRDB(r io.Reader, o rdb.ReaderOptions) (ImportStats, error
 		return st, fmt.Errorf("the keyspace is not empty (%d keys)", n)
 	}
 	o.VerifyChecksum = s.cfg.Rdbchecksum
-	rd := rdb.NewReader(r, o)
+	// The file is read a few batches ahead, on another goroutine.
+	rd := newPrefetchReader(rdb.NewReader(r, o))
+	defer rd.close()
 	s.ks.bulk = true
 	defer func() { s.ks.bulk = false }()
 	bl, err := newBulkLoad(s.ks, s.log)
