@@ -14,16 +14,19 @@ import (
 // The Go runtime keeps freed heap pages for the next collection cycle and
 // glibc keeps what Pebble's C memory frees in its arenas; neither gives
 // much back by itself once traffic stops. After 3M random SETs and 2M GETs
-// over 1M keys, RSS was 144 MB (Redis: 114 MB); released, 94-96 MB. Under
+// over 1M keys, RSS was 144 MB (Redis: 114 MB); released, 95-97 MB. Under
 // load nothing is released: a busy server would only fault the pages in
 // again.
 
 const (
-	// idleBeforeRelease is how long no command must have run.
-	idleBeforeRelease = time.Second
+	// idleBeforeRelease is how long no command must have run: long enough
+	// that a pause in traffic (a benchmark's turn on another server, a
+	// batch job between steps) does not pay for a collection and for
+	// faulting the pages in again.
+	idleBeforeRelease = 10 * time.Second
 	// releaseEvery spaces releases while the server stays idle (background
 	// flushes and compactions may free more after the first).
-	releaseEvery = 10 * time.Second
+	releaseEvery = 30 * time.Second
 )
 
 // idleMemory is the cron's state for releasing memory. Guarded by mu.

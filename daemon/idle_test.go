@@ -7,7 +7,7 @@ import (
 )
 
 // TestIdleMemoryRelease drives the cron's decision with a fake clock: a
-// release needs a second without commands and ten seconds since the last
+// release needs ten seconds without commands and thirty since the last
 // one, and a busy server never releases.
 func TestIdleMemoryRelease(t *testing.T) {
 	h := newHarness(t)
@@ -22,13 +22,13 @@ func TestIdleMemoryRelease(t *testing.T) {
 		release  bool
 	}{
 		{0, 0, false},
-		{500 * time.Millisecond, 0, false},
-		{1100 * time.Millisecond, 0, true}, // idle for a second
-		{5 * time.Second, 0, false},        // released 3.9 s ago
-		{6 * time.Second, 3, false},        // traffic
-		{6500 * time.Millisecond, 0, false},
-		{11200 * time.Millisecond, 0, true}, // idle again, 10.1 s since the last
-		{11300 * time.Millisecond, 0, false},
+		{5 * time.Second, 0, false},
+		{10100 * time.Millisecond, 0, true}, // idle for ten seconds
+		{30 * time.Second, 0, false},        // released 19.9 s ago
+		{31 * time.Second, 3, false},        // traffic
+		{35 * time.Second, 0, false},
+		{41200 * time.Millisecond, 0, true}, // idle again, 31.1 s since the last
+		{41300 * time.Millisecond, 0, false},
 	}
 	// A busy server: commands every tick for a minute.
 	for i := 1; i <= 600; i++ {
@@ -36,7 +36,7 @@ func TestIdleMemoryRelease(t *testing.T) {
 			at       time.Duration
 			commands int64
 			release  bool
-		}{12*time.Second + time.Duration(i)*100*time.Millisecond, 1, false})
+		}{42*time.Second + time.Duration(i)*100*time.Millisecond, 1, false})
 	}
 	for i, st := range steps {
 		now := t0.Add(st.at)
