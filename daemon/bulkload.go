@@ -61,7 +61,11 @@ type bulkLoad struct {
 	arena  []byte
 	groups []bulkGroup
 	err    error // a record the load cannot take (a bug)
-	rounds int   // rounds ingested
+	// base is the arena's own memory; a key too big for what is left
+	// makes appends move the arena to the Go heap until the next round.
+	base   []byte
+	unmap  func()
+	rounds int // rounds ingested
 }
 
 // errNoIngest is a store that cannot take runs.
@@ -75,13 +79,23 @@ func newBulkLoad(ks *Keyspace, log *slog.Logger) (*bulkLoad, error) {
 	// The arena is allocated once, at its full size: growing it by
 	// appends copied it over and over (a quarter of a load's time), and
 	// pages not yet written cost nothing.
-	b := &bulkLoad{ks: ks, log: log, ing: ing, arena: make([]byte, 0, bulkRunBytes+bulkRunBytes/8)}
+	b := &bulkLoad{ks: ks, log: log, ing: ing}
+	b.base, b.unmap = mapArena(bulkRunBytes + bulkRunBytes/8)
+	b.arena = b.base[:0]
 	ks.sink = b.take
 	return b, nil
 }
 
-// close stops catching records.
-func (b *bulkLoad) close() { b.ks.sink = nil }
+// close stops catching records and frees the arena. The load must not be
+// used afterwards.
+func (b *bulkLoad) close() {
+	b.ks.sink = nil
+	if b.unmap != nil {
+		b.arena, b.base = nil, nil
+		b.unmap()
+		b.unmap = nil
+	}
+}
 
 // begin starts the records of key in db, found at offset off of the file.
 func (b *bulkLoad) begin(db int, key []byte, off int64) {
@@ -179,7 +193,7 @@ func (b *bulkLoad) flush() error {
 	b.rounds++
 	b.log.Info("bulk load: records ingested", "round", b.rounds, "keys", len(b.groups), "bytes", len(b.arena),
 		"runs", len(runs), "sort", t1.Sub(t0), "write", t2.Sub(t1), "ingest", time.Since(t2))
-	b.arena = b.arena[:0]
+	b.arena = b.base[:0]
 	b.groups = b.groups[:0]
 	return nil
 }
