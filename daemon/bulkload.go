@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"math"
 	"runtime"
@@ -66,6 +67,10 @@ type bulkLoad struct {
 	base   []byte
 	unmap  func()
 	rounds int // rounds ingested
+	// loaded holds the keys of the rounds ingested: a later round looks
+	// in the store for a duplicate only where it says so. A lookup per
+	// key took 9 of the 20 s of a 4M-key import in two rounds.
+	loaded keyFilter
 }
 
 // errNoIngest is a store that cannot take runs.
@@ -79,7 +84,7 @@ func newBulkLoad(ks *Keyspace, log *slog.Logger) (*bulkLoad, error) {
 	// The arena is allocated once, at its full size: growing it by
 	// appends copied it over and over (a quarter of a load's time), and
 	// pages not yet written cost nothing.
-	b := &bulkLoad{ks: ks, log: log, ing: ing}
+	b := &bulkLoad{ks: ks, log: log, ing: ing, loaded: newKeyFilter()}
 	b.base, b.unmap = mapArena(bulkRunBytes + bulkRunBytes/8)
 	b.arena = b.base[:0]
 	ks.sink = b.take
@@ -117,6 +122,12 @@ func (b *bulkLoad) end() error {
 		return b.flush()
 	}
 	return nil
+}
+
+// maybeLoaded reports whether key in db may be among the keys of the
+// rounds already ingested (false: it certainly is not).
+func (b *bulkLoad) maybeLoaded(db int, key []byte) bool {
+	return b.rounds > 0 && b.loaded.mayHave(b.loaded.hash(uint16(db), key))
 }
 
 // take is the keyspace's sink: a record of the current key (val nil with
@@ -189,6 +200,10 @@ func (b *bulkLoad) flush() error {
 			r.Abort()
 		}
 		return err
+	}
+	for i := range b.groups {
+		g := &b.groups[i]
+		b.loaded.add(b.loaded.hash(g.db, b.userKey(g)))
 	}
 	b.rounds++
 	b.log.Info("bulk load: records ingested", "round", b.rounds, "keys", len(b.groups), "bytes", len(b.arena),
@@ -476,4 +491,64 @@ func (w *bulkWriter) group(r storage.Run, family byte, g *bulkGroup) error {
 func uvarintBytes(b []byte) (s, rest []byte) {
 	n, k := binary.Uvarint(b)
 	return b[k : k+int(n) : k+int(n)], b[k+int(n):]
+}
+
+// keyFilter is a Bloom filter of keys, sized as it fills: 16 bits a key
+// (about 0.05% false positives with 8 probes), rebuilt from scratch when
+// it outgrows its bits, so it keeps the 64-bit hashes it was given.
+type keyFilter struct {
+	seed   maphash.Seed
+	bits   []uint64
+	hashes []uint64
+}
+
+func newKeyFilter() keyFilter { return keyFilter{seed: maphash.MakeSeed()} }
+
+func (f *keyFilter) hash(db uint16, key []byte) uint64 {
+	var h maphash.Hash
+	h.SetSeed(f.seed)
+	h.WriteByte(byte(db))
+	h.WriteByte(byte(db >> 8))
+	h.Write(key)
+	return h.Sum64()
+}
+
+func (f *keyFilter) add(h uint64) {
+	f.hashes = append(f.hashes, h)
+	if len(f.bits)*64 < 16*len(f.hashes) {
+		f.bits = make([]uint64, max(1024, 2*16*len(f.hashes)/64))
+		for _, x := range f.hashes {
+			f.set(x)
+		}
+		return
+	}
+	f.set(h)
+}
+
+// probe derives the filter's 8 bit positions from one hash (double
+// hashing: h1 + i*h2).
+func (f *keyFilter) probe(h uint64, i uint64) (word int, bit uint64) {
+	n := uint64(len(f.bits)) * 64
+	pos := ((h & 0xffffffff) + i*(h>>32|1)) % n
+	return int(pos / 64), 1 << (pos % 64)
+}
+
+func (f *keyFilter) set(h uint64) {
+	for i := uint64(0); i < 8; i++ {
+		w, b := f.probe(h, i)
+		f.bits[w] |= b
+	}
+}
+
+func (f *keyFilter) mayHave(h uint64) bool {
+	if len(f.bits) == 0 {
+		return false
+	}
+	for i := uint64(0); i < 8; i++ {
+		w, b := f.probe(h, i)
+		if f.bits[w]&b == 0 {
+			return false
+		}
+	}
+	return true
 }

@@ -337,3 +337,36 @@ func diffLines(t *testing.T, what string, want, got []string) {
 		}
 	}
 }
+
+// TestKeyFilter checks the filter of loaded keys: no key added is ever
+// reported absent, through every rebuild, and few absent keys are
+// reported present.
+func TestKeyFilter(t *testing.T) {
+	f := newKeyFilter()
+	const n = 200_000
+	for i := 0; i < n; i++ {
+		f.add(f.hash(uint16(i%3), []byte("key:"+strconv.Itoa(i))))
+		if i%9973 == 0 {
+			for j := 0; j <= i; j += 101 {
+				if !f.mayHave(f.hash(uint16(j%3), []byte("key:"+strconv.Itoa(j)))) {
+					t.Fatalf("after %d keys, key %d is reported absent", i+1, j)
+				}
+			}
+		}
+	}
+	falsePos := 0
+	for i := n; i < 2*n; i++ {
+		if f.mayHave(f.hash(uint16(i%3), []byte("key:"+strconv.Itoa(i)))) {
+			falsePos++
+		}
+	}
+	if falsePos > n/500 {
+		t.Fatalf("%d of %d absent keys reported present", falsePos, n)
+	}
+	// The same name in another database is another key.
+	g := newKeyFilter()
+	g.add(g.hash(0, []byte("k")))
+	if g.mayHave(g.hash(1, []byte("k"))) && g.mayHave(g.hash(2, []byte("k"))) && g.mayHave(g.hash(3, []byte("k"))) {
+		t.Fatal("the database is not part of the hash")
+	}
+}

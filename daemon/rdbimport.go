@@ -78,9 +78,10 @@ func (s *Server) ImportRDB(r io.Reader, o rdb.ReaderOptions) (ImportStats, error
 				st.Expired++
 				continue
 			}
-			if bl.rounds > 0 {
+			if bl.maybeLoaded(rec.DB, rec.Key) {
 				// Keys held in the arena are checked for duplicates when
-				// sorted; earlier rounds' are in the store.
+				// sorted; earlier rounds' are in the store, and the filter
+				// says this one may be.
 				mk := storage.MetaKey(nil, s.ks.physDB(rec.DB), rec.Key)
 				if _, found, err := s.ks.store.Get(nil, mk); err != nil {
 					return st, err
