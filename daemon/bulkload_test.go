@@ -295,7 +295,7 @@ func TestBulkLoadRounds(t *testing.T) {
 
 	one := newHarness(t)
 	defer one.close()
-	if st, err := one.srv.ImportRDB(bytes.NewReader(file), rdb.ReaderOptions{}); err != nil || st.Keys != int64(len(ms)) {
+	if st, err := one.srv.ImportRDB(bytes.NewReader(file), ImportOptions{}); err != nil || st.Keys != int64(len(ms)) {
 		t.Fatalf("import: %+v, %v", st, err)
 	}
 	diffLines(t, "one round", want, bulkModelDump(t, one.client(1), ms, false))
@@ -305,7 +305,7 @@ func TestBulkLoadRounds(t *testing.T) {
 	many := newPebbleHarness(t)
 	defer many.close()
 	many.clock = ref.clock
-	if st, err := many.srv.ImportRDB(bytes.NewReader(file), rdb.ReaderOptions{}); err != nil || st.Keys != int64(len(ms)) {
+	if st, err := many.srv.ImportRDB(bytes.NewReader(file), ImportOptions{}); err != nil || st.Keys != int64(len(ms)) {
 		t.Fatalf("import in rounds: %+v, %v", st, err)
 	}
 	diffLines(t, "many rounds", want, bulkModelDump(t, many.client(1), ms, false))
@@ -316,7 +316,7 @@ func TestBulkLoadRounds(t *testing.T) {
 	again := newPebbleHarness(t)
 	defer again.close()
 	again.clock = ref.clock
-	_, err := again.srv.ImportRDB(bytes.NewReader(bulkModelFile(t, dup)), rdb.ReaderOptions{})
+	_, err := again.srv.ImportRDB(bytes.NewReader(bulkModelFile(t, dup)), ImportOptions{})
 	if err == nil || !strings.Contains(err.Error(), "duplicate key") {
 		t.Fatalf("import with a key named twice, rounds apart: %v", err)
 	}

@@ -19,13 +19,22 @@ type ImportStats struct {
 	ModuleAux int   // module records skipped
 }
 
+// ImportOptions tune an import.
+type ImportOptions struct {
+	rdb.ReaderOptions
+	// OnPhase, if set, hears what the load does while it reads nothing:
+	// sorting and writing what it holds. It is called from the loading
+	// goroutine.
+	OnPhase func(msg string)
+}
+
 // ImportRDB loads an RDB stream into the keyspace, which must be empty (no
 // client may be connected), as a bulk load (see bulkload.go). Like a master
 // loading its file at startup, it drops keys whose expiry has passed. On
 // error the keyspace may hold part of the file: the caller imports into a
 // scratch store and keeps it only on success (see cmd/redoubt). Warnings go
 // to the server's log.
-func (s *Server) ImportRDB(r io.Reader, o rdb.ReaderOptions) (ImportStats, error) {
+func (s *Server) ImportRDB(r io.Reader, o ImportOptions) (ImportStats, error) {
 	var st ImportStats
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -34,7 +43,7 @@ func (s *Server) ImportRDB(r io.Reader, o rdb.ReaderOptions) (ImportStats, error
 	}
 	o.VerifyChecksum = s.cfg.Rdbchecksum
 	// The file is read a few batches ahead, on another goroutine.
-	rd := newPrefetchReader(rdb.NewReader(r, o))
+	rd := newPrefetchReader(rdb.NewReader(r, o.ReaderOptions))
 	defer rd.close()
 	s.ks.bulk = true
 	defer func() { s.ks.bulk = false }()
@@ -42,6 +51,7 @@ func (s *Server) ImportRDB(r io.Reader, o rdb.ReaderOptions) (ImportStats, error
 	if err != nil {
 		return st, err
 	}
+	bl.onPhase = o.OnPhase
 	defer bl.close()
 	now := s.ks.Now()
 	for {

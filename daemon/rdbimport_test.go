@@ -54,7 +54,7 @@ func TestImportRefusesDuplicates(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
 			defer h.close()
-			_, err := h.srv.ImportRDB(bytes.NewReader(rdbFile(t, tc.file)), rdb.ReaderOptions{})
+			_, err := h.srv.ImportRDB(bytes.NewReader(rdbFile(t, tc.file)), ImportOptions{})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("import: %v, want an error with %q", err, tc.want)
 			}
@@ -89,7 +89,7 @@ func TestImportDropsExpiredAndDecidesEncodings(t *testing.T) {
 		_ = w.Scored([]byte("b"), 2)
 		_ = w.End()
 	})
-	st, err := h.srv.ImportRDB(bytes.NewReader(file), rdb.ReaderOptions{})
+	st, err := h.srv.ImportRDB(bytes.NewReader(file), ImportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

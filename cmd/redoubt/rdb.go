@@ -10,6 +10,7 @@ import (
 	"runtime/pprof"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redoubtdb/redoubt/conf"
@@ -130,10 +131,16 @@ func rdbImport(flags []string, file string, stdout, stderr io.Writer) (err error
 	// the loading goroutine writes itself.
 	start := time.Now()
 	prog := newProgress(stderr, "import", size)
-	stats, ierr := srv.ImportRDB(bufio.NewReaderSize(in, 1<<20), rdb.ReaderOptions{
-		MaxString:  int64(cfg.ProtoMaxBulkLen),
-		OnProgress: func(p rdb.Progress) { prog.update(p.Bytes, p.Keys) },
+	stats, ierr := srv.ImportRDB(bufio.NewReaderSize(in, 1<<20), daemon.ImportOptions{
+		ReaderOptions: rdb.ReaderOptions{
+			MaxString:  int64(cfg.ProtoMaxBulkLen),
+			OnProgress: func(p rdb.Progress) { prog.update(p.Bytes, p.Keys) },
+		},
+		OnPhase: func(msg string) { prog.phase(msg) },
 	})
+	if ierr == nil {
+		prog.phase("flushing and compacting")
+	}
 	cerr := srv.Close()
 	if err := store.Close(); cerr == nil {
 		cerr = err
@@ -281,6 +288,7 @@ func typeCounts(m map[rdb.Type]int64) string {
 // progress reports a long run: a line rewritten in place on a terminal,
 // else a log line every 5 seconds.
 type progress struct {
+	mu    sync.Mutex // the reader's goroutine and the loader's both report
 	w     io.Writer
 	label string
 	total int64
@@ -322,8 +330,17 @@ func (p *progress) show(line string) {
 	p.shown = true
 }
 
+// phase reports a step that reads nothing (and so moves no counter).
+func (p *progress) phase(msg string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.show(p.label + ": " + msg)
+}
+
 // update reports bytes read of the total, and keys done.
 func (p *progress) update(bytes, keys int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if !p.due() {
 		return
 	}
@@ -338,6 +355,8 @@ func (p *progress) update(bytes, keys int64) {
 
 // keys reports keys done of a known total.
 func (p *progress) keys(done, total int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if !p.due() {
 		return
 	}
@@ -346,6 +365,8 @@ func (p *progress) keys(done, total int64) {
 }
 
 func (p *progress) done() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.tty && p.shown {
 		fmt.Fprintln(p.w)
 	}
