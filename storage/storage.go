@@ -133,7 +133,8 @@ type Ingester interface {
 	// Ingest adds finished runs to the store, atomically and durably. The
 	// runs' key ranges must not overlap one another; records they hold
 	// replace the store's under the same keys. Ingested runs are spent:
-	// only Abort (a no-op then) may follow.
+	// only Abort (a no-op then) may follow. On error nothing is ingested
+	// and the runs are to be aborted (some backends discard them first).
 	Ingest(runs []Run) error
 }
 
