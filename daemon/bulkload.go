@@ -359,9 +359,69 @@ func sortByKey(idx []int32, keyOf func(int32) (uint16, []byte)) (x, y int32, dup
 		ents[i] = keyWord{ns: ns, i: x}
 		ents[i].load(k, 0)
 	}
-	x, y, dup = sortWords(ents, keyOf, 0)
+	x, y, dup = sortSplit(ents, keyOf)
 	for i := range ents {
 		idx[i] = ents[i].i
+	}
+	return x, y, dup
+}
+
+// parallelSortMin is the size from which sortSplit sorts two halves at
+// once.
+const parallelSortMin = 1 << 16
+
+// sortSplit is sortWords at depth 0 on two cores: the entries are split
+// around a sampled pivot word into those below it and the rest, which
+// sort independently and stay in that order. Keys sharing a first word
+// all land on one side, so a key set whose first words are all alike
+// (long common prefixes) sorts on one core, as before.
+func sortSplit(ents []keyWord, keyOf func(int32) (uint16, []byte)) (x, y int32, dup bool) {
+	if len(ents) < parallelSortMin || runtime.GOMAXPROCS(0) < 2 {
+		return sortWords(ents, keyOf, 0)
+	}
+	less := func(a, b *keyWord) bool {
+		if a.ns != b.ns {
+			return a.ns < b.ns
+		}
+		if a.w != b.w {
+			return a.w < b.w
+		}
+		return a.n < b.n
+	}
+	// The median of 63 entries spread over the slice.
+	sample := make([]keyWord, 63)
+	for i := range sample {
+		sample[i] = ents[i*(len(ents)-1)/(len(sample)-1)]
+	}
+	slices.SortFunc(sample, func(a, b keyWord) int {
+		switch {
+		case less(&a, &b):
+			return -1
+		case less(&b, &a):
+			return 1
+		}
+		return 0
+	})
+	pivot := sample[len(sample)/2]
+	lo := 0
+	for i := range ents {
+		if less(&ents[i], &pivot) {
+			ents[lo], ents[i] = ents[i], ents[lo]
+			lo++
+		}
+	}
+	var rx, ry int32
+	var rdup bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		rx, ry, rdup = sortWords(ents[lo:], keyOf, 0)
+	}()
+	x, y, dup = sortWords(ents[:lo], keyOf, 0)
+	wg.Wait()
+	if !dup {
+		x, y, dup = rx, ry, rdup
 	}
 	return x, y, dup
 }

@@ -20,8 +20,11 @@ import (
 func TestSortByKey(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	alphabet := []byte{0, 1, 'a', 'b', 0xff}
-	for round := 0; round < 200; round++ {
+	for round := 0; round < 206; round++ {
 		n := r.Intn(300)
+		if round >= 200 { // past parallelSortMin: sorted in two halves
+			n = parallelSortMin + r.Intn(parallelSortMin)
+		}
 		type nk struct {
 			ns  uint16
 			key []byte
@@ -29,6 +32,9 @@ func TestSortByKey(t *testing.T) {
 		keys := make([]nk, n)
 		for i := range keys {
 			k := []byte(strings.Repeat("prefix:7", r.Intn(3)))
+			if round >= 203 { // first words all alike: no split
+				k = []byte("prefix:7")
+			}
 			for j := r.Intn(20); j > 0; j-- {
 				k = append(k, alphabet[r.Intn(len(alphabet))])
 			}
