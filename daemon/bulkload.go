@@ -335,8 +335,16 @@ func (b *bulkLoad) write(jobs []bulkJob) ([]storage.Run, error) {
 		}()
 	}
 	wg.Wait()
-	// Jobs skipped after a failure have neither a run nor an error.
-	if err := errors.Join(errs...); err != nil {
+	// Jobs skipped after a failure have neither a run nor an error; the
+	// first error in job (key) order is the one reported.
+	var err error
+	for _, e := range errs {
+		if e != nil {
+			err = e
+			break
+		}
+	}
+	if err != nil {
 		for _, r := range runs {
 			if r != nil {
 				r.Abort()
