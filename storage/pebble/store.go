@@ -329,11 +329,14 @@ func (s *Store) Close() error {
 			return fmt.Errorf("storage: compact: %w", err)
 		}
 	}
+	// Before the database closes: s.fs is Pebble's disk-health-checking
+	// file system, which Close shuts down. No run may be in use now.
+	rmErr := s.fs.RemoveAll(s.runDir)
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("storage: close: %w", err)
 	}
-	if err := s.fs.RemoveAll(s.runDir); err != nil {
-		return fmt.Errorf("storage: remove %s: %w", s.runDir, err)
+	if rmErr != nil {
+		return fmt.Errorf("storage: remove %s: %w", s.runDir, rmErr)
 	}
 	return nil
 }
