@@ -85,9 +85,6 @@ type Keyspace struct {
 	clock  func() int64
 	cmdNow int64
 
-	// bulk: an offline load (rdb import) into an empty store, which no
-	// reader waits on: commits leave the row cache alone.
-	bulk bool
 	// sink, when set, takes every record write instead of the pending
 	// unit (a bulk load's, see bulkload.go).
 	sink func(key, val []byte, del bool)
@@ -177,9 +174,6 @@ func (ks *Keyspace) commit() bool {
 	ks.units++
 	now := ks.now()
 	for k, v := range ks.pending {
-		if ks.bulk {
-			break // no reader: the row cache need not follow
-		}
 		switch {
 		case len(k) == 0:
 		case v == nil && cacheable(k[0]):
@@ -192,12 +186,12 @@ func (ks *Keyspace) commit() bool {
 			ks.cache.put(k, v, at)
 		case k[0] == storage.FamilyData:
 			// Members enter the cache when read, not when written: a
-			// stream of writes nobody reads (LPUSH, a bulk load) must not
-			// evict what is read.
+			// stream of writes nobody reads (LPUSH) must not evict what
+			// is read.
 			ks.cache.update(k, v, now)
 		}
 	}
-	if len(ks.pendingFlush) > 0 || ks.bulk {
+	if len(ks.pendingFlush) > 0 {
 		ks.wb.writeNow(ks.pendingFlush, ks.pending, ks.pendingDrops, ks.nextSeq())
 		ks.pendingFlush = nil
 	} else {
@@ -285,9 +279,7 @@ func (ks *Keyspace) getTouch(key []byte, touch bool) ([]byte, bool) {
 		}
 		if ok {
 			ks.cache.put(string(key), v, atime)
-		} else if !ks.bulk {
-			// A bulk load's commits do not follow the cache (see commit),
-			// and its keys all go from absent to present.
+		} else {
 			ks.cache.putAbsent(string(key))
 		}
 	}
@@ -392,7 +384,7 @@ func (ks *Keyspace) has(key []byte) bool {
 	switch {
 	case ok && cached:
 		ks.cache.put(string(key), v, ks.cache.floor)
-	case cached && !ks.bulk: // see getTouch
+	case cached:
 		ks.cache.putAbsent(string(key))
 	}
 	return ok

@@ -45,8 +45,6 @@ func (s *Server) ImportRDB(r io.Reader, o ImportOptions) (ImportStats, error) {
 	// The file is read a few batches ahead, on another goroutine.
 	rd := newPrefetchReader(rdb.NewReader(r, o.ReaderOptions))
 	defer rd.close()
-	s.ks.bulk = true
-	defer func() { s.ks.bulk = false }()
 	bl, err := newBulkLoad(s.ks, s.log)
 	if err != nil {
 		return st, err
@@ -118,7 +116,6 @@ func (s *Server) ImportRDB(r io.Reader, o ImportOptions) (ImportStats, error) {
 	// The counters and the version ceiling go the ordinary way.
 	s.commitLocked()
 	s.ks.wb.drain()
-	s.ks.cache.clear() // lookups during the load may have cached records
 	s.ks.changes = 0
 	return st, nil
 }

@@ -180,7 +180,7 @@ func (rc *rowCache) putAbsent(k string) {
 
 // update replaces the value of k if the cache holds k, and otherwise does
 // nothing: how committed member writes reach the cache, so that a stream
-// of writes nobody reads (LPUSH, a bulk load) does not evict what is read.
+// of writes nobody reads (LPUSH) does not evict what is read.
 func (rc *rowCache) update(k string, v []byte, atime int64) {
 	r, ok := rc.m[k]
 	if !ok {

@@ -206,14 +206,12 @@ func (wb *writeBuffer) apply(unit map[string][]byte, colls map[string]struct{}, 
 	}
 }
 
-// writeNow writes a unit straight to the store, after every layer ahead of
-// it, as one batch, skipping the layers. Two kinds of unit go this way:
-//   - one that flushed databases: the flushed ranges go first, so they
-//     remove what earlier units wrote, then the unit's point writes (all
-//     made after the flush: flushRange dropped the earlier ones) and
-//     version drops, one batch on disk like any other unit;
-//   - every unit of a bulk load (rdb import), which has no readers for the
-//     layers to serve and would only pay for copying each write into one.
+// writeNow writes a unit that flushed databases straight to the store,
+// after every layer ahead of it, as one batch, skipping the layers: the
+// flushed ranges go first, so they remove what earlier units wrote, then
+// the unit's point writes (all made after the flush: flushRange dropped
+// the earlier ones) and version drops, one batch on disk like any other
+// unit.
 //
 // Nothing of the unit is kept once this returns. Holds Server.mu.
 func (wb *writeBuffer) writeNow(flushed []keyRange, unit map[string][]byte, drops []keyRange, seq uint64) {
