@@ -55,11 +55,7 @@ func TestIdleMemoryRelease(t *testing.T) {
 				t.Fatalf("step %d (%v): the release did not run", i, st.at)
 			}
 			// The next release waits for this one to be over.
-			for done := false; !done; {
-				s.mu.Lock()
-				done = !s.idleMem.releasing
-				s.mu.Unlock()
-			}
+			waitUnderMu(s, func() bool { return !s.idleMem.releasing })
 		}
 	}
 }
@@ -111,16 +107,25 @@ func TestQuietFlush(t *testing.T) {
 			case <-time.After(5 * time.Second):
 				t.Fatalf("step %d (%v): the flush did not run", i, st.at)
 			}
-			for done := false; !done; {
-				s.mu.Lock()
-				done = !s.quietFlush.flushing
-				s.mu.Unlock()
-			}
+			waitUnderMu(s, func() bool { return !s.quietFlush.flushing })
 		}
 		select {
 		case <-flushed:
 			t.Fatalf("step %d (%v): flushed", i, st.at)
 		default:
+		}
+	}
+}
+
+// waitUnderMu spins until cond, read under the server's mutex, holds: the
+// end of a background task started by the cron.
+func waitUnderMu(s *Server, cond func() bool) {
+	for {
+		s.mu.Lock()
+		done := cond()
+		s.mu.Unlock()
+		if done {
+			return
 		}
 	}
 }
