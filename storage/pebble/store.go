@@ -182,6 +182,19 @@ func pebbleOptions(opts Options) (*pebble.Options, error) {
 	// Read sampling (for read-triggered compactions) cost ~6% of a
 	// 100-member range read in profiles; L0 is compacted early anyway.
 	po.Experimental.ReadSamplingMultiplier = -1
+	// Cut flushed L0 tables small: 256 KB, and so at most 2.5 MB of Lbase
+	// overlap each (Pebble's overlap limit is ten target sizes). A memtable
+	// that holds a list's new head members and its meta record (which sorts
+	// after every member) then flushes as two tables, and compacting them
+	// rewrites the Lbase tables at the list's two ends instead of the whole
+	// list. LPUSH of 2M elements: 200 -> 137 MB written by compactions, 118
+	// -> 56 MB read; random SET/HSET/ZADD/SADD wrote the same bytes either
+	// way. Lbase and below keep Pebble's default sizes (4 MB, doubling per
+	// level), so big stores do not end up with more tables than open files.
+	po.TargetFileSizes[0] = 256 << 10
+	for i := 1; i < len(po.TargetFileSizes); i++ {
+		po.TargetFileSizes[i] = 2 << 20 << i
+	}
 	if opts.BulkLoad {
 		// A bulk load writes each key once: compacting while it runs
 		// rewrites the same data level after level. Close compacts it
@@ -192,6 +205,9 @@ func pebbleOptions(opts Options) (*pebble.Options, error) {
 		// Flushes run one at a time; more queued memtables let the load
 		// run ahead of them instead of stalling.
 		po.MemTableStopWritesThreshold = 16
+		// Nothing is compacted until the end: small L0 tables would only
+		// multiply the files that one compaction opens.
+		po.TargetFileSizes[0] = 2 << 20
 	}
 	for i := range po.Levels {
 		if opts.BloomBitsPerKey > 0 {
