@@ -1,0 +1,174 @@
+package daemon
+
+import (
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// FuzzCommands sends programs of random commands, from every command the
+// server implements, with arguments drawn from each command's own syntax
+// tokens (COMMAND DOCS), keys, edge-case numbers, range bounds and raw
+// bytes, from three clients, and fails when a command panics. The server
+// survives a panicking handler (run recovers, replies with an internal
+// error and closes the connection), but a panic is a bug: Redis answers
+// bad arguments with an error.
+//
+// Commands that touch files, the network or other processes, stop the
+// server, or take the connection into modes a program cannot leave are
+// left out (fuzzCommandsSkip).
+func FuzzCommands(f *testing.F) {
+	seeds := [][]byte{
+		// SET k v EX 10; GET k
+		{0, fuzzPick("set"), 4, 0, 1, 5, 'v', 2, 0, 3, 4},
+		{0, fuzzPick("zadd"), 3, 0, 3, 2, 4, 5, 'm', 0, fuzzPick("zrangestore"), 5, 0, 0, 4, 3, 4},
+		{1, fuzzPick("lpush"), 2, 0, 5, 'x', 1, fuzzPick("blmove"), 5, 0, 0, 2, 2, 3, 0, fuzzPick("lmove"), 4, 0, 0, 2, 2},
+		{2, fuzzPick("multi"), 0, 2, fuzzPick("sort"), 4, 0, 2, 2, 2, 2, fuzzPick("exec"), 0},
+		{0, fuzzPick("bitfield"), 6, 0, 2, 2, 2, 3, 3},
+		{0, fuzzPick("restore"), 3, 0, 3, 5, 0x0b, 0x0a, 0xff},
+	}
+	for _, s := range seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h := newHarness(t)
+		defer h.close()
+		// Keep SETRANGE, SETBIT and APPEND from building 512 MB strings:
+		// legal, but each such input would take seconds.
+		h.client(0).do(t, "CONFIG SET proto-max-bulk-len 1mb")
+		p := &fuzzProgram{data: data}
+		for i := 0; i < 48 && len(p.data) > 0; i++ {
+			c := h.client(int(p.next() % 3))
+			argv := p.command()
+			c.sess.Data(encodeCommand(argv))
+			h.loop.run()
+			c.mu.Lock()
+			c.buf = c.buf[:0]
+			c.mu.Unlock()
+			h.srv.mu.Lock()
+			panicked := h.srv.stats.unexpectedErrors
+			h.srv.mu.Unlock()
+			if panicked > 0 {
+				t.Fatalf("command panicked: %q", argv)
+			}
+		}
+	})
+}
+
+// fuzzCommandsSkip are the commands a fuzz program may not run.
+var fuzzCommandsSkip = map[string]bool{
+	"shutdown": true, "debug": true, "monitor": true, "quit": true,
+	"save": true, "bgsave": true, "bgrewriteaof": true, // files in the working directory
+	"replicaof": true, "slaveof": true, "sync": true, "psync": true, "migrate": true, "failover": true,
+	"client": true, // KILL, PAUSE and REPLY OFF stop the program's own clients
+	"config": true, // SET dir and REWRITE reach the file system
+}
+
+// fuzzTable returns the sorted list of command names a program picks from,
+// with each one's syntax tokens (subcommand names for containers). Built
+// on first use: the command registrations run in init functions, after
+// package variables.
+var fuzzTable = sync.OnceValues(func() ([]string, map[string][]string) {
+	tbl := newCommandTable()
+	registerCommands(tbl)
+	var names []string
+	tokens := map[string][]string{}
+	for name, cmd := range tbl.byName {
+		if fuzzCommandsSkip[name] || strings.Contains(name, "|") {
+			continue
+		}
+		names = append(names, name)
+		var toks []string
+		for sub, sc := range cmd.subs {
+			toks = append(toks, strings.TrimPrefix(sub, name+"|"))
+			toks = append(toks, docTokens(sc.docs)...)
+		}
+		toks = append(toks, docTokens(cmd.docs)...)
+		sort.Strings(toks)
+		tokens[name] = toks
+	}
+	sort.Strings(names)
+	return names, tokens
+})
+
+// fuzzPick is the command byte of a seed program that runs name.
+func fuzzPick(name string) byte {
+	names, _ := fuzzTable()
+	i := sort.SearchStrings(names, name)
+	if i == len(names) || names[i] != name || i > 255 {
+		panic("fuzz seed names unknown command " + name)
+	}
+	return byte(i)
+}
+
+// docTokens collects the "token" values of a COMMAND DOCS entry: the
+// option words of its syntax (EX, WITHSCORES, LIMIT...).
+func docTokens(n *metaNode) []string {
+	if n == nil {
+		return nil
+	}
+	var out []string
+	if n.T == "%" {
+		for i := 0; i+1 < len(n.A); i += 2 {
+			if n.A[i].S == "token" {
+				out = append(out, n.A[i+1].S)
+			}
+		}
+	}
+	for _, c := range n.A {
+		out = append(out, docTokens(c)...)
+	}
+	return out
+}
+
+// fuzzWords are the arguments a program draws from besides a command's own
+// tokens: a few keys (one with a hash tag), numbers at the edges of the
+// integer and float ranges, range bounds and patterns.
+var fuzzWords = []string{
+	"k", "k2", "{k}3", "", "v", "m", "a", "b", "*", "?", "[a-z]*", "\x00",
+	"0", "1", "-1", "2", "3", "10", "-100", "4294967296", "536870911", "1000000000",
+	"9223372036854775807", "-9223372036854775808", "18446744073709551615", "99999999999999999999",
+	"1.5", "-0", "inf", "-inf", "+inf", "nan", "1e308", "-1e308", "5e-324", "0x10",
+	"(1", "(-1", "(inf", "[a", "(a", "-", "+", "[", "(",
+	"u8", "i64", "i5", "u63", "#1", "#-1", "~", "*1", "&", "allkeys", "on", "off", "nopass", ">pw", "+@all", "-@all",
+}
+
+// fuzzProgram decodes fuzz input into commands: a client byte, a command
+// byte, an argument count, then per argument a selector byte (word, token
+// of the command, or raw bytes with a length byte).
+type fuzzProgram struct{ data []byte }
+
+func (p *fuzzProgram) next() byte {
+	if len(p.data) == 0 {
+		return 0
+	}
+	b := p.data[0]
+	p.data = p.data[1:]
+	return b
+}
+
+func (p *fuzzProgram) command() [][]byte {
+	names, tokens := fuzzTable()
+	name := names[int(p.next())%len(names)]
+	toks := tokens[name]
+	argv := [][]byte{[]byte(name)}
+	n := int(p.next() % 9)
+	for i := 0; i < n; i++ {
+		sel := p.next()
+		switch {
+		case sel < 128:
+			argv = append(argv, []byte(fuzzWords[int(sel)%len(fuzzWords)]))
+		case sel < 224 && len(toks) > 0:
+			argv = append(argv, []byte(toks[int(sel)%len(toks)]))
+		default:
+			l := int(p.next() % 16)
+			raw := make([]byte, 0, l)
+			for j := 0; j < l; j++ {
+				raw = append(raw, p.next())
+			}
+			argv = append(argv, raw)
+		}
+	}
+	return argv
+}
