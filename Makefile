@@ -41,6 +41,7 @@ fuzz: ## run every fuzz target for FUZZTIME each
 	$(GO) test ./storage/rdb -run '^$$' -fuzz '^FuzzLZFDecompress$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./daemon/acl -run '^$$' -fuzz '^FuzzSetUser$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./daemon -run '^$$' -fuzz '^FuzzCommands$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./daemon -run '^$$' -fuzz '^FuzzCommandsPebble$$' -fuzztime $(FUZZTIME)
 
 bench: build ## compare Redoubt with redis-server side by side: full suite, 3 rounds (about 17 minutes)
 	$(GO) run ./bench/cmd/redoubt-bench -redoubt ./$(BIN)
