@@ -99,6 +99,34 @@ func (c *Client) replyBuf() *[]byte {
 	return &c.out
 }
 
+// repeatedReplyTooBig stops a command that draws with repetition
+// (HRANDFIELD, SRANDMEMBER and ZRANDMEMBER with a negative count, which may
+// ask for any number of elements) once its reply passed the client's hard
+// output limit (Redis checks CLIENT_CLOSE_ASAP there), or maxRepeatedReply
+// bytes when the class has no limit, as normal clients have by default:
+// the reply is built under the server lock, and Redis 7.0 itself runs out
+// of memory on SRANDMEMBER key -9223372036854775807 (so did Redoubt's
+// SRANDMEMBER and ZRANDMEMBER, which had no cap; at 1 GiB, HRANDFIELD's old
+// cap, the growing buffer's copies and the garbage collector's headroom
+// took 4.3 GB of RSS). The reply is dropped and the client closed, as for
+// an output limit. Callers check every 1024 elements.
+func repeatedReplyTooBig(c *Client) bool {
+	switch {
+	case c.overOutputLimitLocked(): // logs it
+	case len(*c.replyBuf()) >= maxRepeatedReply:
+		c.srv.log.Warn("client closed: a reply with repeated random elements passed 256 MiB",
+			"client", c.addr, "id", c.id)
+	default:
+		return false
+	}
+	*c.replyBuf() = (*c.replyBuf())[:0]
+	c.closeASAP = true
+	return true
+}
+
+// maxRepeatedReply is a variable for tests.
+var maxRepeatedReply = 256 << 20
+
 // suppressed reports whether CLIENT REPLY OFF/SKIP silences this reply.
 func (c *Client) suppressed() bool { return c.replyMode == replyOff || c.replyMode == replySkipThis }
 

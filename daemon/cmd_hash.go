@@ -477,7 +477,7 @@ func hashRandWithCount(c *Client, key []byte, l int64, withValues bool) {
 		for i := uint64(0); i < count; i++ {
 			field, value := p.pick()
 			emit(field, value)
-			if i%1024 == 1023 && hashRandReplyTooBig(c) {
+			if i%1024 == 1023 && repeatedReplyTooBig(c) {
 				return
 			}
 		}
@@ -509,25 +509,6 @@ func hashRandWithCount(c *Client, key []byte, l int64, withValues bool) {
 		emit(f.field, f.value)
 	}
 }
-
-// hashRandReplyTooBig stops a repeated draw whose reply passed the
-// client's hard output limit (Redis checks CLIENT_CLOSE_ASAP there), or
-// hashRandMaxReply bytes when no limit is set: HRANDFIELD key -N can ask for
-// any number of fields, and the reply is built under the server lock. The
-// client is then closed, as for an output limit.
-func hashRandReplyTooBig(c *Client) bool {
-	switch {
-	case c.overOutputLimitLocked(): // logs it
-	case len(*c.replyBuf()) >= hashRandMaxReply:
-	default:
-		return false
-	}
-	*c.replyBuf() = (*c.replyBuf())[:0]
-	c.closeASAP = true
-	return true
-}
-
-const hashRandMaxReply = 1 << 30
 
 type hashPair struct{ field, value []byte }
 

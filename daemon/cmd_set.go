@@ -59,13 +59,6 @@ const (
 // cheaper than the dozen seeks of a setPicker draw.
 const setSmallRead = 128
 
-// setOutputFull reports whether c's pending output reached the hard limit
-// of its class (the dispatch loop then closes it).
-func setOutputFull(c *Client) bool {
-	lim := c.srv.cfg.OutputLimit(c.outputClass())
-	return lim.Hard > 0 && c.pendingOutput() >= int64(lim.Hard)
-}
-
 // maxIntsetEntries is set-max-intset-entries with Redis's cap of 2^30.
 func maxIntsetEntries(c *Client) uint64 {
 	n := c.srv.cfg.SetMaxIntsetEntries
@@ -483,19 +476,21 @@ func srandmemberWithCount(c *Client, argv [][]byte) {
 		if n < 0 {
 			n = -n
 		}
-		// Like Redis, stop early (the connection is then closed) once the
-		// reply passes the client's hard output limit: a huge count would
-		// otherwise exhaust memory.
 		c.ReplyArrayLen(int(n))
+		if n > 1 && c.suppressed() {
+			return // CLIENT REPLY OFF: the draws would have no effect
+		}
+		// A huge count stops early, closing the connection (see
+		// repeatedReplyTooBig).
 		if size <= setSmallRead || n >= size/4 {
 			all := setMembers(co)
-			for i := int64(1); i <= n && (i&1023 != 0 || !setOutputFull(c)); i++ {
+			for i := int64(1); i <= n && (i&1023 != 0 || !repeatedReplyTooBig(c)); i++ {
 				c.ReplyBulk(all[rand.IntN(len(all))])
 			}
 			return
 		}
 		p := newSetPicker(co)
-		for i := int64(1); i <= n && (i&1023 != 0 || !setOutputFull(c)); i++ {
+		for i := int64(1); i <= n && (i&1023 != 0 || !repeatedReplyTooBig(c)); i++ {
 			c.ReplyBulk(p.pick())
 		}
 		p.close()

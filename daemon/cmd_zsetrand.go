@@ -74,11 +74,19 @@ func zrandWithCount(c *Client, key []byte, l int64, withScores bool) {
 		if count < 0 {
 			count = -count
 		}
-		s := newZsetSampler(co, count)
 		replyScoredLen(c, int(count), withScores)
-		for ; count > 0; count-- {
+		if count > 1 && c.suppressed() {
+			return // CLIENT REPLY OFF: the draws would have no effect
+		}
+		s := newZsetSampler(co, count)
+		// A huge count stops early, closing the connection (see
+		// repeatedReplyTooBig).
+		for i := int64(1); i <= count; i++ {
 			member, score := s.draw()
 			replyScored(c, member, score, withScores)
+			if i&1023 == 0 && repeatedReplyTooBig(c) {
+				break
+			}
 		}
 		s.close()
 		return
