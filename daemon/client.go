@@ -114,8 +114,8 @@ func repeatedReplyTooBig(c *Client) bool {
 	switch {
 	case c.overOutputLimitLocked(): // logs it
 	case len(*c.replyBuf()) >= maxRepeatedReply:
-		c.srv.log.Warn("client closed: a reply with repeated random elements passed 256 MiB",
-			"client", c.addr, "id", c.id)
+		c.srv.log.Warn("client closed: a reply of repeated random elements passed its size cap",
+			"client", c.addr, "id", c.id, "cap_bytes", maxRepeatedReply)
 	default:
 		return false
 	}
