@@ -54,13 +54,20 @@ func (s *Server) idleMemoryCronLocked(now time.Time) {
 	if release == nil {
 		release = s.releaseMemory
 	}
-	s.cronDone.Add(1) // Close waits for it
+	s.goCronTask(func() error { release(); return nil }, func(error) { m.releasing = false })
+}
+
+// goCronTask runs task off the event loops and the cron, then finish with
+// its error under mu. Close waits for both (cronDone), so the store
+// outlives the task. Holds mu.
+func (s *Server) goCronTask(task func() error, finish func(error)) {
+	s.cronDone.Add(1)
 	go func() {
 		defer s.cronDone.Done()
-		release()
+		err := task()
 		s.mu.Lock()
-		m.releasing = false
-		s.mu.Unlock()
+		defer s.mu.Unlock()
+		finish(err)
 	}()
 }
 
@@ -111,17 +118,11 @@ func (s *Server) quietFlushCronLocked(now time.Time) {
 		flush = f.Flush
 	}
 	q.flushing = true
-	// Close waits for it (cronDone), so the store outlives the flush.
-	s.cronDone.Add(1)
-	go func() {
-		defer s.cronDone.Done()
-		err := flush()
-		s.mu.Lock()
-		defer s.mu.Unlock()
+	s.goCronTask(flush, func(err error) {
 		// Once per quiet period, whatever the outcome.
 		q.flushing, q.flushed = false, true
 		if err != nil && !errors.Is(err, storage.ErrClosed) {
 			s.log.Warn("flushing the store after writes stopped", "err", err)
 		}
-	}()
+	})
 }
