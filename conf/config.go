@@ -219,6 +219,10 @@ type Config struct {
 	// type, expiry and, for strings, value), which spares reads of hot keys
 	// a Pebble lookup; 0 disables it.
 	RowCacheSize Size `toml:"row-cache-size"`
+	// DiskReserve is the free space below which writes are refused
+	// (MISCONF), and the size of the emergency ballast file kept in the
+	// keyspace directory; 0 disables both. Runtime.
+	DiskReserve Size `toml:"disk-reserve"`
 
 	// path is the absolute path of the file the config was loaded from.
 	path string
@@ -292,6 +296,7 @@ func Default() *Config {
 		MemtableSize:    8 * MB,
 		BloomBitsPerKey: 10,
 		RowCacheSize:    16 * MB,
+		DiskReserve:     64 * MB,
 	}
 }
 

@@ -45,8 +45,8 @@
 // keep working. port and bind cannot be changed at runtime (Redis 7.0 can).
 // dir and dbfilename are Redis 7.0 protected configs and CONFIG SET refuses
 // them, as Redis does by default. databases is at most 65536.
-// block-cache-size, memtable-size and bloom-bits-per-key are Redoubt's own
-// (Pebble tuning).
+// block-cache-size, memtable-size, bloom-bits-per-key and row-cache-size are
+// Redoubt's own (Pebble tuning), and so is disk-reserve (the disk guard).
 //
 // # Concurrency
 //

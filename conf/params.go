@@ -104,6 +104,7 @@ var params = []*param{
 	sizeParam("memtable-size", 0, int64(MB), math.MaxUint32-1, func(c *Config) *Size { return &c.MemtableSize }),
 	intParam("bloom-bits-per-key", 0, 0, 64, func(c *Config) *int { return &c.BloomBitsPerKey }),
 	sizeParam("row-cache-size", 0, 0, maxInt64, func(c *Config) *Size { return &c.RowCacheSize }),
+	sizeParam("disk-reserve", mutable, 0, maxInt64, func(c *Config) *Size { return &c.DiskReserve }),
 }
 
 // paramFlag describes how a parameter may change.

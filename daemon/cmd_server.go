@@ -139,6 +139,9 @@ func (s *Server) applyConfigLocked(before *conf.Config) {
 	if cfg.Appendfsync != before.Appendfsync {
 		s.dur.setMode(cfg.Appendfsync)
 	}
+	if cfg.DiskReserve != before.DiskReserve {
+		s.setDiskReserveLocked()
+	}
 	if cfg.Hz != before.Hz {
 		s.hz.Store(int64(cfg.Hz))
 	}

@@ -442,7 +442,11 @@ func (s *Server) infoPersistence() []infoField {
 	if du, ok := s.store.(storage.DiskUser); ok {
 		disk = du.DiskUsage()
 	}
-	return []infoField{
+	writeStatus := "ok"
+	if s.disk.full {
+		writeStatus = "err"
+	}
+	fields := []infoField{
 		{"loading", "0"},
 		{"async_loading", "0"},
 		{"current_cow_peak", "0"},
@@ -469,7 +473,7 @@ func (s *Server) infoPersistence() []infoField {
 		{"aof_last_bgrewrite_status", "ok"},
 		{"aof_rewrites", "0"},
 		{"aof_rewrites_consecutive_failures", "0"},
-		{"aof_last_write_status", "ok"},
+		{"aof_last_write_status", writeStatus},
 		{"aof_last_cow_size", "0"},
 		{"module_fork_in_progress", "0"},
 		{"module_fork_last_cow_size", "0"},
@@ -481,6 +485,7 @@ func (s *Server) infoPersistence() []infoField {
 		{"aof_pending_bio_fsync", "0"},
 		{"aof_delayed_fsync", "0"},
 	}
+	return append(fields, s.infoDisk()...)
 }
 
 // ---- stats -------------------------------------------------------------------

@@ -43,6 +43,7 @@ type Server struct {
 	cmds     *commandTable
 	ks       *Keyspace
 	dur      *durability
+	disk     diskGuard
 
 	startTime time.Time
 	runID     string
@@ -184,6 +185,9 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 	if err := s.initACL(cfg); err != nil {
 		return nil, err
 	}
+	s.mu.Lock()
+	s.initDiskGuardLocked()
+	s.mu.Unlock()
 	return s, nil
 }
 
@@ -239,6 +243,7 @@ func (s *Server) Drain() {
 func (s *Server) Close() error {
 	close(s.stopCron)
 	s.cronDone.Wait()
+	s.disk.wg.Wait()
 	s.dur.stop()
 	s.mu.Lock()
 	s.commitLocked()
@@ -582,6 +587,12 @@ func (s *Server) call(c *Client, argv [][]byte) {
 		s.aclDenyLocked(c, cmd, argv, d)
 		return
 	}
+	// Disk guard: writes wait for free space (diskguard.go).
+	if s.diskRefuses(c, cmd) {
+		cmd.stats.rejected++
+		s.rejectLocked(c, cmd, s.diskRefusal())
+		return
+	}
 	// MULTI hook: a refused EXEC ends the transaction with EXECABORT; the
 	// message is pub/sub's (rejectInSubscriberContext).
 	if cmd.name == "exec" && c.proto == 2 && c.pubsub.subscribed() {
@@ -805,6 +816,7 @@ func (s *Server) cron() {
 		s.saveCronLocked(now)
 		s.idleMemoryCronLocked(now)
 		s.quietFlushCronLocked(now)
+		s.diskCronLocked()
 		s.mu.Unlock()
 	}
 }

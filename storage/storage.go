@@ -122,6 +122,33 @@ type DiskUser interface {
 	DiskUsage() uint64
 }
 
+// DiskGuarded is implemented by backends on a file system that can fill
+// up. The server's disk guard reads it to refuse writes while space is
+// short, before the store itself runs out.
+type DiskGuarded interface {
+	// DiskSpace reports the bytes available to the store on its file
+	// system, and the file system's size.
+	DiskSpace() (avail, total uint64, err error)
+	// DiskFullEvents counts the writes the file system refused for lack
+	// of space since the store opened.
+	DiskFullEvents() uint64
+	// Ballast reports the size of the emergency ballast the store keeps
+	// (0: none) and whether it is in place: the store deletes it when the
+	// file system refuses a write for lack of space.
+	Ballast() (size int64, present bool)
+	// RestoreBallast creates a missing ballast if the file system has room
+	// for twice its size, and reports whether it is in place.
+	RestoreBallast() (bool, error)
+	// SetBallast changes the ballast's size; RestoreBallast makes the new
+	// one.
+	SetBallast(size int64) error
+	// OnDiskFull registers fn, called each time the file system refuses a
+	// write for lack of space (after the ballast is deleted), from the
+	// goroutine that wrote, with the store's writes waiting: it must not
+	// block.
+	OnDiskFull(fn func())
+}
+
 // Ingester is implemented by backends that take whole sorted runs of
 // records without the write path (Pebble links them into the LSM as
 // sstables: no memtable, no log, no compaction for data loaded into an

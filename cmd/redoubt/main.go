@@ -157,6 +157,7 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 		CacheSize:       int64(cfg.BlockCacheSize),
 		MemTableSize:    int64(cfg.MemtableSize),
 		BloomBitsPerKey: cfg.BloomBitsPerKey,
+		Ballast:         int64(cfg.DiskReserve),
 		Logger:          log.With("component", "pebble"),
 	})
 	if err != nil {

@@ -44,6 +44,9 @@ type Options struct {
 	// FS is the file system; nil means the operating system's. Crash tests
 	// pass vfs.NewCrashableMem().
 	FS vfs.FS
+	// Ballast is the size of the emergency ballast file kept in Dir (see
+	// ballast); 0 keeps none.
+	Ballast int64
 	// BulkLoad is for filling a fresh store that is thrown away if the
 	// load fails (rdb import): no write-ahead log; Sync and Close flush
 	// the memtables to sstables instead, which makes the data durable.
@@ -62,9 +65,11 @@ func DefaultOptions(dir string) Options {
 
 // Store is a storage.Store on a Pebble database.
 type Store struct {
-	db     *pebble.DB
-	bulk   bool
-	closed atomic.Bool
+	db      *pebble.DB
+	dir     string
+	bulk    bool
+	closed  atomic.Bool
+	ballast *ballast
 	// For runs (ingest.go): where they are built, and how.
 	fs       vfs.FS
 	runDir   string
@@ -75,6 +80,7 @@ type Store struct {
 var (
 	_ storage.Store          = (*Store)(nil)
 	_ storage.DiskUser       = (*Store)(nil)
+	_ storage.DiskGuarded    = (*Store)(nil)
 	_ storage.MemoryReleaser = (*Store)(nil)
 	_ storage.Batch          = (*batch)(nil)
 	_ storage.Snapshot       = (*snapshot)(nil)
@@ -104,11 +110,18 @@ func Open(opts Options) (*Store, error) {
 	// pebble.Open would fill in the rest on a copy; the writer options of
 	// runs are made from these.
 	po.EnsureDefaults()
+	if opts.Ballast < 0 {
+		return nil, errors.New("storage: negative ballast size")
+	}
+	bl := &ballast{fs: po.FS, path: po.FS.PathJoin(opts.Dir, BallastName), size: opts.Ballast}
+	// Every write Pebble makes goes through the wrapper, which deletes
+	// the ballast and retries once when the disk is full.
+	po.FS = vfs.OnDiskFull(po.FS, bl.onDiskFull)
 	db, err := pebble.Open(opts.Dir, po)
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", opts.Dir, err)
 	}
-	s := &Store{db: db, bulk: opts.BulkLoad, fs: po.FS, runDir: po.FS.PathJoin(opts.Dir, runDirName)}
+	s := &Store{db: db, dir: opts.Dir, bulk: opts.BulkLoad, ballast: bl, fs: po.FS, runDir: po.FS.PathJoin(opts.Dir, runDirName)}
 	// Runs are written for the bottom level, where an ingest into an
 	// empty key range puts them, in the row-block format (Pebblev4) rather
 	// than the database's columnar one: for rdb import of 1M keys (6M
@@ -116,6 +129,9 @@ func Open(opts Options) (*Store, error) {
 	// 69 MB, and random EXISTS and HGET over them ran as fast (within
 	// 5%). Pebble reads every format; compactions rewrite in its own.
 	s.writerOp = po.MakeWriterOptions(len(po.Levels)-1, sstable.TableFormatPebblev4)
+	// The ballast, if there is room for it; the disk guard retries and
+	// reports what fails here.
+	_, _ = bl.restore()
 	// Runs a crash interrupted are of no use: their load failed.
 	if err := po.FS.RemoveAll(s.runDir); err != nil {
 		_ = db.Close()
@@ -169,7 +185,9 @@ func pebbleOptions(opts Options) (*pebble.Options, error) {
 		FlushDelayDeleteRange: 10 * time.Second,
 		Logger:                lg,
 		EventListener: &pebble.EventListener{
-			BackgroundError: func(err error) { l.Error("pebble: background error", "err", err) },
+			// err.Error(): slog prints errors with %+v, which for Pebble's
+			// errors is a page of stack trace.
+			BackgroundError: func(err error) { l.Error("pebble: background error", "err", err.Error()) },
 			DiskSlow: func(info pebble.DiskSlowInfo) {
 				l.Warn("pebble: disk slow", "info", info.String())
 			},
