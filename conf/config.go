@@ -169,6 +169,10 @@ type Config struct {
 	Appendfsync string `toml:"appendfsync"`
 	// Save lists the automatic snapshot rules; empty disables them. Runtime.
 	Save SavePoints `toml:"save"`
+	// StopWritesOnBgsaveError refuses writes (MISCONF) while the last
+	// background save failed and save rules are set, as Redis does.
+	// Runtime.
+	StopWritesOnBgsaveError bool `toml:"stop-writes-on-bgsave-error"`
 	// Dbfilename is the RDB snapshot's file name inside Dir. Protected in
 	// Redis 7.0, so CONFIG SET refuses it.
 	Dbfilename string `toml:"dbfilename"`
@@ -273,13 +277,14 @@ func Default() *Config {
 		ListMaxListpackSize:    -2,
 		ListCompressDepth:      0,
 
-		Dir:            "./data",
-		Appendonly:     true,
-		Appendfsync:    FsyncEverysec,
-		Save:           SavePoints{{3600, 1}, {300, 100}, {60, 10000}},
-		Dbfilename:     "dump.rdb",
-		Rdbcompression: true,
-		Rdbchecksum:    true,
+		Dir:                     "./data",
+		Appendonly:              true,
+		Appendfsync:             FsyncEverysec,
+		Save:                    SavePoints{{3600, 1}, {300, 100}, {60, 10000}},
+		Dbfilename:              "dump.rdb",
+		Rdbcompression:          true,
+		StopWritesOnBgsaveError: true,
+		Rdbchecksum:             true,
 
 		Replicaof:          ReplicaOf{},
 		Masterauth:         "",

@@ -80,6 +80,7 @@ var params = []*param{
 		"Redoubt always persists the keyspace to its write-ahead log; appendonly cannot be 'no'"),
 	enumParam("appendfsync", mutable, []string{FsyncEverysec, FsyncAlways, FsyncNo}, func(c *Config) *string { return &c.Appendfsync }),
 	saveParam(),
+	boolParam("stop-writes-on-bgsave-error", mutable, func(c *Config) *bool { return &c.StopWritesOnBgsaveError }),
 	stringParam("dbfilename", protected, func(c *Config) *string { return &c.Dbfilename }, baseName),
 	boolParam("rdbcompression", mutable, func(c *Config) *bool { return &c.Rdbcompression }),
 	boolParam("rdbchecksum", 0, func(c *Config) *bool { return &c.Rdbchecksum }),

@@ -150,10 +150,12 @@ func (s *Server) setDiskReserveLocked() {
 	}
 }
 
-// diskRefuses reports whether the guard refuses cmd for c now: a write
-// command, an EXEC whose queue holds one, or PING. Holds mu.
+// diskRefuses reports whether cmd is refused for c now, for want of disk
+// space or after a failed background save (stop-writes-on-bgsave-error):
+// a write command, an EXEC whose queue holds one, or PING, as Redis's
+// writeCommandsDeniedByDiskError. Holds mu.
 func (s *Server) diskRefuses(c *Client, cmd *command) bool {
-	if !s.disk.refusing.Load() {
+	if !s.disk.refusing.Load() && !s.bgsaveErrorRefuses() {
 		return false
 	}
 	switch {
@@ -169,8 +171,21 @@ func (s *Server) diskRefuses(c *Client, cmd *command) bool {
 	return false
 }
 
-// diskRefusal is the MISCONF reply while writes are refused. Holds mu.
+// bgsaveErrorRefuses: the last background save failed and Redis's
+// stop-writes-on-bgsave-error applies. Holds mu.
+func (s *Server) bgsaveErrorRefuses() bool {
+	return s.cfg.StopWritesOnBgsaveError && len(s.cfg.Save) > 0 && !s.save.lastOK
+}
+
+// errBgsaveMisconf is Redis 7.0's reply word for word.
+const errBgsaveMisconf = "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+
+// diskRefusal is the MISCONF reply while writes are refused; a failed
+// snapshot comes first, as in Redis. Holds mu.
 func (s *Server) diskRefusal() string {
+	if s.bgsaveErrorRefuses() {
+		return errBgsaveMisconf
+	}
 	d := &s.disk
 	reserve := uint64(s.cfg.DiskReserve)
 	if reserve == 0 {

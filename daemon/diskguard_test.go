@@ -2,8 +2,12 @@ package daemon
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/datadriven"
 
@@ -152,5 +156,71 @@ func TestDiskGuardOff(t *testing.T) {
 	}
 	if srv.disk.refusing.Load() {
 		t.Fatal("disk-reserve 0 refused writes with 1 MB free")
+	}
+}
+
+// TestStopWritesOnBgsaveError: after a failed background save Redis's
+// MISCONF refuses writes and PING (word for word, checked against
+// redis-server 7.0) until the option is off, the save rules are gone, or a
+// save succeeds.
+func TestStopWritesOnBgsaveError(t *testing.T) {
+	h := newHarness(t)
+	defer h.close()
+	dir := t.TempDir()
+	// A directory where the snapshot should go: renaming onto it fails.
+	if err := os.Mkdir(filepath.Join(dir, "dump.rdb"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h.srv.mu.Lock()
+	h.srv.cfg.Dir = dir
+	h.srv.mu.Unlock()
+	fc := h.client(1)
+	do := func(line string) string {
+		t.Helper()
+		return strings.Join(fc.do(t, line), " ")
+	}
+	bgsave := func() {
+		t.Helper()
+		do("BGSAVE")
+		for deadline := time.Now().Add(5 * time.Second); ; {
+			h.srv.mu.Lock()
+			running := h.srv.save.running
+			h.srv.mu.Unlock()
+			if !running {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatal("BGSAVE did not finish")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	misconf := "(error) " + errBgsaveMisconf
+	do("SET k v")
+	bgsave()
+	for _, tc := range []struct{ cmd, want string }{
+		{"SET k v2", misconf},
+		{"PING", misconf},
+		{"GET k", `"v"`},
+		{"CONFIG SET stop-writes-on-bgsave-error no", "OK"},
+		{"SET k v3", "OK"},
+		{"CONFIG SET stop-writes-on-bgsave-error yes", "OK"},
+		{"INCR n", misconf},
+		{`CONFIG SET save ""`, "OK"},
+		{"INCR n", "(integer) 1"},
+		{`CONFIG SET save "3600 1"`, "OK"},
+		{"DEL n", misconf},
+	} {
+		if got := do(tc.cmd); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.cmd, got, tc.want)
+		}
+	}
+	// A save that succeeds lifts it.
+	if err := os.Remove(filepath.Join(dir, "dump.rdb")); err != nil {
+		t.Fatal(err)
+	}
+	bgsave()
+	if got := do("DEL n"); got != "(integer) 1" {
+		t.Errorf("DEL after a good save: %s", got)
 	}
 }
