@@ -55,6 +55,11 @@ func (s *Server) initDiskGuardLocked() {
 		return
 	}
 	s.disk.store = g
+	if r, m := s.cfg.DiskReserve, s.cfg.MemtableSize; r > 0 && r < 4*m {
+		// What is still in memtables when writes stop must fit.
+		s.log.Warn("disk-reserve is below four memtables: a full disk may stop the server",
+			"disk-reserve", bytesToHuman(uint64(r)), "memtable-size", bytesToHuman(uint64(m)))
+	}
 	g.OnDiskFull(func() { s.disk.refusing.Store(true) })
 	s.disk.refusing.Store(true)
 	s.disk.starting = true
