@@ -95,8 +95,12 @@ func (s *Server) diskCronLocked() {
 	}
 	avail, _, err := d.store.DiskSpace()
 	if err != nil {
-		// Unknown: keep the state, and say so once.
+		// Unknown: keep the state (at start: accept writes, as without a
+		// guard), and say so once.
 		s.diskErrorLocked("can't read the disk's free space", err)
+		if d.starting && !failed {
+			s.resumeWritesLocked("")
+		}
 		return
 	}
 	d.avail = avail
@@ -128,6 +132,9 @@ func (s *Server) diskCronLocked() {
 }
 
 func (s *Server) resumeWritesLocked(why string) {
+	if s.disk.store.DiskFullEvents() != s.disk.events {
+		return // a write failed since the check: the next one sees it
+	}
 	s.disk.refusing.Store(false)
 	s.disk.full = false
 	s.disk.lastErr = ""
@@ -198,7 +205,7 @@ func (s *Server) diskRefusal() string {
 	}
 	// The store's callback may have raised refusing before the cron saw the
 	// event that set full.
-	if d.full || d.store.DiskFullEvents() != d.events {
+	if d.full || (d.store != nil && d.store.DiskFullEvents() != d.events) {
 		return fmt.Sprintf("MISCONF Errors writing to disk: No space left on device. Redoubt refuses writes until %s are available on the disk of its data directory", bytesToHuman(2*reserve))
 	}
 	return fmt.Sprintf("MISCONF Redoubt refuses writes while the disk of its data directory is nearly full: %s available; writes stop below disk-reserve (%s) and resume once %s are available",

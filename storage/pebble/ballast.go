@@ -47,10 +47,9 @@ type ballast struct {
 func (b *ballast) onDiskFull() {
 	b.fullEvents.Add(1)
 	b.mu.Lock()
-	if b.present.Load() {
-		_ = b.fs.Remove(b.path)
-		b.present.Store(false)
-	}
+	// Whatever is there, even a ballast of an older size.
+	_ = b.fs.Remove(b.path)
+	b.present.Store(false)
 	b.mu.Unlock()
 	if fn := b.notify.Load(); fn != nil {
 		(*fn)()
@@ -69,10 +68,17 @@ func (b *ballast) restore() (bool, error) {
 	if b.present.Load() {
 		return true, nil
 	}
-	if fi, err := b.fs.Stat(b.path); err == nil && fi.Size() == b.size {
-		// Left by an earlier run.
-		b.present.Store(true)
-		return true, nil
+	if fi, err := b.fs.Stat(b.path); err == nil {
+		if fi.Size() == b.size {
+			// Left by an earlier run.
+			b.present.Store(true)
+			return true, nil
+		}
+		// Of another size (disk-reserve changed between runs): its space
+		// counts as free for the new one.
+		if err := b.fs.Remove(b.path); err != nil {
+			return false, fmt.Errorf("storage: remove %s: %w", b.path, err)
+		}
 	}
 	du, err := b.fs.GetDiskUsage(b.fs.PathDir(b.path))
 	if err != nil {

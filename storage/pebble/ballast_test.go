@@ -175,3 +175,51 @@ func TestBallastKeptAcrossOpens(t *testing.T) {
 		}
 	}
 }
+
+// TestBallastResizedAcrossOpens: a ballast of an older size is replaced,
+// its space counted as free; and a full disk deletes even a ballast of the
+// wrong size.
+func TestBallastResizedAcrossOpens(t *testing.T) {
+	fs := &fullFS{FS: vfs.NewMem(), ballast: "db/" + BallastName}
+	fs.avail.Store(1 << 30)
+	s, err := Open(Options{Dir: "db", FS: fs, Ballast: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(Options{Dir: "db", FS: fs, Ballast: 2 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if fi, err := fs.Stat(fs.ballast); err != nil || fi.Size() != 2<<20 {
+		t.Fatalf("ballast after reopening with 2 MB: %v, %v", fi, err)
+	}
+
+	// An old-size file that could not be replaced still goes on ENOSPC.
+	if err := s.SetBallast(4 << 20); err != nil {
+		t.Fatal(err)
+	}
+	f, err := fs.Create(fs.ballast, vfs.WriteCategoryUnspecified)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(make([]byte, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	fs.full.Store(true)
+	b := s.NewWriteBatch()
+	defer b.Close()
+	if err := b.Set([]byte("k"), []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(b, true); err != nil {
+		t.Fatalf("commit on a full disk with an old-size ballast: %v", err)
+	}
+	if _, err := fs.Stat(fs.ballast); err == nil {
+		t.Error("old-size ballast kept on a full disk")
+	}
+}
