@@ -28,7 +28,8 @@
 // starts one deployment per [System] for each group (fresh temporary data directory, free
 // 127.0.0.1 port), preloads the keyspace, probes every case on every system and picks one
 // request count per case that makes measured runs last about [Options.Duration] (or takes
-// it, scaled, from [Options.SizeFrom], as quick runs do), then measures in rounds: every
+// it, scaled, from [Options.SizeFrom], as quick runs do, then again from their warm-up
+// runs' rates), then measures in rounds: every
 // round runs each case once on each system, one system after the other, so that drift of
 // the machine falls on both alike. Before every run it runs the case's Setup, if any,
 // then waits until the servers are idle and calls sync(2), so one system's background work

@@ -43,6 +43,10 @@ type Options struct {
 	// the measured rounds: the stand-in for the probes that a full run's cases get first
 	// and that warm the servers up. Without it a quick run measured fresh servers, and
 	// Redoubt's write rows came out 15-50% faster than in the full run it was read against.
+	// The warm-up is also the probe: the measured runs are sized again from its rates,
+	// so they last Duration on the machine as it is now, not as it was in SizeFrom's run
+	// (in a slow hour, runs sized from the reference took up to twice as long, and a
+	// quick run nearly 2 minutes).
 	WarmUp bool
 	// Progress receives one line per step (nil: discarded).
 	Progress io.Writer
@@ -489,6 +493,7 @@ func (r *runner) warmUp(ctx context.Context, deps []Deployment, g group, failed 
 		if !cr.Sized {
 			continue
 		}
+		rates := make([]float64, len(r.systems))
 		for i, sys := range r.systems {
 			if ctx.Err() != nil {
 				return
@@ -505,14 +510,36 @@ func (r *runner) warmUp(ctx context.Context, deps []Deployment, g group, failed 
 			}
 			if err == nil {
 				expected := time.Duration(float64(p.Requests) / cr.Systems[i].ProbeRPS * float64(time.Second))
-				_, err = r.measure(ctx, deps[i], c, p, expected)
+				var s Sample
+				s, err = r.measure(ctx, deps[i], c, p, expected)
+				rates[i] = s.RPS
 			}
 			if err != nil && ctx.Err() == nil {
 				r.logf("%s warm-up of %s on %s: %v", r.status(), c.Name, sys.Name, err)
 			}
 		}
+		r.resizeFromWarmUp(c, rates, failed)
 	}
 	r.logf("%s warmed up the %d cases of this group", r.status(), len(g.cases))
+}
+
+// resizeFromWarmUp sizes c's measured runs from the rates its warm-up runs had (see
+// Options.WarmUp), as a full run sizes them from its probes; with a system whose warm-up
+// failed, the reference's count stands.
+func (r *runner) resizeFromWarmUp(c Case, rates []float64, failed []map[string]bool) {
+	cr := r.results[c.Name]
+	for i := range r.systems {
+		if !failed[i][c.Name] && rates[i] <= 0 {
+			return
+		}
+	}
+	n := commonRequests(rates, c.Params, r.opts.Duration)
+	for i := range r.systems {
+		if !failed[i][c.Name] {
+			cr.Systems[i].Requests = n
+			cr.Systems[i].ProbeRPS = rates[i]
+		}
+	}
 }
 
 // sized returns the case of Options.SizeFrom that gives c its request count: the same

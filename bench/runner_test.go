@@ -323,10 +323,16 @@ func TestCompareWarmsUpSizedCases(t *testing.T) {
 		t.Fatalf("Compare: %v\nprogress:\n%s", err, progress.String())
 	}
 	c := res.Cases[0]
-	n := c.Systems[0].Requests
-	want := strings.Repeat(fmt.Sprintf("prepare %d,run %d,", n, n), 4)
+	// The warm-ups run the reference's count (same run length); the measured runs are
+	// sized again from the warm-ups' rates, as probes would size them.
+	w, n := ref.Cases[0].Systems[0].Requests, c.Systems[0].Requests
+	want := strings.Repeat(fmt.Sprintf("prepare %d,run %d,", w, w), 2) + strings.Repeat(fmt.Sprintf("prepare %d,run %d,", n, n), 2)
 	if got := strings.Join(log, ",") + ","; !c.Sized || got != want {
 		t.Errorf("sized %v, calls %q; want sized, two warm-ups and two measured runs: %q", c.Sized, got, want)
+	}
+	rates := []float64{c.Systems[0].ProbeRPS, c.Systems[1].ProbeRPS}
+	if got := commonRequests(rates, c.Params, opts.Duration); rates[0] <= 0 || rates[1] <= 0 || got != n {
+		t.Errorf("measured runs of %d requests, want %d from the warm-up rates %v", n, got, rates)
 	}
 	for _, s := range c.Systems {
 		if len(s.Runs) != 1 {
