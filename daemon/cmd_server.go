@@ -126,6 +126,13 @@ func cmdConfigSet(c *Client, argv [][]byte) {
 		c.ReplyError(err.Error())
 		return
 	}
+	if n := s.maxClientsFD; n > 0 && s.cfg.Maxclients > n && s.cfg.Maxclients != before.Maxclients {
+		// Redis tries to raise the open-file limit first; Redoubt's is
+		// fitted at start, so more clients than it allows can't be had.
+		*s.cfg = before
+		c.ReplyErrorf("ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with %d", n)
+		return
+	}
 	s.applyConfigLocked(&before)
 	c.ReplyOK()
 }

@@ -44,6 +44,9 @@ type Server struct {
 	ks       *Keyspace
 	dur      *durability
 	disk     diskGuard
+	// maxClientsFD: the most clients the open-file limit allows; 0: no
+	// limit known.
+	maxClientsFD int
 
 	startTime time.Time
 	runID     string
@@ -118,6 +121,9 @@ type Options struct {
 	// loglevel changes it.
 	LogLevel *slog.LevelVar
 	Store    storage.Store
+	// MaxClientsLimit is the most clients the open-file limit allows
+	// (0: no limit); CONFIG SET maxclients above it fails, as in Redis.
+	MaxClientsLimit int
 }
 
 // LogLevel maps Redis's loglevel names to slog levels.
@@ -140,20 +146,21 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 		opts.Logger = slog.Default()
 	}
 	s := &Server{
-		cfg:         cfg,
-		log:         opts.Logger,
-		logLevel:    opts.LogLevel,
-		store:       opts.Store,
-		cmds:        newCommandTable(),
-		startTime:   time.Now(),
-		runID:       newRunID(),
-		clients:     map[int64]*Client{},
-		monitors:    map[*Client]struct{}{},
-		waiters:     map[waitKey][]*Client{},
-		blocked:     map[*Client]struct{}{},
-		readySet:    map[waitKey]struct{}{},
-		shutdownReq: make(chan ShutdownRequest, 1),
-		stopCron:    make(chan struct{}),
+		cfg:          cfg,
+		maxClientsFD: opts.MaxClientsLimit,
+		log:          opts.Logger,
+		logLevel:     opts.LogLevel,
+		store:        opts.Store,
+		cmds:         newCommandTable(),
+		startTime:    time.Now(),
+		runID:        newRunID(),
+		clients:      map[int64]*Client{},
+		monitors:     map[*Client]struct{}{},
+		waiters:      map[waitKey][]*Client{},
+		blocked:      map[*Client]struct{}{},
+		readySet:     map[waitKey]struct{}{},
+		shutdownReq:  make(chan ShutdownRequest, 1),
+		stopCron:     make(chan struct{}),
 	}
 	s.stats.errors = map[string]int64{}
 	s.slowlog.init()

@@ -151,6 +151,10 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 			}
 		}()
 	}
+	pebbleFiles, clientLimit, err := fitOpenFileLimit(cfg, log)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	store, err := pebble.Open(pebble.Options{
 		Dir:             filepath.Join(cfg.Dir, "keyspace"),
@@ -158,13 +162,14 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 		MemTableSize:    int64(cfg.MemtableSize),
 		BloomBitsPerKey: cfg.BloomBitsPerKey,
 		Ballast:         int64(cfg.DiskReserve),
+		MaxOpenFiles:    pebbleFiles,
 		Logger:          log.With("component", "pebble"),
 	})
 	if err != nil {
 		return fmt.Errorf("open store in %s: %w", cfg.Dir, err)
 	}
 	defer store.Close()
-	srv, err := daemon.New(cfg, daemon.Options{Logger: log, LogLevel: level, Store: store})
+	srv, err := daemon.New(cfg, daemon.Options{Logger: log, LogLevel: level, Store: store, MaxClientsLimit: clientLimit})
 	if err != nil {
 		return err
 	}

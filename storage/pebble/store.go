@@ -24,6 +24,7 @@ const (
 	DefaultCacheSize       = 256 << 20
 	DefaultMemTableSize    = 64 << 20
 	DefaultBloomBitsPerKey = 10
+	DefaultMaxOpenFiles    = 4096
 )
 
 // Options configure Open.
@@ -47,6 +48,9 @@ type Options struct {
 	// Ballast is the size of the emergency ballast file kept in Dir (see
 	// ballast); 0 keeps none.
 	Ballast int64
+	// MaxOpenFiles bounds the sstables Pebble keeps open; 0 means
+	// DefaultMaxOpenFiles. The server fits it to the open-file limit.
+	MaxOpenFiles int
 	// BulkLoad is for filling a fresh store that is thrown away if the
 	// load fails (rdb import): no write-ahead log; Sync and Close flush
 	// the memtables to sstables instead, which makes the data durable.
@@ -153,6 +157,9 @@ func pebbleOptions(opts Options) (*pebble.Options, error) {
 	if opts.MemTableSize == 0 {
 		opts.MemTableSize = DefaultMemTableSize
 	}
+	if opts.MaxOpenFiles <= 0 {
+		opts.MaxOpenFiles = DefaultMaxOpenFiles
+	}
 	l := opts.Logger
 	if l == nil {
 		l = slog.Default()
@@ -177,7 +184,7 @@ func pebbleOptions(opts Options) (*pebble.Options, error) {
 		// Every open sstable holds a file descriptor. Go raises the soft
 		// RLIMIT_NOFILE to the hard limit at start-up; the rest of it is for
 		// client connections.
-		MaxOpenFiles:               4096,
+		MaxOpenFiles:               opts.MaxOpenFiles,
 		FormatMajorVersion:         pebble.FormatNewest,
 		CompactionConcurrencyRange: func() (int, int) { return 1, maxCompactions },
 		// Deleting a big collection is one range tombstone; flushing it soon
