@@ -134,6 +134,10 @@ func serverMain(args []string, stderr io.Writer) int {
 }
 
 func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
+	// As Redis: a closed terminal or a log rotation's HUP must not kill
+	// the server (Go's default for SIGHUP is to exit at once, without the
+	// clean shutdown SIGTERM gets).
+	signal.Ignore(syscall.SIGHUP)
 	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
 		return fmt.Errorf("dir %s: %w", cfg.Dir, err)
 	}
