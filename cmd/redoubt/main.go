@@ -133,6 +133,27 @@ func serverMain(args []string, stderr io.Writer) int {
 	return 0
 }
 
+// checkListen tries each address the server will listen on (not the
+// optional "-addr" ones) before the store opens, so that a port in use
+// fails at once and says so, in Redis's words; gnet's own error for it was
+// "setsockopt: bad file descriptor".
+func checkListen(cfg *conf.Config) error {
+	for _, b := range strings.Fields(cfg.Bind) {
+		if strings.HasPrefix(b, "-") {
+			continue
+		}
+		addr := net.JoinHostPort(b, strconv.Itoa(cfg.Port))
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("could not create server TCP listening socket %s: %w", addr, err)
+		}
+		if err := l.Close(); err != nil {
+			return fmt.Errorf("listening socket %s: %w", addr, err)
+		}
+	}
+	return nil
+}
+
 func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 	// As Redis: a closed terminal or a log rotation's HUP must not kill
 	// the server (Go's default for SIGHUP is to exit at once, without the
@@ -154,6 +175,9 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 				log.Warn("pprof listener", "addr", addr, "err", err)
 			}
 		}()
+	}
+	if err := checkListen(cfg); err != nil {
+		return err
 	}
 	pebbleFiles, clientLimit, err := fitOpenFileLimit(cfg, log)
 	if err != nil {

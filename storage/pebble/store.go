@@ -8,6 +8,7 @@ import (
 	"math"
 	"runtime"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -122,6 +123,11 @@ func Open(opts Options) (*Store, error) {
 	// the ballast and retries once when the disk is full.
 	po.FS = vfs.OnDiskFull(po.FS, bl.onDiskFull)
 	db, err := pebble.Open(opts.Dir, po)
+	if errors.Is(err, syscall.EAGAIN) {
+		// flock of Pebble's LOCK file: "resource temporarily unavailable"
+		// said nothing useful to an operator.
+		return nil, fmt.Errorf("storage: %s is in use by another process (it holds %s): %w", opts.Dir, po.FS.PathJoin(opts.Dir, "LOCK"), err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", opts.Dir, err)
 	}
