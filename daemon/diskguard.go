@@ -82,10 +82,14 @@ func (s *Server) diskCronLocked() {
 	failed := events != d.events
 	d.events = events
 	if failed {
+		if !d.full {
+			// Once per episode: compactions retried on a full disk fail
+			// again and again.
+			s.log.Error("the disk is full: a write failed for lack of space; released the emergency ballast and refusing writes",
+				"dir", s.cfg.Dir, "disk-reserve", bytesToHuman(reserve))
+		}
 		d.full = true
 		d.refusing.Store(true)
-		s.log.Error("the disk is full: a write failed for lack of space; released the emergency ballast and refusing writes",
-			"dir", s.cfg.Dir, "disk-reserve", bytesToHuman(reserve))
 	}
 	if reserve == 0 {
 		if d.refusing.Load() && !failed {
