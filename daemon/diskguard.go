@@ -3,7 +3,6 @@ package daemon
 import (
 	"fmt"
 	"strconv"
-	"sync"
 	"sync/atomic"
 
 	"github.com/redoubtdb/redoubt/storage"
@@ -33,16 +32,14 @@ type diskGuard struct {
 	// from whichever goroutine wrote (which may hold Server.mu, so the
 	// callback only stores this); read by call under mu.
 	refusing atomic.Bool
-	// restoring: a goroutine is re-creating the ballast; wg waits for it.
-	restoring atomic.Bool
-	wg        sync.WaitGroup
 
 	// Under Server.mu:
-	events   uint64 // the store's DiskFullEvents when last checked
-	full     bool   // refusing because a write failed, not for low space
-	avail    uint64 // bytes available at the last check
-	lastErr  string // the last error logged, so each is logged once
-	starting bool   // the first check, at start: no "recovered" line
+	restoring bool   // a cron task is re-creating the ballast
+	events    uint64 // the store's DiskFullEvents when last checked
+	full      bool   // refusing because a write failed, not for low space
+	avail     uint64 // bytes available at the last check
+	lastErr   string // the last error logged, so each is logged once
+	starting  bool   // the first check, at start: no "recovered" line
 }
 
 // initDiskGuardLocked hooks the guard to the store and checks the disk once,
@@ -112,17 +109,17 @@ func (s *Server) diskCronLocked() {
 	// A store opened without a ballast (tests, tools) is guarded by the
 	// threshold alone.
 	ballastOK := present || size == 0
-	if !ballastOK && avail >= 2*uint64(size) && d.restoring.CompareAndSwap(false, true) {
-		d.wg.Add(1)
-		go func() {
-			defer d.wg.Done()
-			defer d.restoring.Store(false)
-			if _, err := d.store.RestoreBallast(); err != nil {
-				s.mu.Lock()
+	if !ballastOK && avail >= 2*uint64(size) && !d.restoring {
+		d.restoring = true
+		s.goCronTask(func() error {
+			_, err := d.store.RestoreBallast()
+			return err
+		}, func(err error) {
+			d.restoring = false
+			if err != nil {
 				s.diskErrorLocked("can't create the emergency ballast", err)
-				s.mu.Unlock()
 			}
-		}()
+		})
 	}
 	switch {
 	case !d.refusing.Load() && avail < reserve:

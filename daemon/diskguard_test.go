@@ -123,7 +123,7 @@ func TestDiskGuard(t *testing.T) {
 				h.srv.mu.Lock()
 				h.srv.diskCronLocked()
 				h.srv.mu.Unlock()
-				h.srv.disk.wg.Wait() // a ballast being made
+				h.srv.cronDone.Wait() // a ballast being made (the cron is not running)
 				return state()
 			case "fill":
 				fd.fill()

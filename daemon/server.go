@@ -250,7 +250,6 @@ func (s *Server) Drain() {
 func (s *Server) Close() error {
 	close(s.stopCron)
 	s.cronDone.Wait()
-	s.disk.wg.Wait()
 	s.dur.stop()
 	s.mu.Lock()
 	s.commitLocked()
