@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"fmt"
+	"math"
 	"net"
 	"strconv"
 	"sync/atomic"
@@ -56,6 +57,12 @@ type Client struct {
 	cutOff    bool        // closing for its output buffer limit (loop only)
 	obuf      outbufLimit // soft output-limit tracking (loop only)
 
+	// replyDropped: the replies of a read passed maxReply; the client is
+	// closing and replies go to scratch (see dropReply). Guarded by
+	// Server.mu.
+	replyDropped bool
+	scratch      []byte
+
 	// Pub/sub hook: subscriptions and undelivered messages (pubsub.go).
 	// Guarded by Server.mu.
 	pubsub clientPubsub
@@ -96,7 +103,49 @@ func (c *Client) replyBuf() *[]byte {
 	if c.redirect != nil {
 		return c.redirect
 	}
+	if c.replyDropped || int64(len(c.out)) > c.srv.maxReply.Load() {
+		return c.dropReply()
+	}
 	return &c.out
+}
+
+// replyCapFloor: replies up to this size are never refused for memory.
+// A variable for tests.
+var replyCapFloor int64 = 256 << 20
+
+// updateReplyCapLocked sets maxReply, the largest reply the server builds
+// for one client read: a quarter of the memory available (growing a buffer
+// by append holds up to three times its length for a moment, and the
+// transport may copy what the socket does not take), and at least
+// replyCapFloor; unbounded where the memory available is unknown.
+//
+// Why: Redoubt's data may be larger than RAM, and a reply is built whole
+// before it is sent, so KEYS * or HGETALL on a big enough key would grow
+// the process until the kernel's OOM killer ended it, for every client.
+// Redis builds such replies too, but its data set is in RAM already.
+func (s *Server) updateReplyCapLocked() {
+	avail, ok := availableMemory()
+	if !ok {
+		s.maxReply.Store(math.MaxInt64)
+		return
+	}
+	s.maxReply.Store(max(int64(avail/4), replyCapFloor))
+}
+
+// dropReply gives up a reply that grew past maxReply: the client is
+// closed, as for an output limit, nothing of the reply is sent, and the
+// rest of the command's replies go to a scratch buffer, reused, so memory
+// stays bounded while the command runs to its end. Holds mu.
+func (c *Client) dropReply() *[]byte {
+	if !c.replyDropped {
+		c.replyDropped = true
+		c.closeASAP = true
+		c.srv.log.Warn("client closed: its reply passed a quarter of the memory available",
+			"client", c.addr, "id", c.id, "reply_bytes", len(c.out), "cap_bytes", c.srv.maxReply.Load())
+		c.out = nil
+	}
+	c.scratch = c.scratch[:0]
+	return &c.scratch
 }
 
 // repeatedReplyTooBig stops a command that draws with repetition

@@ -47,6 +47,11 @@ type Server struct {
 	// maxClientsFD: the most clients the open-file limit allows; 0: no
 	// limit known.
 	maxClientsFD int
+	// maxReply: the largest reply built for one client read, from the
+	// memory available (updateReplyCapLocked); replyCapAt: when it was
+	// last read.
+	maxReply   atomic.Int64
+	replyCapAt time.Time
 
 	startTime time.Time
 	runID     string
@@ -194,6 +199,7 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 	}
 	s.mu.Lock()
 	s.initDiskGuardLocked()
+	s.updateReplyCapLocked()
 	s.mu.Unlock()
 	return s, nil
 }
@@ -823,6 +829,10 @@ func (s *Server) cron() {
 		s.idleMemoryCronLocked(now)
 		s.quietFlushCronLocked(now)
 		s.diskCronLocked()
+		if now.Sub(s.replyCapAt) >= time.Second {
+			s.updateReplyCapLocked()
+			s.replyCapAt = now
+		}
 		s.mu.Unlock()
 	}
 }
