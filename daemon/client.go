@@ -111,7 +111,7 @@ func (c *Client) replyBuf() *[]byte {
 
 // replyCapFloor: replies up to this size are never refused for memory.
 // A variable for tests.
-var replyCapFloor int64 = 256 << 20
+var replyCapFloor int64 = 64 << 20
 
 // updateReplyCapLocked sets maxReply, the largest reply the server builds
 // for one client read: a quarter of the memory available (growing a buffer
