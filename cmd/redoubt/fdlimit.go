@@ -19,7 +19,9 @@ import (
 // (measured: `ulimit -n 256` and 400 connections ended every connection and
 // the listener). Keeping maxclients within the budget makes accept never
 // see EMFILE: the connections past maxclients are accepted and refused with
-// Redis's "max number of clients reached", as Redis does.
+// Redis's "max number of clients reached", as Redis does, each closed
+// before the next accept (gnetio listens with SO_REUSEPORT for that: see
+// there).
 const (
 	reservedFDs    = 64
 	maxPebbleFiles = 4096

@@ -71,7 +71,18 @@ func (s *Server) Serve() error {
 				gnet.WithNumEventLoop(s.opts.Loops),
 				gnet.WithTCPKeepAlive(s.opts.TCPKeepAlive),
 				gnet.WithTCPNoDelay(gnet.TCPNoDelay),
-				gnet.WithReusePort(false),
+				// With SO_REUSEPORT each event loop accepts on its own
+				// listener and opens the connection before the next accept;
+				// without it a separate acceptor takes the whole backlog
+				// first, so a burst of connections past maxclients held one
+				// descriptor each until their loop refused them, and an
+				// EMFILE there is fatal to gnet: it shuts the engine down,
+				// every client and the listener (TestClientFloodPastOpenFileLimit
+				// lost the listener at the 247th of 300 connections under
+				// ulimit -n 256). Sharing the port needs SO_REUSEPORT and the
+				// same user on the other side; checkListen (cmd/redoubt) binds
+				// without it first, so a second server cannot start on it.
+				gnet.WithReusePort(true),
 				// As Redis does: a restart must be able to bind while
 				// the previous process's connections sit in TIME_WAIT.
 				gnet.WithReuseAddr(true),
