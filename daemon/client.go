@@ -11,6 +11,7 @@ import (
 	"github.com/redoubtdb/redoubt/daemon/acl"
 	"github.com/redoubtdb/redoubt/netio"
 	"github.com/redoubtdb/redoubt/netio/resp"
+	"github.com/redoubtdb/redoubt/storage"
 )
 
 // Client is one connection's state. It implements netio.Session.
@@ -114,10 +115,13 @@ func (c *Client) replyBuf() *[]byte {
 var replyCapFloor int64 = 64 << 20
 
 // updateReplyCapLocked sets maxReply, the largest reply the server builds
-// for one client read: a quarter of the memory available (growing a buffer
-// by append holds up to three times its length for a moment, and the
-// transport may copy what the socket does not take), and at least
-// replyCapFloor; unbounded where the memory available is unknown.
+// for one client read: an eighth of the memory available, less what the
+// store's caches may still take, and at least replyCapFloor; unbounded
+// where the memory available is unknown. An eighth, because a reply costs
+// about three times its size in the heap while it grows (append leaves the
+// old arrays as garbage, and the collector lets the heap reach twice what
+// is live), and the transport may copy what the socket does not take: at
+// a quarter, a 1 GB cgroup still killed the server.
 //
 // Why: Redoubt's data may be larger than RAM, and a reply is built whole
 // before it is sent, so KEYS * or HGETALL on a big enough key would grow
@@ -129,7 +133,12 @@ func (s *Server) updateReplyCapLocked() {
 		s.maxReply.Store(math.MaxInt64)
 		return
 	}
-	s.maxReply.Store(max(int64(avail/4), replyCapFloor))
+	if g, ok := s.store.(storage.MemoryGrower); ok {
+		// In a 1 GB cgroup the block cache filled by 200 MB while HGETALL
+		// read a 3M-field hash.
+		avail -= min(avail, g.MemoryHeadroom())
+	}
+	s.maxReply.Store(max(int64(avail/8), replyCapFloor))
 }
 
 // dropReply gives up a reply that grew past maxReply: the client is
@@ -140,7 +149,7 @@ func (c *Client) dropReply() *[]byte {
 	if !c.replyDropped {
 		c.replyDropped = true
 		c.closeASAP = true
-		c.srv.log.Warn("client closed: its reply passed a quarter of the memory available",
+		c.srv.log.Warn("client closed: its reply passed an eighth of the memory available",
 			"client", c.addr, "id", c.id, "reply_bytes", len(c.out), "cap_bytes", c.srv.maxReply.Load())
 		c.out = nil
 	}

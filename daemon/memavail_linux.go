@@ -26,6 +26,12 @@ func availableMemory() (uint64, bool) {
 			if err1 != nil || err2 != nil {
 				continue
 			}
+			// Like the kubelet's working set: inactive file pages are page
+			// cache the kernel reclaims before it kills anything, and a
+			// store that reads its files fills the cgroup with them.
+			if stat, err := os.ReadFile(path.Join(path.Dir(f.limit), "memory.stat")); err == nil {
+				usage -= min(usage, inactiveFile(stat))
+			}
 			left := uint64(0)
 			if limit > usage {
 				left = limit - usage
@@ -87,4 +93,30 @@ func readUint(name string) (uint64, error) {
 		return 0, err
 	}
 	return strconv.ParseUint(string(bytes.TrimSpace(b)), 10, 64)
+}
+
+// inactiveFile reads the inactive page cache out of a cgroup's memory.stat:
+// total_inactive_file (v1, with descendants), else inactive_file.
+func inactiveFile(stat []byte) uint64 {
+	var own, total uint64
+	for line := range bytes.Lines(stat) {
+		f := bytes.Fields(line)
+		if len(f) != 2 {
+			continue
+		}
+		n, err := strconv.ParseUint(string(f[1]), 10, 64)
+		if err != nil {
+			continue
+		}
+		switch string(f[0]) {
+		case "total_inactive_file":
+			total = n
+		case "inactive_file":
+			own = n
+		}
+	}
+	if total > 0 {
+		return total
+	}
+	return own
 }

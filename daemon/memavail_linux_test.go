@@ -25,3 +25,17 @@ func TestCgroupLimitFiles(t *testing.T) {
 		t.Errorf("meminfoAvailable = %d %v", n, ok)
 	}
 }
+
+func TestInactiveFile(t *testing.T) {
+	v1 := "cache 100\ninactive_file 10\nactive_file 90\ntotal_inactive_file 30\n"
+	v2 := "anon 5\nfile 100\nactive_file 60\ninactive_file 40\n"
+	if got := inactiveFile([]byte(v1)); got != 30 {
+		t.Errorf("v1: %d, want 30", got)
+	}
+	if got := inactiveFile([]byte(v2)); got != 40 {
+		t.Errorf("v2: %d, want 40", got)
+	}
+	if got := inactiveFile([]byte("garbage\n")); got != 0 {
+		t.Errorf("garbage: %d", got)
+	}
+}

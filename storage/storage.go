@@ -186,6 +186,13 @@ type MemoryReleaser interface {
 	ReleaseMemory()
 }
 
+// MemoryGrower is implemented by backends whose memory may still grow by a
+// bounded amount on its own: Pebble's block cache fills up to its size as
+// reads go on. The server leaves that room when it sizes replies.
+type MemoryGrower interface {
+	MemoryHeadroom() uint64
+}
+
 // Flusher is implemented by backends with an in-memory write buffer of
 // their own (Pebble's memtables) that reads search first. Flush writes it
 // out; a server calls it once writes have stopped for a while.

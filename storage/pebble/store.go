@@ -75,6 +75,7 @@ type Store struct {
 	bulk    bool
 	closed  atomic.Bool
 	ballast *ballast
+	cache   int64 // block cache size
 	// For runs (ingest.go): where they are built, and how.
 	fs       vfs.FS
 	runDir   string
@@ -87,6 +88,7 @@ var (
 	_ storage.DiskUser       = (*Store)(nil)
 	_ storage.DiskGuarded    = (*Store)(nil)
 	_ storage.MemoryReleaser = (*Store)(nil)
+	_ storage.MemoryGrower   = (*Store)(nil)
 	_ storage.Batch          = (*batch)(nil)
 	_ storage.Snapshot       = (*snapshot)(nil)
 	_ storage.Iterator       = (*iter)(nil)
@@ -131,7 +133,7 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", opts.Dir, err)
 	}
-	s := &Store{db: db, dir: opts.Dir, bulk: opts.BulkLoad, ballast: bl, fs: po.FS, runDir: po.FS.PathJoin(opts.Dir, runDirName)}
+	s := &Store{db: db, dir: opts.Dir, bulk: opts.BulkLoad, ballast: bl, cache: po.CacheSize, fs: po.FS, runDir: po.FS.PathJoin(opts.Dir, runDirName)}
 	// Runs are written for the bottom level, where an ingest into an
 	// empty key range puts them, in the row-block format (Pebblev4) rather
 	// than the database's columnar one: for rdb import of 1M keys (6M
@@ -395,6 +397,16 @@ func (s *Store) DiskUsage() uint64 {
 		return 0
 	}
 	return s.db.Metrics().DiskSpaceUsage()
+}
+
+// MemoryHeadroom implements storage.MemoryGrower: what the block cache may
+// still take before it is full.
+func (s *Store) MemoryHeadroom() uint64 {
+	if s.closed.Load() {
+		return 0
+	}
+	used := s.db.Metrics().BlockCache.Size
+	return uint64(max(s.cache-used, 0))
 }
 
 // Metrics returns Pebble's multi-line metrics table (levels, compactions,
