@@ -159,8 +159,10 @@ func (c *Client) dropReply() *[]byte {
 
 // repeatedReplyTooBig stops a command that draws with repetition
 // (HRANDFIELD, SRANDMEMBER and ZRANDMEMBER with a negative count, which may
-// ask for any number of elements) once its reply passed the client's hard
-// output limit (Redis checks CLIENT_CLOSE_ASAP there), or maxRepeatedReply
+// ask for any number of elements) once the memory cap dropped its reply
+// (dropReply: the reply goes to a scratch buffer from then on, so its
+// length says nothing), its reply passed the client's hard output limit
+// (Redis checks CLIENT_CLOSE_ASAP there), or maxRepeatedReply
 // bytes when the class has no limit, as normal clients have by default:
 // the reply is built under the server lock, and Redis 7.0 itself runs out
 // of memory on SRANDMEMBER key -9223372036854775807 (so did Redoubt's
@@ -170,6 +172,7 @@ func (c *Client) dropReply() *[]byte {
 // an output limit. Callers check every 1024 elements.
 func repeatedReplyTooBig(c *Client) bool {
 	switch {
+	case c.replyDropped: // the memory cap came first (dropReply logged it)
 	case c.overOutputLimitLocked(): // logs it
 	case len(*c.replyBuf()) >= maxRepeatedReply:
 		c.srv.log.Warn("client closed: a reply of repeated random elements passed its size cap",

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestReplyPastMemoryCap: once the replies of one read grow past maxReply
@@ -72,5 +73,32 @@ func TestReplyCapFromMemory(t *testing.T) {
 		t.Errorf("cap %d with %d bytes available", got, avail)
 	case got < replyCapFloor:
 		t.Errorf("cap %d below the floor %d", got, replyCapFloor)
+	}
+}
+
+// TestRepeatedReplyStopsAtMemoryCap: where the memory cap is below
+// maxRepeatedReply (a small container), the random-member commands with a
+// huge negative count must stop drawing once the cap dropped their reply,
+// not draw 9.2e18 elements into the scratch buffer.
+func TestRepeatedReplyStopsAtMemoryCap(t *testing.T) {
+	defer func(n int64) { replyCapFloor = n }(replyCapFloor)
+	replyCapFloor = 1 << 20
+	h := newHarness(t)
+	defer h.close()
+	h.srv.maxReply.Store(1 << 20)
+	h.client(1).do(t, "SADD s a")
+	fc := h.client(2)
+	done := make(chan bool)
+	go func() {
+		_, _, closeConn := fc.sess.Data(encodeCommand(fields("SRANDMEMBER s -9223372036854775807")))
+		done <- closeConn
+	}()
+	select {
+	case closed := <-done:
+		if !closed {
+			t.Fatal("client not closed")
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("still drawing after 20 s")
 	}
 }
