@@ -133,22 +133,37 @@ func serverMain(args []string, stderr io.Writer) int {
 	return 0
 }
 
-// checkListen tries each address the server will listen on (not the
-// optional "-addr" ones) before the store opens, so that a port in use
-// fails at once and says so, in Redis's words; gnet's own error for it was
-// "setsockopt: bad file descriptor".
-func checkListen(cfg *conf.Config) error {
+// listenAddr is one address of bind with port: host:port, and whether it
+// is optional (Redis's "-addr").
+type listenAddr struct {
+	hostPort string
+	optional bool
+}
+
+func listenAddrs(cfg *conf.Config) []listenAddr {
+	var out []listenAddr
 	for _, b := range strings.Fields(cfg.Bind) {
-		if strings.HasPrefix(b, "-") {
+		host, optional := strings.CutPrefix(b, "-")
+		out = append(out, listenAddr{net.JoinHostPort(host, strconv.Itoa(cfg.Port)), optional})
+	}
+	return out
+}
+
+// checkListen tries each address the server will listen on (not the
+// optional ones) before the store opens, so that a port in use fails at
+// once and says so, in Redis's words; gnet's own error for it was
+// "setsockopt: bad file descriptor".
+func checkListen(addrs []listenAddr) error {
+	for _, a := range addrs {
+		if a.optional {
 			continue
 		}
-		addr := net.JoinHostPort(b, strconv.Itoa(cfg.Port))
-		l, err := net.Listen("tcp", addr)
+		l, err := net.Listen("tcp", a.hostPort)
 		if err != nil {
-			return fmt.Errorf("could not create server TCP listening socket %s: %w", addr, err)
+			return fmt.Errorf("could not create server TCP listening socket %s: %w", a.hostPort, err)
 		}
 		if err := l.Close(); err != nil {
-			return fmt.Errorf("listening socket %s: %w", addr, err)
+			return fmt.Errorf("listening socket %s: %w", a.hostPort, err)
 		}
 	}
 	return nil
@@ -176,7 +191,8 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 			}
 		}()
 	}
-	if err := checkListen(cfg); err != nil {
+	listen := listenAddrs(cfg)
+	if err := checkListen(listen); err != nil {
 		return err
 	}
 	pebbleFiles, clientLimit, err := fitOpenFileLimit(cfg, log)
@@ -204,9 +220,8 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 	srv.Start()
 
 	var addrs []string
-	for _, b := range strings.Fields(cfg.Bind) {
-		b = strings.TrimPrefix(b, "-") // Redis: "-addr" means optional
-		addrs = append(addrs, "tcp://"+net.JoinHostPort(b, strconv.Itoa(cfg.Port)))
+	for _, a := range listen {
+		addrs = append(addrs, "tcp://"+a.hostPort)
 	}
 	transport := gnetio.New(srv, gnetio.Options{
 		Addrs:        addrs,
