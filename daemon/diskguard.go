@@ -171,17 +171,8 @@ func (s *Server) diskRefuses(c *Client, cmd *command) bool {
 	if !s.disk.refusing.Load() && !s.bgsaveErrorRefuses() {
 		return false
 	}
-	switch {
-	case cmd.has(flagWrite), cmd.name == "ping":
-		return true
-	case cmd.name == "exec" && c.multi.active:
-		for _, q := range c.multi.queue {
-			if q.cmd.has(flagWrite) {
-				return true
-			}
-		}
-	}
-	return false
+	return cmd.has(flagWrite) || cmd.name == "ping" ||
+		(cmd.name == "exec" && c.multi.active && c.multi.queued(flagWrite))
 }
 
 // bgsaveErrorRefuses: the last background save failed and Redis's

@@ -274,8 +274,14 @@ func (s *Server) execBlockedByPause(c *Client, argv [][]byte) bool {
 	if !c.multi.active || len(argv) != 1 || !equalFold(argv[0], "exec") || !s.pause.active() || s.pause.all {
 		return false
 	}
-	for _, q := range c.multi.queue {
-		if q.cmd.has(flagWrite) || q.cmd.has(flagMayReplicate) {
+	return c.multi.queued(flagWrite | flagMayReplicate)
+}
+
+// queued reports whether a queued command has any of flags: Redis counts
+// an EXEC by the flags of what it queued.
+func (m *multiState) queued(flags cmdFlag) bool {
+	for _, q := range m.queue {
+		if q.cmd.has(flags) {
 			return true
 		}
 	}
