@@ -114,7 +114,7 @@ func (c *Client) replyBuf() *[]byte {
 // A variable for tests.
 var replyCapFloor int64 = 64 << 20
 
-// updateReplyCapLocked sets maxReply, the largest reply the server builds
+// updateReplyCap sets maxReply, the largest reply the server builds
 // for one client read: an eighth of the memory available, less what the
 // store's caches may still take, and at least replyCapFloor; unbounded
 // where the memory available is unknown. An eighth, because a reply costs
@@ -127,7 +127,7 @@ var replyCapFloor int64 = 64 << 20
 // before it is sent, so KEYS * or HGETALL on a big enough key would grow
 // the process until the kernel's OOM killer ended it, for every client.
 // Redis builds such replies too, but its data set is in RAM already.
-func (s *Server) updateReplyCapLocked() {
+func (s *Server) updateReplyCap() {
 	avail, ok := availableMemory()
 	if !ok {
 		s.maxReply.Store(math.MaxInt64)

@@ -48,8 +48,8 @@ type Server struct {
 	// limit known.
 	maxClientsFD int
 	// maxReply: the largest reply built for one client read, from the
-	// memory available (updateReplyCapLocked); replyCapAt: when it was
-	// last read.
+	// memory available (updateReplyCap); replyCapAt: when it was last
+	// read (cron only).
 	maxReply   atomic.Int64
 	replyCapAt time.Time
 
@@ -199,8 +199,8 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 	}
 	s.mu.Lock()
 	s.initDiskGuardLocked()
-	s.updateReplyCapLocked()
 	s.mu.Unlock()
+	s.updateReplyCap()
 	return s, nil
 }
 
@@ -820,6 +820,11 @@ func (s *Server) cron() {
 		case <-time.After(time.Second / time.Duration(hz)):
 		}
 		s.activeExpireCycle()
+		if now := time.Now(); now.Sub(s.replyCapAt) >= time.Second {
+			// File reads (/proc, cgroup): outside the lock.
+			s.updateReplyCap()
+			s.replyCapAt = now
+		}
 		s.mu.Lock()
 		s.sampleOps()
 		s.closeIdleClientsLocked()
@@ -829,10 +834,6 @@ func (s *Server) cron() {
 		s.idleMemoryCronLocked(now)
 		s.quietFlushCronLocked(now)
 		s.diskCronLocked()
-		if now.Sub(s.replyCapAt) >= time.Second {
-			s.updateReplyCapLocked()
-			s.replyCapAt = now
-		}
 		s.mu.Unlock()
 	}
 }
