@@ -30,18 +30,8 @@ func TestRepeatedRandomReplyIsBounded(t *testing.T) {
 	} {
 		t.Run(cmd, func(t *testing.T) {
 			fc := h.client(2)
-			done := make(chan bool)
-			go func() {
-				_, _, closeConn := fc.sess.Data(encodeCommand(fields(cmd)))
-				done <- closeConn || fc.sess.closeASAP
-			}()
-			select {
-			case closed := <-done:
-				if !closed {
-					t.Fatal("client not closed")
-				}
-			case <-time.After(20 * time.Second):
-				t.Fatal("still drawing after 20 s")
+			if !closingWithin(t, fc, cmd, "") {
+				t.Fatal("client not closed")
 			}
 			fc.mu.Lock()
 			n := len(fc.buf)
@@ -54,15 +44,7 @@ func TestRepeatedRandomReplyIsBounded(t *testing.T) {
 
 			quiet := h.client(3)
 			quiet.do(t, "CLIENT REPLY OFF")
-			go func() {
-				quiet.sess.Data(encodeCommand(fields(cmd)))
-				done <- true
-			}()
-			select {
-			case <-done:
-			case <-time.After(20 * time.Second):
-				t.Fatal("CLIENT REPLY OFF: still drawing after 20 s")
-			}
+			closingWithin(t, quiet, cmd, "CLIENT REPLY OFF: ")
 			if got := quiet.do(t, "CLIENT REPLY ON"); len(got) != 1 || got[0] != "OK" {
 				t.Fatalf("CLIENT REPLY ON: %q", got)
 			}
@@ -70,6 +52,24 @@ func TestRepeatedRandomReplyIsBounded(t *testing.T) {
 				t.Fatalf("PING after: %q", got)
 			}
 		})
+	}
+}
+
+// closingWithin feeds cmd to fc and fails the test if it has not returned
+// within 20 s; it reports whether fc is being closed.
+func closingWithin(t *testing.T, fc *fakeClient, cmd, what string) bool {
+	t.Helper()
+	done := make(chan bool, 1)
+	go func() {
+		_, _, closeConn := fc.sess.Data(encodeCommand(fields(cmd)))
+		done <- closeConn || fc.sess.closeASAP
+	}()
+	select {
+	case closed := <-done:
+		return closed
+	case <-time.After(20 * time.Second):
+		t.Fatal(what + "still drawing after 20 s")
+		return false
 	}
 }
 
