@@ -65,11 +65,22 @@ func bitLookupWrite(c *Client, key []byte, maxBit uint64) (m storage.Meta, found
 	return m, found, val, !found || len(val) != len(m.Value), true
 }
 
+// bitStore writes a value a bit command changed: Redis changed it in
+// place, so it is "raw" from now on.
 func bitStore(c *Client, key []byte, m *storage.Meta, found bool, val []byte) {
 	if found {
-		strPut(c, key, m, val, m.ExpireAt)
+		strPut(c, key, m, val, m.ExpireAt, storage.StrEncRaw)
 	} else {
-		strPut(c, key, nil, val, 0)
+		strPut(c, key, nil, val, 0, storage.StrEncRaw)
+	}
+}
+
+// bitUnshare is what Redis's lookupStringForBitCommand leaves behind when
+// a bit command writes nothing: the value made "raw" (dbUnshareStringValue)
+// without counting as a change.
+func bitUnshare(c *Client, key []byte, m *storage.Meta, found bool) {
+	if found {
+		c.srv.ks.SetEncoding(c.db, key, *m, storage.StrEncRaw)
 	}
 }
 
@@ -99,6 +110,8 @@ func cmdSetBit(c *Client, argv [][]byte) {
 		}
 		bitStore(c, argv[1], &m, found, val)
 		c.srv.notifyLocked(notifyString, "setbit", c.db, argv[1])
+	} else {
+		bitUnshare(c, argv[1], &m, found)
 	}
 	if old {
 		c.ReplyInt(1)
@@ -178,16 +191,18 @@ func cmdBitCount(c *Client, argv [][]byte) {
 			c.ReplyError(errNotInt)
 			return
 		}
+		// Redis 7.0 answers an empty range of negative indexes before
+		// it reads the unit: BITCOUNT k -1 -4 WORD is 0.
+		if start < 0 && end < 0 && start > end {
+			c.ReplyInt(0)
+			return
+		}
 		isBit := false
 		if len(argv) == 5 {
 			if isBit, ok = bitUnit(argv[4]); !ok {
 				c.ReplyError(errSyntax)
 				return
 			}
-		}
-		if start < 0 && end < 0 && start > end {
-			c.ReplyInt(0)
-			return
 		}
 		start, end, firstNeg, lastNeg = bitByteRange(start, end, strlen, isBit)
 	case 2:
@@ -480,9 +495,9 @@ func cmdBitOp(c *Client, argv [][]byte) {
 	}
 	old, found := c.srv.ks.Lookup(c.db, dest)
 	if found {
-		strPut(c, dest, &old, res, 0)
+		strPut(c, dest, &old, res, 0, storage.StrEncRaw)
 	} else {
-		strPut(c, dest, nil, res, 0)
+		strPut(c, dest, nil, res, 0, storage.StrEncRaw)
 	}
 	c.srv.notifyLocked(notifyString, "set", c.db, dest)
 	c.ReplyInt(int64(maxLen))
@@ -667,6 +682,8 @@ func bitField(c *Client, argv [][]byte, readOnly bool) {
 	if writes && (grown || changed) {
 		bitStore(c, argv[1], &m, found, val)
 		c.srv.notifyLocked(notifyString, "setbit", c.db, argv[1])
+	} else if writes {
+		bitUnshare(c, argv[1], &m, found)
 	}
 }
 

@@ -423,6 +423,10 @@ func cmdCopy(c *Client, argv [][]byte) {
 		}
 		ks.Delete(dstDB, dst)
 	}
+	if m.Type == storage.TypeString && stringEncoding(&m) == "int" {
+		// dupStringObject: an integer copy is never the shared object.
+		m.Enc = storage.StrEncIntCopy
+	}
 	copyKey(ks, c.db, src, &m, dstDB, dst)
 	c.srv.notifyLocked(notifyGeneric, "copy_to", dstDB, dst)
 	c.ReplyInt(1)
@@ -458,26 +462,16 @@ func cmdMove(c *Client, argv [][]byte) {
 
 // ---- OBJECT -----------------------------------------------------------------
 
-// objectEncoding is OBJECT ENCODING's answer. Strings follow Redis's
-// tryObjectEncoding for a value stored by SET: "int" for a canonical
-// integer that fits in a long, "embstr" up to 44 bytes, "raw" beyond.
-// (Redis reports "raw" for some short strings built by APPEND or SETRANGE;
-// Redoubt keeps no such history.) Collections report the encoding Redis
-// would have by now, which their commands track in the meta record (see
-// coll.big): Redis never converts back to a compact encoding.
+// objectEncoding is OBJECT ENCODING's answer. Strings report what the
+// command that wrote them left in Redis (see stringEncoding). Collections
+// report the encoding Redis would have by now, which their commands track
+// in the meta record (see coll.big): Redis never converts back to a
+// compact encoding.
 func objectEncoding(m *storage.Meta) string {
 	co := coll{m: *m}
 	switch m.Type {
 	case storage.TypeString:
-		if len(m.Value) <= 20 {
-			if _, ok := parseInt(m.Value); ok {
-				return "int"
-			}
-		}
-		if len(m.Value) <= 44 {
-			return "embstr"
-		}
-		return "raw"
+		return stringEncoding(m)
 	case storage.TypeList:
 		// Redis 7.0 stores every list as a quicklist.
 		return "quicklist"
@@ -533,16 +527,39 @@ func cmdObjectIdletime(c *Client, argv [][]byte) {
 	c.ReplyInt(ks.idleSeconds(c.db, argv[2]))
 }
 
-// cmdObjectRefcount mirrors Redis: integers 0-9999 stored by SET are shared
-// objects with the "immortal" count INT_MAX; every other value has one
-// reference.
+// stringEncoding follows the value's storage.StrEnc: Redis's
+// tryObjectEncoding ("int" for a canonical integer that fits in a long,
+// "embstr" up to 44 bytes, "raw" beyond) for values stored whole, "raw"
+// for values changed in place, no "int" for INCRBYFLOAT's results.
+func stringEncoding(m *storage.Meta) string {
+	switch m.Enc {
+	case storage.StrEncRaw:
+		return "raw"
+	case storage.StrEncIntCopy:
+		return "int"
+	case storage.StrEncAuto:
+		if len(m.Value) <= 20 {
+			if _, ok := parseInt(m.Value); ok {
+				return "int"
+			}
+		}
+	}
+	if len(m.Value) <= 44 {
+		return "embstr"
+	}
+	return "raw"
+}
+
+// cmdObjectRefcount mirrors Redis: integers 0-9999 stored whole (SET,
+// INCR, ...) are shared objects with the "immortal" count INT_MAX; every
+// other value, a COPY of one included, has one reference.
 func cmdObjectRefcount(c *Client, argv [][]byte) {
 	m, ok := peekKey(c.srv.ks, c.db, argv[2])
 	if !ok {
 		c.ReplyNull()
 		return
 	}
-	if m.Type == storage.TypeString && len(m.Value) <= 20 {
+	if m.Type == storage.TypeString && m.Enc == storage.StrEncAuto && len(m.Value) <= 20 {
 		if n, ok := parseInt(m.Value); ok && n >= 0 && n < 10000 {
 			c.ReplyInt(1<<31 - 1)
 			return

@@ -41,6 +41,7 @@ func registerStringCommands(t *commandTable) {
 	t.register("decrby", cmdDecrBy)
 	t.register("incrbyfloat", cmdIncrByFloat)
 	t.register("getrange", cmdGetRange)
+	t.register("substr", cmdGetRange) // the old name, still in Redis 7.0
 	t.register("setrange", cmdSetRange)
 	t.register("lcs", cmdLCS)
 }
@@ -59,9 +60,9 @@ func strLookupRead(c *Client, key []byte) (storage.Meta, bool) {
 }
 
 // strPut writes a string value for key, replacing old (nil when the key
-// did not exist).
-func strPut(c *Client, key []byte, old *storage.Meta, val []byte, expireAt int64) {
-	m := storage.Meta{Type: storage.TypeString, ExpireAt: expireAt, Value: val}
+// did not exist), left by the command as enc.
+func strPut(c *Client, key []byte, old *storage.Meta, val []byte, expireAt int64, enc storage.StrEnc) {
+	m := storage.Meta{Type: storage.TypeString, ExpireAt: expireAt, Value: val, Enc: enc}
 	c.srv.ks.Put(c.db, key, old, &m)
 }
 
@@ -224,9 +225,9 @@ func strSetGeneric(c *Client, flags int, key, val, expire []byte, cmd string, ok
 		when = old.ExpireAt
 	}
 	if found {
-		strPut(c, key, &old, val, when)
+		strPut(c, key, &old, val, when, storage.StrEncAuto)
 	} else {
-		strPut(c, key, nil, val, when)
+		strPut(c, key, nil, val, when, storage.StrEncAuto)
 	}
 	c.srv.notifyLocked(notifyString, "set", c.db, key)
 	if expire != nil {
@@ -289,9 +290,9 @@ func cmdGetSet(c *Client, argv [][]byte) {
 		return
 	}
 	if found {
-		strPut(c, argv[1], &old, argv[2], 0)
+		strPut(c, argv[1], &old, argv[2], 0, storage.StrEncAuto)
 	} else {
-		strPut(c, argv[1], nil, argv[2], 0)
+		strPut(c, argv[1], nil, argv[2], 0, storage.StrEncAuto)
 	}
 	c.srv.notifyLocked(notifyString, "set", c.db, argv[1])
 }
@@ -385,9 +386,9 @@ func strMSet(c *Client, argv [][]byte) {
 	for j := 1; j < len(argv); j += 2 {
 		old, found := ks.Lookup(c.db, argv[j])
 		if found {
-			strPut(c, argv[j], &old, argv[j+1], 0)
+			strPut(c, argv[j], &old, argv[j+1], 0, storage.StrEncAuto)
 		} else {
-			strPut(c, argv[j], nil, argv[j+1], 0)
+			strPut(c, argv[j], nil, argv[j+1], 0, storage.StrEncAuto)
 		}
 		c.srv.notifyLocked(notifyString, "set", c.db, argv[j])
 	}
@@ -397,7 +398,7 @@ func cmdAppend(c *Client, argv [][]byte) {
 	key, add := argv[1], argv[2]
 	m, found := c.srv.ks.Lookup(c.db, key)
 	if !found {
-		strPut(c, key, nil, add, 0)
+		strPut(c, key, nil, add, 0, storage.StrEncAuto)
 		c.srv.notifyLocked(notifyString, "append", c.db, key)
 		c.ReplyInt(int64(len(add)))
 		return
@@ -411,7 +412,7 @@ func cmdAppend(c *Client, argv [][]byte) {
 	}
 	// m.Value is ours (Lookup copies), so appending to it is safe.
 	val := append(m.Value, add...)
-	strPut(c, key, &m, val, m.ExpireAt)
+	strPut(c, key, &m, val, m.ExpireAt, storage.StrEncRaw)
 	c.srv.notifyLocked(notifyString, "append", c.db, key)
 	c.ReplyInt(int64(len(val)))
 }
@@ -477,9 +478,9 @@ func strIncrBy(c *Client, key []byte, incr int64) {
 	var num [20]byte
 	val := strconv.AppendInt(num[:0], v, 10)
 	if found {
-		strPut(c, key, &m, val, m.ExpireAt)
+		strPut(c, key, &m, val, m.ExpireAt, storage.StrEncAuto)
 	} else {
-		strPut(c, key, nil, val, 0)
+		strPut(c, key, nil, val, 0, storage.StrEncAuto)
 	}
 	c.srv.notifyLocked(notifyString, "incrby", c.db, key)
 	c.ReplyInt(v)
@@ -516,9 +517,9 @@ func cmdIncrByFloat(c *Client, argv [][]byte) {
 	}
 	val := []byte(sum.String())
 	if found {
-		strPut(c, key, &m, val, m.ExpireAt)
+		strPut(c, key, &m, val, m.ExpireAt, storage.StrEncNoInt)
 	} else {
-		strPut(c, key, nil, val, 0)
+		strPut(c, key, nil, val, 0, storage.StrEncNoInt)
 	}
 	c.srv.notifyLocked(notifyString, "incrbyfloat", c.db, key)
 	c.ReplyBulk(val)
@@ -604,7 +605,7 @@ func cmdSetRange(c *Client, argv [][]byte) {
 		}
 		buf := make([]byte, int(offset)+len(val))
 		copy(buf[offset:], val)
-		strPut(c, key, nil, buf, 0)
+		strPut(c, key, nil, buf, 0, storage.StrEncRaw)
 		c.srv.notifyLocked(notifyString, "setrange", c.db, key)
 		c.ReplyInt(int64(len(buf)))
 		return
@@ -622,7 +623,7 @@ func cmdSetRange(c *Client, argv [][]byte) {
 	}
 	buf := strGrowZero(m.Value, int(offset)+len(val))
 	copy(buf[offset:], val)
-	strPut(c, key, &m, buf, m.ExpireAt)
+	strPut(c, key, &m, buf, m.ExpireAt, storage.StrEncRaw)
 	c.srv.notifyLocked(notifyString, "setrange", c.db, key)
 	c.ReplyInt(int64(len(buf)))
 }

@@ -696,6 +696,19 @@ func (ks *Keyspace) SetString(db int, key, val []byte, expireAt int64) {
 	}
 }
 
+// SetEncoding changes how a live string is held (storage.StrEnc) without
+// changing it: like Redis's dbUnshareStringValue, no modification (no
+// WATCH, no change counted).
+func (ks *Keyspace) SetEncoding(db int, key []byte, m storage.Meta, enc storage.StrEnc) {
+	if m.Type != storage.TypeString || m.Enc == enc {
+		return
+	}
+	m.Enc = enc
+	ks.keyBuf = storage.MetaKey(ks.keyBuf[:0], ks.physDB(db), key)
+	ks.valBuf = storage.AppendMeta(ks.valBuf[:0], &m)
+	ks.set(ks.keyBuf, ks.valBuf)
+}
+
 // Delete removes a live key and reports whether it existed. A collection's
 // members go with one range deletion: O(1) whatever its size.
 func (ks *Keyspace) Delete(db int, key []byte) bool {

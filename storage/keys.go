@@ -154,20 +154,45 @@ func PrefixEnd(p []byte) []byte {
 // Value layout:
 //
 //	type(1) flags(1) [expireAt(u64 ms) if flags&metaHasExpire]
-//	  string:      the raw value
+//	  string:      the raw value (flags bits 1-2: its StrEnc)
 //	  collection:  version(uvarint) count(uvarint) [type-specific tail]
 type Meta struct {
 	Type     Type
 	ExpireAt int64 // unix ms; 0 means no expiry
 	// Strings:
 	Value []byte // aliases the encoded record
+	Enc   StrEnc // how Redis would hold the value (OBJECT ENCODING)
 	// Collections:
 	Version uint64
 	Count   uint64
 	Tail    []byte // type-specific extra fields (e.g. list head/tail), aliases
 }
 
-const metaHasExpire = 1
+const (
+	metaHasExpire   = 1
+	metaStrEncShift = 1
+	metaStrEncMask  = 3 << metaStrEncShift
+)
+
+// StrEnc records how the command that last wrote a string left it in
+// Redis, where OBJECT ENCODING and OBJECT REFCOUNT depend on the path a
+// value took, not only on its bytes.
+type StrEnc uint8
+
+const (
+	// StrEncAuto is Redis's tryObjectEncoding, the fate of a value stored
+	// by SET and most commands: "int" for a canonical integer (shared when
+	// 0-9999), "embstr" up to 44 bytes, "raw" beyond.
+	StrEncAuto StrEnc = iota
+	// StrEncNoInt is a string object made without trying an integer
+	// (INCRBYFLOAT's result): "embstr" up to 44 bytes, "raw" beyond.
+	StrEncNoInt
+	// StrEncRaw is a value changed in place (APPEND, SETRANGE, SETBIT,
+	// BITFIELD, BITOP): always "raw".
+	StrEncRaw
+	// StrEncIntCopy is an integer duplicated by COPY: "int", not shared.
+	StrEncIntCopy
+)
 
 // ErrCorrupt is returned when a stored record cannot be decoded.
 var ErrCorrupt = errors.New("storage: corrupt record")
@@ -177,6 +202,9 @@ func AppendMeta(dst []byte, m *Meta) []byte {
 	var flags byte
 	if m.ExpireAt != 0 {
 		flags |= metaHasExpire
+	}
+	if m.Type == TypeString {
+		flags |= byte(m.Enc) << metaStrEncShift & metaStrEncMask
 	}
 	dst = append(dst, byte(m.Type), flags)
 	if m.ExpireAt != 0 {
@@ -207,6 +235,7 @@ func DecodeMeta(b []byte, m *Meta) error {
 	}
 	if m.Type == TypeString {
 		m.Value = b
+		m.Enc = StrEnc(flags & metaStrEncMask >> metaStrEncShift)
 		return nil
 	}
 	if m.Type == TypeNone || m.Type > TypeStream {

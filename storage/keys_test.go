@@ -17,6 +17,9 @@ func TestMetaRoundTrip(t *testing.T) {
 				{Type: typ, ExpireAt: exp, Value: []byte("hello\x00\xff"), Version: 1, Count: 3, Tail: []byte{1, 2, 3}},
 				{Type: typ, ExpireAt: exp, Version: math.MaxUint64, Count: math.MaxUint64, Tail: bytes.Repeat([]byte{0xff}, 20)},
 				{Type: typ, ExpireAt: exp, Value: bytes.Repeat([]byte("v"), 1000), Version: 127, Count: 128},
+				{Type: typ, ExpireAt: exp, Value: []byte("12"), Enc: StrEncRaw},
+				{Type: typ, ExpireAt: exp, Value: []byte("12"), Enc: StrEncIntCopy},
+				{Type: typ, ExpireAt: exp, Value: []byte("1.5"), Enc: StrEncNoInt},
 			} {
 				enc := AppendMeta([]byte("dst"), &m)
 				if string(enc[:3]) != "dst" {
@@ -28,13 +31,13 @@ func TestMetaRoundTrip(t *testing.T) {
 				if typ == TypeString {
 					want.Version, want.Count, want.Tail = 0, 0, nil
 				} else {
-					want.Value = nil
+					want.Value, want.Enc = nil, StrEncAuto
 				}
 				var got Meta
 				if err := DecodeMeta(enc, &got); err != nil {
 					t.Fatalf("DecodeMeta(%+v): %v", m, err)
 				}
-				if got.Type != want.Type || got.ExpireAt != want.ExpireAt || got.Version != want.Version ||
+				if got.Type != want.Type || got.ExpireAt != want.ExpireAt || got.Enc != want.Enc || got.Version != want.Version ||
 					got.Count != want.Count || !bytes.Equal(got.Value, want.Value) || !bytes.Equal(got.Tail, want.Tail) {
 					t.Fatalf("round trip:\n got %+v\nwant %+v", got, want)
 				}
@@ -329,7 +332,7 @@ func FuzzDecodeMeta(f *testing.F) {
 		if err := DecodeMeta(AppendMeta(nil, &m), &again); err != nil {
 			t.Fatalf("re-encoding of %+v does not decode: %v", m, err)
 		}
-		if again.Type != m.Type || again.ExpireAt != m.ExpireAt || again.Version != m.Version ||
+		if again.Type != m.Type || again.ExpireAt != m.ExpireAt || again.Enc != m.Enc || again.Version != m.Version ||
 			again.Count != m.Count || !bytes.Equal(again.Value, m.Value) || !bytes.Equal(again.Tail, m.Tail) {
 			t.Fatalf("re-encoding changed %+v into %+v", m, again)
 		}
