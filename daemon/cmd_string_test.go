@@ -1,11 +1,9 @@
 package daemon
 
 import (
-	"bufio"
 	"fmt"
 	"math"
 	"math/rand"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -314,46 +312,26 @@ func TestStringMaxLength(t *testing.T) {
 	}
 }
 
-// strDiffRedis returns a connection to the real Redis named by
-// REDOUBT_SCENARIO_REDIS, or skips the test.
-func strDiffRedis(t *testing.T) (net.Conn, *bufio.Reader) {
-	addr := os.Getenv("REDOUBT_SCENARIO_REDIS")
-	if addr == "" {
-		t.Skip("set REDOUBT_SCENARIO_REDIS=127.0.0.1:PORT to compare with a real redis-server")
-	}
-	conn, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return conn, bufio.NewReader(conn)
-}
-
-// strDiff runs the commands gen produces on Redoubt and on a real Redis and
-// fails on the first reply that differs.
+// strDiff runs the commands gen produces on Redoubt and on a real Redis
+// (started by startDiffRedis; skipped without one) and fails on the first
+// reply that differs.
 func strDiff(t *testing.T, n int, gen func(r *rand.Rand) []string) {
-	conn, rd := strDiffRedis(t)
-	defer conn.Close()
+	redis := startDiffRedis(t)
+	if redis == nil {
+		t.Skip("needs redis-server")
+	}
 	h := newHarness(t)
 	defer h.close()
-	redis := func(args ...string) string {
-		argv := make([][]byte, len(args))
-		for i, a := range args {
-			argv[i] = []byte(a)
-		}
-		_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-		if _, err := conn.Write(encodeCommand(argv)); err != nil {
-			t.Fatal(err)
-		}
-		return readReply(t, rd)
-	}
-	redis("FLUSHALL")
 	seed := time.Now().UnixNano()
+	if s := os.Getenv("REDOUBT_DIFF_SEED"); s != "" {
+		seed, _ = strconv.ParseInt(s, 10, 64)
+	}
 	r := rand.New(rand.NewSource(seed))
 	var history []string
 	for i := 0; i < n; i++ {
 		cmd := gen(r)
 		history = append(history, fmt.Sprintf("%q", cmd))
-		want, got := redis(cmd...), strDo(t, h, cmd...)
+		want, got := redis.do(t, cmd, ordered), strDo(t, h, cmd...)
 		if want != got {
 			if len(history) > 20 {
 				history = history[len(history)-20:]
