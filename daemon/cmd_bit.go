@@ -76,11 +76,17 @@ func bitStore(c *Client, key []byte, m *storage.Meta, found bool, val []byte) {
 }
 
 // bitUnshare is what Redis's lookupStringForBitCommand leaves behind when
-// a bit command writes nothing: the value made "raw" (dbUnshareStringValue)
-// without counting as a change.
-func bitUnshare(c *Client, key []byte, m *storage.Meta, found bool) {
-	if found {
-		c.srv.ks.SetEncoding(c.db, key, *m, storage.StrEncRaw)
+// a bit command changes nothing: the value made "raw" (dbUnshareStringValue),
+// created or grown if it had to be (val), without counting as a change.
+func bitUnshare(c *Client, key []byte, m *storage.Meta, found bool, val []byte) {
+	nm := storage.Meta{Type: storage.TypeString, Value: val, Enc: storage.StrEncRaw}
+	if !found {
+		c.srv.ks.PutQuiet(c.db, key, nil, &nm)
+		return
+	}
+	if len(val) != len(m.Value) || m.Enc != storage.StrEncRaw {
+		nm.ExpireAt = m.ExpireAt
+		c.srv.ks.PutQuiet(c.db, key, m, &nm)
 	}
 }
 
@@ -111,7 +117,7 @@ func cmdSetBit(c *Client, argv [][]byte) {
 		bitStore(c, argv[1], &m, found, val)
 		c.srv.notifyLocked(notifyString, "setbit", c.db, argv[1])
 	} else {
-		bitUnshare(c, argv[1], &m, found)
+		bitUnshare(c, argv[1], &m, found, val)
 	}
 	if old {
 		c.ReplyInt(1)
@@ -675,15 +681,18 @@ func bitField(c *Client, argv [][]byte, readOnly bool) {
 		}
 		c.ReplyInt(retval)
 		setUnsignedBitfield(val, op.offset, op.width, newBits)
-		if oldBits != newBits {
+		// As in Redis 7.0, an op counts as a change when it wrote a
+		// new value or the string had to grow for it; one that failed
+		// on overflow does not, even if the string grew.
+		if grown || oldBits != newBits {
 			changed = true
 		}
 	}
-	if writes && (grown || changed) {
+	if changed {
 		bitStore(c, argv[1], &m, found, val)
 		c.srv.notifyLocked(notifyString, "setbit", c.db, argv[1])
 	} else if writes {
-		bitUnshare(c, argv[1], &m, found)
+		bitUnshare(c, argv[1], &m, found, val)
 	}
 }
 

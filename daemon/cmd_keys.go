@@ -412,6 +412,7 @@ func cmdCopy(c *Client, argv [][]byte) {
 		return
 	}
 	m, ok := ks.Lookup(c.db, src)
+	countLookup(c, src, ok) // lookupKeyRead: hit, miss and keymiss
 	if !ok {
 		c.ReplyInt(0)
 		return

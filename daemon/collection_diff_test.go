@@ -73,11 +73,24 @@ func quoteLine(argv []string) string {
 
 // diffRedis is a redis-server started for one test.
 type diffRedis struct {
+	addr string
 	conn net.Conn
 	rd   *bufio.Reader
 }
 
-func (d *diffRedis) do(t *testing.T, args []string, order replyOrder) string {
+// another opens a second connection to the same server.
+func (d *diffRedis) another(t *testing.T) *diffRedis {
+	t.Helper()
+	conn, err := net.Dial("tcp", d.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &diffRedis{addr: d.addr, conn: conn, rd: bufio.NewReader(conn)}
+}
+
+// send writes a command without reading its reply.
+func (d *diffRedis) send(t *testing.T, args ...string) {
 	t.Helper()
 	argv := make([][]byte, len(args))
 	for i, a := range args {
@@ -87,6 +100,18 @@ func (d *diffRedis) do(t *testing.T, args []string, order replyOrder) string {
 	if _, err := d.conn.Write(encodeCommand(argv)); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// read reads one reply (or push).
+func (d *diffRedis) read(t *testing.T) string {
+	t.Helper()
+	_ = d.conn.SetDeadline(time.Now().Add(5 * time.Second))
+	return readReply(t, d.rd, ordered)
+}
+
+func (d *diffRedis) do(t *testing.T, args []string, order replyOrder) string {
+	t.Helper()
+	d.send(t, args...)
 	return readReply(t, d.rd, order)
 }
 
@@ -130,7 +155,7 @@ func startDiffRedis(t *testing.T) *diffRedis {
 		t.Fatalf("redis-server at %s: %v", addr, err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	d := &diffRedis{conn: conn, rd: bufio.NewReader(conn)}
+	d := &diffRedis{addr: addr, conn: conn, rd: bufio.NewReader(conn)}
 	d.do(t, []string{"FLUSHALL"}, ordered)
 	for _, line := range collDiffConfig {
 		d.do(t, strings.Fields(line), ordered)

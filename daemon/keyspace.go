@@ -646,6 +646,17 @@ func (ks *Keyspace) Exists(db int, key []byte) bool {
 // step. A replaced collection's members are dropped unless the new record
 // keeps its version (same type, same Version).
 func (ks *Keyspace) Put(db int, key []byte, old *storage.Meta, m *storage.Meta) {
+	ks.put(db, key, old, m, true)
+}
+
+// PutQuiet is Put for what Redis does to a value without calling it a
+// modification (a bit command growing a string it then leaves as it
+// was): no change counted, WATCH untouched.
+func (ks *Keyspace) PutQuiet(db int, key []byte, old *storage.Meta, m *storage.Meta) {
+	ks.put(db, key, old, m, false)
+}
+
+func (ks *Keyspace) put(db int, key []byte, old *storage.Meta, m *storage.Meta, modify bool) {
 	p := ks.physDB(db)
 	if old != nil {
 		if old.Type != storage.TypeString && (m.Type != old.Type || m.Version != old.Version) {
@@ -681,8 +692,10 @@ func (ks *Keyspace) Put(db int, key []byte, old *storage.Meta, m *storage.Meta) 
 	ks.keyBuf = storage.MetaKey(ks.keyBuf[:0], p, key)
 	ks.valBuf = storage.AppendMeta(ks.valBuf[:0], m)
 	ks.set(ks.keyBuf, ks.valBuf)
-	ks.changes++
-	ks.touchWatched(db, key, true) // MULTI hook: WATCH
+	if modify {
+		ks.changes++
+		ks.touchWatched(db, key, true) // MULTI hook: WATCH
+	}
 }
 
 // SetString stores a string value, replacing whatever key held.
@@ -703,10 +716,9 @@ func (ks *Keyspace) SetEncoding(db int, key []byte, m storage.Meta, enc storage.
 	if m.Type != storage.TypeString || m.Enc == enc {
 		return
 	}
+	old := m
 	m.Enc = enc
-	ks.keyBuf = storage.MetaKey(ks.keyBuf[:0], ks.physDB(db), key)
-	ks.valBuf = storage.AppendMeta(ks.valBuf[:0], &m)
-	ks.set(ks.keyBuf, ks.valBuf)
+	ks.PutQuiet(db, key, &old, &m)
 }
 
 // Delete removes a live key and reports whether it existed. A collection's

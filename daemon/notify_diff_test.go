@@ -1,0 +1,76 @@
+package daemon
+
+import (
+	"math/rand"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestNotificationsDifferential runs random string, key and collection
+// commands on Redoubt and on a real Redis with every keyspace and keyevent
+// notification class on, and compares the notifications each command
+// publishes (names, order, channels), not only the replies.
+func TestNotificationsDifferential(t *testing.T) {
+	n := 4000
+	if testing.Short() {
+		n = 1000
+	}
+	redis := startDiffRedis(t)
+	if redis == nil {
+		t.Skip("needs redis-server")
+	}
+	h := newHarness(t)
+	defer h.close()
+	const flags = "KEAnm"
+	for _, line := range append(collDiffConfig, "CONFIG SET notify-keyspace-events "+flags) {
+		h.client(1).do(t, line)
+	}
+	redis.do(t, []string{"CONFIG", "SET", "notify-keyspace-events", flags}, ordered)
+	sub := h.client(2)
+	sub.do(t, "PSUBSCRIBE __key*__:*")
+	rsub := redis.another(t)
+	rsub.send(t, "PSUBSCRIBE", "__key*__:*")
+	rsub.read(t)
+	rsub.send(t, "SUBSCRIBE", "sync")
+	rsub.read(t)
+
+	seed := time.Now().UnixNano()
+	if s := os.Getenv("REDOUBT_DIFF_SEED"); s != "" {
+		seed, _ = strconv.ParseInt(s, 10, 64)
+	}
+	r := rand.New(rand.NewSource(seed))
+	var history []string
+	for i := 0; i < n; i++ {
+		var cmd []string
+		if r.Intn(2) == 0 {
+			cmd, _ = collDiffCommand(r)
+		} else {
+			cmd = kdiffCommand(r)
+		}
+		line := quoteLine(cmd)
+		history = append(history, line)
+		h.clock = time.Now().UnixMilli()
+		got := strings.Join(h.client(1).do(t, line, unordered), "\n")
+		h.loop.run()
+		gotEvents := strings.Join(sub.pending(t, ordered), "\n")
+		want := redis.do(t, cmd, unordered)
+		// A message on another channel after the command marks the end
+		// of what the command published.
+		redis.do(t, []string{"PUBLISH", "sync", strconv.Itoa(i)}, ordered)
+		var events []string
+		for {
+			m := rsub.read(t)
+			if strings.HasPrefix(m, `["message" "sync"`) {
+				break
+			}
+			events = append(events, m)
+		}
+		wantEvents := strings.Join(events, "\n")
+		if (want != got && !kdiffSameTime(cmd[0], want, got)) || wantEvents != gotEvents {
+			t.Fatalf("seed %d: %s\nredis:   %s\n%s\nredoubt: %s\n%s\nlast commands:\n%s", seed, line, want, wantEvents, got, gotEvents, lastLines(history, 20))
+		}
+	}
+}
