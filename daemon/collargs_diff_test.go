@@ -2,11 +2,9 @@ package daemon
 
 import (
 	"math/rand"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestCollectionArgsDifferential is TestCollectionsDifferential with the
@@ -29,10 +27,7 @@ func TestCollectionArgsDifferential(t *testing.T) {
 			h.client(1).do(t, line)
 		}
 	}
-	seed := time.Now().UnixNano()
-	if s := os.Getenv("REDOUBT_DIFF_SEED"); s != "" {
-		seed, _ = strconv.ParseInt(s, 10, 64)
-	}
+	seed := diffSeed(t, redis, mem, peb)
 	r := rand.New(rand.NewSource(seed))
 	var history []string
 	for i := 0; i < n; i++ {

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"math/rand"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,10 +31,7 @@ func TestKeysDifferential(t *testing.T) {
 			h.client(1).do(t, line)
 		}
 	}
-	seed := time.Now().UnixNano()
-	if s := os.Getenv("REDOUBT_DIFF_SEED"); s != "" {
-		seed, _ = strconv.ParseInt(s, 10, 64)
-	}
+	seed := diffSeed(t, redis, mem, peb)
 	r := rand.New(rand.NewSource(seed))
 	var history []string
 	for i := 0; i < n; i++ {
