@@ -523,3 +523,22 @@ func TestStringRESP3Wire(t *testing.T) {
 		}
 	}
 }
+
+// A big value passes through the keyspace's reused buffers; they must not
+// keep its size once the command is done (a 100 MB SET pinned 95 MB).
+func TestBigValueReleasesBuffers(t *testing.T) {
+	h := newHarness(t)
+	defer h.close()
+	big := strings.Repeat("x", 1<<20)
+	strDo(t, h, "SET", "big", big)
+	strDo(t, h, "APPEND", "big", "y")
+	if got := strDo(t, h, "STRLEN", "big"); got != "(integer) 1048577" {
+		t.Fatalf("STRLEN = %s", got)
+	}
+	ks := h.srv.ks
+	for name, b := range map[string][]byte{"valBuf": ks.valBuf, "keyBuf": ks.keyBuf, "expBuf": ks.expBuf} {
+		if cap(b) > keyspaceBufKeep {
+			t.Errorf("%s keeps %d bytes after the command", name, cap(b))
+		}
+	}
+}

@@ -161,6 +161,7 @@ func openKeyspace(st storage.Store, databases int, rowCacheBytes int64) (*Keyspa
 // commit hands the pending unit to the write buffer; it reports whether
 // anything was written.
 func (ks *Keyspace) commit() bool {
+	ks.releaseBigBufs()
 	if ks.dirty {
 		ks.persistCounters()
 	}
@@ -210,8 +211,26 @@ func (ks *Keyspace) commit() bool {
 	return true
 }
 
+// keyspaceBufKeep bounds what the key and value buffers reused from one
+// write to the next keep between units: one 100 MB SET (or GET of a value
+// read from the store) must not pin 100 MB for the life of the server.
+const keyspaceBufKeep = 64 << 10
+
+func (ks *Keyspace) releaseBigBufs() {
+	if cap(ks.valBuf) > keyspaceBufKeep {
+		ks.valBuf = nil
+	}
+	if cap(ks.keyBuf) > keyspaceBufKeep {
+		ks.keyBuf = nil
+	}
+	if cap(ks.expBuf) > keyspaceBufKeep {
+		ks.expBuf = nil
+	}
+}
+
 // abort drops the pending unit (a command failed half-way).
 func (ks *Keyspace) abort() {
+	ks.releaseBigBufs()
 	clear(ks.atimes)
 	clear(ks.pending)
 	clear(ks.pendingColls)
