@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"math/rand"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -41,6 +43,21 @@ func TestKeysDifferential(t *testing.T) {
 		// Both harnesses follow the real clock, as Redis does.
 		mem.clock = time.Now().UnixMilli()
 		peb.clock = mem.clock
+		if cmd[0] == "SCAN" && cmd[1] == "*" {
+			// A whole iteration: the keys seen, as a set, must agree
+			// (the pages are each server's own).
+			args := cmd[2:]
+			got := kdiffScanAll(t, func(c []string) string { return strings.Join(mem.client(1).do(t, quoteLine(c)), "\n") }, args)
+			if p := kdiffScanAll(t, func(c []string) string { return strings.Join(peb.client(1).do(t, quoteLine(c)), "\n") }, args); p != got {
+				t.Fatalf("seed %d: %s\nmemory: %s\npebble: %s\nlast commands:\n%s", seed, line, got, p, lastLines(history, 30))
+			}
+			if redis != nil {
+				if want := kdiffScanAll(t, func(c []string) string { return redis.do(t, c, ordered) }, args); want != got {
+					t.Fatalf("seed %d: %s\nredis:   %s\nredoubt: %s\nlast commands:\n%s", seed, line, want, got, lastLines(history, 30))
+				}
+			}
+			continue
+		}
 		got := strings.Join(mem.client(1).do(t, line), "\n")
 		if p := strings.Join(peb.client(1).do(t, line), "\n"); p != got {
 			t.Fatalf("seed %d: %s\nmemory: %s\npebble: %s\nlast commands:\n%s", seed, line, got, p, lastLines(history, 30))
@@ -51,6 +68,49 @@ func TestKeysDifferential(t *testing.T) {
 			}
 		}
 	}
+}
+
+var kdiffQuoted = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// kdiffScanAll runs SCAN from cursor 0 until it returns 0 and answers the
+// keys seen, sorted and deduplicated, or the first error.
+func kdiffScanAll(t *testing.T, do func([]string) string, args []string) string {
+	t.Helper()
+	cursor := "0"
+	seen := map[string]bool{}
+	for i := 0; ; i++ {
+		if i == 10000 {
+			t.Fatalf("SCAN %q never returned to cursor 0", args)
+		}
+		reply := do(append([]string{"SCAN", cursor}, args...))
+		if strings.HasPrefix(reply, "(error)") {
+			return reply
+		}
+		toks := kdiffQuoted.FindAllString(reply, -1)
+		if len(toks) == 0 {
+			t.Fatalf("SCAN reply %s", reply)
+		}
+		for j, tok := range toks {
+			u, err := strconv.Unquote(tok)
+			if err != nil {
+				t.Fatalf("SCAN reply %s: %v", reply, err)
+			}
+			if j == 0 {
+				cursor = u
+			} else {
+				seen[u] = true
+			}
+		}
+		if cursor == "0" {
+			break
+		}
+	}
+	keys := make([]string, 0, len(seen))
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return strings.Join(keys, " ")
 }
 
 // kdiffSameTime accepts expiry times that differ by the clock's drift
@@ -384,7 +444,18 @@ func kdiffCommand(r *rand.Rand) []string {
 	case 72:
 		return []string{"SETBIT", k, strconv.Itoa(r.Intn(100)), "1", "extra"}
 	case 73:
-		return []string{"EXISTS"}
+		// "*" stands for a whole iteration (see the test).
+		cmd := []string{"SCAN", "*"}
+		if r.Intn(2) == 0 {
+			cmd = append(cmd, "MATCH", []string{"*", "[st]", "?", "h*", "x", "\\s"}[r.Intn(6)])
+		}
+		if r.Intn(2) == 0 {
+			cmd = append(cmd, "COUNT", []string{"1", "2", "10", "0", "x"}[r.Intn(5)])
+		}
+		if r.Intn(2) == 0 {
+			cmd = append(cmd, "TYPE", []string{"string", "hash", "list", "none", "bogus", "STRING"}[r.Intn(6)])
+		}
+		return cmd
 	case 74:
 		return []string{"BITOP", "NOT", k, k2, kdiffKey(r)}
 	default:
