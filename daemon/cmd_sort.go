@@ -127,9 +127,10 @@ func sortCommand(c *Client, argv [][]byte, readonly bool) {
 	}
 	if found && m.Type == storage.TypeZSet && !co.big() {
 		// Redis converts a sorted set to a skiplist to sort it, and
-		// never converts it back.
+		// never converts it back; in place (zsetConvert), which is no
+		// modification: WATCH holds.
 		co.setBig()
-		co.save()
+		co.saveEncoding()
 	}
 
 	var vectorLen int64

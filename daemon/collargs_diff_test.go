@@ -60,8 +60,10 @@ func TestCollectionArgsDifferential(t *testing.T) {
 // collections come whole; the encoding probe checks that both agree on
 // which are compact.)
 func cargsIncomparable(cmd []string, redis, redoubt string) bool {
-	return strings.HasSuffix(strings.ToUpper(cmd[0]), "SCAN") && !strings.HasPrefix(redis, "(error)") &&
-		(cmd[2] != "0" || !strings.HasPrefix(redis, `["0"`) || !strings.HasPrefix(redoubt, `["0"`))
+	if !strings.HasSuffix(strings.ToUpper(cmd[0]), "SCAN") || len(cmd) < 3 || strings.HasPrefix(redis, "(error)") {
+		return false
+	}
+	return cmd[2] != "0" || !strings.HasPrefix(redis, `["0"`) || !strings.HasPrefix(redoubt, `["0"`)
 }
 
 // cargsNum draws a count, index or score argument: usually small, often

@@ -221,6 +221,18 @@ func (co *coll) save() {
 	}
 }
 
+// saveEncoding writes the meta record of an existing collection whose
+// only change is its encoding flag, as Redis converts one in place
+// (SORT turning a listpack sorted set into a skiplist): not a
+// modification, so no change is counted and WATCH is untouched.
+func (co *coll) saveEncoding() {
+	if !co.exists {
+		return
+	}
+	co.ks.PutQuiet(co.db, co.key, &co.old, &co.m)
+	co.old = co.m
+}
+
 // closeIter closes an iterator, turning an error it met into a storage
 // failure.
 func closeIter(it storage.Iterator) {

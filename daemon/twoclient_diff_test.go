@@ -4,6 +4,7 @@ import (
 	"math/rand"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -29,6 +30,7 @@ func TestTwoClientsDifferential(t *testing.T) {
 		h.client(1).do(t, line)
 	}
 	ra, rb := redis, redis.another(t)
+	rc := redis.another(t) // watches Redis's blocked clients; A may be in MULTI
 	a, b := h.client(1), h.client(2)
 	seed := time.Now().UnixNano()
 	if s := os.Getenv("REDOUBT_DIFF_SEED"); s != "" {
@@ -61,9 +63,19 @@ func TestTwoClientsDifferential(t *testing.T) {
 			got := b.do(t, line)
 			rb.send(t, cmd...)
 			if len(got) == 0 {
-				// Blocked here. Were Redis to answer, that answer would
-				// be read, and differ, when A serves B here.
+				// Blocked here. A's next command must reach Redis after
+				// B's has: wait until Redis counts B as blocked (B and A
+				// are different connections, read in any order).
 				bBlocked = true
+				for deadline := time.Now().Add(3 * time.Second); ; {
+					if info := rc.do(t, []string{"INFO", "clients"}, ordered); strings.Contains(info, "blocked_clients:1") {
+						break
+					}
+					if time.Now().After(deadline) {
+						fail("B %s blocks on Redoubt; Redis answered %s", line, rb.read(t))
+					}
+					time.Sleep(time.Millisecond)
+				}
 				continue
 			}
 			if want := rb.read(t); want != got[0] {
