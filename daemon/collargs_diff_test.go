@@ -13,44 +13,18 @@ import (
 // the order in which Redis checks things (and its error texts) is compared
 // too, not only the happy paths.
 func TestCollectionArgsDifferential(t *testing.T) {
-	n := 5000
-	if testing.Short() {
-		n = 1200
-	}
-	mem := newHarness(t)
-	defer mem.close()
-	peb := newPebbleHarness(t)
-	defer peb.close()
-	redis := startDiffRedis(t)
-	for _, h := range []*harness{mem, peb} {
-		for _, line := range collDiffConfig {
-			h.client(1).do(t, line)
-		}
-	}
-	seed := diffSeed(t, redis, mem, peb)
-	r := rand.New(rand.NewSource(seed))
-	var history []string
-	for i := 0; i < n; i++ {
-		cmd, order := cargsCommand(r)
-		line := quoteLine(cmd)
-		history = append(history, line)
-		got := strings.Join(mem.client(1).do(t, line, order), "\n")
-		if p := strings.Join(peb.client(1).do(t, line, order), "\n"); p != got {
-			t.Fatalf("seed %d: %s\nmemory: %s\npebble: %s\nlast commands:\n%s", seed, line, got, p, lastLines(history, 30))
-		}
-		if redis == nil {
+	d := newDiffRun(t, 5000)
+	for i := 0; i < d.n; i++ {
+		cmd, order := cargsCommand(d.r)
+		got := d.both(cmd, order)
+		d.compare(cmd, order, got, func(want, got string) bool { return cargsIncomparable(cmd, want, got) })
+		if d.redis == nil {
 			continue
-		}
-		if want := redis.do(t, cmd, order); want != got && !cargsIncomparable(cmd, want, got) {
-			t.Fatalf("seed %d: %s\nredis:   %s\nredoubt: %s\nlast commands:\n%s", seed, line, want, got, lastLines(history, 30))
 		}
 		// The encoding decides how much SCAN and friends return, and
 		// Redis never converts back: a drift shows here first.
 		probe := []string{"OBJECT", "ENCODING", cmd[1]}
-		want := redis.do(t, probe, ordered)
-		if got := strings.Join(mem.client(1).do(t, quoteLine(probe)), "\n"); got != want {
-			t.Fatalf("seed %d: after %s\nredis:   %s\nredoubt: %s\nlast commands:\n%s", seed, line, want, got, lastLines(history, 30))
-		}
+		d.compare(probe, ordered, strings.Join(d.mem.client(1).do(t, quoteLine(probe)), "\n"), nil)
 	}
 }
 

@@ -19,36 +19,74 @@ import (
 // unspecified are compared sorted; random commands are left out (their
 // shapes are unit-tested).
 func TestCollectionsDifferential(t *testing.T) {
-	n := 6000
-	if testing.Short() {
-		n = 1500
+	d := newDiffRun(t, 6000)
+	for i := 0; i < d.n; i++ {
+		cmd, order := collDiffCommand(d.r)
+		got := d.both(cmd, order)
+		d.compare(cmd, order, got, nil)
 	}
-	mem := newHarness(t)
-	defer mem.close()
-	peb := newPebbleHarness(t)
-	defer peb.close()
-	redis := startDiffRedis(t)
-	for _, h := range []*harness{mem, peb} {
+}
+
+// diffRun is one differential run: the same commands on the memory
+// backend, on Pebble with the write buffer's flusher live, and on a real
+// redis-server when one is installed, with the collection encoding
+// thresholds lowered (collDiffConfig) on all three.
+type diffRun struct {
+	t        *testing.T
+	n        int // commands to draw
+	seed     int64
+	r        *rand.Rand
+	mem, peb *harness
+	redis    *diffRedis // nil without redis-server
+	history  []string
+}
+
+func newDiffRun(t *testing.T, n int) *diffRun {
+	t.Helper()
+	if testing.Short() {
+		n /= 4
+	}
+	d := &diffRun{t: t, n: n, mem: newHarness(t), peb: newPebbleHarness(t), redis: startDiffRedis(t)}
+	t.Cleanup(d.mem.close)
+	t.Cleanup(d.peb.close)
+	for _, h := range []*harness{d.mem, d.peb} {
 		for _, line := range collDiffConfig {
 			h.client(1).do(t, line)
 		}
 	}
-	seed := diffSeed(t, redis, mem, peb)
-	r := rand.New(rand.NewSource(seed))
-	var history []string
-	for i := 0; i < n; i++ {
-		cmd, order := collDiffCommand(r)
-		line := quoteLine(cmd)
-		history = append(history, line)
-		got := strings.Join(mem.client(1).do(t, line, order), "\n")
-		if p := strings.Join(peb.client(1).do(t, line, order), "\n"); p != got {
-			t.Fatalf("seed %d: %s\nmemory: %s\npebble: %s\nlast commands:\n%s", seed, line, got, p, lastLines(history, 30))
-		}
-		if redis != nil {
-			if want := redis.do(t, cmd, order); want != got {
-				t.Fatalf("seed %d: %s\nredis:   %s\nredoubt: %s\nlast commands:\n%s", seed, line, want, got, lastLines(history, 30))
-			}
-		}
+	d.seed = diffSeed(t, d.redis, d.mem, d.peb)
+	d.r = rand.New(rand.NewSource(d.seed))
+	return d
+}
+
+// fail reports a difference with the seed and the commands before it.
+func (d *diffRun) fail(format string, args ...any) {
+	d.t.Helper()
+	d.t.Fatalf("seed %d: "+format+"\nlast commands:\n%s", append(append([]any{d.seed}, args...), lastLines(d.history, 30))...)
+}
+
+// both runs cmd on the two backends, fails if they differ, and returns
+// the reply.
+func (d *diffRun) both(cmd []string, order replyOrder) string {
+	d.t.Helper()
+	line := quoteLine(cmd)
+	d.history = append(d.history, line)
+	got := strings.Join(d.mem.client(1).do(d.t, line, order), "\n")
+	if p := strings.Join(d.peb.client(1).do(d.t, line, order), "\n"); p != got {
+		d.fail("%s\nmemory: %s\npebble: %s", line, got, p)
+	}
+	return got
+}
+
+// compare runs cmd on Redis and fails if its reply differs from got,
+// unless same (when not nil) accepts the two.
+func (d *diffRun) compare(cmd []string, order replyOrder, got string, same func(want, got string) bool) {
+	d.t.Helper()
+	if d.redis == nil {
+		return
+	}
+	if want := d.redis.do(d.t, cmd, order); want != got && (same == nil || !same(want, got)) {
+		d.fail("%s\nredis:   %s\nredoubt: %s", quoteLine(cmd), want, got)
 	}
 }
 

@@ -19,54 +19,32 @@ import (
 // Times are absolute and far from now (EXPIREAT, EXAT, EXPIRETIME), or in
 // the past, so that replies do not depend on when a command ran.
 func TestKeysDifferential(t *testing.T) {
-	n := 6000
-	if testing.Short() {
-		n = 1500
-	}
-	mem := newHarness(t)
-	defer mem.close()
-	peb := newPebbleHarness(t)
-	defer peb.close()
-	redis := startDiffRedis(t) // with collDiffConfig
-	for _, h := range []*harness{mem, peb} {
-		for _, line := range collDiffConfig {
-			h.client(1).do(t, line)
-		}
-	}
-	seed := diffSeed(t, redis, mem, peb)
-	r := rand.New(rand.NewSource(seed))
-	var history []string
-	for i := 0; i < n; i++ {
-		cmd := kdiffCommand(r)
-		line := quoteLine(cmd)
-		history = append(history, line)
+	d := newDiffRun(t, 6000)
+	for i := 0; i < d.n; i++ {
+		cmd := kdiffCommand(d.r)
 		// Both harnesses follow the real clock, as Redis does.
-		mem.clock = time.Now().UnixMilli()
-		peb.clock = mem.clock
+		d.mem.clock = time.Now().UnixMilli()
+		d.peb.clock = d.mem.clock
 		if cmd[0] == "SCAN" && cmd[1] == "*" {
 			// A whole iteration: the keys seen, as a set, must agree
 			// (the pages are each server's own).
 			args := cmd[2:]
-			got := kdiffScanAll(t, func(c []string) string { return strings.Join(mem.client(1).do(t, quoteLine(c)), "\n") }, args)
-			if p := kdiffScanAll(t, func(c []string) string { return strings.Join(peb.client(1).do(t, quoteLine(c)), "\n") }, args); p != got {
-				t.Fatalf("seed %d: %s\nmemory: %s\npebble: %s\nlast commands:\n%s", seed, line, got, p, lastLines(history, 30))
+			d.history = append(d.history, quoteLine(cmd))
+			on := func(h *harness) func([]string) string {
+				return func(c []string) string { return strings.Join(h.client(1).do(t, quoteLine(c)), "\n") }
 			}
-			if redis != nil {
-				if want := kdiffScanAll(t, func(c []string) string { return redis.do(t, c, ordered) }, args); want != got {
-					t.Fatalf("seed %d: %s\nredis:   %s\nredoubt: %s\nlast commands:\n%s", seed, line, want, got, lastLines(history, 30))
+			got := kdiffScanAll(t, on(d.mem), args)
+			if p := kdiffScanAll(t, on(d.peb), args); p != got {
+				d.fail("%q\nmemory: %s\npebble: %s", cmd, got, p)
+			}
+			if d.redis != nil {
+				if want := kdiffScanAll(t, func(c []string) string { return d.redis.do(t, c, ordered) }, args); want != got {
+					d.fail("%q\nredis:   %s\nredoubt: %s", cmd, want, got)
 				}
 			}
 			continue
 		}
-		got := strings.Join(mem.client(1).do(t, line), "\n")
-		if p := strings.Join(peb.client(1).do(t, line), "\n"); p != got {
-			t.Fatalf("seed %d: %s\nmemory: %s\npebble: %s\nlast commands:\n%s", seed, line, got, p, lastLines(history, 30))
-		}
-		if redis != nil {
-			if want := redis.do(t, cmd, ordered); want != got && !kdiffSameTime(cmd[0], want, got) {
-				t.Fatalf("seed %d: %s\nredis:   %s\nredoubt: %s\nlast commands:\n%s", seed, line, want, got, lastLines(history, 30))
-			}
-		}
+		d.compare(cmd, ordered, d.both(cmd, ordered), func(want, got string) bool { return kdiffSameTime(cmd[0], want, got) })
 	}
 }
 

@@ -3,7 +3,6 @@ package daemon
 import (
 	"math/rand"
 	"strconv"
-	"strings"
 	"testing"
 )
 
@@ -13,36 +12,10 @@ import (
 // sorted sets are sorted too, but only where the answer cannot depend on
 // the order Redis met the members in (distinct sort values).
 func TestSortDifferential(t *testing.T) {
-	n := 3000
-	if testing.Short() {
-		n = 800
-	}
-	mem := newHarness(t)
-	defer mem.close()
-	peb := newPebbleHarness(t)
-	defer peb.close()
-	redis := startDiffRedis(t)
-	for _, h := range []*harness{mem, peb} {
-		for _, line := range collDiffConfig {
-			h.client(1).do(t, line)
-		}
-	}
-	seed := diffSeed(t, redis, mem, peb)
-	r := rand.New(rand.NewSource(seed))
-	var history []string
-	for i := 0; i < n; i++ {
-		cmd := sortDiffCommand(r)
-		line := quoteLine(cmd)
-		history = append(history, line)
-		got := strings.Join(mem.client(1).do(t, line), "\n")
-		if p := strings.Join(peb.client(1).do(t, line), "\n"); p != got {
-			t.Fatalf("seed %d: %s\nmemory: %s\npebble: %s\nlast commands:\n%s", seed, line, got, p, lastLines(history, 30))
-		}
-		if redis != nil {
-			if want := redis.do(t, cmd, ordered); want != got {
-				t.Fatalf("seed %d: %s\nredis:   %s\nredoubt: %s\nlast commands:\n%s", seed, line, want, got, lastLines(history, 30))
-			}
-		}
+	d := newDiffRun(t, 3000)
+	for i := 0; i < d.n; i++ {
+		cmd := sortDiffCommand(d.r)
+		d.compare(cmd, ordered, d.both(cmd, ordered), nil)
 	}
 }
 
