@@ -431,7 +431,9 @@ func kdiffCommand(r *rand.Rand) []string {
 			cmd = append(cmd, "COUNT", []string{"1", "2", "10", "0", "x"}[r.Intn(5)])
 		}
 		if r.Intn(2) == 0 {
-			cmd = append(cmd, "TYPE", []string{"string", "hash", "list", "none", "bogus", "STRING"}[r.Intn(6)])
+			// Not "none": Redis lists under it the keys that expired
+			// and are not yet reclaimed, which depends on its timing.
+			cmd = append(cmd, "TYPE", []string{"string", "hash", "list", "bogus", "STRING"}[r.Intn(5)])
 		}
 		return cmd
 	case 74:
