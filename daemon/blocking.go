@@ -30,6 +30,7 @@ import (
 // blockState is the wait of one blocked client. Guarded by Server.mu.
 type blockState struct {
 	db        int
+	typ       storage.Type // what the client pops: list or sorted set
 	keys      []string
 	serve     func(c *Client, key []byte) bool
 	onTimeout func(c *Client)
@@ -57,8 +58,9 @@ type delivery struct {
 // whichever connection made the key ready; it must either reply to c and
 // return true (a served pop, or an error such as a wrong destination type)
 // or return false without replying to keep waiting. Holds mu.
-func (s *Server) blockClient(c *Client, keys [][]byte, timeout time.Duration, serve func(c *Client, key []byte) bool, onTimeout func(c *Client)) {
-	st := &blockState{db: c.db, serve: serve, onTimeout: onTimeout}
+func (s *Server) blockClient(c *Client, keys [][]byte, t storage.Type, timeout time.Duration, serve func(c *Client, key []byte) bool, onTimeout func(c *Client)) {
+	st := &blockState{db: c.db, typ: t, serve: serve, onTimeout: onTimeout}
+	s.blockedBy[t]++
 	seen := map[string]bool{}
 	for _, k := range keys {
 		if seen[string(k)] {
@@ -116,6 +118,9 @@ func (s *Server) forgetWaiterLocked(c *Client, st *blockState) {
 		} else {
 			s.waiters[wk] = q
 		}
+	}
+	if _, ok := s.blocked[c]; ok {
+		s.blockedBy[st.typ]--
 	}
 	delete(s.blocked, c)
 }
@@ -254,9 +259,13 @@ func parseBlockTimeout(c *Client, arg []byte) (time.Duration, bool) {
 	return time.Duration(min(tval, math.MaxInt64/int64(time.Millisecond))) * time.Millisecond, true
 }
 
-// keyCreated is the keyspace hook behind signalKeyLocked.
+// keyCreated is the keyspace hook behind signalKeyLocked. Like Redis's
+// signalKeyAsReady, a key of a type no client waits for is not marked
+// ready at all: this decides which of a client's keys serves it when one
+// unit (EXEC) creates several, since ready keys are offered in the order
+// they were marked.
 func (s *Server) keyCreated(db int, key []byte, t storage.Type) {
-	if t == storage.TypeList || t == storage.TypeZSet {
+	if (t == storage.TypeList || t == storage.TypeZSet) && s.blockedBy[t] > 0 {
 		s.signalKeyLocked(db, key)
 	}
 }

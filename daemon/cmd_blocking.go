@@ -62,7 +62,7 @@ func popOrBlockDeny(c *Client, keys [][]byte, t storage.Type, timeoutArg []byte,
 		deny(c)
 		return
 	}
-	c.srv.blockClient(c, keys, timeout, serve, blockingTimeoutReply)
+	c.srv.blockClient(c, keys, t, timeout, serve, blockingTimeoutReply)
 }
 
 // blockingTimeoutReply is what a blocking list or sorted-set command

@@ -80,6 +80,7 @@ type Server struct {
 	// Blocked clients (see blocking.go), guarded by mu.
 	waiters    map[waitKey][]*Client // per key, in arrival order
 	blocked    map[*Client]struct{}
+	blockedBy  [storage.TypeStream + 1]int // blocked clients per type they wait for
 	ready      []waitKey
 	readySet   map[waitKey]struct{}
 	deliveries []delivery
