@@ -728,18 +728,6 @@ func (ks *Keyspace) SetString(db int, key, val []byte, expireAt int64) {
 	}
 }
 
-// SetEncoding changes how a live string is held (storage.StrEnc) without
-// changing it: like Redis's dbUnshareStringValue, no modification (no
-// WATCH, no change counted).
-func (ks *Keyspace) SetEncoding(db int, key []byte, m storage.Meta, enc storage.StrEnc) {
-	if m.Type != storage.TypeString || m.Enc == enc {
-		return
-	}
-	old := m
-	m.Enc = enc
-	ks.PutQuiet(db, key, &old, &m)
-}
-
 // Delete removes a live key and reports whether it existed. A collection's
 // members go with one range deletion: O(1) whatever its size.
 func (ks *Keyspace) Delete(db int, key []byte) bool {
