@@ -191,6 +191,7 @@ func startDiffRedis(t *testing.T) *diffRedis {
 		port := l.Addr().(*net.TCPAddr).Port
 		l.Close()
 		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir())
+		cmd.SysProcAttr = diffRedisAttr()
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
