@@ -11,12 +11,20 @@ import (
 // sent in part, and the client is closed, as for an output limit; other
 // clients are served after. Without the cap, KEYS * or HGETALL on a
 // key bigger than memory grew the process until the OOM killer ended it.
-func TestReplyPastMemoryCap(t *testing.T) {
-	defer func(n int64) { replyCapFloor = n }(replyCapFloor)
-	replyCapFloor = 1 << 20
+// cappedHarness is a harness whose reply cap (and its floor) is capBytes.
+func cappedHarness(t *testing.T, capBytes int64) *harness {
+	t.Helper()
+	floor := replyCapFloor
+	t.Cleanup(func() { replyCapFloor = floor })
+	replyCapFloor = capBytes
 	h := newHarness(t)
-	defer h.close()
-	h.srv.maxReply.Store(1 << 20)
+	t.Cleanup(h.close)
+	h.srv.maxReply.Store(capBytes)
+	return h
+}
+
+func TestReplyPastMemoryCap(t *testing.T) {
+	h := cappedHarness(t, 1<<20)
 	setup := h.client(1)
 	value := strings.Repeat("v", 100)
 	for i := range 200 {
@@ -80,11 +88,7 @@ func TestReplyCapFromMemory(t *testing.T) {
 // huge negative count must stop drawing once the cap dropped their reply,
 // not draw 9.2e18 elements into the scratch buffer.
 func TestRepeatedReplyStopsAtMemoryCap(t *testing.T) {
-	defer func(n int64) { replyCapFloor = n }(replyCapFloor)
-	replyCapFloor = 1 << 20
-	h := newHarness(t)
-	defer h.close()
-	h.srv.maxReply.Store(1 << 20)
+	h := cappedHarness(t, 1<<20)
 	h.client(1).do(t, "SADD s a")
 	if !closingWithin(t, h.client(2), "SRANDMEMBER s -9223372036854775807", "") {
 		t.Fatal("client not closed")
