@@ -4,11 +4,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redoubtdb/redoubt/storage"
 )
@@ -316,16 +314,10 @@ func TestStringMaxLength(t *testing.T) {
 // (started by startDiffRedis; skipped without one) and fails on the first
 // reply that differs.
 func strDiff(t *testing.T, n int, gen func(r *rand.Rand) []string) {
-	redis := startDiffRedis(t)
-	if redis == nil {
-		t.Skip("needs redis-server")
-	}
+	redis := needDiffRedis(t)
 	h := newHarness(t)
 	defer h.close()
-	seed := time.Now().UnixNano()
-	if s := os.Getenv("REDOUBT_DIFF_SEED"); s != "" {
-		seed, _ = strconv.ParseInt(s, 10, 64)
-	}
+	seed := diffSeedFromEnv()
 	r := rand.New(rand.NewSource(seed))
 	var history []string
 	for i := 0; i < n; i++ {

@@ -41,12 +41,38 @@ type diffRun struct {
 	history  []string
 }
 
+// diffCount is how many commands a differential test draws: n, or a
+// quarter of it with -short.
+func diffCount(n int) int {
+	if testing.Short() {
+		return n / 4
+	}
+	return n
+}
+
+// diffSeedFromEnv is the seed of a run: REDOUBT_DIFF_SEED replays one.
+func diffSeedFromEnv() int64 {
+	if s := os.Getenv("REDOUBT_DIFF_SEED"); s != "" {
+		seed, _ := strconv.ParseInt(s, 10, 64)
+		return seed
+	}
+	return time.Now().UnixNano()
+}
+
+// needDiffRedis is startDiffRedis for tests that only compare with Redis:
+// without redis-server they skip.
+func needDiffRedis(t *testing.T) *diffRedis {
+	t.Helper()
+	redis := startDiffRedis(t)
+	if redis == nil {
+		t.Skip("needs redis-server")
+	}
+	return redis
+}
+
 func newDiffRun(t *testing.T, n int) *diffRun {
 	t.Helper()
-	if testing.Short() {
-		n /= 4
-	}
-	d := &diffRun{t: t, n: n, mem: newHarness(t), peb: newPebbleHarness(t), redis: startDiffRedis(t)}
+	d := &diffRun{t: t, n: diffCount(n), mem: newHarness(t), peb: newPebbleHarness(t), redis: startDiffRedis(t)}
 	t.Cleanup(d.mem.close)
 	t.Cleanup(d.peb.close)
 	for _, h := range []*harness{d.mem, d.peb} {
@@ -96,10 +122,7 @@ func (d *diffRun) compare(cmd []string, order replyOrder, got string, same func(
 // compared over time and a failing seed replays with its own.
 func diffSeed(t *testing.T, redis *diffRedis, hs ...*harness) int64 {
 	t.Helper()
-	seed := time.Now().UnixNano()
-	if s := os.Getenv("REDOUBT_DIFF_SEED"); s != "" {
-		seed, _ = strconv.ParseInt(s, 10, 64)
-	}
+	seed := diffSeedFromEnv()
 	if seed%2 != 0 {
 		t.Logf("seed %d: RESP3", seed)
 		for _, h := range hs {

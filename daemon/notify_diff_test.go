@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"math/rand"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,14 +13,8 @@ import (
 // notification class on, and compares the notifications each command
 // publishes (names, order, channels), not only the replies.
 func TestNotificationsDifferential(t *testing.T) {
-	n := 4000
-	if testing.Short() {
-		n = 1000
-	}
-	redis := startDiffRedis(t)
-	if redis == nil {
-		t.Skip("needs redis-server")
-	}
+	n := diffCount(4000)
+	redis := needDiffRedis(t)
 	h := newHarness(t)
 	defer h.close()
 	const flags = "KEAnm"
@@ -37,10 +30,7 @@ func TestNotificationsDifferential(t *testing.T) {
 	rsub.send(t, "SUBSCRIBE", "sync")
 	rsub.read(t)
 
-	seed := time.Now().UnixNano()
-	if s := os.Getenv("REDOUBT_DIFF_SEED"); s != "" {
-		seed, _ = strconv.ParseInt(s, 10, 64)
-	}
+	seed := diffSeedFromEnv()
 	r := rand.New(rand.NewSource(seed))
 	var history []string
 	for i := 0; i < n; i++ {

@@ -2,12 +2,10 @@ package daemon
 
 import (
 	"math/rand"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestPubSubDifferential compares Pub/Sub between two clients with a real
@@ -17,22 +15,13 @@ import (
 // Odd seeds run B in RESP3, where messages are pushes and any command is
 // allowed.
 func TestPubSubDifferential(t *testing.T) {
-	n := 2500
-	if testing.Short() {
-		n = 600
-	}
-	redis := startDiffRedis(t)
-	if redis == nil {
-		t.Skip("needs redis-server")
-	}
+	n := diffCount(2500)
+	redis := needDiffRedis(t)
 	h := newHarness(t)
 	defer h.close()
 	ra, rb := redis, redis.another(t)
 	a, b := h.client(1), h.client(2)
-	seed := time.Now().UnixNano()
-	if s := os.Getenv("REDOUBT_DIFF_SEED"); s != "" {
-		seed, _ = strconv.ParseInt(s, 10, 64)
-	}
+	seed := diffSeedFromEnv()
 	if seed%2 != 0 {
 		t.Logf("seed %d: B speaks RESP3", seed)
 		b.do(t, "HELLO 3")

@@ -1,9 +1,9 @@
 package daemon
 
 import (
+	"maps"
 	"math/rand"
-	"os"
-	"strconv"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,16 +16,10 @@ import (
 // the server's own (INFO, TIME, CLIENT LIST, CONFIG GET of paths, run ids)
 // are left out.
 func TestServerCommandsDifferential(t *testing.T) {
-	n := 4000
-	if testing.Short() {
-		n = 1000
-	}
+	n := diffCount(4000)
 	mem := newHarness(t)
 	defer mem.close()
-	redis := startDiffRedis(t)
-	if redis == nil {
-		t.Skip("needs redis-server")
-	}
+	redis := needDiffRedis(t)
 	for _, line := range append(collDiffConfig, `CONFIG SET save ""`) { // as startDiffRedis starts Redis
 		mem.client(1).do(t, line)
 	}
@@ -34,10 +28,7 @@ func TestServerCommandsDifferential(t *testing.T) {
 	// computed each its own way: start both from the same value.
 	redis.do(t, []string{"CONFIG", "SET", "maxclients", "100"}, ordered)
 	mem.client(1).do(t, "CONFIG SET maxclients 100")
-	seed := time.Now().UnixNano()
-	if s := os.Getenv("REDOUBT_DIFF_SEED"); s != "" {
-		seed, _ = strconv.ParseInt(s, 10, 64)
-	}
+	seed := diffSeedFromEnv()
 	r := rand.New(rand.NewSource(seed))
 	var history []string
 	inMulti := false
@@ -87,22 +78,12 @@ var srvDiffConfigs = map[string][]string{
 	"dbfilename":                  {"dump.rdb", "a/b.rdb", ""},
 }
 
-func srvDiffConfigKey(r *rand.Rand) string {
-	keys := make([]string, 0, len(srvDiffConfigs))
-	for k := range srvDiffConfigs {
-		keys = append(keys, k)
-	}
-	// Map order is random: sort for a reproducible draw.
-	sortStrings(keys)
-	return keys[r.Intn(len(keys))]
-}
+// srvDiffConfigKeys are srvDiffConfigs' keys, sorted so that a seed
+// draws the same ones (map order is random).
+var srvDiffConfigKeys = slices.Sorted(maps.Keys(srvDiffConfigs))
 
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
+func srvDiffConfigKey(r *rand.Rand) string {
+	return srvDiffConfigKeys[r.Intn(len(srvDiffConfigKeys))]
 }
 
 func srvDiffArg(r *rand.Rand) string {

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"math/rand"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,14 +15,8 @@ import (
 // with timeout 0 only, so nothing depends on time; A's commands run while
 // B waits.
 func TestTwoClientsDifferential(t *testing.T) {
-	n := 3000
-	if testing.Short() {
-		n = 800
-	}
-	redis := startDiffRedis(t)
-	if redis == nil {
-		t.Skip("needs redis-server")
-	}
+	n := diffCount(3200)
+	redis := needDiffRedis(t)
 	h := newHarness(t)
 	defer h.close()
 	for _, line := range collDiffConfig {
@@ -32,10 +25,7 @@ func TestTwoClientsDifferential(t *testing.T) {
 	ra, rb := redis, redis.another(t)
 	rc := redis.another(t) // watches Redis's blocked clients; A may be in MULTI
 	a, b := h.client(1), h.client(2)
-	seed := time.Now().UnixNano()
-	if s := os.Getenv("REDOUBT_DIFF_SEED"); s != "" {
-		seed, _ = strconv.ParseInt(s, 10, 64)
-	}
+	seed := diffSeedFromEnv()
 	r := rand.New(rand.NewSource(seed))
 	var history []string
 	fail := func(format string, args ...any) {
