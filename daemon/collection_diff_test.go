@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"bufio"
+	"fmt"
 	"math/rand"
 	"net"
 	"os"
@@ -143,12 +144,31 @@ func lastLines(h []string, n int) string {
 }
 
 // quoteLine renders argv as one inline line the scenario parser reads back.
+//
+// Every byte outside printable ASCII is written as \xHH: the harness
+// splits lines as redis-cli does (sdssplitargs), which knows no \u
+// escapes, so strconv.Quote's would reach the server as text.
 func quoteLine(argv []string) string {
-	parts := make([]string, len(argv))
+	var b strings.Builder
 	for i, a := range argv {
-		parts[i] = strconv.Quote(a)
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteByte('"')
+		for j := 0; j < len(a); j++ {
+			switch c := a[j]; {
+			case c == '"' || c == '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case c < 0x20 || c >= 0x7f:
+				fmt.Fprintf(&b, "\\x%02x", c)
+			default:
+				b.WriteByte(c)
+			}
+		}
+		b.WriteByte('"')
 	}
-	return strings.Join(parts, " ")
+	return b.String()
 }
 
 // diffRedis is a redis-server started for one test.
