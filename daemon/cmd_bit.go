@@ -50,43 +50,26 @@ func bitOffset(c *Client, arg []byte, hash bool, width int) (uint64, bool) {
 	return uint64(v), true
 }
 
-// bitLookupWrite is lookupStringForBitCommand: it returns key's value
-// zero-padded to hold bit maxBit, and whether that differs from what is
-// stored (a new key or a longer string). ok is false after a WRONGTYPE
-// reply. The caller must store the value when it changed or grew.
-func bitLookupWrite(c *Client, key []byte, maxBit uint64) (m storage.Meta, found bool, val []byte, grown bool, ok bool) {
-	m, found = c.srv.ks.Lookup(c.db, key)
+// bitLookupWrite is lookupStringForBitCommand: it opens bytes [lo, hi) of
+// key's value for a bit command, which grows the string to at least hi
+// bytes; the window also covers bytes up to readHi that the value holds.
+// ok is false after a WRONGTYPE reply. The caller stores the edit when it
+// changed or grew the value, else calls bitUnshare.
+func bitLookupWrite(c *Client, key []byte, lo, hi, readHi int64) (e *strEdit, ok bool) {
+	m, found := c.srv.ks.Lookup(c.db, key)
 	if found && m.Type != storage.TypeString {
 		c.ReplyError(errWrongType)
-		return m, found, nil, false, false
+		return nil, false
 	}
-	n := int(maxBit>>3) + 1
-	val = strGrowZero(m.Value, n)
-	return m, found, val, !found || len(val) != len(m.Value), true
-}
-
-// bitStore writes a value a bit command changed: Redis changed it in
-// place, so it is "raw" from now on.
-func bitStore(c *Client, key []byte, m *storage.Meta, found bool, val []byte) {
-	if found {
-		strPut(c, key, m, val, m.ExpireAt, storage.StrEncRaw)
-	} else {
-		strPut(c, key, nil, val, 0, storage.StrEncRaw)
-	}
+	return c.srv.ks.openStrEdit(c.db, key, m, found, lo, max(hi, min(readHi, m.StrLen()))), true
 }
 
 // bitUnshare is what Redis's lookupStringForBitCommand leaves behind when
 // a bit command changes nothing: the value made "raw" (dbUnshareStringValue),
-// created or grown if it had to be (val), without counting as a change.
-func bitUnshare(c *Client, key []byte, m *storage.Meta, found bool, val []byte) {
-	nm := storage.Meta{Type: storage.TypeString, Value: val, Enc: storage.StrEncRaw}
-	if !found {
-		c.srv.ks.PutQuiet(c.db, key, nil, &nm)
-		return
-	}
-	if len(val) != len(m.Value) || m.Enc != storage.StrEncRaw {
-		nm.ExpireAt = m.ExpireAt
-		c.srv.ks.PutQuiet(c.db, key, m, &nm)
+// created or grown if it had to be, without counting as a change.
+func bitUnshare(e *strEdit) {
+	if e.grown() || e.m.Enc != storage.StrEncRaw {
+		e.store(false)
 	}
 }
 
@@ -102,22 +85,22 @@ func cmdSetBit(c *Client, argv [][]byte) {
 		c.ReplyError(errBitValue)
 		return
 	}
-	m, found, val, grown, ok := bitLookupWrite(c, argv[1], off)
+	byteIdx, mask := int64(off>>3), byte(1)<<(7-off&7)
+	e, ok := bitLookupWrite(c, argv[1], byteIdx, byteIdx+1, 0)
 	if !ok {
 		return
 	}
-	byteIdx, mask := off>>3, byte(1)<<(7-off&7)
-	old := val[byteIdx]&mask != 0
-	if grown || old != (on == 1) {
+	old := e.win[0]&mask != 0
+	if e.grown() || old != (on == 1) {
 		if on == 1 {
-			val[byteIdx] |= mask
+			e.win[0] |= mask
 		} else {
-			val[byteIdx] &^= mask
+			e.win[0] &^= mask
 		}
-		bitStore(c, argv[1], &m, found, val)
+		e.store(true)
 		c.srv.notifyLocked(notifyString, "setbit", c.db, argv[1])
 	} else {
-		bitUnshare(c, argv[1], &m, found, val)
+		bitUnshare(e)
 	}
 	if old {
 		c.ReplyInt(1)
@@ -140,7 +123,7 @@ func cmdGetBit(c *Client, argv [][]byte) {
 		c.ReplyError(errWrongType)
 		return
 	}
-	if byteIdx := off >> 3; byteIdx < uint64(len(m.Value)) && m.Value[byteIdx]&(1<<(7-off&7)) != 0 {
+	if byteIdx := int64(off >> 3); byteIdx < m.StrLen() && c.srv.ks.strRead(c.db, argv[1], &m, byteIdx, byteIdx+1)[0]&(1<<(7-off&7)) != 0 {
 		c.ReplyInt(1)
 		return
 	}
@@ -182,8 +165,7 @@ func cmdBitCount(c *Client, argv [][]byte) {
 		c.ReplyError(errWrongType)
 		return
 	}
-	p := m.Value
-	strlen := int64(len(p))
+	strlen := m.StrLen()
 	var start, end int64
 	var firstNeg, lastNeg byte
 	switch len(argv) {
@@ -221,8 +203,19 @@ func cmdBitCount(c *Client, argv [][]byte) {
 		c.ReplyInt(0)
 		return
 	}
-	n := popcount(p[start : end+1])
-	n -= int64(bits.OnesCount8(p[start]&firstNeg) + bits.OnesCount8(p[end]&lastNeg))
+	ks := c.srv.ks
+	var n int64
+	if m.Chunked {
+		ks.strVisit(c.db, argv[1], &m, start, end+1, func(_ int64, p []byte) { n += popcount(p) })
+	} else {
+		n = popcount(m.Value[start : end+1])
+	}
+	if firstNeg != 0 {
+		n -= int64(bits.OnesCount8(ks.strRead(c.db, argv[1], &m, start, start+1)[0] & firstNeg))
+	}
+	if lastNeg != 0 {
+		n -= int64(bits.OnesCount8(ks.strRead(c.db, argv[1], &m, end, end+1)[0] & lastNeg))
+	}
 	c.ReplyInt(n)
 }
 
@@ -321,8 +314,7 @@ func cmdBitPos(c *Client, argv [][]byte) {
 		c.ReplyError(errWrongType)
 		return
 	}
-	p := m.Value
-	strlen := int64(len(p))
+	strlen := m.StrLen()
 	var start, end int64
 	var firstNeg, lastNeg byte
 	endGiven := false
@@ -361,7 +353,13 @@ func cmdBitPos(c *Client, argv [][]byte) {
 		c.ReplyInt(-1)
 		return
 	}
-	c.ReplyInt(bitPosRange(p, bit, start, end, firstNeg, lastNeg, endGiven))
+	// Only the bytes of the range are read: positions are relative to it.
+	w := c.srv.ks.strRead(c.db, argv[1], &m, start, end+1)
+	pos := bitPosRange(w, bit, 0, end-start, firstNeg, lastNeg, endGiven)
+	if pos != -1 {
+		pos += start << 3
+	}
+	c.ReplyInt(pos)
 }
 
 // bitPosRange searches bytes [start, end] of p, ignoring the bits the masks
@@ -460,8 +458,8 @@ func cmdBitOp(c *Client, argv [][]byte) {
 			c.ReplyError(errWrongType)
 			return
 		}
-		srcs[j] = m.Value
-		maxLen = max(maxLen, len(m.Value))
+		srcs[j] = c.srv.ks.strValue(c.db, key, &m)
+		maxLen = max(maxLen, len(srcs[j]))
 	}
 	dest := argv[2]
 	if maxLen == 0 {
@@ -602,25 +600,40 @@ func bitField(c *Client, argv [][]byte, readOnly bool) {
 		j += 2
 	}
 
-	var m storage.Meta
-	var found, grown bool
+	// The ops see the bytes [lo, hi) they touch (all of them, when the
+	// value is inline), at offsets relative to lo.
+	lo, readHi := int64(0), int64(0)
+	for i, op := range ops {
+		if b := int64(op.offset >> 3); i == 0 || b < lo {
+			lo = b
+		}
+		readHi = max(readHi, int64((op.offset+uint64(op.width)-1)>>3)+1)
+	}
+	var e *strEdit
+	var grown bool
 	var val []byte
 	if !writes {
-		m, found = strLookupRead(c, argv[1])
+		m, found := strLookupRead(c, argv[1])
 		if found && m.Type != storage.TypeString {
 			c.ReplyError(errWrongType)
 			return
 		}
-		val = m.Value
+		if n := m.StrLen(); lo < n {
+			val = c.srv.ks.strRead(c.db, argv[1], &m, lo, min(readHi, n))
+		}
 	} else {
 		if readOnly {
 			c.ReplyError("ERR BITFIELD_RO only supports the GET subcommand")
 			return
 		}
 		var ok bool
-		if m, found, val, grown, ok = bitLookupWrite(c, argv[1], highestBit); !ok {
+		if e, ok = bitLookupWrite(c, argv[1], lo, int64(highestBit>>3)+1, readHi); !ok {
 			return
 		}
+		val, grown = e.win, e.grown()
+	}
+	for i := range ops {
+		ops[i].offset -= uint64(lo) << 3
 	}
 
 	changed := false
@@ -689,10 +702,10 @@ func bitField(c *Client, argv [][]byte, readOnly bool) {
 		}
 	}
 	if changed {
-		bitStore(c, argv[1], &m, found, val)
+		e.store(true)
 		c.srv.notifyLocked(notifyString, "setbit", c.db, argv[1])
 	} else if writes {
-		bitUnshare(c, argv[1], &m, found, val)
+		bitUnshare(e)
 	}
 }
 

@@ -318,11 +318,11 @@ func renameGeneric(c *Client, argv [][]byte, nx bool) {
 
 // copyKey writes key src (meta m, live in srcDB) as dst in dstDB, which
 // must not exist: the meta record, expiry included, and every member
-// record of a collection, under a fresh version (a version, once dropped,
+// record of a collection (chunk of a chunked string), under a fresh version (a version, once dropped,
 // must never be written again; see bufLayer).
 func copyKey(ks *Keyspace, srcDB int, src []byte, m *storage.Meta, dstDB int, dst []byte) {
 	nm := *m
-	if m.Type != storage.TypeString {
+	if m.HasData() {
 		nm.Version = ks.newVersion()
 		copyMembers(ks, ks.physDB(srcDB), src, m.Version, ks.physDB(dstDB), dst, nm.Version)
 	}
@@ -545,7 +545,7 @@ func stringEncoding(m *storage.Meta) string {
 			}
 		}
 	}
-	if len(m.Value) <= 44 {
+	if m.StrLen() <= 44 {
 		return "embstr"
 	}
 	return "raw"

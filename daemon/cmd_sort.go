@@ -558,7 +558,7 @@ func (lk *sortLookup) get(pattern, subst []byte) ([]byte, bool) {
 		if m.Type != storage.TypeString {
 			return nil, false
 		}
-		return m.Value, true
+		return ks.strValue(lk.c.db, key, &m), true
 	}
 	if m.Type != storage.TypeHash {
 		return nil, false

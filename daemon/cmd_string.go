@@ -14,8 +14,9 @@ import (
 // then expire, then type) decides which error a client sees, so it follows
 // Redis's exactly.
 //
-// A string lives entirely in its meta record (Meta.Value); every write
-// replaces the record. Commands that modify a value in place in Redis
+// A string lives in its meta record (Meta.Value), or in chunks once an
+// in-place change leaves it long (see strchunk.go): read values through
+// Keyspace.strValue/strRead, never Meta.Value directly. Commands that modify a value in place in Redis
 // (APPEND, SETRANGE, INCR...) keep the key's TTL; commands that set a new
 // value (SET without KEEPTTL, GETSET, MSET, BITOP) clear it.
 
@@ -210,7 +211,7 @@ func strSetGeneric(c *Client, flags int, key, val, expire []byte, cmd string, ok
 			c.ReplyError(errWrongType)
 			return
 		default:
-			c.ReplyBulk(old.Value)
+			c.ReplyBulk(c.srv.ks.strValue(c.db, key, &old))
 		}
 	} else {
 		old, found = c.srv.ks.Lookup(c.db, key)
@@ -250,7 +251,7 @@ func strGetGeneric(c *Client, key []byte) (storage.Meta, bool, bool) {
 		c.ReplyError(errWrongType)
 		return m, true, false
 	}
-	c.ReplyBulk(m.Value)
+	c.ReplyBulk(c.srv.ks.strValue(c.db, key, &m))
 	return m, true, true
 }
 
@@ -328,8 +329,8 @@ func cmdGetEX(c *Client, argv [][]byte) {
 			return
 		}
 	}
-	c.ReplyBulk(m.Value)
 	ks := c.srv.ks
+	c.ReplyBulk(ks.strValue(c.db, argv[1], &m))
 	switch {
 	case flags&(strEXAT|strPXAT) != 0 && when <= ks.Now():
 		ks.Delete(c.db, argv[1])
@@ -352,7 +353,7 @@ func cmdMGet(c *Client, argv [][]byte) {
 			c.ReplyNull()
 			continue
 		}
-		c.ReplyBulk(m.Value)
+		c.ReplyBulk(c.srv.ks.strValue(c.db, key, &m))
 	}
 }
 
@@ -407,14 +408,15 @@ func cmdAppend(c *Client, argv [][]byte) {
 		c.ReplyError(errWrongType)
 		return
 	}
-	if !strCheckLength(c, int64(len(m.Value)), int64(len(add))) {
+	n := m.StrLen()
+	if !strCheckLength(c, n, int64(len(add))) {
 		return
 	}
-	// m.Value is ours (Lookup copies), so appending to it is safe.
-	val := append(m.Value, add...)
-	strPut(c, key, &m, val, m.ExpireAt, storage.StrEncRaw)
+	e := c.srv.ks.openStrEdit(c.db, key, m, true, n, n+int64(len(add)))
+	copy(e.win, add)
+	e.store(true)
 	c.srv.notifyLocked(notifyString, "append", c.db, key)
-	c.ReplyInt(int64(len(val)))
+	c.ReplyInt(e.newLen)
 }
 
 func cmdStrlen(c *Client, argv [][]byte) {
@@ -427,7 +429,7 @@ func cmdStrlen(c *Client, argv [][]byte) {
 		c.ReplyError(errWrongType)
 		return
 	}
-	c.ReplyInt(int64(len(m.Value)))
+	c.ReplyInt(m.StrLen())
 }
 
 // ---- counters -------------------------------------------------------------------
@@ -465,7 +467,7 @@ func strIncrBy(c *Client, key []byte, incr int64) {
 			return
 		}
 		var ok bool
-		if v, ok = parseInt(m.Value); !ok {
+		if v, ok = parseInt(c.srv.ks.strValue(c.db, key, &m)); !ok {
 			c.ReplyError(errNotInt)
 			return
 		}
@@ -500,7 +502,7 @@ func cmdIncrByFloat(c *Client, argv [][]byte) {
 			return
 		}
 		var ok bool
-		if cur, ok = resp.ParseLongDouble(m.Value); !ok {
+		if cur, ok = resp.ParseLongDouble(c.srv.ks.strValue(c.db, key, &m)); !ok {
 			c.ReplyError(errNotFloat)
 			return
 		}
@@ -549,12 +551,12 @@ func cmdGetRange(c *Client, argv [][]byte) {
 		c.ReplyError(errWrongType)
 		return
 	}
-	lo, hi, ok := strRange(start, end, int64(len(m.Value)))
+	lo, hi, ok := strRange(start, end, m.StrLen())
 	if !ok {
 		c.ReplyBulk(nil)
 		return
 	}
-	c.ReplyBulk(m.Value[lo : hi+1])
+	c.ReplyBulk(c.srv.ks.strRead(c.db, argv[1], &m, lo, hi+1))
 }
 
 // strRange resolves GETRANGE's inclusive [start, end] against a string of
@@ -595,37 +597,22 @@ func cmdSetRange(c *Client, argv [][]byte) {
 		return
 	}
 	m, found := c.srv.ks.Lookup(c.db, key)
-	if !found {
-		if len(val) == 0 {
-			c.ReplyInt(0)
-			return
-		}
-		if !strCheckLength(c, offset, int64(len(val))) {
-			return
-		}
-		buf := make([]byte, int(offset)+len(val))
-		copy(buf[offset:], val)
-		strPut(c, key, nil, buf, 0, storage.StrEncRaw)
-		c.srv.notifyLocked(notifyString, "setrange", c.db, key)
-		c.ReplyInt(int64(len(buf)))
-		return
-	}
-	if m.Type != storage.TypeString {
+	if found && m.Type != storage.TypeString {
 		c.ReplyError(errWrongType)
 		return
 	}
 	if len(val) == 0 {
-		c.ReplyInt(int64(len(m.Value)))
+		c.ReplyInt(m.StrLen()) // 0 when not found
 		return
 	}
 	if !strCheckLength(c, offset, int64(len(val))) {
 		return
 	}
-	buf := strGrowZero(m.Value, int(offset)+len(val))
-	copy(buf[offset:], val)
-	strPut(c, key, &m, buf, m.ExpireAt, storage.StrEncRaw)
+	e := c.srv.ks.openStrEdit(c.db, key, m, found, offset, offset+int64(len(val)))
+	copy(e.win, val)
+	e.store(true)
 	c.srv.notifyLocked(notifyString, "setrange", c.db, key)
-	c.ReplyInt(int64(len(buf)))
+	c.ReplyInt(e.newLen)
 }
 
 // strGrowZero returns b extended with zero bytes to at least n bytes
@@ -687,15 +674,16 @@ func cmdLCS(c *Client, argv [][]byte) {
 		c.ReplyError("ERR If you want both the length and indexes, please just use IDX.")
 		return
 	}
-	a, b := ma.Value, mb.Value
-	if uint64(len(a)) >= math.MaxUint32-1 || uint64(len(b)) >= math.MaxUint32-1 {
+	la, lb := uint64(ma.StrLen()), uint64(mb.StrLen())
+	if la >= math.MaxUint32-1 || lb >= math.MaxUint32-1 {
 		c.ReplyError("ERR String too long for LCS")
 		return
 	}
-	if (uint64(len(a))+1)*(uint64(len(b))+1)*4 > uint64(c.srv.cfg.ProtoMaxBulkLen) {
+	if (la+1)*(lb+1)*4 > uint64(c.srv.cfg.ProtoMaxBulkLen) {
 		c.ReplyError("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len")
 		return
 	}
+	a, b := c.srv.ks.strValue(c.db, argv[1], &ma), c.srv.ks.strValue(c.db, argv[2], &mb)
 	res := lcsCompute(a, b, getIdx || !getLen, uint64(minMatchLen))
 	switch {
 	case getIdx:

@@ -662,8 +662,8 @@ func (ks *Keyspace) Exists(db int, key []byte) bool {
 
 // Put writes key's meta record, replacing old (the key's previous meta, or
 // nil when it did not exist), and keeps counters and the expiry index in
-// step. A replaced collection's members are dropped unless the new record
-// keeps its version (same type, same Version).
+// step. A replaced collection's members (or a chunked string's chunks) are
+// dropped unless the new record keeps its version (same type, same Version).
 func (ks *Keyspace) Put(db int, key []byte, old *storage.Meta, m *storage.Meta) {
 	ks.put(db, key, old, m, true)
 }
@@ -678,7 +678,7 @@ func (ks *Keyspace) PutQuiet(db int, key []byte, old *storage.Meta, m *storage.M
 func (ks *Keyspace) put(db int, key []byte, old *storage.Meta, m *storage.Meta, modify bool) {
 	p := ks.physDB(db)
 	if old != nil {
-		if old.Type != storage.TypeString && (m.Type != old.Type || m.Version != old.Version) {
+		if old.HasData() && (m.Type != old.Type || !m.HasData() || m.Version != old.Version) {
 			ks.dropVersion(p, key, old.Version)
 		}
 		if old.ExpireAt != m.ExpireAt {
@@ -751,7 +751,7 @@ func (ks *Keyspace) deleteMeta(p uint16, key []byte, m *storage.Meta) {
 		ks.del(ks.expBuf)
 		ks.countDeltas[p].expires--
 	}
-	if m.Type != storage.TypeString && m.Count > 0 {
+	if m.HasData() && m.Count > 0 {
 		ks.dropVersion(p, key, m.Version)
 	}
 	ks.countDeltas[p].keys--

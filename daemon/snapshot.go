@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"runtime"
@@ -200,11 +201,45 @@ func closeIterErr(it storage.Iterator) error {
 	return err
 }
 
+// readChunks assembles a chunked string from r (see strchunk.go).
+func readChunks(r storage.Reader, p uint16, key []byte, m *storage.Meta) ([]byte, error) {
+	prefix := storage.DataPrefix(nil, p, key, m.Version)
+	it, err := r.NewIter(prefix, storage.PrefixEnd(prefix))
+	if err != nil {
+		return nil, err
+	}
+	v := make([]byte, m.Count)
+	for ok := it.First(); ok; ok = it.Next() {
+		k := it.Key()
+		if !bytes.HasPrefix(k, prefix) {
+			break
+		}
+		sub := k[len(prefix):]
+		off := int64(len(sub))
+		if len(sub) == 4 {
+			off = int64(binary.BigEndian.Uint32(sub)) * strChunkSize
+		}
+		if len(sub) != 4 || off+int64(len(it.Value())) > int64(len(v)) {
+			_ = it.Close()
+			return nil, fmt.Errorf("key %q: chunk %x past the string's %d bytes: %w", key, sub, len(v), storage.ErrCorrupt)
+		}
+		copy(v[off:], it.Value())
+	}
+	return v, closeIterErr(it)
+}
+
 // emitKey feeds one key's value to sink, reading a collection's members
 // from r under the key's data prefix.
 func emitKey(r storage.Reader, p uint16, key []byte, m *storage.Meta, sink keySink) error {
-	if m.Type == storage.TypeString {
+	if m.Type == storage.TypeString && !m.Chunked {
 		return sink.String(key, m.ExpireAt, m.Value)
+	}
+	if m.Type == storage.TypeString {
+		v, err := readChunks(r, p, key, m)
+		if err != nil {
+			return err
+		}
+		return sink.String(key, m.ExpireAt, v)
 	}
 	if err := sink.Begin(m.Type, key, m.ExpireAt, m.Count); err != nil {
 		return err

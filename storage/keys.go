@@ -155,14 +155,18 @@ func PrefixEnd(p []byte) []byte {
 //
 //	type(1) flags(1) [expireAt(u64 ms) if flags&metaHasExpire]
 //	  string:      the raw value (flags bits 1-2: its StrEnc)
+//	  chunked string (flags&metaChunked): version(uvarint) length(uvarint)
 //	  collection:  version(uvarint) count(uvarint) [type-specific tail]
 type Meta struct {
 	Type     Type
 	ExpireAt int64 // unix ms; 0 means no expiry
 	// Strings:
-	Value []byte // aliases the encoded record
+	Value []byte // aliases the encoded record; nil when Chunked
 	Enc   StrEnc // how Redis would hold the value (OBJECT ENCODING)
-	// Collections:
+	// Chunked marks a string kept in chunk records under its data prefix
+	// (version Version) instead of in Value; Count is then its length.
+	Chunked bool
+	// Collections (and chunked strings):
 	Version uint64
 	Count   uint64
 	Tail    []byte // type-specific extra fields (e.g. list head/tail), aliases
@@ -172,7 +176,20 @@ const (
 	metaHasExpire   = 1
 	metaStrEncShift = 1
 	metaStrEncMask  = 3 << metaStrEncShift
+	metaChunked     = 1 << 3
 )
+
+// HasData reports whether the key has records under its data prefix: a
+// collection, or a chunked string.
+func (m *Meta) HasData() bool { return m.Type != TypeString || m.Chunked }
+
+// StrLen is the length of a string's value, chunked or not.
+func (m *Meta) StrLen() int64 {
+	if m.Chunked {
+		return int64(m.Count)
+	}
+	return int64(len(m.Value))
+}
 
 // StrEnc records how the command that last wrote a string left it in
 // Redis, where OBJECT ENCODING and OBJECT REFCOUNT depend on the path a
@@ -205,12 +222,15 @@ func AppendMeta(dst []byte, m *Meta) []byte {
 	}
 	if m.Type == TypeString {
 		flags |= byte(m.Enc) << metaStrEncShift & metaStrEncMask
+		if m.Chunked {
+			flags |= metaChunked
+		}
 	}
 	dst = append(dst, byte(m.Type), flags)
 	if m.ExpireAt != 0 {
 		dst = binary.BigEndian.AppendUint64(dst, uint64(m.ExpireAt))
 	}
-	if m.Type == TypeString {
+	if m.Type == TypeString && !m.Chunked {
 		return append(dst, m.Value...)
 	}
 	dst = binary.AppendUvarint(dst, m.Version)
@@ -234,9 +254,12 @@ func DecodeMeta(b []byte, m *Meta) error {
 		b = b[8:]
 	}
 	if m.Type == TypeString {
-		m.Value = b
 		m.Enc = StrEnc(flags & metaStrEncMask >> metaStrEncShift)
-		return nil
+		if flags&metaChunked == 0 {
+			m.Value = b
+			return nil
+		}
+		m.Chunked = true
 	}
 	if m.Type == TypeNone || m.Type > TypeStream {
 		return ErrCorrupt

@@ -20,6 +20,8 @@ func TestMetaRoundTrip(t *testing.T) {
 				{Type: typ, ExpireAt: exp, Value: []byte("12"), Enc: StrEncRaw},
 				{Type: typ, ExpireAt: exp, Value: []byte("12"), Enc: StrEncIntCopy},
 				{Type: typ, ExpireAt: exp, Value: []byte("1.5"), Enc: StrEncNoInt},
+				{Type: typ, ExpireAt: exp, Chunked: true, Version: 7, Count: 1 << 33, Enc: StrEncRaw},
+				{Type: typ, ExpireAt: exp, Chunked: true, Value: []byte("dropped"), Version: math.MaxUint64, Count: 4097},
 			} {
 				enc := AppendMeta([]byte("dst"), &m)
 				if string(enc[:3]) != "dst" {
@@ -28,16 +30,19 @@ func TestMetaRoundTrip(t *testing.T) {
 				enc = enc[3:]
 				// Only the fields of the type's layout survive.
 				want := m
-				if typ == TypeString {
+				switch {
+				case typ == TypeString && m.Chunked:
+					want.Value = nil
+				case typ == TypeString:
 					want.Version, want.Count, want.Tail = 0, 0, nil
-				} else {
-					want.Value, want.Enc = nil, StrEncAuto
+				default:
+					want.Value, want.Enc, want.Chunked = nil, StrEncAuto, false
 				}
 				var got Meta
 				if err := DecodeMeta(enc, &got); err != nil {
 					t.Fatalf("DecodeMeta(%+v): %v", m, err)
 				}
-				if got.Type != want.Type || got.ExpireAt != want.ExpireAt || got.Enc != want.Enc || got.Version != want.Version ||
+				if got.Type != want.Type || got.ExpireAt != want.ExpireAt || got.Enc != want.Enc || got.Chunked != want.Chunked || got.Version != want.Version ||
 					got.Count != want.Count || !bytes.Equal(got.Value, want.Value) || !bytes.Equal(got.Tail, want.Tail) {
 					t.Fatalf("round trip:\n got %+v\nwant %+v", got, want)
 				}
@@ -67,6 +72,8 @@ func TestDecodeMetaCorrupt(t *testing.T) {
 		{"collection without count", []byte{byte(TypeSet), 0, 5}},
 		{"truncated count", []byte{byte(TypeSet), 0, 5, 0xff}},
 		{"version overflow", append([]byte{byte(TypeList), 0}, bytes.Repeat([]byte{0xff}, 11)...)},
+		{"chunked string without version", []byte{byte(TypeString), metaChunked}},
+		{"chunked string without length", []byte{byte(TypeString), metaChunked, 5}},
 	}
 	for _, tc := range cases {
 		var m Meta
@@ -320,6 +327,7 @@ func FuzzDecodeMeta(f *testing.F) {
 	f.Add(AppendMeta(nil, &Meta{Type: TypeString, ExpireAt: 5, Value: []byte("v")}))
 	f.Add(AppendMeta(nil, &Meta{Type: TypeHash, ExpireAt: 5, Version: 300, Count: 2, Tail: []byte("t")}))
 	f.Add([]byte{byte(TypeList), 1, 0x80})
+	f.Add(AppendMeta(nil, &Meta{Type: TypeString, Chunked: true, Version: 3, Count: 5000}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var m Meta
 		if err := DecodeMeta(b, &m); err != nil {
@@ -332,7 +340,7 @@ func FuzzDecodeMeta(f *testing.F) {
 		if err := DecodeMeta(AppendMeta(nil, &m), &again); err != nil {
 			t.Fatalf("re-encoding of %+v does not decode: %v", m, err)
 		}
-		if again.Type != m.Type || again.ExpireAt != m.ExpireAt || again.Enc != m.Enc || again.Version != m.Version ||
+		if again.Type != m.Type || again.ExpireAt != m.ExpireAt || again.Enc != m.Enc || again.Chunked != m.Chunked || again.Version != m.Version ||
 			again.Count != m.Count || !bytes.Equal(again.Value, m.Value) || !bytes.Equal(again.Tail, m.Tail) {
 			t.Fatalf("re-encoding changed %+v into %+v", m, again)
 		}
