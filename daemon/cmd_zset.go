@@ -455,9 +455,8 @@ func cmdZmscore(c *Client, argv [][]byte) {
 }
 
 // zrankGeneric is ZRANK and ZREVRANK. The member's score is a point read;
-// its rank is then counted by walking the score index from the start (the
-// end for ZREVRANK) up to it: O(rank), where Redis's skiplist spans give
-// O(log N).
+// its rank is then counted on the score index (zsetKeysBelow):
+// O(min(rank, N-rank)), where Redis's skiplist spans give O(log N).
 func zrankGeneric(c *Client, argv [][]byte, rev bool) {
 	co := openCollRead(c, argv[1], storage.TypeZSet)
 	if co == nil {
@@ -469,27 +468,79 @@ func zrankGeneric(c *Client, argv [][]byte, rev bool) {
 		c.ReplyNull()
 		return
 	}
-	target := co.seekKey(zsetScoreSub(nil, score, member))
-	it := zsetIndexIter(co)
-	var rank int64
-	var found bool
+	rank := zsetKeysBelow(co, co.seekKey(zsetScoreSub(nil, score, member)))
 	if rev {
-		ok = it.Last()
-	} else {
-		ok = it.First()
-	}
-	for ; ok; ok = zsetStep(it, !rev) {
-		if bytes.Equal(it.Key(), target) {
-			found = true
-			break
-		}
-		rank++
-	}
-	closeIter(it)
-	if !found {
-		panic(storageError{storage.ErrCorrupt})
+		rank = co.Len() - 1 - rank
 	}
 	c.ReplyInt(rank)
+}
+
+// zsetKeysBelow counts the score-index entries that sort before key (see
+// zsetBelow).
+func zsetKeysBelow(co *coll, key []byte) int64 {
+	b := newZsetBelow(co, key)
+	defer b.close()
+	for !b.step() {
+	}
+	return b.n
+}
+
+// zsetBelow counts the score-index entries that sort before key from both
+// ends at once: one iterator counts up from the lowest entry, another down
+// from the highest, in step, and whichever reaches key first answers
+// (with the member count). So a rank near either end, the common case of
+// leaderboards, costs little; the middle of a zset of N costs N steps,
+// against N/2 reading from the start alone. step advances both once and
+// reports whether n holds the answer.
+type zsetBelow struct {
+	up, down     storage.Iterator
+	okUp, okDown bool
+	key          []byte
+	i, count     int64
+	n            int64
+	done         bool
+}
+
+func newZsetBelow(co *coll, key []byte) *zsetBelow {
+	b := &zsetBelow{key: key, count: co.Len()}
+	if !co.exists || b.count == 0 {
+		b.done = true
+		return b
+	}
+	b.up, b.down = zsetIndexIter(co), zsetIndexIter(co)
+	b.okUp, b.okDown = b.up.First(), b.down.Last()
+	return b
+}
+
+func (b *zsetBelow) step() bool {
+	switch {
+	case b.done:
+	case !b.okUp && !b.okDown:
+		b.done = true // fewer entries than counted: report what was seen
+		b.n = b.i
+	// up stands on the i-th entry, down on the (count-1-i)-th.
+	case b.okUp && bytes.Compare(b.up.Key(), b.key) >= 0:
+		b.done, b.n = true, b.i
+	case b.okDown && bytes.Compare(b.down.Key(), b.key) < 0:
+		b.done, b.n = true, b.count-b.i
+	default:
+		if b.okUp {
+			b.okUp = b.up.Next()
+		}
+		if b.okDown {
+			b.okDown = b.down.Prev()
+		}
+		b.i++
+	}
+	return b.done
+}
+
+func (b *zsetBelow) close() {
+	if b.up != nil {
+		closeIter(b.up)
+		closeIter(b.down)
+		b.up, b.down = nil, nil
+	}
 }
 
 // ---- pops ----------------------------------------------------------------------
