@@ -10,7 +10,8 @@ import (
 // family is one contiguous range:
 //
 //	'M' db(u16) userkey                         -> meta record (see Meta)
-//	'D' db(u16) keylen(u32) userkey version(u64) sub  -> member of a collection
+//	'D' db(u16) keylen(u32) userkey version(u64) sub  -> member of a collection,
+//	                                                      or chunk of a long string
 //	'E' db(u16) expireAt(u64 ms) userkey        -> "" (expiry index)
 //	'S' name                                    -> server records (counters, repl ids)
 //
