@@ -28,7 +28,7 @@ func cmdDump(c *Client, argv [][]byte) {
 	}
 	pw := rdb.NewPayloadWriter(s.rdbWriterOptions())
 	p := s.ks.physDB(c.db)
-	r := liveReader{ks: s.ks, prefix: storage.DataPrefix(nil, p, argv[1], m.Version)}
+	r := liveReader{ks: s.ks, prefix: storage.DataPrefixOf(nil, p, argv[1], &m)}
 	if err := emitKey(r, p, argv[1], &m, &rdbSink{payload: pw, m: pw}); err != nil {
 		panic(storageError{err})
 	}

@@ -305,8 +305,7 @@ func renameGeneric(c *Client, argv [][]byte, nx bool) {
 		}
 		ks.Delete(c.db, dst)
 	}
-	copyKey(ks, c.db, src, &m, c.db, dst)
-	ks.Delete(c.db, src)
+	ks.Rename(c.db, src, dst, &m)
 	c.srv.notifyLocked(notifyGeneric, "rename_from", c.db, src)
 	c.srv.notifyLocked(notifyGeneric, "rename_to", c.db, dst)
 	if nx {
@@ -323,17 +322,15 @@ func renameGeneric(c *Client, argv [][]byte, nx bool) {
 func copyKey(ks *Keyspace, srcDB int, src []byte, m *storage.Meta, dstDB int, dst []byte) {
 	nm := *m
 	if m.HasData() {
-		nm.Version = ks.newVersion()
-		copyMembers(ks, ks.physDB(srcDB), src, m.Version, ks.physDB(dstDB), dst, nm.Version)
+		nm.Version, nm.DataKey = ks.newVersion(), nil
+		copyMembers(ks, storage.DataPrefixOf(nil, ks.physDB(srcDB), src, m), storage.DataPrefixOf(nil, ks.physDB(dstDB), dst, &nm))
 	}
 	ks.Put(dstDB, dst, nil, &nm)
 }
 
 // copyMembers copies the records under one version's data prefix to
 // another's, in chunks so no iterator is open while the unit is written to.
-func copyMembers(ks *Keyspace, srcP uint16, src []byte, srcVersion uint64, dstP uint16, dst []byte, dstVersion uint64) {
-	from := storage.DataPrefix(nil, srcP, src, srcVersion)
-	to := storage.DataPrefix(nil, dstP, dst, dstVersion)
+func copyMembers(ks *Keyspace, from, to []byte) {
 	end := storage.PrefixEnd(from)
 	const chunk = 1024
 	type record struct{ k, v []byte }

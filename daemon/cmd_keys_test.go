@@ -276,7 +276,8 @@ func keysMembers(t *testing.T, h *harness, db int, key string) []string {
 	return out
 }
 
-// RENAME, COPY and MOVE carry a collection's members along.
+// COPY and MOVE carry a collection's members along; RENAME leaves them
+// where they are, under the name the meta record keeps (DataKey).
 func TestKeyCommandsCopyMembers(t *testing.T) {
 	h := newHarness(t)
 	defer h.close()
@@ -307,19 +308,37 @@ func TestKeyCommandsCopyMembers(t *testing.T) {
 		t.Fatalf("TTL L2 = %d", got)
 	}
 	h.keysDo(t, "RENAME", "L2", "L3")
-	expect(0, "L2", 0)
-	expect(0, "L3", want)
+	expect(0, "L2", want)
+	expect(0, "L3", 0)
+	llen := func(key string, n int64) {
+		t.Helper()
+		if got := h.keysDo(t, "LLEN", key).Int; got != n {
+			t.Fatalf("LLEN %s = %d, want %d", key, got, n)
+		}
+	}
+	llen("L3", 1500)
+	// A new L2 takes a new version: neither sees the other's members, and
+	// deleting it leaves L3's.
+	h.keysDo(t, "RPUSH", "L2", "x")
+	llen("L2", 1)
+	h.keysDo(t, "RENAME", "L3", "L6") // the record still points at L2's name
+	llen("L6", 1500)
+	h.keysDo(t, "DEL", "L2")
+	llen("L6", 1500)
+	expect(0, "L2", want)
+	h.keysDo(t, "RENAME", "L6", "L3")
 	if got := h.keysDo(t, "MOVE", "L3", "1").Int; got != 1 {
 		t.Fatalf("MOVE = %d", got)
 	}
+	expect(0, "L2", 0)
 	expect(0, "L3", 0)
 	expect(1, "L3", want)
 	// REPLACE over an existing collection leaves no member of the old one.
 	keysPutList(t, h, 1, "L4", 10)
 	h.keysDo(t, "COPY", "L", "L4", "DB", "1", "REPLACE")
 	expect(1, "L4", want)
-	// Renaming back and forth within one unit: each copy has a fresh
-	// version, so dropping the source's never hits the copy.
+	// Renaming back and forth within one unit leaves the members where
+	// they were, and the record pointing nowhere else.
 	h.srv.mu.Lock()
 	c := &Client{srv: h.srv, proto: 2}
 	cmdRename := h.srv.cmds.byName["rename"].fn
@@ -329,6 +348,9 @@ func TestKeyCommandsCopyMembers(t *testing.T) {
 	h.srv.mu.Unlock()
 	expect(0, "L5", 0)
 	expect(0, "L", want)
+	if m, _ := strMeta(t, h, "L"); m.DataKey != nil {
+		t.Fatalf("L renamed back still points at %q", m.DataKey)
+	}
 	// A string renamed over a collection drops its members.
 	h.keysDo(t, "SET", "s", "v")
 	h.keysDo(t, "RENAME", "s", "L")

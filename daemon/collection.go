@@ -64,7 +64,7 @@ func (ks *Keyspace) lookupColl(db int, key []byte, t storage.Type, touch bool) (
 		return ks.newColl(db, key, t), false
 	}
 	co = &coll{ks: ks, db: db, key: append([]byte(nil), key...), m: m, old: m, exists: true}
-	co.prefix = storage.DataPrefix(nil, ks.physDB(db), key, co.m.Version)
+	co.prefix = storage.DataPrefixOf(nil, ks.physDB(db), key, &co.m)
 	return co, false
 }
 
@@ -85,7 +85,7 @@ func (ks *Keyspace) newColl(db int, key []byte, t storage.Type) *coll {
 // first write: reads of missing keys then use none up.
 func (co *coll) ensureVersion() {
 	if co.m.Version == 0 {
-		co.m.Version = co.ks.newVersion()
+		co.m.Version, co.m.DataKey = co.ks.newVersion(), nil
 		co.prefix = storage.DataPrefix(co.prefix[:0], co.ks.physDB(co.db), co.key, co.m.Version)
 	}
 }

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"time"
@@ -462,10 +463,11 @@ func (ks *Keyspace) newVersion() uint64 {
 	return v
 }
 
-// dropVersion deletes every member of one version of a collection, in O(1):
-// a range deletion the write buffer applies after the unit's point writes.
-func (ks *Keyspace) dropVersion(p uint16, key []byte, version uint64) {
-	start := storage.DataPrefix(nil, p, key, version)
+// dropVersion deletes every data record of key (meta record m), a
+// collection's members or a string's chunks, in O(1): a range deletion the
+// write buffer applies after the unit's point writes.
+func (ks *Keyspace) dropVersion(p uint16, key []byte, m *storage.Meta) {
+	start := storage.DataPrefixOf(nil, p, key, m)
 	ks.pendingDrops = append(ks.pendingDrops, keyRange{start, storage.PrefixEnd(start)})
 }
 
@@ -679,7 +681,7 @@ func (ks *Keyspace) put(db int, key []byte, old *storage.Meta, m *storage.Meta, 
 	p := ks.physDB(db)
 	if old != nil {
 		if old.HasData() && (m.Type != old.Type || !m.HasData() || m.Version != old.Version) {
-			ks.dropVersion(p, key, old.Version)
+			ks.dropVersion(p, key, old)
 		}
 		if old.ExpireAt != m.ExpireAt {
 			if old.ExpireAt != 0 {
@@ -744,6 +746,15 @@ func (ks *Keyspace) Delete(db int, key []byte) bool {
 }
 
 func (ks *Keyspace) deleteMeta(p uint16, key []byte, m *storage.Meta) {
+	ks.deleteMetaRecord(p, key, m)
+	if m.HasData() && m.Count > 0 {
+		ks.dropVersion(p, key, m)
+	}
+}
+
+// deleteMetaRecord removes key's meta record and expiry entry and counts
+// the key gone, leaving its data records alone.
+func (ks *Keyspace) deleteMetaRecord(p uint16, key []byte, m *storage.Meta) {
 	ks.keyBuf = storage.MetaKey(ks.keyBuf[:0], p, key)
 	ks.del(ks.keyBuf)
 	if m.ExpireAt != 0 {
@@ -751,11 +762,30 @@ func (ks *Keyspace) deleteMeta(p uint16, key []byte, m *storage.Meta) {
 		ks.del(ks.expBuf)
 		ks.countDeltas[p].expires--
 	}
-	if m.HasData() && m.Count > 0 {
-		ks.dropVersion(p, key, m.Version)
-	}
 	ks.countDeltas[p].keys--
 	ks.dirty = true
+}
+
+// Rename moves the live key src (meta record m) to dst in the same
+// database, where dst must not exist, in O(1) as Redis does: only the
+// meta record moves. The data records of a collection or a chunked string
+// stay under src's name, which the record keeps as its DataKey (see
+// storage.Meta). Copying them made RENAME of a 1M-member sorted set take
+// 3.5 s, during which no client was served.
+func (ks *Keyspace) Rename(db int, src, dst []byte, m *storage.Meta) {
+	nm := *m
+	if nm.HasData() {
+		if nm.DataKey == nil {
+			nm.DataKey = append([]byte{}, src...)
+		}
+		if bytes.Equal(nm.DataKey, dst) {
+			nm.DataKey = nil
+		}
+	}
+	ks.deleteMetaRecord(ks.physDB(db), src, m)
+	ks.changes++
+	ks.touchWatched(db, src, false) // MULTI hook: WATCH
+	ks.Put(db, dst, nil, &nm)
 }
 
 // SetExpire changes a live key's expiry (0 removes it).

@@ -203,7 +203,7 @@ func closeIterErr(it storage.Iterator) error {
 
 // readChunks assembles a chunked string from r (see strchunk.go).
 func readChunks(r storage.Reader, p uint16, key []byte, m *storage.Meta) ([]byte, error) {
-	prefix := storage.DataPrefix(nil, p, key, m.Version)
+	prefix := storage.DataPrefixOf(nil, p, key, m)
 	it, err := r.NewIter(prefix, storage.PrefixEnd(prefix))
 	if err != nil {
 		return nil, err
@@ -244,7 +244,7 @@ func emitKey(r storage.Reader, p uint16, key []byte, m *storage.Meta, sink keySi
 	if err := sink.Begin(m.Type, key, m.ExpireAt, m.Count); err != nil {
 		return err
 	}
-	prefix := storage.DataPrefix(nil, p, key, m.Version)
+	prefix := storage.DataPrefixOf(nil, p, key, m)
 	lower, upper := prefix, storage.PrefixEnd(prefix)
 	if m.Type == storage.TypeZSet {
 		// The score index gives Redis's order: by score, ties by member.

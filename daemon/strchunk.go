@@ -64,7 +64,7 @@ func (ks *Keyspace) strVisit(db int, key []byte, m *storage.Meta, lo, hi int64, 
 	if lo >= hi {
 		return
 	}
-	prefix := storage.DataPrefix(nil, ks.physDB(db), key, m.Version)
+	prefix := storage.DataPrefixOf(nil, ks.physDB(db), key, m)
 	first, last := lo/strChunkSize, (hi-1)/strChunkSize
 	visit := func(idx int64, v []byte) {
 		base := idx * strChunkSize
@@ -177,8 +177,8 @@ func (e *strEdit) store(modify bool) {
 	case e.full != nil:
 		nm.Value = e.full
 	case e.m.Chunked:
-		nm.Chunked, nm.Version, nm.Count = true, e.m.Version, uint64(e.newLen)
-		ks.strWriteChunks(storage.DataPrefix(nil, ks.physDB(e.db), e.key, nm.Version), e.lo, e.win)
+		nm.Chunked, nm.Version, nm.Count, nm.DataKey = true, e.m.Version, uint64(e.newLen), e.m.DataKey
+		ks.strWriteChunks(storage.DataPrefixOf(nil, ks.physDB(e.db), e.key, &nm), e.lo, e.win)
 	default:
 		// Inline to chunked: the old value's chunks, then the window.
 		nm.Chunked, nm.Version, nm.Count = true, ks.newVersion(), uint64(e.newLen)

@@ -89,6 +89,15 @@ func DataPrefix(dst []byte, db uint16, userkey []byte, version uint64) []byte {
 	return binary.BigEndian.AppendUint64(dst, version)
 }
 
+// DataPrefixOf appends the data prefix of the key userkey whose meta record
+// is m: under m.DataKey when set.
+func DataPrefixOf(dst []byte, db uint16, userkey []byte, m *Meta) []byte {
+	if m.DataKey != nil {
+		userkey = m.DataKey
+	}
+	return DataPrefix(dst, db, userkey, m.Version)
+}
+
 // DataPrefixLen returns the length of the DataPrefix at the start of the
 // data key k, or 0 when k is not a well-formed data key.
 func DataPrefixLen(k []byte) int {
@@ -157,7 +166,10 @@ func PrefixEnd(p []byte) []byte {
 //	type(1) flags(1) [expireAt(u64 ms) if flags&metaHasExpire]
 //	  string:      the raw value (flags bits 1-2: its StrEnc)
 //	  chunked string (flags&metaChunked): version(uvarint) length(uvarint)
-//	  collection:  version(uvarint) count(uvarint) [type-specific tail]
+//	                 [datakey]
+//	  collection:  version(uvarint) count(uvarint) [datakey] [type-specific tail]
+//
+// datakey (flags&metaHasDataKey) is uvarint length + bytes: see DataKey.
 type Meta struct {
 	Type     Type
 	ExpireAt int64 // unix ms; 0 means no expiry
@@ -170,6 +182,12 @@ type Meta struct {
 	// Collections (and chunked strings):
 	Version uint64
 	Count   uint64
+	// DataKey is the user key the data records live under when it is not
+	// the key itself: RENAME moves only the meta record, so a renamed
+	// collection keeps its members where they were (versions are never
+	// reused, so a new key of the old name cannot meet them). nil
+	// otherwise. Use DataPrefixOf.
+	DataKey []byte
 	Tail    []byte // type-specific extra fields (e.g. list head/tail), aliases
 }
 
@@ -178,6 +196,7 @@ const (
 	metaStrEncShift = 1
 	metaStrEncMask  = 3 << metaStrEncShift
 	metaChunked     = 1 << 3
+	metaHasDataKey  = 1 << 4
 )
 
 // HasData reports whether the key has records under its data prefix: a
@@ -227,6 +246,9 @@ func AppendMeta(dst []byte, m *Meta) []byte {
 			flags |= metaChunked
 		}
 	}
+	if m.DataKey != nil && m.HasData() {
+		flags |= metaHasDataKey
+	}
 	dst = append(dst, byte(m.Type), flags)
 	if m.ExpireAt != 0 {
 		dst = binary.BigEndian.AppendUint64(dst, uint64(m.ExpireAt))
@@ -236,6 +258,10 @@ func AppendMeta(dst []byte, m *Meta) []byte {
 	}
 	dst = binary.AppendUvarint(dst, m.Version)
 	dst = binary.AppendUvarint(dst, m.Count)
+	if m.DataKey != nil {
+		dst = binary.AppendUvarint(dst, uint64(len(m.DataKey)))
+		dst = append(dst, m.DataKey...)
+	}
 	return append(dst, m.Tail...)
 }
 
@@ -276,7 +302,16 @@ func DecodeMeta(b []byte, m *Meta) error {
 		return ErrCorrupt
 	}
 	m.Count = c
-	m.Tail = b[n:]
+	b = b[n:]
+	if flags&metaHasDataKey != 0 {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || l > uint64(len(b)-n) {
+			return ErrCorrupt
+		}
+		m.DataKey = b[n : n+int(l) : n+int(l)]
+		b = b[n+int(l):]
+	}
+	m.Tail = b
 	return nil
 }
 

@@ -22,6 +22,8 @@ func TestMetaRoundTrip(t *testing.T) {
 				{Type: typ, ExpireAt: exp, Value: []byte("1.5"), Enc: StrEncNoInt},
 				{Type: typ, ExpireAt: exp, Chunked: true, Version: 7, Count: 1 << 33, Enc: StrEncRaw},
 				{Type: typ, ExpireAt: exp, Chunked: true, Value: []byte("dropped"), Version: math.MaxUint64, Count: 4097},
+				{Type: typ, ExpireAt: exp, Version: 9, Count: 2, DataKey: []byte("old\x00name"), Tail: []byte{1}},
+				{Type: typ, ExpireAt: exp, Chunked: true, Version: 9, Count: 5000, DataKey: []byte{}},
 			} {
 				enc := AppendMeta([]byte("dst"), &m)
 				if string(enc[:3]) != "dst" {
@@ -34,7 +36,7 @@ func TestMetaRoundTrip(t *testing.T) {
 				case typ == TypeString && m.Chunked:
 					want.Value = nil
 				case typ == TypeString:
-					want.Version, want.Count, want.Tail = 0, 0, nil
+					want.Version, want.Count, want.Tail, want.DataKey = 0, 0, nil, nil
 				default:
 					want.Value, want.Enc, want.Chunked = nil, StrEncAuto, false
 				}
@@ -43,7 +45,8 @@ func TestMetaRoundTrip(t *testing.T) {
 					t.Fatalf("DecodeMeta(%+v): %v", m, err)
 				}
 				if got.Type != want.Type || got.ExpireAt != want.ExpireAt || got.Enc != want.Enc || got.Chunked != want.Chunked || got.Version != want.Version ||
-					got.Count != want.Count || !bytes.Equal(got.Value, want.Value) || !bytes.Equal(got.Tail, want.Tail) {
+					got.Count != want.Count || !bytes.Equal(got.Value, want.Value) || !bytes.Equal(got.Tail, want.Tail) ||
+					(got.DataKey == nil) != (want.DataKey == nil) || !bytes.Equal(got.DataKey, want.DataKey) {
 					t.Fatalf("round trip:\n got %+v\nwant %+v", got, want)
 				}
 				if MetaType(enc) != typ {
@@ -74,6 +77,8 @@ func TestDecodeMetaCorrupt(t *testing.T) {
 		{"version overflow", append([]byte{byte(TypeList), 0}, bytes.Repeat([]byte{0xff}, 11)...)},
 		{"chunked string without version", []byte{byte(TypeString), metaChunked}},
 		{"chunked string without length", []byte{byte(TypeString), metaChunked, 5}},
+		{"data key without length", []byte{byte(TypeHash), metaHasDataKey, 5, 1}},
+		{"data key past the end", []byte{byte(TypeHash), metaHasDataKey, 5, 1, 3, 'a', 'b'}},
 	}
 	for _, tc := range cases {
 		var m Meta
@@ -328,6 +333,7 @@ func FuzzDecodeMeta(f *testing.F) {
 	f.Add(AppendMeta(nil, &Meta{Type: TypeHash, ExpireAt: 5, Version: 300, Count: 2, Tail: []byte("t")}))
 	f.Add([]byte{byte(TypeList), 1, 0x80})
 	f.Add(AppendMeta(nil, &Meta{Type: TypeString, Chunked: true, Version: 3, Count: 5000}))
+	f.Add(AppendMeta(nil, &Meta{Type: TypeSet, Version: 3, Count: 5, DataKey: []byte("k")}))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var m Meta
 		if err := DecodeMeta(b, &m); err != nil {
@@ -341,7 +347,8 @@ func FuzzDecodeMeta(f *testing.F) {
 			t.Fatalf("re-encoding of %+v does not decode: %v", m, err)
 		}
 		if again.Type != m.Type || again.ExpireAt != m.ExpireAt || again.Enc != m.Enc || again.Chunked != m.Chunked || again.Version != m.Version ||
-			again.Count != m.Count || !bytes.Equal(again.Value, m.Value) || !bytes.Equal(again.Tail, m.Tail) {
+			again.Count != m.Count || !bytes.Equal(again.Value, m.Value) || !bytes.Equal(again.Tail, m.Tail) ||
+			!bytes.Equal(again.DataKey, m.DataKey) || (again.DataKey == nil) != (m.DataKey == nil) {
 			t.Fatalf("re-encoding changed %+v into %+v", m, again)
 		}
 	})
