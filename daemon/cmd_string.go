@@ -63,8 +63,7 @@ func strLookupRead(c *Client, key []byte) (storage.Meta, bool) {
 // strPut writes a string value for key, replacing old (nil when the key
 // did not exist), left by the command as enc.
 func strPut(c *Client, key []byte, old *storage.Meta, val []byte, expireAt int64, enc storage.StrEnc) {
-	m := storage.Meta{Type: storage.TypeString, ExpireAt: expireAt, Value: val, Enc: enc}
-	c.srv.ks.Put(c.db, key, old, &m)
+	c.srv.ks.putString(c.db, key, old, val, expireAt, enc)
 }
 
 // strCheckLength is Redis's checkStringLength: a string may not grow past

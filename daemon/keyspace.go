@@ -722,11 +722,10 @@ func (ks *Keyspace) put(db int, key []byte, old *storage.Meta, m *storage.Meta, 
 // SetString stores a string value, replacing whatever key held.
 func (ks *Keyspace) SetString(db int, key, val []byte, expireAt int64) {
 	old, ok := ks.Lookup(db, key)
-	m := storage.Meta{Type: storage.TypeString, ExpireAt: expireAt, Value: val}
 	if ok {
-		ks.Put(db, key, &old, &m)
+		ks.putString(db, key, &old, val, expireAt, storage.StrEncAuto)
 	} else {
-		ks.Put(db, key, nil, &m)
+		ks.putString(db, key, nil, val, expireAt, storage.StrEncAuto)
 	}
 }
 

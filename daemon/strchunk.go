@@ -24,16 +24,21 @@ import (
 // place, and a new value (SET) takes a new record and drops the version,
 // as replacing a collection does.
 //
-// SET, RESTORE and RDB loads store values whole, however long: a value
-// written once and read whole is one record, one read.
+// A value stored whole (SET, GETSET, MSET, BITOP, RESTORE...) is chunked
+// when longer than strSetChunkAbove, so that what reads or rewrites only
+// the meta record (TTL, EXISTS, TYPE, EXPIRE, DEL...) does not read, or
+// write, megabytes: with a 10 MB value TYPE took 7 ms and EXPIRE 27 ms.
+// Below that a value is one record, one read. RDB loads keep values
+// whole.
 //
 // Chunks of 1 KB (as Kvrocks's bitmaps): 300k random SETBITs into a 12.5 MB
 // bitmap ran at 160k/s against 105k/s with 4 KB chunks (197k/s with 512
 // bytes), and a BITCOUNT of it took about 8.5 ms against 6 ms (11 ms).
 // Values up to 4 KB stay inline: rewriting one costs what a chunk does.
 const (
-	strChunkSize  = 1024
-	strChunkAbove = 4096
+	strChunkSize     = 1024
+	strChunkAbove    = 4096
+	strSetChunkAbove = 64 << 10
 	// strChunkGets: a read of at most this many chunks gets them one by
 	// one; more are read with one iterator.
 	strChunkGets = 8
@@ -100,18 +105,33 @@ func (ks *Keyspace) strValue(db int, key []byte, m *storage.Meta) []byte {
 	return ks.strRead(db, key, m, 0, m.StrLen())
 }
 
+// putString stores val as key's value (old: its meta record, nil when
+// the key did not exist), chunked when longer than strSetChunkAbove.
+func (ks *Keyspace) putString(db int, key []byte, old *storage.Meta, val []byte, expireAt int64, enc storage.StrEnc) {
+	m := storage.Meta{Type: storage.TypeString, ExpireAt: expireAt, Value: val, Enc: enc}
+	if len(val) > strSetChunkAbove {
+		m.Value, m.Chunked, m.Version, m.Count = nil, true, ks.newVersion(), uint64(len(val))
+		ks.strWriteChunks(storage.DataPrefix(nil, ks.physDB(db), key, m.Version), 0, val, true)
+	}
+	ks.Put(db, key, old, &m)
+}
+
 // strWriteChunks writes p at offset off of the chunked string whose data
 // prefix is prefix: each chunk it covers is read, patched and written
-// back. Chunks that would hold only zeros and do not exist yet are not
-// written.
-func (ks *Keyspace) strWriteChunks(prefix []byte, off int64, p []byte) {
+// back; fresh says the version is new, so there is nothing to read.
+// Chunks that would hold only zeros and do not exist yet are not written.
+func (ks *Keyspace) strWriteChunks(prefix []byte, off int64, p []byte, fresh bool) {
 	var k []byte
 	for len(p) > 0 {
 		idx := off / strChunkSize
 		in := off - idx*strChunkSize
 		n := min(strChunkSize-in, int64(len(p)))
 		k = strChunkKey(k[:0], prefix, idx)
-		chunk, found := ks.getTouch(k, false)
+		var chunk []byte
+		var found bool
+		if !fresh {
+			chunk, found = ks.getTouch(k, false)
+		}
 		if !found && allZero(p[:n]) {
 			off, p = off+n, p[n:]
 			continue
@@ -178,13 +198,13 @@ func (e *strEdit) store(modify bool) {
 		nm.Value = e.full
 	case e.m.Chunked:
 		nm.Chunked, nm.Version, nm.Count, nm.DataKey = true, e.m.Version, uint64(e.newLen), e.m.DataKey
-		ks.strWriteChunks(storage.DataPrefixOf(nil, ks.physDB(e.db), e.key, &nm), e.lo, e.win)
+		ks.strWriteChunks(storage.DataPrefixOf(nil, ks.physDB(e.db), e.key, &nm), e.lo, e.win, false)
 	default:
 		// Inline to chunked: the old value's chunks, then the window.
 		nm.Chunked, nm.Version, nm.Count = true, ks.newVersion(), uint64(e.newLen)
 		prefix := storage.DataPrefix(nil, ks.physDB(e.db), e.key, nm.Version)
-		ks.strWriteChunks(prefix, 0, e.m.Value)
-		ks.strWriteChunks(prefix, e.lo, e.win)
+		ks.strWriteChunks(prefix, 0, e.m.Value, true)
+		ks.strWriteChunks(prefix, e.lo, e.win, false)
 	}
 	var old *storage.Meta
 	if e.found {

@@ -9,6 +9,7 @@ import (
 // TestLongStringsDifferential is TestKeysDifferential for strings long
 // enough to be stored in chunks (strchunk.go): values grown in place by
 // APPEND, SETRANGE, SETBIT and BITFIELD to tens of kilobytes, some sparse,
+// or set whole past strSetChunkAbove,
 // read back whole and in ranges, copied, renamed, overwritten and
 // combined, on both backends and a real Redis 7.0, every reply compared.
 func TestLongStringsDifferential(t *testing.T) {
@@ -148,9 +149,11 @@ func lsdiffCommand(r *rand.Rand) []string {
 	case 15:
 		return []string{"OBJECT", "ENCODING", k}
 	case 16:
-		switch r.Intn(4) {
+		switch r.Intn(5) {
 		case 0:
 			return []string{"SET", k, lsdiffBytes(r, r.Intn(50))}
+		case 4: // chunked when stored whole too
+			return []string{"SET", k, lsdiffBytes(r, strSetChunkAbove-100+r.Intn(2000))}
 		case 1:
 			return []string{"GETSET", k, lsdiffBytes(r, r.Intn(5000))}
 		case 2:
