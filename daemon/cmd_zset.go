@@ -113,16 +113,20 @@ func zsetInsert(c *Client, co *coll, member []byte, score float64) {
 	}
 	zsetWrite(co, member, score)
 	co.m.Count++
+	var buf [64]byte
+	zsetFenceNote(co, zsetScoreSub(buf[:0], score, member), 1)
 }
 
 // zsetUpdate moves an existing member from score old to score score.
 func zsetUpdate(co *coll, member []byte, old, score float64) {
 	var buf [64]byte
 	co.del(zsetScoreSub(buf[:0], old, member))
+	zsetFenceNote(co, zsetScoreSub(buf[:0], old, member), -1)
 	if !co.big() && score == 0 {
 		score = 0
 	}
 	zsetWrite(co, member, score)
+	zsetFenceNote(co, zsetScoreSub(buf[:0], score, member), 1)
 }
 
 // zsetDelete removes an existing member whose score is score.
@@ -131,6 +135,7 @@ func zsetDelete(co *coll, member []byte, score float64) {
 	co.del(zsetMemberSub(buf[:0], member))
 	co.del(zsetScoreSub(buf[:0], score, member))
 	co.m.Count--
+	zsetFenceNote(co, zsetScoreSub(buf[:0], score, member), -1)
 }
 
 // zsetIndexIter iterates co's score index. Close it with closeIter.
@@ -476,8 +481,11 @@ func zrankGeneric(c *Client, argv [][]byte, rev bool) {
 }
 
 // zsetKeysBelow counts the score-index entries that sort before key (see
-// zsetBelow).
+// zsetBelow, and zsetfence.go for sets with fences).
 func zsetKeysBelow(co *coll, key []byte) int64 {
+	if co.fenced() {
+		return zsetFencedBelow(co, key)
+	}
 	b := newZsetBelow(co, key)
 	defer b.close()
 	for !b.step() {
@@ -502,12 +510,18 @@ type zsetBelow struct {
 }
 
 func newZsetBelow(co *coll, key []byte) *zsetBelow {
-	b := &zsetBelow{key: key, count: co.Len()}
+	return newZsetBelowIn(co, key, zsetIndexPrefix, nil, co.Len())
+}
+
+// newZsetBelowIn is zsetBelow over the count index entries whose sub keys
+// lie in [lower, upper) (upper nil: to the end).
+func newZsetBelowIn(co *coll, key, lower, upper []byte, count int64) *zsetBelow {
+	b := &zsetBelow{key: key, count: count}
 	if !co.exists || b.count == 0 {
 		b.done = true
 		return b
 	}
-	b.up, b.down = zsetIndexIter(co), zsetIndexIter(co)
+	b.up, b.down = co.iter(lower, upper), co.iter(lower, upper)
 	b.okUp, b.okDown = b.up.First(), b.down.Last()
 	return b
 }

@@ -328,11 +328,13 @@ type zsetEmit func(member []byte, score float64)
 func zsetWalkRank(co *coll, lo, hi int64, rev, noScores bool, fn zsetEmit) {
 	n := co.Len()
 	count := hi - lo + 1
-	fromFront := lo <= n-1-hi
+	fromFront := lo <= n-1-hi || co.fenced()
 	it := zsetIndexIter(co)
 	defer closeIter(it)
 	var ok bool
-	if fromFront {
+	if co.fenced() {
+		ok = zsetFencedSeek(co, it, lo)
+	} else if fromFront {
 		ok = it.First()
 		for i := int64(0); ok && i < lo; i++ {
 			ok = it.Next()
@@ -684,6 +686,10 @@ func cmdZcount(c *Client, argv [][]byte) {
 		upper = storage.PrefixEnd(upper)
 	}
 	lower, upper = co.seekKey(lower), co.seekKey(upper)
+	if co.fenced() {
+		c.ReplyInt(max(zsetFencedBelow(co, upper)-zsetFencedBelow(co, lower), 0))
+		return
+	}
 	lo, hi := newZsetBelow(co, lower), newZsetBelow(co, upper)
 	defer lo.close()
 	defer hi.close()

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/redoubtdb/redoubt/netio/resp"
+	"github.com/redoubtdb/redoubt/storage"
 )
 
 func TestCStrtod(t *testing.T) {
@@ -332,10 +333,16 @@ func zmodelText(s zmodel, withScores bool) string {
 
 // TestZsetModel plays random writes and range reads against a model, on
 // zsets big enough for rank ranges to start from either end, over both
-// stores.
+// stores; and again with rank fences (zsetfence.go) of a few entries, so
+// that they split and empty all the time, checked after every command.
 func TestZsetModel(t *testing.T) {
-	for _, pebble := range []bool{false, true} {
-		t.Run(fmt.Sprintf("pebble=%v", pebble), func(t *testing.T) {
+	for _, tc := range []struct{ pebble, fences bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		pebble := tc.pebble
+		t.Run(fmt.Sprintf("pebble=%v/fences=%v", pebble, tc.fences), func(t *testing.T) {
+			if tc.fences {
+				defer func(min, size int64) { zsetFenceMin, zsetFenceSize = min, size }(zsetFenceMin, zsetFenceSize)
+				zsetFenceMin, zsetFenceSize = 8, 3
+			}
 			var h *harness
 			if pebble {
 				h = newPebbleHarness(t)
@@ -400,6 +407,7 @@ func zsetModelRound(t *testing.T, h *harness, rng *rand.Rand, sameScore bool) {
 		}
 	}
 	for q := 0; q < 400; q++ {
+		zsetCheckFences(t, h, "k")
 		s := m.sorted()
 		n := int64(len(s))
 		switch q % 8 {
@@ -532,6 +540,52 @@ func zsetModelRound(t *testing.T, h *harness, rng *rand.Rand, sameScore bool) {
 	}
 }
 
+// zsetCheckFences checks the rank fences of key, if it has any, against
+// its index entries: read again from the store, equal to the cached ones,
+// each counting the entries from its start to the next one's, in all the
+// set's count.
+func zsetCheckFences(t *testing.T, h *harness, key string) {
+	t.Helper()
+	h.srv.mu.Lock()
+	defer h.srv.mu.Unlock()
+	co, _ := h.srv.ks.lookupColl(0, []byte(key), storage.TypeZSet, false)
+	if co == nil || !co.exists || !co.fenced() {
+		return
+	}
+	cached := co.fences()
+	delete(h.srv.ks.zfences, string(co.prefix))
+	fs := co.fences()
+	if len(fs.f) != len(cached.f) {
+		t.Fatalf("%d fences stored, %d cached", len(fs.f), len(cached.f))
+	}
+	var total int64
+	for i, f := range fs.f {
+		if !bytes.Equal(f.start, cached.f[i].start) || f.count != cached.f[i].count {
+			t.Fatalf("fence %d stored as %q %d, cached as %q %d", i, f.start, f.count, cached.f[i].start, cached.f[i].count)
+		}
+		var upper []byte
+		if i+1 < len(fs.f) {
+			upper = fs.f[i+1].start
+			if bytes.Compare(f.start, upper) >= 0 {
+				t.Fatalf("fence %d starts at %q, not below the next's %q", i, f.start, upper)
+			}
+		}
+		var n int64
+		it := co.iter(f.start, upper)
+		for ok := it.First(); ok; ok = it.Next() {
+			n++
+		}
+		closeIter(it)
+		if n != f.count || (i > 0 && n == 0) || n > 2*zsetFenceSize {
+			t.Fatalf("fence %d (%q) counts %d, holds %d entries", i, f.start, f.count, n)
+		}
+		total += n
+	}
+	if total != co.Len() {
+		t.Fatalf("fences count %d entries, the set %d", total, co.Len())
+	}
+}
+
 // TestZrangeDeferredSuppressed checks a reply of unknown length written
 // while CLIENT REPLY silences the client leaves no bytes behind.
 func TestZrangeDeferredSuppressed(t *testing.T) {
@@ -557,5 +611,36 @@ func TestZrangeDeferredSuppressed(t *testing.T) {
 	v := zdo(t, h, "ZRANGE", "big", "0", "+inf", "BYSCORE", "LIMIT", "250", "-1")
 	if len(v.Elems) != 50 || !bytes.Equal(v.Elems[0].Str, []byte("m250")) {
 		t.Errorf("deferred reply of 50: %d elements, first %q", len(v.Elems), v.Elems[0].Str)
+	}
+}
+
+// TestZsetFencesBuiltByAnUpdate grows a set past zsetFenceMin without
+// fences (as one loaded from an RDB file is), then changes one score: the
+// fences built then, and the meta record's mark of them, are kept, though
+// a score change writes no meta record of its own.
+func TestZsetFencesBuiltByAnUpdate(t *testing.T) {
+	defer func(min, size int64) { zsetFenceMin, zsetFenceSize = min, size }(zsetFenceMin, zsetFenceSize)
+	zsetFenceMin, zsetFenceSize = 1<<40, 3
+	h := newPebbleHarness(t)
+	defer h.close()
+	for i := 0; i < 50; i++ {
+		zdo(t, h, "ZADD", "k", strconv.Itoa(i), fmt.Sprintf("m%02d", i))
+	}
+	zsetFenceMin = 8
+	zdo(t, h, "ZADD", "k", "100", "m07")
+	zdo(t, h, "ZADD", "k", "3.5", "m40")
+	h.srv.mu.Lock()
+	h.srv.ks.zfences = nil
+	co, _ := h.srv.ks.lookupColl(0, []byte("k"), storage.TypeZSet, false)
+	fenced := co.fenced()
+	h.srv.mu.Unlock()
+	if !fenced {
+		t.Fatal("the set's meta record does not say it has fences")
+	}
+	zsetCheckFences(t, h, "k")
+	for _, c := range []struct{ member, rank string }{{"m07", "49"}, {"m08", "8"}, {"m40", "4"}, {"m03", "3"}, {"m49", "48"}} {
+		if got := zdo(t, h, "ZRANK", "k", c.member).String(); got != "(integer) "+c.rank {
+			t.Errorf("ZRANK k %s = %s, want %s", c.member, got, c.rank)
+		}
 	}
 }

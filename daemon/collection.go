@@ -252,7 +252,7 @@ func (co *coll) big() bool { return len(co.m.Tail) > 0 && co.m.Tail[0]&1 != 0 }
 // setBig records the (irreversible) conversion to the big encoding.
 func (co *coll) setBig() {
 	if !co.big() {
-		co.m.Tail = []byte{1}
+		co.setTailBit(1)
 	}
 }
 

@@ -39,6 +39,7 @@ type Keyspace struct {
 	// reads treat the store under them as empty.
 	pendingFlush []keyRange
 	cache        *rowCache
+	zfences      map[string]*zfenceSet // rank fences by data prefix (zsetfence.go)
 
 	// Collection versions are handed out from blocks whose end (verCeil)
 	// is persisted before any version of the block is used, so a version
@@ -237,6 +238,7 @@ func (ks *Keyspace) abort() {
 	clear(ks.pendingColls)
 	ks.pendingDrops = nil
 	ks.pendingFlush = nil
+	ks.zfences = nil // written through with the unit's writes
 	for i := range ks.countDeltas {
 		ks.countDeltas[i] = dbCounts{}
 	}
