@@ -92,6 +92,7 @@ type bufLayer struct {
 	drops   []keyRange
 	colls   map[string]struct{}
 	maxSeq  uint64
+	bytes   int // keys and values in m
 }
 
 // keyRange is a half-open range [start, end) of store keys.
@@ -101,6 +102,13 @@ const (
 	// writeBufferLayerKeys freezes the active layer once it holds this many
 	// keys (everysec/no); sorted batches of this size insert cheaply.
 	writeBufferLayerKeys = 8192
+	// writeBufferLayerBytes freezes it once its keys and values pass this
+	// size. 8192 values of 16 KB made 134 MB layers: up to five of them in
+	// memory, each written as one Pebble batch too big for a memtable
+	// (so one more memtable rotation and flush each) and queued whole in
+	// the WAL writer's blocks; RSS passed 1 GB for 80 MB of data. 2 MB
+	// stays well under Pebble's large-batch threshold (half a memtable).
+	writeBufferLayerBytes = 2 << 20
 	// writeBufferMaxFrozen bounds memory when the flusher falls behind:
 	// committing units wait (under Server.mu) until it catches up.
 	writeBufferMaxFrozen = 4
@@ -184,7 +192,11 @@ func (wb *writeBuffer) apply(unit map[string][]byte, colls map[string]struct{}, 
 	}
 	a := wb.mu.active
 	for k, v := range unit {
+		if old, ok := a.m[k]; ok {
+			a.bytes -= len(k) + len(old)
+		}
 		a.m[k] = v
+		a.bytes += len(k) + len(v)
 	}
 	if len(colls) > 0 && a.colls == nil {
 		a.colls = make(map[string]struct{}, len(colls))
@@ -194,12 +206,19 @@ func (wb *writeBuffer) apply(unit map[string][]byte, colls map[string]struct{}, 
 	}
 	a.drops = append(a.drops, drops...)
 	a.maxSeq = seq
-	full := len(a.m)+len(a.drops) >= writeBufferLayerKeys
+	full := len(a.m)+len(a.drops) >= writeBufferLayerKeys || a.bytes >= writeBufferLayerBytes
 	wb.mu.Unlock()
 	if !wb.running {
 		// No flusher (tests, tools): write through, in this goroutine.
 		wb.flushAll()
 		return
+	}
+	if full {
+		// Frozen now, not when the flusher gets to it: a busy flusher
+		// otherwise let the active layer grow without bound (to 128 MB
+		// of 16 KB values), and the frozen-layer limit above, which
+		// makes writers wait for the flusher, never came into play.
+		wb.freeze()
 	}
 	if full || wb.syncFlush() {
 		wb.signal()

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand"
 	"testing"
+	"time"
 
 	"github.com/redoubtdb/redoubt/storage"
 	"github.com/redoubtdb/redoubt/storage/memory"
@@ -156,6 +157,46 @@ func TestWriteBufferDirty(t *testing.T) {
 	wb.drain()
 	if wb.dirty([]byte("p1")) {
 		t.Fatal("still dirty after a drain")
+	}
+	wb.running = false
+}
+
+// TestWriteBufferBoundsBytes: a layer is frozen as soon as its values
+// pass writeBufferLayerBytes, and once writeBufferMaxFrozen layers wait
+// for the flusher, the next unit waits too, however large the values:
+// memory stays bounded when the store falls behind.
+func TestWriteBufferBoundsBytes(t *testing.T) {
+	wb := newWriteBuffer(memory.New())
+	wb.running = true // no flusher: layers stay until drained
+	big := make([]byte, writeBufferLayerBytes/2+1)
+	seq := uint64(0)
+	unit := func() map[string][]byte {
+		seq++
+		return map[string][]byte{fmt.Sprintf("k%d", seq): big}
+	}
+	for range 2 * writeBufferMaxFrozen {
+		wb.apply(unit(), nil, nil, seq)
+	}
+	wb.mu.Lock()
+	frozen, active := len(wb.mu.frozen), len(wb.mu.active.m)
+	wb.mu.Unlock()
+	if frozen != writeBufferMaxFrozen || active != 0 {
+		t.Fatalf("%d frozen layers and %d keys in the active one; want %d and 0", frozen, active, writeBufferMaxFrozen)
+	}
+	done := make(chan struct{})
+	go func() {
+		wb.apply(unit(), nil, nil, seq+1)
+		close(done)
+	}()
+	select {
+	case <-done:
+		t.Fatal("a unit went in past the frozen-layer limit")
+	case <-time.After(50 * time.Millisecond):
+	}
+	wb.drain()
+	<-done
+	if n := wb.buffered(); n != 1 {
+		t.Fatalf("%d keys buffered after the drain; want the last unit's 1", n)
 	}
 	wb.running = false
 }
