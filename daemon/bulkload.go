@@ -53,6 +53,7 @@ type bulkGroup struct {
 	version uint64
 	list    bool
 	expires bool
+	fenced  bool // a sorted set whose rank fences the writer makes
 }
 
 type bulkLoad struct {
@@ -152,6 +153,7 @@ func (b *bulkLoad) take(key, val []byte, del bool) {
 			return
 		}
 		g.version, g.list, g.expires = m.Version, m.Type == storage.TypeList, m.ExpireAt != 0
+		g.fenced = m.Type == storage.TypeZSet && len(m.Tail) > 0 && m.Tail[0]&zsetFenced != 0
 		g.meta = uint32(len(b.arena))
 		b.arena = append(b.arena, val...)
 		g.end = uint32(len(b.arena))
@@ -550,6 +552,31 @@ func (w *bulkWriter) group(r storage.Run, family byte, g *bulkGroup) error {
 	}
 	w.kbuf = storage.DataPrefix(w.kbuf[:0], p, key, g.version)
 	n := len(w.kbuf)
+	if g.fenced {
+		// The rank fences (zsetfence.go), from the index entries in
+		// order; their sub keys sort before every member record's.
+		var cnt [binary.MaxVarintLen64]byte
+		emit := func(start []byte, count int64) error {
+			w.kbuf = append(append(w.kbuf[:n], zfenceSub), start...)
+			return r.Set(w.kbuf, cnt[:binary.PutUvarint(cnt[:], uint64(count))])
+		}
+		start, count := []byte(zfenceFirstStart), int64(0)
+		for _, row := range w.subs {
+			if len(row.sub) == 0 || row.sub[0] != zsetIndexPrefix[0] {
+				continue
+			}
+			if count == zsetFenceSize {
+				if err := emit(start, count); err != nil {
+					return err
+				}
+				start, count = row.sub, 0
+			}
+			count++
+		}
+		if err := emit(start, count); err != nil {
+			return err
+		}
+	}
 	for _, row := range w.subs {
 		w.kbuf = append(w.kbuf[:n], row.sub...)
 		if err := r.Set(w.kbuf, row.val); err != nil {

@@ -2,10 +2,13 @@ package daemon
 
 import (
 	"bytes"
+	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/redoubtdb/redoubt/storage"
 	"github.com/redoubtdb/redoubt/storage/rdb"
 )
 
@@ -109,5 +112,74 @@ func TestImportDropsExpiredAndDecidesEncodings(t *testing.T) {
 		if got := a.reply(t, strings.Fields(c.cmd)...).String(); got != c.want {
 			t.Errorf("%s = %s, want %s", c.cmd, got, c.want)
 		}
+	}
+}
+
+// TestImportFencesBigZsets: a sorted set an import or a RESTORE loads
+// with zsetFenceMin members or more comes with its rank fences (made by
+// the bulk writer, or by a walk of the pending unit), so its first write
+// does not walk it.
+func TestImportFencesBigZsets(t *testing.T) {
+	defer func(min, size int64) { zsetFenceMin, zsetFenceSize = min, size }(zsetFenceMin, zsetFenceSize)
+	zsetFenceMin, zsetFenceSize = 8, 3
+	type entry struct {
+		member string
+		score  float64
+	}
+	var entries []entry
+	for i := 0; i < 40; i++ {
+		entries = append(entries, entry{fmt.Sprintf("m%02d", i), float64(i % 7)})
+	}
+	file := rdbFile(t, func(w *rdb.Writer) {
+		_ = w.BeginZSet(rdb.KeyHeader{Key: []byte("lb")}, len(entries))
+		for _, e := range entries {
+			_ = w.Scored([]byte(e.member), e.score)
+		}
+		_ = w.End()
+		_ = w.BeginZSet(rdb.KeyHeader{Key: []byte("tiny")}, 2)
+		_ = w.Scored([]byte("a"), 1)
+		_ = w.Scored([]byte("b"), 2)
+		_ = w.End()
+	})
+	h := newPebbleHarness(t)
+	defer h.close()
+	if _, err := h.srv.ImportRDB(bytes.NewReader(file), ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	sorted := append([]entry(nil), entries...)
+	sort.Slice(sorted, func(i, j int) bool {
+		if sorted[i].score != sorted[j].score {
+			return sorted[i].score < sorted[j].score
+		}
+		return sorted[i].member < sorted[j].member
+	})
+	a := h.client(1)
+	for _, key := range []string{"lb", "lb2"} {
+		if key == "lb2" {
+			dump := a.reply(t, "DUMP", "lb")
+			if got := a.reply(t, "RESTORE", "lb2", "0", string(dump.Str)).String(); got != "OK" {
+				t.Fatalf("RESTORE = %s", got)
+			}
+		}
+		h.srv.mu.Lock()
+		h.srv.ks.zfences = nil
+		co, _ := h.srv.ks.lookupColl(0, []byte(key), storage.TypeZSet, false)
+		fenced := co.fenced()
+		h.srv.mu.Unlock()
+		if !fenced {
+			t.Fatalf("%s was loaded without rank fences", key)
+		}
+		zsetCheckFences(t, h, key)
+		for rank, e := range sorted {
+			if got := a.reply(t, "ZRANK", key, e.member).String(); got != fmt.Sprintf("(integer) %d", rank) {
+				t.Fatalf("ZRANK %s %s = %s, want %d", key, e.member, got, rank)
+			}
+		}
+	}
+	h.srv.mu.Lock()
+	co, _ := h.srv.ks.lookupColl(0, []byte("tiny"), storage.TypeZSet, false)
+	h.srv.mu.Unlock()
+	if co.fenced() {
+		t.Fatal("a set below zsetFenceMin got fences")
 	}
 }
