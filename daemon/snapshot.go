@@ -215,11 +215,12 @@ func readChunks(r storage.Reader, p uint16, key []byte, m *storage.Meta) ([]byte
 			break
 		}
 		sub := k[len(prefix):]
-		off := int64(len(sub))
-		if len(sub) == 4 {
-			off = int64(binary.BigEndian.Uint32(sub)) * strChunkSize
+		var idx uint64
+		if len(sub) == 8 {
+			idx = binary.BigEndian.Uint64(sub)
 		}
-		if len(sub) != 4 || off+int64(len(it.Value())) > int64(len(v)) {
+		off := int64(idx) * strChunkSize
+		if len(sub) != 8 || idx > uint64(len(v))/strChunkSize || off+int64(len(it.Value())) > int64(len(v)) {
 			_ = it.Close()
 			return nil, fmt.Errorf("key %q: chunk %x past the string's %d bytes: %w", key, sub, len(v), storage.ErrCorrupt)
 		}

@@ -11,7 +11,8 @@ import (
 // strChunkAbove. From then on it is chunked: the meta record holds its
 // length (Count) and a version, and its bytes live in records of
 // strChunkSize bytes under storage.DataPrefix(physDB, key, version), sub
-// key the chunk's index (u32 big-endian), like a collection's members.
+// key the chunk's index (u64 big-endian: proto-max-bulk-len may pass the
+// 4 TB that a u32 of 1 KB chunks would reach), like a collection's members.
 //
 // Why: every in-place change rewrote the whole value, so 200 random SETBITs
 // on a 12.5 MB bitmap took 2.8 s and wrote 2.5 GB (Redis: 23 ms). Chunked,
@@ -47,7 +48,7 @@ const (
 // strChunkKey appends the store key of chunk idx of a chunked string.
 func strChunkKey(dst []byte, prefix []byte, idx int64) []byte {
 	dst = append(dst, prefix...)
-	return binary.BigEndian.AppendUint32(dst, uint32(idx))
+	return binary.BigEndian.AppendUint64(dst, uint64(idx))
 }
 
 // strRead returns bytes [lo, hi) of the string m of key in db, lo <= hi <=
@@ -91,11 +92,11 @@ func (ks *Keyspace) strVisit(db int, key []byte, m *storage.Meta, lo, hi int64, 
 	it := ks.collIter(prefix, strChunkKey(nil, prefix, first), strChunkKey(nil, prefix, last+1))
 	for ok := it.First(); ok; ok = it.Next() {
 		sub := it.Key()[len(prefix):]
-		if len(sub) != 4 {
+		if len(sub) != 8 {
 			closeIter(it)
 			panic(storageError{storage.ErrCorrupt})
 		}
-		visit(int64(binary.BigEndian.Uint32(sub)), it.Value())
+		visit(int64(binary.BigEndian.Uint64(sub)), it.Value())
 	}
 	closeIter(it)
 }
