@@ -644,3 +644,30 @@ func TestZsetFencesBuiltByAnUpdate(t *testing.T) {
 		}
 	}
 }
+
+// TestZsetFencesGoWithTheSet: a fenced set emptied member by member
+// leaves no record behind, its fences included.
+func TestZsetFencesGoWithTheSet(t *testing.T) {
+	defer func(min, size int64) { zsetFenceMin, zsetFenceSize = min, size }(zsetFenceMin, zsetFenceSize)
+	zsetFenceMin, zsetFenceSize = 8, 3
+	for _, pebble := range []bool{false, true} {
+		h := newHarness(t)
+		if pebble {
+			h = newPebbleHarness(t)
+		}
+		for i := 0; i < 30; i++ {
+			zdo(t, h, "ZADD", "k", strconv.Itoa(i), fmt.Sprintf("m%02d", i))
+		}
+		zsetCheckFences(t, h, "k")
+		for i := 0; i < 30; i += 2 {
+			zdo(t, h, "ZREM", "k", fmt.Sprintf("m%02d", i), fmt.Sprintf("m%02d", i+1))
+		}
+		if got := zdo(t, h, "EXISTS", "k").String(); got != "(integer) 0" {
+			t.Fatalf("EXISTS k = %s after removing every member", got)
+		}
+		if recs := keysMembers(t, h, 0, "k"); len(recs) != 0 {
+			t.Fatalf("pebble=%v: %d records left under k's data prefix", pebble, len(recs))
+		}
+		h.close()
+	}
+}

@@ -210,6 +210,11 @@ func (co *coll) save() {
 		m := co.old
 		m.Count = 0
 		ks.deleteMeta(ks.physDB(co.db), co.key, &m)
+		if co.fenced() {
+			// Its members are gone, its rank fences not (the first one
+			// stays, empty): they go with the version.
+			ks.dropVersion(ks.physDB(co.db), co.key, &co.m)
+		}
 		ks.changes++
 		co.exists = false
 	case !co.exists:
