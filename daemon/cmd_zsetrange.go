@@ -662,7 +662,8 @@ func zsetStore(c *Client, dst []byte, got *zsetEntries) {
 // ranks give O(log N), by whichever finishes first: a walk of the range,
 // or the ranks of its two ends (zsetBelow), all three stepped together.
 // So a narrow range costs its width, and a wide one (up to +inf, say)
-// what its ends cost, not the members between them.
+// what its ends cost, not the members between them. A set with rank
+// fences (zsetfence.go) answers from the ranks of the two ends alone.
 func cmdZcount(c *Client, argv [][]byte) {
 	r, ok := parseZScoreRange(argv[2], argv[3])
 	if !ok {
