@@ -120,8 +120,9 @@ func zsetInsert(c *Client, co *coll, member []byte, score float64) {
 // zsetUpdate moves an existing member from score old to score score.
 func zsetUpdate(co *coll, member []byte, old, score float64) {
 	var buf [64]byte
-	co.del(zsetScoreSub(buf[:0], old, member))
-	zsetFenceNote(co, zsetScoreSub(buf[:0], old, member), -1)
+	sub := zsetScoreSub(buf[:0], old, member)
+	co.del(sub)
+	zsetFenceNote(co, sub, -1)
 	if !co.big() && score == 0 {
 		score = 0
 	}
@@ -133,9 +134,10 @@ func zsetUpdate(co *coll, member []byte, old, score float64) {
 func zsetDelete(co *coll, member []byte, score float64) {
 	var buf [64]byte
 	co.del(zsetMemberSub(buf[:0], member))
-	co.del(zsetScoreSub(buf[:0], score, member))
+	sub := zsetScoreSub(buf[:0], score, member)
+	co.del(sub)
 	co.m.Count--
-	zsetFenceNote(co, zsetScoreSub(buf[:0], score, member), -1)
+	zsetFenceNote(co, sub, -1)
 }
 
 // zsetIndexIter iterates co's score index. Close it with closeIter.

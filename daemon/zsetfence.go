@@ -34,11 +34,10 @@ var (
 )
 
 const (
-	zsetFenced        = 2 // meta tail bit
-	zfenceCacheLimit  = 256
-	zfenceSub         = 'f'
-	zfenceFirstStart  = "s"
-	zfenceCountMaxLen = binary.MaxVarintLen64
+	zsetFenced       = 2 // meta tail bit
+	zfenceCacheLimit = 256
+	zfenceSub        = 'f'
+	zfenceFirstStart = "s"
 )
 
 type zfence struct {
@@ -53,17 +52,20 @@ func (co *coll) fenced() bool { return len(co.m.Tail) > 0 && co.m.Tail[0]&zsetFe
 
 // setTailBit sets bit in the first byte of the meta tail, on a copy.
 func (co *coll) setTailBit(bit byte) {
-	t := append([]byte{0}, co.m.Tail...)
-	if len(co.m.Tail) > 0 {
-		t = append([]byte(nil), co.m.Tail...)
+	t := append([]byte(nil), co.m.Tail...)
+	if len(t) == 0 {
+		t = []byte{0}
 	}
 	t[0] |= bit
 	co.m.Tail = t
 }
 
+// zfenceSubKey is the sub key of the fence starting at start.
+func zfenceSubKey(start []byte) []byte { return append([]byte{zfenceSub}, start...) }
+
 func (co *coll) putFence(f *zfence) {
-	var v [zfenceCountMaxLen]byte
-	co.put(append([]byte{zfenceSub}, f.start...), v[:binary.PutUvarint(v[:], uint64(f.count))])
+	var v [binary.MaxVarintLen64]byte
+	co.put(zfenceSubKey(f.start), v[:binary.PutUvarint(v[:], uint64(f.count))])
 }
 
 // fences returns the set's fences, reading them on first use.
@@ -123,7 +125,7 @@ func zsetFenceNote(co *coll, e []byte, d int64) {
 	case f.count > 2*zsetFenceSize:
 		zsetSplitFence(co, fs, i)
 	case f.count <= 0 && i > 0:
-		co.del(append([]byte{zfenceSub}, f.start...))
+		co.del(zfenceSubKey(f.start))
 		fs.f = slices.Delete(fs.f, i, i+1)
 	default:
 		co.putFence(f)
