@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/redoubtdb/redoubt/storage"
@@ -108,6 +109,7 @@ type dbCounts struct {
 const (
 	recordCounts   = "counts"
 	recordDBMap    = "dbmap"
+	recordFormat   = "format"
 	recordVersions = "versions"
 
 	versionBlock = 1 << 20
@@ -129,6 +131,9 @@ func openKeyspace(st storage.Store, databases int, rowCacheBytes int64) (*Keyspa
 	}
 	var seq uint64
 	ks.nextSeq = func() uint64 { seq++; return seq }
+	if err := checkStoreFormat(st); err != nil {
+		return nil, err
+	}
 	for i := range ks.phys {
 		ks.phys[i] = uint16(i)
 	}
@@ -158,6 +163,46 @@ func openKeyspace(st storage.Store, databases int, rowCacheBytes int64) (*Keyspa
 		}
 	}
 	return ks, nil
+}
+
+// storeFormat is the version of the record layout this build writes. Raise
+// it whenever records appear that an older build would misread, and say
+// what changed:
+//
+//	1: the first layout (no format record was written).
+//	2: chunked strings and a meta record's DataKey (new meta flags), rank
+//	   fences of big sorted sets.
+const storeFormat = 2
+
+// checkStoreFormat refuses a store written by a newer build, which may hold
+// records this one would misread (silently: a flag it does not know), and
+// stamps the store with this build's format, so that an older build that
+// checks refuses it in turn.
+func checkStoreFormat(st storage.Store) error {
+	key := storage.ServerKey(nil, recordFormat)
+	v, ok, err := st.Get(nil, key)
+	if err != nil {
+		return err
+	}
+	if ok {
+		if len(v) != 4 {
+			return fmt.Errorf("keyspace: unreadable store format record %q", v)
+		}
+		switch f := binary.BigEndian.Uint32(v); {
+		case f > storeFormat:
+			return fmt.Errorf("keyspace: the data directory was written by a newer Redoubt (store format %d; this build reads formats up to %d): run that version, or export an RDB file with it and import that here", f, storeFormat)
+		case f == storeFormat:
+			return nil
+		}
+	}
+	b := st.NewBatch()
+	defer b.Close()
+	if err := b.Set(key, binary.BigEndian.AppendUint32(nil, storeFormat)); err != nil {
+		return err
+	}
+	// No sync needed: the log is written in order, so the record is on
+	// disk before anything this build writes after it.
+	return st.Commit(b, false)
 }
 
 // commit hands the pending unit to the write buffer; it reports whether
