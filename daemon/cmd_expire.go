@@ -117,7 +117,7 @@ func expireGeneric(c *Client, argv [][]byte, name string, base, unit int64) {
 // It does not count as an access to the key.
 func ttlGeneric(c *Client, argv [][]byte, ms, abs bool) {
 	ks := c.srv.ks
-	m, ok := peekKey(ks, c.db, argv[1])
+	m, ok := ks.PeekMeta(c.db, argv[1])
 	countLookup(c, argv[1], ok)
 	if !ok {
 		c.ReplyInt(-2)

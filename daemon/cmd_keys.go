@@ -67,7 +67,7 @@ func cmdDel(c *Client, argv [][]byte) {
 func cmdExists(c *Client, argv [][]byte) {
 	var n int64
 	for _, key := range argv[1:] {
-		_, ok := peekKey(c.srv.ks, c.db, key)
+		_, ok := c.srv.ks.PeekMeta(c.db, key)
 		countLookup(c, key, ok) // lookupKeyReadWithFlags, as in Redis
 		if ok {
 			n++
@@ -90,7 +90,7 @@ func cmdTouch(c *Client, argv [][]byte) {
 }
 
 func cmdType(c *Client, argv [][]byte) {
-	m, ok := peekKey(c.srv.ks, c.db, argv[1])
+	m, ok := c.srv.ks.PeekMeta(c.db, argv[1])
 	countLookup(c, argv[1], ok)
 	if !ok {
 		c.ReplySimple("none")

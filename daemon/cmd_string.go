@@ -213,7 +213,7 @@ func strSetGeneric(c *Client, flags int, key, val, expire []byte, cmd string, ok
 			c.ReplyBulk(c.srv.ks.strValue(c.db, key, &old))
 		}
 	} else {
-		old, found = c.srv.ks.Lookup(c.db, key)
+		old, found = c.srv.ks.LookupMeta(c.db, key)
 	}
 	if (flags&strNX != 0 && found) || (flags&strXX != 0 && !found) {
 		if flags&strGet == 0 {
@@ -384,7 +384,7 @@ func cmdMSetNX(c *Client, argv [][]byte) {
 func strMSet(c *Client, argv [][]byte) {
 	ks := c.srv.ks
 	for j := 1; j < len(argv); j += 2 {
-		old, found := ks.Lookup(c.db, argv[j])
+		old, found := ks.LookupMeta(c.db, argv[j])
 		if found {
 			strPut(c, argv[j], &old, argv[j+1], 0, storage.StrEncAuto)
 		} else {

@@ -305,6 +305,14 @@ func (ks *Keyspace) persistCounters() {
 // cache (meta records), write buffer, then the store. For meta records,
 // touch records an access (OBJECT IDLETIME).
 func (ks *Keyspace) getTouch(key []byte, touch bool) ([]byte, bool) {
+	return ks.getRec(key, touch, false)
+}
+
+// getRec is getTouch, and with header it may return only the header of a
+// big string's meta record (storage.MetaHeader) when that is what the row
+// cache holds: for callers that need the key's type, expiry and version
+// but not its value.
+func (ks *Keyspace) getRec(key []byte, touch, header bool) ([]byte, bool) {
 	if v, ok := ks.pending[string(key)]; ok {
 		if v == nil {
 			return nil, false
@@ -314,11 +322,14 @@ func (ks *Keyspace) getTouch(key []byte, touch bool) ([]byte, bool) {
 	isMeta := len(key) > 0 && key[0] == storage.FamilyMeta
 	cached := len(key) > 0 && cacheable(key[0])
 	if cached {
-		if v, absent, ok := ks.cache.get(key, touch && isMeta, ks.now()); ok {
-			if absent {
+		if v, kind, ok := ks.cache.get(key, touch && isMeta, ks.now()); ok {
+			switch {
+			case kind == rowAbsent:
 				return nil, false
+			case kind == rowValue || header:
+				return append([]byte(nil), v...), true
 			}
-			return append([]byte(nil), v...), true
+			// A header, and the value is wanted: read on.
 		}
 	}
 	v, ok := ks.wb.lookup(key)
@@ -338,9 +349,10 @@ func (ks *Keyspace) getTouch(key []byte, touch bool) ([]byte, bool) {
 	if cached {
 		// Nothing newer exists than what the layers or the store hold,
 		// so this is safe to cache, and so is the store's answer that
-		// the key does not exist. A key only peeked at keeps the floor
-		// as its (lower-bound) access time.
-		atime := ks.cache.floor
+		// the key does not exist. A key only peeked at keeps its access
+		// time: the floor (a lower bound) unless a header of it is
+		// cached.
+		atime := ks.cache.lastAccess(key)
 		if touch && isMeta {
 			atime = ks.now()
 		}
@@ -367,7 +379,7 @@ func (ks *Keyspace) cachedOrBuffered(key []byte) bool {
 	if _, ok := ks.pending[string(key)]; ok {
 		return true
 	}
-	if _, _, ok := ks.cache.get(key, false, 0); ok {
+	if _, kind, ok := ks.cache.get(key, false, 0); ok && kind != rowHeader {
 		return true
 	}
 	_, ok := ks.wb.lookup(key)
@@ -433,8 +445,8 @@ func (ks *Keyspace) has(key []byte) bool {
 	}
 	cached := len(key) > 0 && cacheable(key[0])
 	if cached {
-		if _, absent, ok := ks.cache.get(key, false, 0); ok {
-			return !absent
+		if _, kind, ok := ks.cache.get(key, false, 0); ok {
+			return kind != rowAbsent
 		}
 	}
 	if v, ok := ks.wb.lookup(key); ok {
@@ -678,10 +690,27 @@ func (ks *Keyspace) Peek(db int, key []byte) (storage.Meta, bool) {
 	return ks.lookup(db, key, false)
 }
 
+// LookupMeta is Lookup for callers that need a key's type, expiry,
+// version and count but not a string's value, which it may leave out:
+// Value is then empty whatever the string holds, and StrLen is wrong. It
+// spares overwriting or deleting a big string the read of its value.
+func (ks *Keyspace) LookupMeta(db int, key []byte) (storage.Meta, bool) {
+	return ks.lookupRec(db, key, true, true)
+}
+
+// PeekMeta is LookupMeta without recording an access.
+func (ks *Keyspace) PeekMeta(db int, key []byte) (storage.Meta, bool) {
+	return ks.lookupRec(db, key, false, true)
+}
+
 func (ks *Keyspace) lookup(db int, key []byte, touch bool) (storage.Meta, bool) {
+	return ks.lookupRec(db, key, touch, false)
+}
+
+func (ks *Keyspace) lookupRec(db int, key []byte, touch, header bool) (storage.Meta, bool) {
 	p := ks.physDB(db)
 	ks.keyBuf = storage.MetaKey(ks.keyBuf[:0], p, key)
-	raw, ok := ks.getTouch(ks.keyBuf, touch)
+	raw, ok := ks.getRec(ks.keyBuf, touch, header)
 	if !ok {
 		return storage.Meta{}, false
 	}
@@ -705,7 +734,7 @@ func (ks *Keyspace) expiredHook(db int, key []byte) {
 
 // Exists reports whether a live key exists.
 func (ks *Keyspace) Exists(db int, key []byte) bool {
-	_, ok := ks.Lookup(db, key)
+	_, ok := ks.LookupMeta(db, key)
 	return ok
 }
 
@@ -768,7 +797,7 @@ func (ks *Keyspace) put(db int, key []byte, old *storage.Meta, m *storage.Meta, 
 
 // SetString stores a string value, replacing whatever key held.
 func (ks *Keyspace) SetString(db int, key, val []byte, expireAt int64) {
-	old, ok := ks.Lookup(db, key)
+	old, ok := ks.LookupMeta(db, key)
 	if ok {
 		ks.putString(db, key, &old, val, expireAt, storage.StrEncAuto)
 	} else {
@@ -779,7 +808,7 @@ func (ks *Keyspace) SetString(db int, key, val []byte, expireAt int64) {
 // Delete removes a live key and reports whether it existed. A collection's
 // members go with one range deletion: O(1) whatever its size.
 func (ks *Keyspace) Delete(db int, key []byte) bool {
-	m, ok := ks.Lookup(db, key)
+	m, ok := ks.LookupMeta(db, key)
 	if !ok {
 		return false
 	}

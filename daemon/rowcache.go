@@ -1,6 +1,10 @@
 package daemon
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/redoubtdb/redoubt/storage"
+)
 
 // rowCache keeps the committed meta records of recently used keys in memory
 // so that reads of a hot key skip Pebble (a memtable lookup costs about 3 µs,
@@ -37,12 +41,27 @@ type rowRec struct {
 	klen  uint32
 	vlen  uint32
 	vcap  uint32
-	// absent marks a key known not to exist in the store: a lookup of a
+	kind  rowKind
+}
+
+// rowKind is what an entry holds.
+type rowKind uint32
+
+const (
+	// rowValue is the record itself.
+	rowValue rowKind = iota
+	// rowAbsent marks a key known not to exist in the store: a lookup of a
 	// missing key (a GET of an unset key, a new hash field) otherwise went
 	// down every level of the store again each time, 31% of the CPU of
 	// GET -P 16 over a keyspace one key in seven of which was unset.
-	absent uint32
-}
+	rowAbsent
+	// rowHeader is the header of a string's meta record whose value is too
+	// big to cache (storage.MetaHeader): enough for what a SET, DEL, TTL or
+	// TYPE needs to know of the key, so that overwriting a 16 KB value does
+	// not read the old one from the store first (a quarter of the CPU of
+	// SET of 16 KB values). Reads of the value go to the store.
+	rowHeader
+)
 
 const rowRecHead = int(unsafe.Sizeof(rowRec{}))
 
@@ -90,35 +109,36 @@ const rowCacheEntryOverhead = 40
 const rowCacheAdmitEvery = 8
 
 // rowCacheMaxValue keeps large values out: they would evict many small hot
-// entries and their read cost is dominated by copying anyway.
+// entries and their read cost is dominated by copying anyway. A string's
+// meta record above it is cached as its header (rowHeader).
 const rowCacheMaxValue = 4096
 
 func newRowCache(budget, now int64) *rowCache {
 	return &rowCache{budget: budget, m: map[string]*rowRec{}, floor: now}
 }
 
-// get returns the value cached for k, recording an access at now when
-// touch; absent reports that k is cached as missing from the store. The
-// value aliases the cache: copy it before changing the cache.
-func (rc *rowCache) get(k []byte, touch bool, now int64) (v []byte, absent, ok bool) {
+// get returns what is cached for k (see rowKind), recording an access at
+// now when touch. The value aliases the cache: copy it before changing the
+// cache.
+func (rc *rowCache) get(k []byte, touch bool, now int64) (v []byte, kind rowKind, ok bool) {
 	r, ok := rc.m[string(k)]
 	if !ok {
-		return nil, false, false
+		return nil, 0, false
 	}
-	if touch && r.absent == 0 {
+	if touch && r.kind != rowAbsent {
 		// A missing key has no access time: its mark keeps the floor it
 		// was made with, so evicting it never raises the floor.
 		r.atime = now
 	}
-	return r.value(), r.absent != 0, true
+	return r.value(), r.kind, true
 }
 
-// set stores a copy of v under k, the cached record r (nil if none) being
-// replaced: in place when v fits.
-func (rc *rowCache) set(k string, r *rowRec, v []byte, atime int64) {
+// set stores a copy of v, of the given kind, under k, the cached record r
+// (nil if none) being replaced: in place when v fits.
+func (rc *rowCache) set(k string, r *rowRec, v []byte, kind rowKind, atime int64) {
 	if r != nil && len(v) <= int(r.vcap) {
 		copy(r.bytes()[rowRecHead+int(r.klen):], v)
-		r.vlen, r.atime, r.absent = uint32(len(v)), atime, 0
+		r.vlen, r.atime, r.kind = uint32(len(v)), atime, kind
 		return
 	}
 	if r != nil {
@@ -126,13 +146,39 @@ func (rc *rowCache) set(k string, r *rowRec, v []byte, atime int64) {
 		delete(rc.m, k)
 	}
 	r = newRowRec(k, v, len(v), atime)
+	r.kind = kind
 	rc.m[r.key()] = r
 	rc.used += r.size()
 }
 
+// fit is what of v may be cached under k: v itself, the header of a big
+// string's meta record, or nothing (ok false).
+func fit(k string, v []byte) (c []byte, kind rowKind, ok bool) {
+	if len(v) <= rowCacheMaxValue {
+		return v, rowValue, true
+	}
+	if len(k) > 0 && k[0] == storage.FamilyMeta {
+		if h, ok := storage.MetaHeader(v); ok {
+			return h, rowHeader, true
+		}
+	}
+	return nil, 0, false
+}
+
 // put stores a copy of v under k, last accessed at atime.
 func (rc *rowCache) put(k string, v []byte, atime int64) {
-	if rc.budget <= 0 || len(v) > rowCacheMaxValue {
+	rc.putKind(k, v, rowValue, atime)
+}
+
+func (rc *rowCache) putKind(k string, v []byte, kind rowKind, atime int64) {
+	if kind == rowValue {
+		var ok bool
+		if v, kind, ok = fit(k, v); !ok {
+			rc.del(k)
+			return
+		}
+	}
+	if rc.budget <= 0 {
 		rc.del(k)
 		return
 	}
@@ -148,7 +194,7 @@ func (rc *rowCache) put(k string, v []byte, atime int64) {
 			return
 		}
 	}
-	rc.set(k, r, v, atime)
+	rc.set(k, r, v, kind, atime)
 	rc.evict("")
 }
 
@@ -172,10 +218,7 @@ func (rc *rowCache) evict(keep string) {
 // admits a value. Writes replace the mark (put, update) or remove it (del).
 // The mark's access time is the floor: see get.
 func (rc *rowCache) putAbsent(k string) {
-	rc.put(k, nil, rc.floor)
-	if r, ok := rc.m[k]; ok {
-		r.absent = 1
-	}
+	rc.putKind(k, nil, rowAbsent, rc.floor)
 }
 
 // update replaces the value of k if the cache holds k, and otherwise does
@@ -186,11 +229,12 @@ func (rc *rowCache) update(k string, v []byte, atime int64) {
 	if !ok {
 		return
 	}
-	if len(v) > rowCacheMaxValue {
+	v, kind, ok := fit(k, v)
+	if !ok {
 		rc.del(k)
 		return
 	}
-	rc.set(k, r, v, atime)
+	rc.set(k, r, v, kind, atime)
 	rc.evict("")
 }
 
@@ -204,7 +248,7 @@ func (rc *rowCache) putAhead(k string, v []byte, atime int64) {
 	if _, ok := rc.m[k]; ok {
 		return
 	}
-	rc.set(k, nil, v, atime)
+	rc.set(k, nil, v, rowValue, atime)
 	rc.evict(k)
 }
 

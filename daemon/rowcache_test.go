@@ -1,8 +1,11 @@
 package daemon
 
 import (
+	"bytes"
 	"fmt"
 	"testing"
+
+	"github.com/redoubtdb/redoubt/storage"
 )
 
 // TestRowCacheAdmission: a full cache admits one new key in
@@ -74,8 +77,8 @@ func TestRowCacheRecords(t *testing.T) {
 		}
 		want[s.key] = s.val
 		for k, w := range want {
-			got, absent, ok := rc.get([]byte(k), false, 0)
-			if !ok || absent || string(got) != w {
+			got, kind, ok := rc.get([]byte(k), false, 0)
+			if !ok || kind != rowValue || string(got) != w {
 				t.Fatalf("after put %q=%q: get %q = %q, %v; want %q", s.key, s.val, k, got, ok, w)
 			}
 		}
@@ -101,7 +104,7 @@ func TestRowCacheRecords(t *testing.T) {
 func TestRowCacheAbsentKeepsFloor(t *testing.T) {
 	rc := newRowCache(1<<20, 1000)
 	rc.putAbsent("gone")
-	if _, absent, ok := rc.get([]byte("gone"), true, 5000); !ok || !absent {
+	if _, kind, ok := rc.get([]byte("gone"), true, 5000); !ok || kind != rowAbsent {
 		t.Fatal("mark not cached")
 	}
 	rc.del("gone")
@@ -116,11 +119,11 @@ func TestRowCacheAbsentKeepsFloor(t *testing.T) {
 func TestRowCacheAbsent(t *testing.T) {
 	rc := newRowCache(1<<20, 0)
 	state := func(k string) string {
-		v, absent, ok := rc.get([]byte(k), false, 0)
+		v, kind, ok := rc.get([]byte(k), false, 0)
 		switch {
 		case !ok:
 			return "uncached"
-		case absent:
+		case kind == rowAbsent:
 			return "absent"
 		default:
 			return "=" + string(v)
@@ -153,5 +156,56 @@ func TestRowCacheAbsent(t *testing.T) {
 		if got := state(s.key); got != s.want {
 			t.Fatalf("step %d (%s %s %q): %s, want %s", i, s.op, s.key, s.val, got, s.want)
 		}
+	}
+}
+
+// TestRowCacheHeaders: a string's meta record too big to cache is cached
+// as its header, which decodes to the same type and expiry with an empty
+// value; other big records are not cached at all.
+func TestRowCacheHeaders(t *testing.T) {
+	big := bytes.Repeat([]byte("v"), rowCacheMaxValue+1)
+	str := func(expireAt int64, v []byte) []byte {
+		return storage.AppendMeta(nil, &storage.Meta{Type: storage.TypeString, ExpireAt: expireAt, Enc: storage.StrEncRaw, Value: v})
+	}
+	meta := string(storage.MetaKey(nil, 0, []byte("k")))
+	member := string(storage.DataPrefix(nil, 0, []byte("h"), 7)) + "field"
+	for _, tc := range []struct {
+		name  string
+		key   string
+		first []byte // put, then update with second (nil: no update)
+		then  []byte
+		want  rowKind
+		wantV []byte // the cached bytes; nil: not cached
+	}{
+		{"small string", meta, str(0, []byte("v")), nil, rowValue, str(0, []byte("v"))},
+		{"big string", meta, str(0, big), nil, rowHeader, str(0, nil)},
+		{"big string with expiry", meta, str(1234, big), nil, rowHeader, str(1234, nil)},
+		{"small, then big", meta, str(0, []byte("v")), str(99, big), rowHeader, str(99, nil)},
+		{"big, then small", meta, str(0, big), str(0, []byte("w")), rowValue, str(0, []byte("w"))},
+		{"big member", member, big, nil, 0, nil},
+		{"small member, then big", member, []byte("v"), big, 0, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rc := newRowCache(1<<20, 0)
+			rc.put(tc.key, tc.first, 1)
+			if tc.then != nil {
+				rc.update(tc.key, tc.then, 2)
+			}
+			v, kind, ok := rc.get([]byte(tc.key), false, 0)
+			switch {
+			case tc.wantV == nil:
+				if ok {
+					t.Fatalf("cached %q (kind %d), want nothing", v, kind)
+				}
+			case !ok || kind != tc.want || !bytes.Equal(v, tc.wantV):
+				t.Fatalf("get: %q kind %d (%v), want %q kind %d", v, kind, ok, tc.wantV, tc.want)
+			}
+			if kind == rowHeader {
+				var m storage.Meta
+				if err := storage.DecodeMeta(v, &m); err != nil || m.Type != storage.TypeString || len(m.Value) != 0 || m.Enc != storage.StrEncRaw {
+					t.Fatalf("header decodes to %+v, %v", m, err)
+				}
+			}
+		})
 	}
 }

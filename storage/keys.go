@@ -323,6 +323,23 @@ func MetaType(b []byte) Type {
 	return Type(b[0])
 }
 
+// MetaHeader returns the part of an encoded meta record that precedes a
+// string's inline value (type, flags, expiry), and false for records with
+// no inline value. Decoded, the header is the record with an empty value.
+func MetaHeader(b []byte) ([]byte, bool) {
+	if len(b) < 2 || Type(b[0]) != TypeString || b[1]&metaChunked != 0 {
+		return nil, false
+	}
+	n := 2
+	if b[1]&metaHasExpire != 0 {
+		n += 8
+	}
+	if len(b) < n {
+		return nil, false
+	}
+	return b[:n:n], true
+}
+
 // MetaExpireAt returns the expiry of an encoded meta record (0 when none).
 func MetaExpireAt(b []byte) int64 {
 	if len(b) < 10 || b[1]&metaHasExpire == 0 {
