@@ -219,6 +219,10 @@ type Config struct {
 	MemtableSize Size `toml:"memtable-size"`
 	// BloomBitsPerKey sizes Pebble's bloom filters; 0 disables them.
 	BloomBitsPerKey int `toml:"bloom-bits-per-key"`
+	// ValueSeparationMinSize: values of at least this size are kept in
+	// Pebble's blob files, out of the way of compactions; 0 keeps every
+	// value in the sstables.
+	ValueSeparationMinSize Size `toml:"value-separation-min-size"`
 	// RowCacheSize bounds the keyspace's cache of hot key records (their
 	// type, expiry and, for strings, value), which spares reads of hot keys
 	// a Pebble lookup; 0 disables it.
@@ -300,8 +304,10 @@ func Default() *Config {
 		BlockCacheSize:  256 * MB,
 		MemtableSize:    8 * MB,
 		BloomBitsPerKey: 10,
-		RowCacheSize:    16 * MB,
-		DiskReserve:     64 * MB,
+
+		ValueSeparationMinSize: 4 * KB,
+		RowCacheSize:           16 * MB,
+		DiskReserve:            64 * MB,
 	}
 }
 

@@ -104,6 +104,7 @@ var params = []*param{
 	// Pebble refuses memtables of 4GB and more.
 	sizeParam("memtable-size", 0, int64(MB), math.MaxUint32-1, func(c *Config) *Size { return &c.MemtableSize }),
 	intParam("bloom-bits-per-key", 0, 0, 64, func(c *Config) *int { return &c.BloomBitsPerKey }),
+	sizeParam("value-separation-min-size", 0, 0, math.MaxInt32, func(c *Config) *Size { return &c.ValueSeparationMinSize }),
 	sizeParam("row-cache-size", 0, 0, maxInt64, func(c *Config) *Size { return &c.RowCacheSize }),
 	sizeParam("disk-reserve", mutable, 0, maxInt64, func(c *Config) *Size { return &c.DiskReserve }),
 }

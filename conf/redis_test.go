@@ -23,7 +23,7 @@ import (
 var notLikeRedis = map[string]bool{
 	"bind": true, "port": true, "dir": true, "appendonly": true,
 	"logfile": true, "pidfile": true, "daemonize": true, "maxclients": true,
-	"block-cache-size": true, "memtable-size": true, "bloom-bits-per-key": true, "row-cache-size": true, "disk-reserve": true,
+	"block-cache-size": true, "memtable-size": true, "bloom-bits-per-key": true, "value-separation-min-size": true, "row-cache-size": true, "disk-reserve": true,
 }
 
 func TestLikeRedis(t *testing.T) {
@@ -92,7 +92,7 @@ func TestLikeRedis(t *testing.T) {
 }
 
 // lookupRedisOnly lists Redoubt's names that Redis lacks.
-var lookupRedisOnly = map[string]struct{}{"block-cache-size": {}, "memtable-size": {}, "bloom-bits-per-key": {}, "row-cache-size": {}, "disk-reserve": {}}
+var lookupRedisOnly = map[string]struct{}{"block-cache-size": {}, "memtable-size": {}, "bloom-bits-per-key": {}, "value-separation-min-size": {}, "row-cache-size": {}, "disk-reserve": {}}
 
 func flattenKV(pairs []KV) []string {
 	var out []string

@@ -88,10 +88,12 @@ func TestScenariosOnPebble(t *testing.T) {
 }
 
 // newPebbleHarness runs the server the way the real one runs: on Pebble,
-// with the write buffer's flusher live. The test's cleanup stops both.
+// with the write buffer's flusher live, and values from 1 KB up kept in
+// blob files once flushed (4 KB by default). The test's cleanup stops both.
 func newPebbleHarness(t *testing.T) *harness {
 	t.Helper()
-	st, err := pebble.Open(pebble.Options{Dir: t.TempDir(), CacheSize: 8 << 20, MemTableSize: 4 << 20, BloomBitsPerKey: 10})
+	st, err := pebble.Open(pebble.Options{Dir: t.TempDir(), CacheSize: 8 << 20, MemTableSize: 4 << 20, BloomBitsPerKey: 10,
+		ValueSeparationMinSize: 1 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -205,9 +205,11 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 		CacheSize:       int64(cfg.BlockCacheSize),
 		MemTableSize:    int64(cfg.MemtableSize),
 		BloomBitsPerKey: cfg.BloomBitsPerKey,
-		Ballast:         int64(cfg.DiskReserve),
-		MaxOpenFiles:    pebbleFiles,
-		Logger:          log.With("component", "pebble"),
+
+		ValueSeparationMinSize: int(cfg.ValueSeparationMinSize),
+		Ballast:                int64(cfg.DiskReserve),
+		MaxOpenFiles:           pebbleFiles,
+		Logger:                 log.With("component", "pebble"),
 	})
 	if err != nil {
 		return fmt.Errorf("open store in %s: %w", cfg.Dir, err)

@@ -77,7 +77,9 @@ func openKeyspaceStore(cfg *conf.Config, dir string, log *slog.Logger, bulk bool
 		CacheSize:       int64(cfg.BlockCacheSize),
 		MemTableSize:    int64(cfg.MemtableSize),
 		BloomBitsPerKey: cfg.BloomBitsPerKey,
-		Logger:          log.With("component", "pebble"),
+
+		ValueSeparationMinSize: int(cfg.ValueSeparationMinSize),
+		Logger:                 log.With("component", "pebble"),
 	})
 }
 

@@ -2,6 +2,7 @@ package pebble
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"log/slog"
 	"path/filepath"
@@ -273,4 +274,79 @@ func countAll(s *Store) int {
 		n++
 	}
 	return n
+}
+
+// TestValueSeparation: values from ValueSeparationMinSize up land in blob
+// files when flushed, smaller ones do not make any; both read back, after
+// overwrites, compactions and a reopen.
+func TestValueSeparation(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		min   int
+		blobs bool
+	}{
+		{"off", 0, false},
+		{"4kb", 4 << 10, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := testOptions(nil)
+			opts.Dir = filepath.Join(t.TempDir(), "db")
+			opts.ValueSeparationMinSize = tc.min
+			s, err := Open(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := map[string][]byte{}
+			write := func(round int) {
+				b := s.NewBatch()
+				defer b.Close()
+				for i := range 300 {
+					k := fmt.Sprintf("k%03d", i)
+					v := bytes.Repeat([]byte{byte('a' + round)}, 100)
+					if i%3 == 0 {
+						v = bytes.Repeat([]byte{byte('A' + round)}, 16<<10)
+					}
+					want[k] = v
+					if err := b.Set([]byte(k), v); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := s.Commit(b, false); err != nil {
+					t.Fatal(err)
+				}
+				if err := s.Flush(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			check := func(when string) {
+				t.Helper()
+				for k, v := range want {
+					got, ok, err := s.Get(nil, []byte(k))
+					if err != nil || !ok || !bytes.Equal(got, v) {
+						t.Fatalf("%s: Get(%s) = %d bytes, %v, %v; want %d bytes", when, k, len(got), ok, err, len(v))
+					}
+				}
+			}
+			for round := range 3 {
+				write(round)
+			}
+			check("after overwrites")
+			if err := s.db.Compact(context.Background(), []byte("k"), []byte("l"), true); err != nil {
+				t.Fatal(err)
+			}
+			check("after a compaction")
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			blobs, _ := filepath.Glob(filepath.Join(opts.Dir, "*.blob"))
+			if (len(blobs) > 0) != tc.blobs {
+				t.Errorf("%d blob files, want some: %v", len(blobs), tc.blobs)
+			}
+			if s, err = Open(opts); err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			check("after a reopen")
+		})
+	}
 }
