@@ -241,7 +241,14 @@ func strSetGeneric(c *Client, flags int, key, val, expire []byte, cmd string, ok
 // strGetGeneric replies a key's string value (or null) and reports false
 // after a WRONGTYPE error.
 func strGetGeneric(c *Client, key []byte) (storage.Meta, bool, bool) {
-	m, found := strLookupRead(c, key)
+	return strGetReply(c, key, c.srv.ks.Lookup)
+}
+
+// strGetReply is strGetGeneric with the lookup to use: GET and MGET use
+// LookupRead, whose Meta they drop once the reply has the value.
+func strGetReply(c *Client, key []byte, lookup func(int, []byte) (storage.Meta, bool)) (storage.Meta, bool, bool) {
+	m, found := lookup(c.db, key)
+	countLookup(c, key, found)
 	if !found {
 		c.ReplyNull()
 		return m, false, true
@@ -255,7 +262,7 @@ func strGetGeneric(c *Client, key []byte) (storage.Meta, bool, bool) {
 }
 
 func cmdGet(c *Client, argv [][]byte) {
-	strGetGeneric(c, argv[1])
+	strGetReply(c, argv[1], c.srv.ks.LookupRead)
 }
 
 // cmdSet implements SET key value [NX|XX] [GET] [EX s|PX ms|EXAT ts|PXAT ms-ts|KEEPTTL].
@@ -347,7 +354,8 @@ func cmdGetEX(c *Client, argv [][]byte) {
 func cmdMGet(c *Client, argv [][]byte) {
 	c.ReplyArrayLen(len(argv) - 1)
 	for _, key := range argv[1:] {
-		m, found := strLookupRead(c, key)
+		m, found := c.srv.ks.LookupRead(c.db, key)
+		countLookup(c, key, found)
 		if !found || m.Type != storage.TypeString {
 			c.ReplyNull()
 			continue

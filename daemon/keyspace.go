@@ -57,6 +57,9 @@ type Keyspace struct {
 	// Scratch buffers for encoding keys and records; the store and the maps
 	// copy what they keep.
 	keyBuf, expBuf, valBuf []byte
+	// readBuf holds records read for LookupRead, which the caller uses
+	// before its next call.
+	readBuf []byte
 
 	// phys maps a logical database (SELECT index) to its physical
 	// namespace in the key encoding; SWAPDB swaps two entries.
@@ -273,6 +276,9 @@ func (ks *Keyspace) releaseBigBufs() {
 	if cap(ks.expBuf) > keyspaceBufKeep {
 		ks.expBuf = nil
 	}
+	if cap(ks.readBuf) > keyspaceBufKeep {
+		ks.readBuf = nil
+	}
 }
 
 // abort drops the pending unit (a command failed half-way).
@@ -305,19 +311,45 @@ func (ks *Keyspace) persistCounters() {
 // cache (meta records), write buffer, then the store. For meta records,
 // touch records an access (OBJECT IDLETIME).
 func (ks *Keyspace) getTouch(key []byte, touch bool) ([]byte, bool) {
-	return ks.getRec(key, touch, false)
+	var how recRead
+	if touch {
+		how = readTouch
+	}
+	return ks.getRec(key, how)
 }
 
-// getRec is getTouch, and with header it may return only the header of a
-// big string's meta record (storage.MetaHeader) when that is what the row
-// cache holds: for callers that need the key's type, expiry and version
-// but not its value.
-func (ks *Keyspace) getRec(key []byte, touch, header bool) ([]byte, bool) {
+// recRead says how getRec reads a record.
+type recRead uint8
+
+const (
+	// readTouch records an access (meta records).
+	readTouch recRead = 1 << iota
+	// readHeader: the header of a big string's meta record will do
+	// (storage.MetaHeader), if that is what the row cache holds: for
+	// callers that need the key's type, expiry and version but not its
+	// value.
+	readHeader
+	// readAlias: the record may alias the keyspace's memory, valid until
+	// its next call, instead of being a copy: for a reply that copies it
+	// at once. A GET of a 16 KB value otherwise allocated 16 KB, and the
+	// collector's work was 13% of the CPU of GET -P 16 of such values.
+	readAlias
+)
+
+// getRec is getTouch as how says.
+func (ks *Keyspace) getRec(key []byte, how recRead) ([]byte, bool) {
+	own := func(v []byte) []byte {
+		if how&readAlias != 0 {
+			return v
+		}
+		return append([]byte(nil), v...)
+	}
+	touch := how&readTouch != 0
 	if v, ok := ks.pending[string(key)]; ok {
 		if v == nil {
 			return nil, false
 		}
-		return append([]byte(nil), v...), true
+		return own(v), true
 	}
 	isMeta := len(key) > 0 && key[0] == storage.FamilyMeta
 	cached := len(key) > 0 && cacheable(key[0])
@@ -326,8 +358,8 @@ func (ks *Keyspace) getRec(key []byte, touch, header bool) ([]byte, bool) {
 			switch {
 			case kind == rowAbsent:
 				return nil, false
-			case kind == rowValue || header:
-				return append([]byte(nil), v...), true
+			case kind == rowValue || how&readHeader != 0:
+				return own(v), true
 			}
 			// A header, and the value is wanted: read on.
 		}
@@ -337,13 +369,20 @@ func (ks *Keyspace) getRec(key []byte, touch, header bool) ([]byte, bool) {
 		if v == nil {
 			return nil, false
 		}
-		v = append([]byte(nil), v...)
+		v = own(v)
 	} else if ks.flushedInUnit(key) {
 		return nil, false
 	} else {
+		var dst []byte
+		if how&readAlias != 0 {
+			dst = ks.readBuf[:0]
+		}
 		var err error
-		if v, ok, err = ks.store.Get(nil, key); err != nil {
+		if v, ok, err = ks.store.Get(dst, key); err != nil {
 			panic(storageError{err})
+		}
+		if how&readAlias != 0 {
+			ks.readBuf = v[:0]
 		}
 	}
 	if cached {
@@ -695,22 +734,33 @@ func (ks *Keyspace) Peek(db int, key []byte) (storage.Meta, bool) {
 // Value is then empty whatever the string holds, and StrLen is wrong. It
 // spares overwriting or deleting a big string the read of its value.
 func (ks *Keyspace) LookupMeta(db int, key []byte) (storage.Meta, bool) {
-	return ks.lookupRec(db, key, true, true)
+	return ks.lookupRec(db, key, readTouch|readHeader)
 }
 
 // PeekMeta is LookupMeta without recording an access.
 func (ks *Keyspace) PeekMeta(db int, key []byte) (storage.Meta, bool) {
-	return ks.lookupRec(db, key, false, true)
+	return ks.lookupRec(db, key, readHeader)
+}
+
+// LookupRead is Lookup for a reply that copies the value at once: the
+// returned Meta may alias the keyspace's memory, and is valid only until
+// the keyspace's next call.
+func (ks *Keyspace) LookupRead(db int, key []byte) (storage.Meta, bool) {
+	return ks.lookupRec(db, key, readTouch|readAlias)
 }
 
 func (ks *Keyspace) lookup(db int, key []byte, touch bool) (storage.Meta, bool) {
-	return ks.lookupRec(db, key, touch, false)
+	var how recRead
+	if touch {
+		how = readTouch
+	}
+	return ks.lookupRec(db, key, how)
 }
 
-func (ks *Keyspace) lookupRec(db int, key []byte, touch, header bool) (storage.Meta, bool) {
+func (ks *Keyspace) lookupRec(db int, key []byte, how recRead) (storage.Meta, bool) {
 	p := ks.physDB(db)
 	ks.keyBuf = storage.MetaKey(ks.keyBuf[:0], p, key)
-	raw, ok := ks.getRec(ks.keyBuf, touch, header)
+	raw, ok := ks.getRec(ks.keyBuf, how)
 	if !ok {
 		return storage.Meta{}, false
 	}
