@@ -47,10 +47,11 @@ type Options struct {
 	// ValueSeparationMinSize: records whose value has at least this many
 	// bytes keep it in a blob file, and the sstables hold a reference, so
 	// compactions move the reference instead of rewriting the value; 0
-	// keeps every value in the sstables. Overwriting 5000 keys of 16 KB
-	// ran 15-20% faster with it (18% less CPU per SET); reading them
-	// measured the same. Chunks of long strings (1 KB) stay in the
-	// sstables. DefaultOptions sets DefaultValueSeparationMinSize.
+	// keeps every value in the sstables. SET of 16 KB values over 50,000
+	// keys (800 MB) took 8-19% less CPU with it; over 5000 keys (80 MB,
+	// all in Lbase) the same either way; reading them measured the same.
+	// Chunks of long strings (1 KB) stay in the sstables. DefaultOptions
+	// sets DefaultValueSeparationMinSize.
 	ValueSeparationMinSize int
 	// Logger receives Pebble's log lines; nil means slog.Default().
 	Logger *slog.Logger
@@ -228,16 +229,22 @@ func pebbleOptions(opts Options) (*pebble.Options, error) {
 	// Read sampling (for read-triggered compactions) cost ~6% of a
 	// 100-member range read in profiles; L0 is compacted early anyway.
 	po.Experimental.ReadSamplingMultiplier = -1
-	// Cut flushed L0 tables small: 256 KB, and so at most 2.5 MB of Lbase
+	// Cut flushed L0 tables small: 1 MB, and so at most 10 MB of Lbase
 	// overlap each (Pebble's overlap limit is ten target sizes). A memtable
 	// that holds a list's new head members and its meta record (which sorts
 	// after every member) then flushes as two tables, and compacting them
 	// rewrites the Lbase tables at the list's two ends instead of the whole
-	// list. LPUSH of 2M elements: 200 -> 137 MB written by compactions, 118
-	// -> 56 MB read; random SET/HSET/ZADD/SADD wrote the same bytes either
-	// way. Lbase and below keep Pebble's default sizes (4 MB, doubling per
-	// level), so big stores do not end up with more tables than open files.
-	po.TargetFileSizes[0] = 256 << 10
+	// list. Pebble's 2 MB default cost LPUSH -P 16 25-35% more CPU per
+	// request. The size counts the values a table refers to in blob files
+	// (value separation), and each table gets a blob file of its own: at
+	// 256 KB a flush of 16 KB values made 32 pairs of files, each created
+	// and synced, and SET of such values ran at 6.8-7.8k/s against
+	// 8.5-10.5k/s with 1 MB. A/B against 256 KB, -P 16 (CPU per request):
+	// LPUSH of 3M elements 2.9-3.3 against 3.4-3.7 us, SET 3.3 against 3.5,
+	// ZADD 10.5-10.8 against 11.2-11.9, HSET the same. Lbase and below keep
+	// Pebble's default sizes (4 MB, doubling per level), so big stores do
+	// not end up with more tables than open files.
+	po.TargetFileSizes[0] = 1 << 20
 	for i := 1; i < len(po.TargetFileSizes); i++ {
 		po.TargetFileSizes[i] = 2 << 20 << i
 	}
