@@ -139,7 +139,7 @@ func (co *coll) get(sub []byte) ([]byte, bool) {
 	if !co.exists && !co.wrote {
 		return nil, false
 	}
-	return co.ks.getTouch(co.memberKey(sub), false)
+	return co.ks.get(co.memberKey(sub))
 }
 
 // has reports whether sub exists.

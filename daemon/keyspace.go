@@ -307,16 +307,9 @@ func (ks *Keyspace) persistCounters() {
 
 // ---- low-level store access (panics with storageError) ------------------------
 
-// getTouch returns a copy of the newest value under key: pending unit, row
-// cache (meta records), write buffer, then the store. For meta records,
-// touch records an access (OBJECT IDLETIME).
-func (ks *Keyspace) getTouch(key []byte, touch bool) ([]byte, bool) {
-	var how recRead
-	if touch {
-		how = readTouch
-	}
-	return ks.getRec(key, how)
-}
+// get returns a copy of the newest value under key, recording no access
+// (getRec).
+func (ks *Keyspace) get(key []byte) ([]byte, bool) { return ks.getRec(key, 0) }
 
 // recRead says how getRec reads a record.
 type recRead uint8
@@ -336,7 +329,8 @@ const (
 	readAlias
 )
 
-// getRec is getTouch as how says.
+// getRec returns the newest value under key, as how says: pending unit,
+// row cache (meta records and members), write buffer, then the store.
 func (ks *Keyspace) getRec(key []byte, how recRead) ([]byte, bool) {
 	own := func(v []byte) []byte {
 		if how&readAlias != 0 {
@@ -353,6 +347,7 @@ func (ks *Keyspace) getRec(key []byte, how recRead) ([]byte, bool) {
 	}
 	isMeta := len(key) > 0 && key[0] == storage.FamilyMeta
 	cached := len(key) > 0 && cacheable(key[0])
+	atime := ks.cache.floor // of what the read caches, unless touched
 	if cached {
 		if v, kind, ok := ks.cache.get(key, touch && isMeta, ks.now()); ok {
 			switch {
@@ -361,7 +356,9 @@ func (ks *Keyspace) getRec(key []byte, how recRead) ([]byte, bool) {
 			case kind == rowValue || how&readHeader != 0:
 				return own(v), true
 			}
-			// A header, and the value is wanted: read on.
+			// A header, and the value is wanted: read on, and keep
+			// the header's access time.
+			atime = ks.cache.lastAccess(key)
 		}
 	}
 	v, ok := ks.wb.lookup(key)
@@ -388,10 +385,9 @@ func (ks *Keyspace) getRec(key []byte, how recRead) ([]byte, bool) {
 	if cached {
 		// Nothing newer exists than what the layers or the store hold,
 		// so this is safe to cache, and so is the store's answer that
-		// the key does not exist. A key only peeked at keeps its access
-		// time: the floor (a lower bound) unless a header of it is
-		// cached.
-		atime := ks.cache.lastAccess(key)
+		// the key does not exist. A key only peeked at keeps the floor
+		// as its (lower-bound) access time, or the time its cached
+		// header had.
 		if touch && isMeta {
 			atime = ks.now()
 		}
@@ -476,7 +472,7 @@ func (ks *Keyspace) readAhead(prefix, from []byte, reverse bool, n int) {
 	}
 }
 
-// has reports whether key holds a value: getTouch without the copy, and
+// has reports whether key holds a value: get without the copy, and
 // without recording an access.
 func (ks *Keyspace) has(key []byte) bool {
 	if v, ok := ks.pending[string(key)]; ok {

@@ -169,7 +169,7 @@ func (w *watchIndex) watchedCount() int { return len(w.keys) }
 // deleting or touching it.
 func (ks *Keyspace) rawMeta(db int, key []byte) (storage.Meta, bool) {
 	mk := storage.MetaKey(nil, ks.physDB(db), key)
-	raw, ok := ks.getTouch(mk, false)
+	raw, ok := ks.get(mk)
 	if !ok {
 		return storage.Meta{}, false
 	}

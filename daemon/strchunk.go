@@ -83,7 +83,7 @@ func (ks *Keyspace) strVisit(db int, key []byte, m *storage.Meta, lo, hi int64, 
 		var k []byte
 		for idx := first; idx <= last; idx++ {
 			k = strChunkKey(k[:0], prefix, idx)
-			if v, ok := ks.getTouch(k, false); ok {
+			if v, ok := ks.get(k); ok {
 				visit(idx, v)
 			}
 		}
@@ -131,7 +131,7 @@ func (ks *Keyspace) strWriteChunks(prefix []byte, off int64, p []byte, fresh boo
 		var chunk []byte
 		var found bool
 		if !fresh {
-			chunk, found = ks.getTouch(k, false)
+			chunk, found = ks.get(k)
 		}
 		if !found && allZero(p[:n]) {
 			off, p = off+n, p[n:]
