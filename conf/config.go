@@ -201,8 +201,20 @@ type Config struct {
 	// ReplBacklogSize is the replication backlog; as in Redis, smaller values
 	// are raised to 16kb. Runtime.
 	ReplBacklogSize Size `toml:"repl-backlog-size"`
+	// ReplBacklogTTL frees the backlog of a primary that has had no
+	// replica for that many seconds; 0 never frees it. Runtime.
+	ReplBacklogTTL int `toml:"repl-backlog-ttl"`
 	// ReplTimeout is the replication link timeout in seconds. Runtime.
 	ReplTimeout int `toml:"repl-timeout"`
+	// ReplPingReplicaPeriod is how often, in seconds, a primary PINGs its
+	// replicas through the stream (alias repl-ping-slave-period). Runtime.
+	ReplPingReplicaPeriod int `toml:"repl-ping-replica-period"`
+	// ReplDisklessSync streams full syncs straight to replicas that can
+	// take it (EOF framing) instead of through a file. Runtime.
+	ReplDisklessSync bool `toml:"repl-diskless-sync"`
+	// ReplDisklessSyncDelay is how many seconds a diskless full sync waits
+	// before it starts. Runtime.
+	ReplDisklessSyncDelay int `toml:"repl-diskless-sync-delay"`
 	// MinReplicasToWrite refuses writes unless that many replicas lag at
 	// most MinReplicasMaxLag seconds; 0 disables (alias
 	// min-slaves-to-write). Runtime.
@@ -290,16 +302,20 @@ func Default() *Config {
 		StopWritesOnBgsaveError: true,
 		Rdbchecksum:             true,
 
-		Replicaof:          ReplicaOf{},
-		Masterauth:         "",
-		Masteruser:         "",
-		ReplicaPriority:    100,
-		ReplicaReadOnly:    true,
-		ReplicaAnnounced:   true,
-		ReplBacklogSize:    1 * MB,
-		ReplTimeout:        60,
-		MinReplicasToWrite: 0,
-		MinReplicasMaxLag:  10,
+		Replicaof:             ReplicaOf{},
+		Masterauth:            "",
+		Masteruser:            "",
+		ReplicaPriority:       100,
+		ReplicaReadOnly:       true,
+		ReplicaAnnounced:      true,
+		ReplBacklogSize:       1 * MB,
+		ReplBacklogTTL:        3600,
+		ReplTimeout:           60,
+		ReplPingReplicaPeriod: 10,
+		ReplDisklessSync:      true,
+		ReplDisklessSyncDelay: 5,
+		MinReplicasToWrite:    0,
+		MinReplicasMaxLag:     10,
 
 		BlockCacheSize:  256 * MB,
 		MemtableSize:    8 * MB,

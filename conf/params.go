@@ -95,7 +95,11 @@ var params = []*param{
 	// Redis raises a smaller backlog to 16kb when it applies it.
 	clamp(sizeParam("repl-backlog-size", mutable, 1, maxInt64, func(c *Config) *Size { return &c.ReplBacklogSize }),
 		func(c *Config) *Size { return &c.ReplBacklogSize }, 16*KB, Size(maxInt64)),
+	intParam("repl-backlog-ttl", mutable, 0, maxInt32, func(c *Config) *int { return &c.ReplBacklogTTL }),
 	intParam("repl-timeout", mutable, 1, maxInt32, func(c *Config) *int { return &c.ReplTimeout }),
+	intParam("repl-ping-replica-period", mutable, 1, maxInt32, func(c *Config) *int { return &c.ReplPingReplicaPeriod }).alias("repl-ping-slave-period"),
+	boolParam("repl-diskless-sync", mutable, func(c *Config) *bool { return &c.ReplDisklessSync }),
+	intParam("repl-diskless-sync-delay", mutable, 0, maxInt32, func(c *Config) *int { return &c.ReplDisklessSyncDelay }),
 	intParam("min-replicas-to-write", mutable, 0, maxInt32, func(c *Config) *int { return &c.MinReplicasToWrite }).alias("min-slaves-to-write"),
 	intParam("min-replicas-max-lag", mutable, 0, maxInt32, func(c *Config) *int { return &c.MinReplicasMaxLag }).alias("min-slaves-max-lag"),
 

@@ -31,6 +31,7 @@ func TestGet(t *testing.T) {
 		{"*slave*", []KV{
 			{"min-slaves-max-lag", "10"},
 			{"min-slaves-to-write", "0"},
+			{"repl-ping-slave-period", "10"},
 			{"slave-priority", "100"},
 			{"slave-read-only", "yes"},
 			{"slaveof", ""},
@@ -38,6 +39,7 @@ func TestGet(t *testing.T) {
 		{"*replica*", []KV{
 			{"min-replicas-max-lag", "10"},
 			{"min-replicas-to-write", "0"},
+			{"repl-ping-replica-period", "10"},
 			{"replica-announced", "yes"},
 			{"replica-priority", "100"},
 			{"replica-read-only", "yes"},

@@ -71,6 +71,15 @@ type Client struct {
 	// MULTI hook: the transaction and watched keys (multi.go). Guarded by
 	// Server.mu.
 	multi multiState
+
+	// Replication hook (repl.go, repl_master.go), guarded by Server.mu:
+	// the replica link of a replica connection; whether the running
+	// command propagated its own form; the stream offset after this
+	// client's last write (WAIT's target) and what a WAIT waits for.
+	repl     *replicaLink
+	propDone bool
+	woff     int64
+	wait     waitReq
 }
 
 type replyMode uint8

@@ -65,6 +65,32 @@ func popOrBlockDeny(c *Client, keys [][]byte, t storage.Type, timeoutArg []byte,
 	c.srv.blockClient(c, keys, t, timeout, serve, blockingTimeoutReply)
 }
 
+// listSide is LEFT or RIGHT, as LMOVE takes it.
+func listSide(left bool) []byte {
+	if left {
+		return []byte("LEFT")
+	}
+	return []byte("RIGHT")
+}
+
+// propagateZPop propagates a pop of n members from key as ZPOPMIN/ZPOPMAX
+// key [n] (n < 0: without a count), as Redis replicates ZMPOP and the
+// blocking pops. Holds mu.
+func propagateZPop(c *Client, key []byte, min bool, n int) {
+	name := propZpopmax
+	if min {
+		name = propZpopmin
+	}
+	switch {
+	case !c.replicating():
+		c.propagateNothing()
+	case n < 0:
+		c.propagate(name, key)
+	default:
+		c.propagate(name, key, itob(int64(n)))
+	}
+}
+
 // blockingTimeoutReply is what a blocking list or sorted-set command
 // replies when its wait ends without data: Redis's null array, for every
 // one of them (replyToBlockedClientTimedOut).
@@ -75,6 +101,7 @@ func cmdBPop(c *Client, argv [][]byte, left bool) {
 	popOrBlock(c, argv[1:len(argv)-1], storage.TypeList, argv[len(argv)-1], func(c *Client, co *coll, key []byte) {
 		vals := listPop(co, left, 1)
 		c.srv.notifyCollLocked(notifyList, listEvent(left, "lpop", "rpop"), co)
+		propagateListPop(c, key, left, -1)
 		c.ReplyArrayLen(2)
 		c.ReplyBulk(key)
 		c.ReplyBulk(vals[0])
@@ -98,7 +125,14 @@ func cmdBLMove(c *Client, argv [][]byte) {
 func blockingMove(c *Client, src, dst []byte, fromLeft, toLeft bool, timeoutArg []byte) {
 	dst = append([]byte(nil), dst...) // kept by the waiter
 	popOrBlockDeny(c, [][]byte{src}, storage.TypeList, timeoutArg, func(c *Client, _ *coll, key []byte) {
+		changes := c.srv.ks.changes
 		listMove(c, key, dst, fromLeft, toLeft)
+		if c.srv.ks.changes == changes {
+			c.propagateNothing() // WRONGTYPE: nothing moved
+			return
+		}
+		// Replicated as LMOVE source destination wherefrom whereto.
+		c.propagate(propLmove, key, dst, listSide(fromLeft), listSide(toLeft))
 	}, (*Client).ReplyNull)
 }
 
@@ -111,6 +145,7 @@ func cmdBLMPop(c *Client, argv [][]byte) {
 	popOrBlock(c, keys, storage.TypeList, argv[1], func(c *Client, co *coll, key []byte) {
 		vals := listPop(co, left, count)
 		c.srv.notifyCollLocked(notifyList, listEvent(left, "lpop", "rpop"), co)
+		propagateListPop(c, key, left, len(vals))
 		replyMPop(c, key, vals)
 	})
 }
@@ -120,6 +155,7 @@ func cmdBZPop(c *Client, argv [][]byte, min bool) {
 	popOrBlock(c, argv[1:len(argv)-1], storage.TypeZSet, argv[len(argv)-1], func(c *Client, co *coll, key []byte) {
 		members, scores := zsetPop(co, min, 1)
 		c.srv.notifyCollLocked(notifyZset, listEvent(min, "zpopmin", "zpopmax"), co)
+		propagateZPop(c, key, min, -1)
 		replyZPop(c, key, members, scores, false)
 	})
 }
@@ -134,6 +170,7 @@ func cmdBZMPop(c *Client, argv [][]byte) {
 	popOrBlock(c, argv[3:3+numkeys], storage.TypeZSet, argv[1], func(c *Client, co *coll, key []byte) {
 		members, scores := zsetPop(co, min, count)
 		c.srv.notifyCollLocked(notifyZset, listEvent(min, "zpopmin", "zpopmax"), co)
+		propagateZPop(c, key, min, len(members))
 		replyZMPop(c, key, members, scores)
 	})
 }

@@ -140,6 +140,9 @@ func clientTypeByName(b []byte) int {
 // as in Redis; a client with subscriptions is a pub/sub client (pubsub.go).
 // Replication clients are not there yet.
 func clientType(c *Client) int {
+	if c.isReplica() {
+		return clientTypeReplica
+	}
 	if c.pubsub.subscribed() {
 		return clientTypePubsub
 	}
@@ -154,6 +157,9 @@ func clientType(c *Client) int {
 // when none applies).
 func clientFlags(c *Client) string {
 	var f []byte
+	if c.isReplica() {
+		f = append(f, 'S')
+	}
 	if c.monitor {
 		f = append(f, 'O')
 	}

@@ -39,6 +39,8 @@ func cmdFlushDB(c *Client, argv [][]byte) {
 	}
 	s := c.srv
 	s.ks.Flush(c.db)
+	// Propagated even when the database was empty, as in Redis.
+	c.propagate(argv...)
 	c.ReplyOK()
 }
 
@@ -50,6 +52,7 @@ func cmdFlushAll(c *Client, argv [][]byte) {
 	for db := 0; db < s.ks.Databases(); db++ {
 		s.ks.Flush(db)
 	}
+	c.propagate(argv...)
 	c.ReplyOK()
 }
 

@@ -127,6 +127,7 @@ func cmdRestore(c *Client, argv [][]byte) {
 		// replaced by nothing, which Redis reports as a deletion).
 		if deleted {
 			s.notifyLocked(notifyGeneric, "del", c.db, key)
+			c.propagate(propDel, key)
 		}
 		c.ReplyOK()
 		return
@@ -136,6 +137,11 @@ func cmdRestore(c *Client, argv [][]byte) {
 		s.ks.setAccessTime(c.db, key, now-idle*1000)
 	}
 	s.notifyLocked(notifyGeneric, "restore", c.db, key)
+	if ttl != 0 && !absTTL && c.replicating() {
+		// Replicas get the absolute time: RESTORE key ms payload ... ABSTTL.
+		prop := append([][]byte{argv[0], key, itob(ttl)}, argv[3:]...)
+		c.propagate(append(prop, propAbsTTL)...)
+	}
 	c.ReplyOK()
 }
 

@@ -104,11 +104,17 @@ func expireGeneric(c *Client, argv [][]byte, name string, base, unit int64) {
 	if when <= ks.Now() {
 		ks.Delete(c.db, argv[1])
 		c.srv.notifyLocked(notifyGeneric, "del", c.db, argv[1])
+		c.propagate(propDel, argv[1])
 		c.ReplyInt(1)
 		return
 	}
 	ks.SetExpire(c.db, argv[1], m, when)
 	c.srv.notifyLocked(notifyGeneric, "expire", c.db, argv[1])
+	if name != "pexpireat" && c.replicating() {
+		// PEXPIREAT key ms, keeping NX/XX/GT/LT, as Redis rewrites it.
+		prop := append([][]byte{propPexpireat, argv[1], itob(when)}, argv[3:]...)
+		c.propagate(prop...)
+	}
 	c.ReplyInt(1)
 }
 

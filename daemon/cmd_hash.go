@@ -273,6 +273,7 @@ func cmdHIncrByFloat(c *Client, argv [][]byte) {
 	hashSetField(c, co, argv[2], val)
 	hashFinish(co, 1)
 	c.srv.notifyLocked(notifyHash, "hincrbyfloat", c.db, argv[1])
+	c.propagate(propHset, argv[1], argv[2], val)
 	c.ReplyBulk(val)
 }
 

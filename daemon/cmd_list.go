@@ -818,10 +818,29 @@ func listMPop(c *Client, keys [][]byte, left bool, count int64) bool {
 		}
 		vals := listPop(co, left, count)
 		c.srv.notifyCollLocked(notifyList, listEvent(left, "lpop", "rpop"), co)
+		propagateListPop(c, key, left, len(vals))
 		replyMPop(c, key, vals)
 		return true
 	}
 	return false
+}
+
+// propagateListPop propagates a pop of n elements from the head (left) or
+// tail of key as LPOP/RPOP key [n]: how Redis replicates LMPOP and the
+// blocking pops (n < 0: without a count). Holds mu.
+func propagateListPop(c *Client, key []byte, left bool, n int) {
+	name := propRpop
+	if left {
+		name = propLpop
+	}
+	switch {
+	case !c.replicating():
+		c.propagateNothing()
+	case n < 0:
+		c.propagate(name, key)
+	default:
+		c.propagate(name, key, itob(int64(n)))
+	}
 }
 
 // replyMPop writes LMPOP's reply: the key, then the popped elements.

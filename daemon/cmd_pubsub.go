@@ -10,7 +10,7 @@ import (
 // Not yet here, for when their features land: Redis refuses SUBSCRIBE and
 // SSUBSCRIBE to a CLIENT_DENY_BLOCKING client ("SUBSCRIBE isn't allowed for
 // a DENY BLOCKING client"; SUBSCRIBE is allowed inside MULTI, SSUBSCRIBE
-// is not), and PUBLISH/SPUBLISH propagate to replicas.
+// is not).
 
 func init() { registrations = append(registrations, registerPubsubCommands) }
 
@@ -38,11 +38,15 @@ func registerPubsubCommands(t *commandTable) {
 	t.register("unsubscribe", func(c *Client, argv [][]byte) { cmdUnsubscribe(c, argv, kindChannel) })
 	t.register("punsubscribe", func(c *Client, argv [][]byte) { cmdUnsubscribe(c, argv, kindPattern) })
 	t.register("sunsubscribe", func(c *Client, argv [][]byte) { cmdUnsubscribe(c, argv, kindShard) })
+	// Both go to replicas too, which publish them to their own
+	// subscribers (sentinels' hello messages reach them that way).
 	t.register("publish", func(c *Client, argv [][]byte) {
 		c.ReplyInt(int64(c.srv.publishFromLocked(c, false, argv[1], argv[2])))
+		c.propagate(argv...)
 	})
 	t.register("spublish", func(c *Client, argv [][]byte) {
 		c.ReplyInt(int64(c.srv.publishFromLocked(c, true, argv[1], argv[2])))
+		c.propagate(argv...)
 	})
 
 	t.registerContainer("pubsub")

@@ -377,6 +377,7 @@ func cmdSPop(c *Client, argv [][]byte) {
 	co.m.Count--
 	co.save()
 	c.srv.notifyCollLocked(notifySet, "spop", co)
+	c.propagate(propSrem, argv[1], m)
 	c.ReplyBulk(m)
 }
 
@@ -403,6 +404,7 @@ func spopWithCount(c *Client, argv [][]byte) {
 		c.srv.ks.Delete(c.db, argv[1])
 		c.srv.notifyLocked(notifySet, "spop", c.db, argv[1])
 		c.srv.notifyLocked(notifyGeneric, "del", c.db, argv[1])
+		c.propagate(propDel, argv[1])
 		c.ReplySetLen(len(all))
 		for _, m := range all {
 			c.ReplyBulk(m)
@@ -423,6 +425,11 @@ func spopWithCount(c *Client, argv [][]byte) {
 	}
 	co.save()
 	c.srv.notifyLocked(notifySet, "spop", c.db, argv[1])
+	// One SREM per member, as Redis 7.0 propagates them (in MULTI/EXEC).
+	c.propagateNothing()
+	for _, m := range popped {
+		c.propagate(propSrem, argv[1], m)
+	}
 	c.ReplySetLen(len(popped))
 	for _, m := range popped {
 		c.ReplyBulk(m)

@@ -232,6 +232,11 @@ func strSetGeneric(c *Client, flags int, key, val, expire []byte, cmd string, ok
 	c.srv.notifyLocked(notifyString, "set", c.db, key)
 	if expire != nil {
 		c.srv.notifyLocked(notifyGeneric, "expire", c.db, key)
+		if c.replicating() {
+			// Replicas get the absolute time, and only that: Redis 7.0
+			// propagates SET key value PXAT ms, NX, XX and GET dropped.
+			c.propagate(propSet, key, val, propPXAT, itob(when))
+		}
 	}
 	if flags&strGet == 0 {
 		strReply(c, okReply)
@@ -308,6 +313,7 @@ func cmdGetDel(c *Client, argv [][]byte) {
 	if _, found, ok := strGetGeneric(c, argv[1]); ok && found {
 		c.srv.ks.Delete(c.db, argv[1])
 		c.srv.notifyLocked(notifyGeneric, "del", c.db, argv[1])
+		c.propagate(propDel, argv[1])
 	}
 }
 
@@ -341,12 +347,17 @@ func cmdGetEX(c *Client, argv [][]byte) {
 	case flags&(strEXAT|strPXAT) != 0 && when <= ks.Now():
 		ks.Delete(c.db, argv[1])
 		c.srv.notifyLocked(notifyGeneric, "del", c.db, argv[1])
+		c.propagate(propDel, argv[1])
 	case expire != nil:
 		ks.SetExpire(c.db, argv[1], m, when)
 		c.srv.notifyLocked(notifyGeneric, "expire", c.db, argv[1])
+		if c.replicating() {
+			c.propagate(propPexpireat, argv[1], itob(when))
+		}
 	case flags&strPersist != 0 && m.ExpireAt != 0:
 		ks.SetExpire(c.db, argv[1], m, 0)
 		c.srv.notifyLocked(notifyGeneric, "persist", c.db, argv[1])
+		c.propagate(propPersist, argv[1])
 	}
 }
 
@@ -531,6 +542,8 @@ func cmdIncrByFloat(c *Client, argv [][]byte) {
 		strPut(c, key, nil, val, 0, storage.StrEncNoInt)
 	}
 	c.srv.notifyLocked(notifyString, "incrbyfloat", c.db, key)
+	// The sum as text, so replicas need not redo the float arithmetic.
+	c.propagate(propSet, key, val, propKeepTTL)
 	c.ReplyBulk(val)
 }
 

@@ -605,6 +605,7 @@ func cmdZmpop(c *Client, argv [][]byte) {
 		if co.exists {
 			members, scores := zsetPop(co, min, count)
 			c.srv.notifyCollLocked(notifyZset, listEvent(min, "zpopmin", "zpopmax"), co)
+			propagateZPop(c, key, min, len(members))
 			replyZMPop(c, key, members, scores)
 			return
 		}

@@ -242,7 +242,7 @@ func unameMachine(goarch string) string {
 func (s *Server) infoClients() []infoField {
 	blocked, inTimeoutTable := s.blockedCounts()
 	return []infoField{
-		{"connected_clients", strconv.Itoa(len(s.clients))},
+		{"connected_clients", strconv.Itoa(len(s.clients) - len(s.repl.replicas))},
 		{"cluster_connections", "0"},
 		{"maxclients", strconv.Itoa(s.cfg.Maxclients)},
 		{"client_recent_max_input_buffer", "0"},
@@ -407,7 +407,7 @@ func (s *Server) infoMemory() []infoField {
 		{"mem_fragmentation_ratio", infoFloat2(infoRatio(m.rss, m.used))},
 		{"mem_fragmentation_bytes", diff(m.rss, m.used)},
 		{"mem_not_counted_for_evict", "0"},
-		{"mem_replication_backlog", "0"},
+		{"mem_replication_backlog", infoInt(s.repl.backlogMem())},
 		{"mem_total_replication_buffers", "0"},
 		{"mem_clients_slaves", "0"},
 		{"mem_clients_normal", "0"},
@@ -499,15 +499,15 @@ func (s *Server) infoStats() []infoField {
 		{"total_net_input_bytes", infoInt(s.netIn.Load())},
 		{"total_net_output_bytes", infoInt(s.netOut.Load())},
 		{"total_net_repl_input_bytes", "0"},
-		{"total_net_repl_output_bytes", "0"},
+		{"total_net_repl_output_bytes", infoInt(s.repl.netOut)},
 		{"instantaneous_input_kbps", "0.00"},
 		{"instantaneous_output_kbps", "0.00"},
 		{"instantaneous_input_repl_kbps", "0.00"},
 		{"instantaneous_output_repl_kbps", "0.00"},
 		{"rejected_connections", infoInt(st.rejectedConns)},
-		{"sync_full", "0"},
-		{"sync_partial_ok", "0"},
-		{"sync_partial_err", "0"},
+		{"sync_full", infoInt(s.repl.syncFull)},
+		{"sync_partial_ok", infoInt(s.repl.syncPartialOK)},
+		{"sync_partial_err", infoInt(s.repl.syncPartialErr)},
 		{"expired_keys", infoInt(st.expiredKeys)},
 		{"expired_stale_perc", infoFloat2(float64(st.expiredStaleSamp))},
 		{"expired_time_cap_reached_count", "0"},
@@ -556,27 +556,6 @@ func (s *Server) infoStats() []infoField {
 
 // nullReplID is replid2 when there is no previous history.
 const nullReplID = "0000000000000000000000000000000000000000"
-
-// replID is the current replication history id. Until the server keeps its
-// own (replication), the run id stands in: both are 40 hex digits fixed for
-// the life of the process.
-func (s *Server) replID() string { return s.runID }
-
-func (s *Server) infoReplication() []infoField {
-	return []infoField{
-		{"role", "master"},
-		{"connected_slaves", "0"},
-		{"master_failover_state", "no-failover"},
-		{"master_replid", s.replID()},
-		{"master_replid2", nullReplID},
-		{"master_repl_offset", "0"},
-		{"second_repl_offset", "-1"},
-		{"repl_backlog_active", "0"},
-		{"repl_backlog_size", infoInt(int64(s.cfg.ReplBacklogSize))},
-		{"repl_backlog_first_byte_offset", "0"},
-		{"repl_backlog_histlen", "0"},
-	}
-}
 
 // ---- cpu ---------------------------------------------------------------------
 

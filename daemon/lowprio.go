@@ -1,6 +1,9 @@
 package daemon
 
-import "runtime"
+import (
+	"runtime"
+	"sync"
+)
 
 // runInBackground runs a long CPU-bound job (an RDB save) so that the
 // event loops keep their latency: on a thread of its own at the lowest CPU
@@ -10,11 +13,27 @@ import "runtime"
 // preemption; with it, the OS arbitrates the cores, and it favours the
 // loops' threads over the niced one. The thread ends with the job (it is
 // never unlocked), so its priority never leaks to other goroutines.
+//
+// Jobs may overlap (a BGSAVE and full syncs): each adds its P and takes it
+// back, counted, so the setting returns to where it was once all are done.
 func runInBackground(job func()) {
 	runtime.LockOSThread()
 	lowerThreadPriority()
-	procs := runtime.GOMAXPROCS(0)
-	runtime.GOMAXPROCS(procs + 1)
-	defer runtime.GOMAXPROCS(procs)
+	background.Lock()
+	background.jobs++
+	runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
+	background.Unlock()
+	defer func() {
+		background.Lock()
+		background.jobs--
+		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) - 1)
+		background.Unlock()
+	}()
 	job()
+}
+
+// background counts the jobs running in runInBackground.
+var background struct {
+	sync.Mutex
+	jobs int
 }

@@ -14,6 +14,7 @@ import (
 type rdbOptions struct {
 	w       rdb.WriterOptions
 	usedMem int64
+	aux     []rdb.Aux // more AUX fields (a full sync's repl-id, repl-offset)
 }
 
 // rdbOptionsLocked reads the settings a save uses. Holds mu.
@@ -46,13 +47,13 @@ func (s *Server) rdbWriterOptions() rdb.WriterOptions {
 // fields Redis 7.0 writes for a standalone master.
 func encodeRDB(w io.Writer, v *keyspaceSnapshot, o rdbOptions, progress func()) error {
 	rw := rdb.NewWriter(w, o.w)
-	err := rw.Header(
-		rdb.Aux{Key: "redis-ver", Val: Version},
+	aux := append([]rdb.Aux{
+		{Key: "redis-ver", Val: Version},
 		rdb.AuxInt("redis-bits", 64),
 		rdb.AuxInt("ctime", time.Now().Unix()),
 		rdb.AuxInt("used-mem", o.usedMem),
-		rdb.AuxInt("aof-base", 0),
-	)
+	}, o.aux...)
+	err := rw.Header(append(aux, rdb.AuxInt("aof-base", 0))...)
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,9 @@ import (
 //	sleep <duration>            wait in real time (blocking-command timeouts).
 //	replies [client=N]          print replies that reached client N since
 //	                            its last exec (a blocked client's).
+//	stream                      print the replication stream written since
+//	                            the last stream, one command a line (the
+//	                            first attaches a replica, which starts it).
 //
 // exec takes "block" for lines that block: against Redis their replies
 // are not awaited (read them with replies); and "drain" for lines that get
@@ -113,6 +116,8 @@ type harness struct {
 	clients map[int]*fakeClient
 	loop    *fakeLoop
 	clock   int64 // unix ms
+	// streamed is the replication offset the stream directive printed up to.
+	streamed int64
 }
 
 func newHarness(t *testing.T) *harness {
@@ -189,6 +194,8 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		time.Sleep(dur)
 		h.loop.run()
 		return ""
+	case "stream":
+		return h.stream(t)
 	case "replies":
 		n := 1
 		if d.HasArg("client") {
@@ -409,6 +416,9 @@ func runAgainstRedis(t *testing.T, path, addr string) {
 	if strings.Contains(string(data), "\nadvance ") || strings.HasPrefix(string(data), "advance ") {
 		t.Skip("uses the fake clock")
 	}
+	if strings.Contains(string(data), "\nstream\n") || strings.HasPrefix(string(data), "stream\n") {
+		t.Skip("reads the replication stream of the fake clock")
+	}
 	conns := map[int]net.Conn{}
 	readers := map[int]*bufio.Reader{}
 	defer func() {
@@ -529,4 +539,44 @@ func readReply(t *testing.T, r *bufio.Reader, order ...replyOrder) string {
 			t.Fatalf("bad reply %q: %v", buf, err)
 		}
 	}
+}
+
+// stream prints the replication stream since the last call, attaching a
+// replica (client 1000) on the first. Commands are printed space-separated,
+// arguments with spaces or quotes quoted.
+func (h *harness) stream(t *testing.T) string {
+	h.loop.run()
+	s := h.srv
+	if !s.repl.active() {
+		fc := h.client(1000)
+		s.mu.Lock()
+		s.attachReplicaLocked(fc.sess).state = replicaOnline
+		h.streamed = s.repl.offset
+		s.mu.Unlock()
+		return ""
+	}
+	s.mu.Lock()
+	b := s.repl.backlog.read(nil, h.streamed+1)
+	h.streamed = s.repl.offset
+	s.mu.Unlock()
+	var out strings.Builder
+	for len(b) > 0 {
+		argv, n, _, err := resp.ReadCommand(b, nil, &resp.Limits{MaxBulkLen: 1 << 30, MaxMultibulkLen: 1 << 20, MaxInlineLen: 1 << 16})
+		if err != nil || n == 0 || b[0] != '*' {
+			t.Fatalf("bad stream at %q: %v", b, err)
+		}
+		b = b[n:]
+		for i, a := range argv {
+			if i > 0 {
+				out.WriteByte(' ')
+			}
+			if len(a) > 0 && !strings.ContainsAny(string(a), " \"\\\r\n\t") {
+				out.Write(a)
+			} else {
+				out.WriteString(quoteLine([]string{string(a)}))
+			}
+		}
+		out.WriteByte('\n')
+	}
+	return out.String()
 }

@@ -52,6 +52,7 @@ type Server struct {
 	// read (cron only).
 	maxReply   atomic.Int64
 	replyCapAt time.Time
+	replCronAt time.Time // last replCronLocked (cron only)
 
 	startTime time.Time
 	runID     string
@@ -67,6 +68,7 @@ type Server struct {
 	save       saveState            // RDB saves (save.go), guarded by mu
 	scans      scanCursors          // SCAN cursor positions, guarded by mu
 	pubsub     pubsubState          // subscriptions (pubsub.go), guarded by mu
+	repl       replState            // the replication stream and replicas (repl.go), guarded by mu
 	idleMem    idleMemory           // releases memory when idle (idle.go), guarded by mu
 	quietFlush quietFlush           // flushes the store when writes stop (idle.go), guarded by mu
 	// loadColl's buffers for the members it holds back, guarded by mu.
@@ -169,6 +171,7 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 		stopCron:     make(chan struct{}),
 	}
 	s.stats.errors = map[string]int64{}
+	s.repl.init()
 	s.slowlog.init()
 	s.hz.Store(int64(cfg.Hz))
 	s.lastSave = time.Now().Unix()
@@ -181,6 +184,8 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 	ks.onExpired = func(db int, key []byte) {
 		s.stats.expiredKeys++
 		s.notifyLocked(notifyExpired, "expired", db, key)
+		// Replicas never expire keys themselves: they wait for this.
+		s.propagateLocked(db, propDel, key)
 	}
 	ks.onNew = func(db int, key []byte) {
 		if !s.storeReplacing {
@@ -334,7 +339,8 @@ func (c *Client) Closed(error) {
 	delete(s.monitors, c)
 	s.unblockOnCloseLocked(c)
 	s.pubsubClosedLocked(c) // pub/sub hook: leave every subscription
-	s.discardLocked(c)      // MULTI hook: drop the queue and the watches
+	s.replicaClosedLocked(c)
+	s.discardLocked(c) // MULTI hook: drop the queue and the watches
 	s.mu.Unlock()
 	c.held = nil
 }
@@ -489,8 +495,11 @@ func (c *Client) write(b []byte) {
 // it has subscriptions (pubsub.go). The replica class arrives with
 // replication.
 func (c *Client) outputClass() string {
-	if clientType(c) == clientTypePubsub {
+	switch clientType(c) {
+	case clientTypePubsub:
 		return "pubsub"
+	case clientTypeReplica:
+		return "replica"
 	}
 	return "normal"
 }
@@ -606,6 +615,11 @@ func (s *Server) call(c *Client, argv [][]byte) {
 		s.rejectLocked(c, cmd, s.diskRefusal())
 		return
 	}
+	if s.minReplicasRefuse(c, cmd) {
+		cmd.stats.rejected++
+		s.rejectLocked(c, cmd, errNoReplicas)
+		return
+	}
 	// MULTI hook: a refused EXEC ends the transaction with EXECABORT; the
 	// message is pub/sub's (rejectInSubscriberContext).
 	if cmd.name == "exec" && c.proto == 2 && c.pubsub.subscribed() {
@@ -666,8 +680,23 @@ func (s *Server) invoke(c *Client, cmd *command, argv [][]byte) {
 	}
 	caller := s.pubsub.caller
 	s.pubsub.caller = c // pub/sub hook: publishLocked puts c's own copies in its replies
+	// Replication hook: a write that changed something goes to the
+	// stream as it is, unless it propagated a form of its own (repl.go).
+	s.repl.depth++
+	c.propDone = false
+	changes := s.ks.changes
 	s.run(c, cmd, argv)
+	if s.repl.active() && !c.propDone && !isExec && cmd.has(flagWrite) && s.ks.changes != changes {
+		s.propagateLocked(c.db, argv...)
+	}
+	s.repl.depth--
+	if !nested && len(s.repl.unitOps) > 0 {
+		s.flushUnitLocked(true)
+		c.woff = s.repl.offset
+	}
 	if len(s.ready) > 0 && !nested {
+		// The pops served to blocked clients follow the command in the
+		// stream, each on its own, as Redis propagates them.
 		s.serveReadyLocked()
 	}
 	s.pubsub.caller = caller
@@ -729,6 +758,9 @@ func (s *Server) commitLocked() {
 	}
 	if len(s.deliveries) > 0 {
 		s.dispatchDeliveriesLocked()
+	}
+	if len(s.repl.dirty) > 0 || s.repl.getack {
+		s.dispatchReplicasLocked()
 	}
 }
 
@@ -835,6 +867,10 @@ func (s *Server) cron() {
 		s.idleMemoryCronLocked(now)
 		s.quietFlushCronLocked(now)
 		s.diskCronLocked()
+		if now.Sub(s.replCronAt) >= time.Second {
+			s.replCronAt = now
+			s.replCronLocked(now)
+		}
 		s.mu.Unlock()
 	}
 }
@@ -873,7 +909,7 @@ func (s *Server) closeIdleClientsLocked() {
 	}
 	now := time.Now().UnixNano()
 	for _, c := range s.clients {
-		if _, mon := s.monitors[c]; mon {
+		if _, mon := s.monitors[c]; mon || c.isReplica() {
 			continue
 		}
 		if now-c.lastInteraction.Load() > int64(timeout) {

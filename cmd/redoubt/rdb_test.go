@@ -32,6 +32,12 @@ type redisServer struct {
 // when Redis is not installed.
 func startRedis(t *testing.T, dir, dbfilename string) *redisServer {
 	t.Helper()
+	return startRedisArgs(t, dir, "--dbfilename", dbfilename)
+}
+
+// startRedisArgs is startRedis with other redis-server arguments.
+func startRedisArgs(t *testing.T, dir string, args ...string) *redisServer {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("starts redis-server (not in -short)")
 	}
@@ -40,8 +46,8 @@ func startRedis(t *testing.T, dir, dbfilename string) *redisServer {
 		t.Skip("redis-server not installed")
 	}
 	r := &redisServer{port: freePort(t), done: make(chan struct{})}
-	r.cmd = exec.Command(bin, "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--dir", dir,
-		"--dbfilename", dbfilename, "--save", "", "--appendonly", "no", "--daemonize", "no")
+	r.cmd = exec.Command(bin, append([]string{"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1", "--dir", dir,
+		"--save", "", "--appendonly", "no", "--daemonize", "no"}, args...)...)
 	logf, err := os.Create(filepath.Join(t.TempDir(), "redis.log"))
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Replication interop (PROTOCOL.md A.15): a real redis-server 7.0 replicates
+// from Redoubt, by full sync (diskless and through a file) and then the
+// stream, resumes with a partial sync after its link breaks, and ends up
+// with the same keyspace, expiry times included, after every kind of write
+// whose stream form differs from the command.
+
+// infoField reads one field of an INFO section.
+func infoField(t *testing.T, c *redis.Client, section, field string) string {
+	t.Helper()
+	info, err := c.Info(context.Background(), section).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// waitInSync waits until the replica's link is up and it has applied the
+// primary's whole stream.
+func waitInSync(t *testing.T, primary, replica *redis.Client) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		off := infoField(t, primary, "replication", "master_repl_offset")
+		if infoField(t, replica, "replication", "master_link_status") == "up" &&
+			infoField(t, replica, "replication", "slave_repl_offset") == off && off != "0" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("replica not in sync: primary offset %s, replica link %q offset %q", off,
+				infoField(t, replica, "replication", "master_link_status"),
+				infoField(t, replica, "replication", "slave_repl_offset"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// sameKeyspace compares the two servers' keyspaces, with every key's
+// absolute expiry time to the millisecond.
+func sameKeyspace(t *testing.T, what, primary, replica string) {
+	t.Helper()
+	want, got := dumpKeyspace(t, primary), dumpKeyspace(t, replica)
+	expiries := func(addr string, keys map[string]string) {
+		for k := range keys {
+			db, key, _ := strings.Cut(k, "/")
+			n, _ := strconv.Atoi(db)
+			c := redis.NewClient(&redis.Options{Addr: addr, DB: n, DisableIdentity: true})
+			keys[k] += " at=" + strconv.FormatInt(c.PExpireTime(context.Background(), key).Val().Milliseconds(), 10)
+			c.Close()
+		}
+	}
+	expiries(primary, want)
+	expiries(replica, got)
+	diffKeyspaces(t, what, want, got)
+}
+
+func TestReplicationToRedis(t *testing.T) {
+	ctx := context.Background()
+	m := startServer(t, "", "--repl-diskless-sync-delay", "0")
+	mc := m.client()
+	fillEveryType(t, m.addr())
+	if err := mc.Set(ctx, "exact", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	mc.PExpireAt(ctx, "exact", time.UnixMilli(4102444800123))
+
+	r := startRedisArgs(t, t.TempDir(), "--replicaof", "127.0.0.1", strconv.Itoa(m.port))
+	rc := redis.NewClient(&redis.Options{Addr: r.addr(), DisableIdentity: true})
+	defer rc.Close()
+	waitInSync(t, mc, rc)
+	sameKeyspace(t, "after the full sync", m.addr(), r.addr())
+	if got := infoField(t, mc, "replication", "slave0"); !strings.Contains(got, "state=online") || !strings.Contains(got, "ip=127.0.0.1") {
+		t.Errorf("INFO slave0 = %q", got)
+	}
+
+	// Writes whose stream form differs from the command, in several
+	// databases, a transaction, lazily expired keys and blocked clients.
+	blocked := m.client()
+	popped := make(chan []string, 1)
+	go func() { popped <- blocked.BLPop(ctx, 10*time.Second, "queue").Val() }()
+	for deadline := time.Now().Add(5 * time.Second); infoField(t, mc, "clients", "blocked_clients") != "1"; {
+		if time.Now().After(deadline) {
+			t.Fatal("BLPOP did not block")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	script := [][]any{
+		{"SET", "ex", "v", "EX", "1000"},
+		{"SET", "px", "v", "PX", "500000", "GET"},
+		{"SETEX", "setex", "100", "v"},
+		{"PSETEX", "psetex", "100000", "v"},
+		{"SET", "short", "v", "PX", "1"},
+		{"EXPIRE", "db0:str", "300"},
+		{"PEXPIRE", "db0:int", "300000", "NX"},
+		{"EXPIREAT", "db0:list", "4102444800"},
+		{"EXPIRE", "db0:notint", "-1"},
+		{"GETEX", "db0:str", "EX", "77"},
+		{"GETEX", "db0:expiring", "PERSIST"},
+		{"GETEX", "db0:empty", "PXAT", "1"},
+		{"GETDEL", "db0:binary"},
+		{"INCRBYFLOAT", "float", "0.1"},
+		{"INCRBYFLOAT", "float", "0.2"},
+		{"HINCRBYFLOAT", "db0:hash", "float", "1.1"},
+		{"SPOP", "db0:bigset"},
+		{"SPOP", "db0:bigset", "7"},
+		{"SPOP", "db0:set", "10"},
+		{"LMPOP", "1", "db0:biglist", "LEFT", "COUNT", "3"},
+		{"BRPOP", "db0:biglist", "1"},
+		{"BLMOVE", "db0:biglist", "moved", "LEFT", "RIGHT", "1"},
+		{"ZMPOP", "1", "db0:bigzset", "MAX", "COUNT", "4"},
+		{"BZPOPMIN", "db0:bigzset", "1"},
+		{"MULTI"}, {"SET", "tx1", "1"}, {"INCR", "tx2"}, {"EXEC"},
+		{"SELECT", "3"}, {"SET", "db3:new", "x", "EXAT", "4102444800"}, {"FLUSHDB"}, {"SET", "db3:after", "1"},
+		{"SWAPDB", "3", "4"}, {"SELECT", "0"},
+		{"MOVE", "db0:long", "5"},
+		{"COPY", "db0:bighash", "copied", "DB", "6"},
+		{"RPUSH", "queue", "a", "b"},
+		{"PUBLISH", "news", "hi"},
+	}
+	conn := mc.Conn()
+	defer conn.Close()
+	for _, cmd := range script {
+		if err := conn.Do(ctx, cmd...).Err(); err != nil && err != redis.Nil {
+			t.Fatalf("%v: %v", cmd, err)
+		}
+	}
+	if got := <-popped; fmt.Sprint(got) != "[queue a]" {
+		t.Fatalf("BLPOP got %v", got)
+	}
+	time.Sleep(5 * time.Millisecond)
+	// A lazily expired key: the primary's DEL reaches the replica.
+	if err := mc.Get(ctx, "short").Err(); err != redis.Nil {
+		t.Fatalf("GET short: %v", err)
+	}
+	waitInSync(t, mc, rc)
+	sameKeyspace(t, "after the stream", m.addr(), r.addr())
+	if n := rc.Exists(ctx, "short").Val(); n != 0 {
+		t.Error("the expired key is still on the replica")
+	}
+
+	// WAIT counts the replica once it acknowledged this client's write.
+	if err := mc.Set(ctx, "waited", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := mc.Do(ctx, "WAIT", "1", "5000").Int(); err != nil || n != 1 {
+		t.Fatalf("WAIT 1 5000 = %d, %v", n, err)
+	}
+	role, err := mc.Do(ctx, "ROLE").Slice()
+	if err != nil || len(role) != 3 || role[0] != "master" {
+		t.Fatalf("ROLE = %v, %v", role, err)
+	}
+	// [ip, port, acknowledged offset]; a GETACK may still be in flight.
+	if reps, _ := role[2].([]any); len(reps) != 1 || !strings.HasPrefix(fmt.Sprint(reps[0]), fmt.Sprintf("[127.0.0.1 %d ", r.port)) {
+		t.Errorf("ROLE replicas = %v", role[2])
+	}
+
+	// PUBLISH reaches the replica's subscribers.
+	sub := rc.Subscribe(ctx, "news")
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mc.Publish(ctx, "news", "through the stream")
+	select {
+	case msg := <-sub.Channel():
+		if msg.Payload != "through the stream" {
+			t.Fatalf("replica subscriber got %q", msg.Payload)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("PUBLISH did not reach the replica's subscriber")
+	}
+
+	// A broken link resumes with a partial sync from the backlog.
+	if err := mc.Do(ctx, "CLIENT", "KILL", "TYPE", "replica").Err(); err != nil {
+		t.Fatal(err)
+	}
+	mc.Set(ctx, "while-away", "1", 0)
+	waitInSync(t, mc, rc)
+	sameKeyspace(t, "after the partial sync", m.addr(), r.addr())
+	if full, partial := infoField(t, mc, "stats", "sync_full"), infoField(t, mc, "stats", "sync_partial_ok"); full != "1" || partial != "1" {
+		t.Errorf("sync_full %s sync_partial_ok %s, want 1 and 1", full, partial)
+	}
+	if a, b := infoField(t, mc, "replication", "master_replid"), infoField(t, rc, "replication", "master_replid"); a != b || len(a) != 40 {
+		t.Errorf("replication ids %q and %q", a, b)
+	}
+}
+
+// TestReplicationDiskFraming: with repl-diskless-sync no the RDB goes
+// through a file and is sent with its length first.
+func TestReplicationDiskFraming(t *testing.T) {
+	ctx := context.Background()
+	m := startServer(t, "", "--repl-diskless-sync", "no")
+	mc := m.client()
+	fillEveryType(t, m.addr())
+	r := startRedisArgs(t, t.TempDir(), "--replicaof", "127.0.0.1", strconv.Itoa(m.port))
+	rc := redis.NewClient(&redis.Options{Addr: r.addr(), DisableIdentity: true})
+	defer rc.Close()
+	waitInSync(t, mc, rc)
+	for i := 0; i < 1000; i++ {
+		mc.Set(ctx, "k"+strconv.Itoa(i), i, time.Hour)
+	}
+	waitInSync(t, mc, rc)
+	sameKeyspace(t, "disk framing", m.addr(), r.addr())
+}
+
+// TestMinReplicasToWrite: writes are refused without enough replicas.
+func TestMinReplicasToWrite(t *testing.T) {
+	ctx := context.Background()
+	m := startServer(t, "", "--repl-diskless-sync-delay", "0", "--min-replicas-to-write", "1", "--min-replicas-max-lag", "10")
+	mc := m.client()
+	if err := mc.Set(ctx, "k", "v", 0).Err(); err == nil || err.Error() != "NOREPLICAS Not enough good replicas to write." {
+		t.Fatalf("SET without replicas: %v", err)
+	}
+	if err := mc.Get(ctx, "k").Err(); err != redis.Nil {
+		t.Fatalf("GET without replicas: %v", err)
+	}
+	r := startRedisArgs(t, t.TempDir(), "--replicaof", "127.0.0.1", strconv.Itoa(m.port))
+	rc := redis.NewClient(&redis.Options{Addr: r.addr(), DisableIdentity: true})
+	defer rc.Close()
+	waitInSync(t, mc, rc)
+	if err := mc.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatalf("SET with a replica: %v", err)
+	}
+	if got := infoField(t, mc, "replication", "min_slaves_good_slaves"); got != "1" {
+		t.Errorf("min_slaves_good_slaves = %q", got)
+	}
+}
