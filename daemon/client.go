@@ -77,6 +77,7 @@ type Client struct {
 	// command propagated its own form; the stream offset after this
 	// client's last write (WAIT's target) and what a WAIT waits for.
 	repl     *replicaLink
+	isMaster bool // applies the stream of this server's primary
 	propDone bool
 	woff     int64
 	wait     waitReq

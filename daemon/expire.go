@@ -28,7 +28,8 @@ func (s *Server) activeExpireCycle() {
 	perStep := 20 * effort
 	for db := 0; ; db++ {
 		s.mu.Lock()
-		if db >= s.ks.Databases() {
+		if db >= s.ks.Databases() || s.isReplicaLocked() {
+			// A replica's keys expire when its primary says so.
 			s.mu.Unlock()
 			return
 		}

@@ -74,6 +74,9 @@ type Keyspace struct {
 	// units counts the units committed that wrote anything.
 	units uint64
 
+	// expiry is what lookups do with expired keys (set per command on a
+	// replica).
+	expiry expiryMode
 	// onExpired is called for every key removed because it expired (INFO
 	// expired_keys; later keyspace events and propagation).
 	onExpired func(db int, key []byte)
@@ -765,12 +768,32 @@ func (ks *Keyspace) lookupRec(db int, key []byte, how recRead) (storage.Meta, bo
 		panic(storageError{err})
 	}
 	if m.ExpireAt != 0 && m.ExpireAt < ks.now() {
+		switch ks.expiry {
+		case expiryKeep:
+			return m, true
+		case expiryHide:
+			return storage.Meta{}, false
+		}
 		ks.deleteMeta(p, key, &m)
 		ks.expiredHook(db, key)
 		return storage.Meta{}, false
 	}
 	return m, true
 }
+
+// expiryMode is what a lookup does with a key whose time has passed.
+type expiryMode uint8
+
+const (
+	// expiryDelete deletes it (lazy expiry): a primary.
+	expiryDelete expiryMode = iota
+	// expiryHide reports it missing and leaves it: a replica's reads,
+	// which wait for the primary's DEL (Redis 7.0).
+	expiryHide
+	// expiryKeep treats it as live: a replica applying its primary's
+	// stream, which deletes the key itself when it means to.
+	expiryKeep
+)
 
 func (ks *Keyspace) expiredHook(db int, key []byte) {
 	if ks.onExpired != nil {

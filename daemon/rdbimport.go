@@ -35,9 +35,16 @@ type ImportOptions struct {
 // scratch store and keeps it only on success (see cmd/redoubt). Warnings go
 // to the server's log.
 func (s *Server) ImportRDB(r io.Reader, o ImportOptions) (ImportStats, error) {
-	var st ImportStats
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.importLocked(r, o, false, nil)
+}
+
+// importLocked is ImportRDB under mu. A replica loading its primary's
+// snapshot keeps expired keys (keepExpired: the primary's DELs follow)
+// and reads its AUX fields (onAux). Holds mu.
+func (s *Server) importLocked(r io.Reader, o ImportOptions, keepExpired bool, onAux func(rdb.Aux)) (ImportStats, error) {
+	var st ImportStats
 	if n := s.keyCountLocked(); n != 0 {
 		return st, fmt.Errorf("the keyspace is not empty (%d keys)", n)
 	}
@@ -63,6 +70,9 @@ func (s *Server) ImportRDB(r io.Reader, o ImportOptions) (ImportStats, error) {
 		switch rec.Kind {
 		case rdb.KindAux:
 			s.log.Debug("RDB aux field", "key", rec.Aux.Key, "value", rec.Aux.Val)
+			if onAux != nil {
+				onAux(rec.Aux)
+			}
 		case rdb.KindSelectDB:
 			if rec.DB >= s.ks.Databases() {
 				return st, fmt.Errorf("rdb: offset %d: database %d is out of range (databases is %d)", rec.Offset, rec.DB, s.ks.Databases())
@@ -82,7 +92,7 @@ func (s *Server) ImportRDB(r io.Reader, o ImportOptions) (ImportStats, error) {
 			if !ok {
 				return st, fmt.Errorf("rdb: offset %d: key %q is a %s, which Redoubt does not support", rec.Offset, rec.Key, rec.Type)
 			}
-			if rec.ExpireMs != 0 && rec.ExpireMs < now {
+			if rec.ExpireMs != 0 && rec.ExpireMs < now && !keepExpired {
 				st.Expired++
 				continue
 			}

@@ -56,6 +56,11 @@ type replState struct {
 
 	syncFull, syncPartialOK, syncPartialErr int64
 	netOut                                  int64 // total_net_repl_output_bytes
+
+	// A replica's link to its primary (repl_replica.go), nil on a
+	// primary; cached is the history a PSYNC asks to continue.
+	master *masterLink
+	cached *cachedMaster
 }
 
 type unitOp struct {
@@ -80,7 +85,7 @@ func (r *replState) backlogMem() int64 {
 }
 
 // active reports whether writes are being recorded.
-func (r *replState) active() bool { return r.backlog != nil }
+func (r *replState) active() bool { return r.backlog != nil && r.master == nil }
 
 // backlog is the ring of the last bytes of the stream. The byte at offset
 // o (the first byte of the stream is offset 1) lives at buf[(o-1)%len(buf)].
@@ -178,7 +183,8 @@ func itob(n int64) []byte { return strconv.AppendInt(nil, n, 10) }
 // running unit (at once outside any command). Holds mu.
 func (s *Server) propagateLocked(db int, args ...[]byte) {
 	r := &s.repl
-	if r.backlog == nil {
+	if r.backlog == nil || r.master != nil {
+		// No replicas yet; or a replica, whose stream is its primary's.
 		return
 	}
 	start := len(r.unit)
@@ -199,7 +205,9 @@ func (c *Client) propagate(args ...[]byte) {
 
 // replicating reports whether writes are being propagated: commands check
 // it before building a rewritten form they would otherwise not need.
-func (c *Client) replicating() bool { return c.srv.repl.backlog != nil }
+func (c *Client) replicating() bool {
+	return c.srv.repl.backlog != nil && c.srv.repl.master == nil
+}
 
 // propagateNothing keeps the running command out of the stream although it
 // changed the keyspace (its changes were propagated otherwise).

@@ -219,6 +219,8 @@ func registerReplCommands(t *commandTable) {
 	t.register("sync", cmdSync)
 	t.register("wait", cmdWait)
 	t.register("role", cmdRole)
+	t.register("replicaof", cmdReplicaof)
+	t.register("slaveof", cmdReplicaof)
 }
 
 // REPLCONF <option> <value> [<option> <value> ...]
@@ -320,6 +322,10 @@ func cmdSync(c *Client, argv [][]byte) {
 	}
 	if len(c.out) > 0 || len(c.held) > 0 {
 		c.ReplyError("ERR SYNC and PSYNC are invalid with pending output")
+		return
+	}
+	if m := s.repl.master; m != nil && m.client == nil {
+		c.ReplyError("NOMASTERLINK Can't SYNC while not connected with my master")
 		return
 	}
 	psync := len(argv) == 3 && equalFold(argv[0], "psync")
@@ -620,7 +626,9 @@ func (s *Server) replCronLocked(now time.Time) {
 	if r.backlog == nil {
 		return
 	}
-	if len(r.replicas) > 0 && now.Sub(r.lastPing) >= time.Duration(s.cfg.ReplPingReplicaPeriod)*time.Second {
+	// A replica's replicas get its primary's PINGs; its backlog is kept.
+	replica := r.master != nil
+	if !replica && len(r.replicas) > 0 && now.Sub(r.lastPing) >= time.Duration(s.cfg.ReplPingReplicaPeriod)*time.Second {
 		r.lastPing = now
 		s.feedLocked(-1, propPing)
 	}
@@ -632,7 +640,7 @@ func (s *Server) replCronLocked(now time.Time) {
 			s.dropReplicaLocked(c)
 		}
 	}
-	if ttl := s.cfg.ReplBacklogTTL; ttl > 0 && len(r.replicas) == 0 && now.Sub(r.noReplicasSince) > time.Duration(ttl)*time.Second {
+	if ttl := s.cfg.ReplBacklogTTL; !replica && ttl > 0 && len(r.replicas) == 0 && now.Sub(r.noReplicasSince) > time.Duration(ttl)*time.Second {
 		// A later PSYNC for this history must not succeed against a
 		// backlog that stopped recording (A.8).
 		r.id = newRunID()
@@ -664,7 +672,7 @@ func (s *Server) goodReplicas(now time.Time) int {
 // minReplicasRefuse reports whether min-replicas-to-write refuses a write
 // now. Holds mu.
 func (s *Server) minReplicasRefuse(c *Client, cmd *command) bool {
-	if s.cfg.MinReplicasToWrite <= 0 || s.cfg.MinReplicasMaxLag <= 0 {
+	if s.cfg.MinReplicasToWrite <= 0 || s.cfg.MinReplicasMaxLag <= 0 || s.repl.master != nil {
 		return false
 	}
 	write := cmd.has(flagWrite) || (cmd.name == "exec" && c.multi.active && c.multi.queued(flagWrite))
@@ -687,6 +695,10 @@ func (s *Server) ackedReplicas(off int64) int64 {
 // WAIT numreplicas timeout
 func cmdWait(c *Client, argv [][]byte) {
 	s := c.srv
+	if s.isReplicaLocked() {
+		c.ReplyError("ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.")
+		return
+	}
 	want, ok := parseInt(argv[1])
 	if !ok {
 		c.ReplyError(errNotInt)
@@ -743,6 +755,10 @@ func (s *Server) checkWaitersLocked() {
 // ROLE
 func cmdRole(c *Client, argv [][]byte) {
 	s := c.srv
+	if s.isReplicaLocked() {
+		s.roleReplica(c)
+		return
+	}
 	c.ReplyArrayLen(3)
 	c.ReplyBulkString("master")
 	c.ReplyInt(s.repl.offset)
@@ -766,11 +782,12 @@ func cmdRole(c *Client, argv [][]byte) {
 func (s *Server) infoReplication() []infoField {
 	r := &s.repl
 	now := time.Now()
-	f := []infoField{
-		{"role", "master"},
-		{"connected_slaves", strconv.Itoa(len(r.replicas))},
+	f := []infoField{{"role", "master"}}
+	if r.master != nil {
+		f = s.replicaInfoLocked(now)
 	}
-	if s.cfg.MinReplicasToWrite > 0 && s.cfg.MinReplicasMaxLag > 0 {
+	f = append(f, infoField{"connected_slaves", strconv.Itoa(len(r.replicas))})
+	if r.master == nil && s.cfg.MinReplicasToWrite > 0 && s.cfg.MinReplicasMaxLag > 0 {
 		f = append(f, infoField{"min_slaves_good_slaves", strconv.Itoa(s.goodReplicas(now))})
 	}
 	for i, c := range r.replicas {

@@ -217,6 +217,11 @@ func (s *Server) Start() {
 	s.dur.start()
 	s.cronDone.Add(1)
 	go s.cron()
+	s.mu.Lock()
+	if r := s.cfg.Replicaof; r.IsSet() {
+		s.followLocked(r.Host, r.Port)
+	}
+	s.mu.Unlock()
 }
 
 // ShutdownRequests delivers SHUTDOWN commands to the process owner.
@@ -260,6 +265,9 @@ func (s *Server) Drain() {
 // Close stops background work and makes every committed write durable.
 // The store is the caller's to close afterwards.
 func (s *Server) Close() error {
+	s.mu.Lock()
+	s.dropLinkLocked(false)
+	s.mu.Unlock()
 	close(s.stopCron)
 	s.cronDone.Wait()
 	s.dur.stop()
@@ -604,6 +612,16 @@ func (s *Server) call(c *Client, argv [][]byte) {
 		s.rejectLocked(c, cmd, "ERR Command not allowed inside a transaction")
 		return
 	}
+	// The primary's stream is applied without the checks that protect a
+	// server from its clients (ACL, disk guard, read-only replica...).
+	if c.isMaster {
+		if c.multi.active && !passesMulti(cmd) {
+			s.queueLocked(c, cmd, argv)
+		} else {
+			s.invoke(c, cmd, argv)
+		}
+		return
+	}
 	// ACL hook: checked before queueing too, as Redis does (acl_server.go).
 	if d := s.aclCheck(c.user, cmd, argv); !d.Allowed() {
 		s.aclDenyLocked(c, cmd, argv, d)
@@ -613,6 +631,11 @@ func (s *Server) call(c *Client, argv [][]byte) {
 	if s.diskRefuses(c, cmd) {
 		cmd.stats.rejected++
 		s.rejectLocked(c, cmd, s.diskRefusal())
+		return
+	}
+	if s.readOnlyRefuses(c, cmd) {
+		cmd.stats.rejected++
+		s.rejectLocked(c, cmd, "READONLY You can't write against a read only replica.")
 		return
 	}
 	if s.minReplicasRefuse(c, cmd) {
@@ -657,7 +680,7 @@ func (s *Server) call(c *Client, argv [][]byte) {
 // as in Redis. Holds mu.
 func (s *Server) invoke(c *Client, cmd *command, argv [][]byte) {
 	nested := c.multi.execing
-	if nested && s.aclExecDenied(c, cmd, argv) {
+	if nested && !c.isMaster && s.aclExecDenied(c, cmd, argv) {
 		// ACL hook: the rules changed since the command was queued.
 		return
 	}
@@ -685,6 +708,18 @@ func (s *Server) invoke(c *Client, cmd *command, argv [][]byte) {
 	s.repl.depth++
 	c.propDone = false
 	changes := s.ks.changes
+	if s.repl.master != nil {
+		// A replica never expires keys itself: its primary's DELs do.
+		switch {
+		case c.isMaster:
+			s.ks.expiry = expiryKeep
+		case cmd.has(flagWrite):
+			s.ks.expiry = expiryDelete // a writable replica's own writes
+		default:
+			s.ks.expiry = expiryHide
+		}
+		defer func() { s.ks.expiry = expiryDelete }()
+	}
 	s.run(c, cmd, argv)
 	if s.repl.active() && !c.propDone && !isExec && cmd.has(flagWrite) && s.ks.changes != changes {
 		s.propagateLocked(c.db, argv...)

@@ -40,7 +40,7 @@ func waitInSync(t *testing.T, primary, replica *redis.Client) {
 	for {
 		off := infoField(t, primary, "replication", "master_repl_offset")
 		if infoField(t, replica, "replication", "master_link_status") == "up" &&
-			infoField(t, replica, "replication", "slave_repl_offset") == off && off != "0" {
+			infoField(t, replica, "replication", "slave_repl_offset") == off {
 			return
 		}
 		if time.Now().After(deadline) {
@@ -241,4 +241,137 @@ func TestMinReplicasToWrite(t *testing.T) {
 	if got := infoField(t, mc, "replication", "min_slaves_good_slaves"); got != "1" {
 		t.Errorf("min_slaves_good_slaves = %q", got)
 	}
+}
+
+// TestReplicaOfRedis: Redoubt follows a real redis-server 7.0, by full sync
+// (diskless, then through a file after switching primaries) and the
+// stream, acknowledges it, resumes with a partial sync, and after REPLICAOF
+// NO ONE lets a replica that followed it continue with +CONTINUE.
+func TestReplicaOfRedis(t *testing.T) {
+	ctx := context.Background()
+	p := startRedisArgs(t, t.TempDir(), "--repl-diskless-sync-delay", "0")
+	pc := redis.NewClient(&redis.Options{Addr: p.addr(), DisableIdentity: true})
+	defer pc.Close()
+	fillEveryType(t, p.addr())
+	r := startServer(t, "", "--replicaof", "127.0.0.1 "+strconv.Itoa(p.port), "--repl-diskless-sync-delay", "0")
+	rc := r.client()
+	waitInSync(t, pc, rc)
+	sameKeyspace(t, "after the full sync", p.addr(), r.addr())
+
+	sub := rc.Subscribe(ctx, "news")
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	conn := pc.Conn()
+	defer conn.Close()
+	for _, cmd := range [][]any{
+		{"SET", "ex", "v", "EX", "1000"},
+		{"SET", "short", "v", "PX", "1"},
+		{"EXPIRE", "db0:str", "300"},
+		{"INCRBYFLOAT", "float", "0.1"},
+		{"SPOP", "db0:bigset", "5"},
+		{"MULTI"}, {"SET", "tx1", "1"}, {"INCR", "tx2"}, {"EXEC"},
+		{"SELECT", "3"}, {"SET", "db3:new", "x"}, {"SELECT", "0"},
+		{"PUBLISH", "news", "via the primary"},
+	} {
+		if err := conn.Do(ctx, cmd...).Err(); err != nil && err != redis.Nil {
+			t.Fatalf("%v: %v", cmd, err)
+		}
+	}
+	select {
+	case msg := <-sub.Channel():
+		if msg.Payload != "via the primary" {
+			t.Fatalf("got %q", msg.Payload)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("PUBLISH on the primary did not reach the replica's subscriber")
+	}
+	time.Sleep(5 * time.Millisecond)
+	pc.Get(ctx, "short") // the primary expires it and sends DEL
+	waitInSync(t, pc, rc)
+	sameKeyspace(t, "after the stream", p.addr(), r.addr())
+	if err := rc.Set(ctx, "w", "1", 0).Err(); err == nil || err.Error() != "READONLY You can't write against a read only replica." {
+		t.Fatalf("write on the replica: %v", err)
+	}
+	// The primary sees our acknowledged offset (sent every second).
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		off := infoField(t, pc, "replication", "master_repl_offset")
+		if strings.Contains(infoField(t, pc, "replication", "slave0"), ",offset="+off+",") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("primary at %s sees replica %s", off, infoField(t, pc, "replication", "slave0"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	role, err := rc.Do(ctx, "ROLE").Slice()
+	if err != nil || fmt.Sprint(role[:4]) != fmt.Sprintf("[slave 127.0.0.1 %d connected]", p.port) {
+		t.Fatalf("ROLE = %v, %v", role, err)
+	}
+
+	// A broken link: PSYNC continues.
+	pc.Do(ctx, "CLIENT", "KILL", "TYPE", "replica")
+	pc.Set(ctx, "while-away", "1", 0)
+	waitInSync(t, pc, rc)
+	if got := infoField(t, pc, "stats", "sync_partial_ok"); got != "1" {
+		t.Errorf("primary's sync_partial_ok = %s", got)
+	}
+	sameKeyspace(t, "after the partial sync", p.addr(), r.addr())
+
+	// A replica of ours, then a promotion: it continues with the new id.
+	sub2 := startRedisArgs(t, t.TempDir(), "--replicaof", "127.0.0.1", strconv.Itoa(r.port))
+	s2 := redis.NewClient(&redis.Options{Addr: sub2.addr(), DisableIdentity: true})
+	defer s2.Close()
+	waitInSync(t, rc, s2)
+	if err := rc.Do(ctx, "REPLICAOF", "NO", "ONE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.Set(ctx, "promoted", "1", 0).Err(); err != nil {
+		t.Fatalf("write after promotion: %v", err)
+	}
+	waitInSync(t, rc, s2)
+	if got := infoField(t, rc, "stats", "sync_partial_ok"); got != "1" {
+		t.Errorf("after the promotion our sync_partial_ok = %s, want 1", got)
+	}
+	sameKeyspace(t, "our replica after the promotion", r.addr(), sub2.addr())
+
+	// Through a file: a primary with repl-diskless-sync no.
+	p2 := startRedisArgs(t, t.TempDir(), "--repl-diskless-sync", "no")
+	p2c := redis.NewClient(&redis.Options{Addr: p2.addr(), DisableIdentity: true})
+	defer p2c.Close()
+	for i := 0; i < 500; i++ {
+		p2c.Set(ctx, "p2:"+strconv.Itoa(i), i, time.Hour)
+	}
+	if err := rc.Do(ctx, "REPLICAOF", "127.0.0.1", strconv.Itoa(p2.port)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitInSync(t, p2c, rc)
+	sameKeyspace(t, "from a disk-framed sync", p2.addr(), r.addr())
+}
+
+// TestReplicaOfRedoubt: Redoubt follows Redoubt, and comes back with a
+// partial sync after a restart of the link.
+func TestReplicaOfRedoubt(t *testing.T) {
+	ctx := context.Background()
+	p := startServer(t, "", "--repl-diskless-sync-delay", "0")
+	pc := p.client()
+	fillEveryType(t, p.addr())
+	r := startServer(t, "", "--replicaof", "127.0.0.1 "+strconv.Itoa(p.port))
+	rc := r.client()
+	waitInSync(t, pc, rc)
+	for i := 0; i < 200; i++ {
+		pc.Set(ctx, "k"+strconv.Itoa(i), i, time.Duration(i+1)*time.Minute)
+		pc.SPop(ctx, "db0:bigset")
+	}
+	waitInSync(t, pc, rc)
+	sameKeyspace(t, "Redoubt to Redoubt", p.addr(), r.addr())
+	pc.Do(ctx, "CLIENT", "KILL", "TYPE", "replica")
+	pc.Set(ctx, "after", "1", 0)
+	waitInSync(t, pc, rc)
+	if got := infoField(t, pc, "stats", "sync_partial_ok"); got != "1" {
+		t.Errorf("sync_partial_ok = %s", got)
+	}
+	sameKeyspace(t, "after the partial sync", p.addr(), r.addr())
 }

@@ -1,0 +1,75 @@
+package daemon
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"testing"
+	"time"
+)
+
+// TestBacklogRing: the backlog keeps the newest bytes of the stream and
+// reads any offset it still holds, across the ring's wrap and resizes.
+func TestBacklogRing(t *testing.T) {
+	var stream []byte
+	b := newBacklog(16, 100) // the next byte is offset 101
+	for i, n := range []int{5, 11, 3, 20, 1, 15, 40} {
+		p := bytes.Repeat([]byte{byte('a' + i)}, n)
+		for j := range p {
+			p[j] += byte(j % 3)
+		}
+		stream = append(stream, p...)
+		b.add(p)
+		end := int64(100 + len(stream))
+		if b.first+b.hist-1 != end {
+			t.Fatalf("after %d bytes: backlog ends at %d, want %d", len(stream), b.first+b.hist-1, end)
+		}
+		if want := min(int64(len(stream)), 16); b.hist != want {
+			t.Fatalf("histlen %d, want %d", b.hist, want)
+		}
+		for from := b.first; from <= end+1; from++ {
+			if got, want := b.read(nil, from), stream[from-101:]; !bytes.Equal(got, want) {
+				t.Fatalf("read from %d = %q, want %q", from, got, want)
+			}
+		}
+	}
+	for _, size := range []int64{16, 8, 64} {
+		b = b.resized(size)
+		if got, want := b.read(nil, b.first), stream[b.first-101:]; !bytes.Equal(got, want) || int64(len(got)) != min(size, b.hist) {
+			t.Fatalf("resized to %d: %q, want %q", size, got, want)
+		}
+	}
+}
+
+// TestCopyRDBEOFMark: an EOF-framed RDB is cut at its mark however the
+// bytes arrive, the mark split across reads included.
+func TestCopyRDBEOFMark(t *testing.T) {
+	mark := []byte("0123456789abcdef0123456789abcdef01234567")
+	payload := bytes.Repeat([]byte("REDIS0010 payload "), 20)
+	for _, chunk := range []int{1, 7, 39, 40, 41, 100, 1 << 20} {
+		t.Run(fmt.Sprint(chunk), func(t *testing.T) {
+			a, b := net.Pipe()
+			defer a.Close()
+			go func() {
+				all := append(append([]byte(nil), payload...), mark...)
+				for len(all) > 0 {
+					n := min(chunk, len(all))
+					if _, err := b.Write(all[:n]); err != nil {
+						return
+					}
+					all = all[n:]
+				}
+			}()
+			s := &Server{}
+			lr := &linkReader{conn: a, r: bufio.NewReader(a), timeout: 5 * time.Second}
+			var got bytes.Buffer
+			if err := s.copyRDB(&masterLink{}, lr, &got, -1, mark); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), payload) {
+				t.Fatalf("got %d bytes, want the %d of the payload", got.Len(), len(payload))
+			}
+		})
+	}
+}
