@@ -41,7 +41,7 @@ type masterLink struct {
 	state     string
 	client    *Client // applies the stream; nil until a sync completes
 	lastIO    time.Time
-	downSince time.Time // when the link went down (or was configured)
+	downSince time.Time // when a connected link went down; zero: never up
 	syncing   bool      // receiving an RDB
 	syncTotal int64     // its size, -1 for an EOF-framed one
 	syncRead  int64
@@ -127,7 +127,7 @@ func (s *Server) followLocked(host string, port int) {
 		s.dropLinkLocked(true)
 	}
 	s.cfg.Replicaof = conf.ReplicaOf{Host: host, Port: port}
-	m := &masterLink{host: host, port: port, state: "connect", stop: make(chan struct{}), downSince: time.Now()}
+	m := &masterLink{host: host, port: port, state: "connect", stop: make(chan struct{})}
 	r.master = m
 	go s.runLink(m)
 }
@@ -202,8 +202,6 @@ func (s *Server) runLink(m *masterLink) {
 				s.repl.cached = &cachedMaster{id: s.repl.id, off: s.repl.offset, db: m.client.db}
 				s.discardLocked(m.client)
 				m.client = nil
-			}
-			if m.state == "connected" || m.downSince.IsZero() {
 				m.downSince = time.Now()
 			}
 			m.state, m.syncing, m.conn = "connect", false, nil
