@@ -173,7 +173,7 @@ func (s *Server) dropReplicaLocked(c *Client) {
 
 // replicaClosedLocked forgets replica c (its connection closed). Holds mu.
 func (s *Server) replicaClosedLocked(c *Client) {
-	if c.repl == nil {
+	if !c.isReplica() {
 		return
 	}
 	r := &s.repl

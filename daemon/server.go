@@ -499,9 +499,8 @@ func (c *Client) write(b []byte) {
 	c.checkOutputLimit()
 }
 
-// outputClass is the client-output-buffer-limit class of c: "pubsub" while
-// it has subscriptions (pubsub.go). The replica class arrives with
-// replication.
+// outputClass is the client-output-buffer-limit class of c: "replica" for
+// a replica's connection, "pubsub" while it has subscriptions (pubsub.go).
 func (c *Client) outputClass() string {
 	switch clientType(c) {
 	case clientTypePubsub:
