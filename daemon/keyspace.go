@@ -116,6 +116,7 @@ const (
 	recordCounts   = "counts"
 	recordDBMap    = "dbmap"
 	recordFormat   = "format"
+	recordRepl     = "repl" // replication id and offset (repl.go)
 	recordVersions = "versions"
 
 	versionBlock = 1 << 20

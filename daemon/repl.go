@@ -1,10 +1,12 @@
 package daemon
 
 import (
+	"encoding/binary"
 	"strconv"
 	"time"
 
 	"github.com/redoubtdb/redoubt/netio/resp"
+	"github.com/redoubtdb/redoubt/storage"
 )
 
 // The replication stream of a primary, as Redis 7.0 writes it (PROTOCOL.md
@@ -61,6 +63,12 @@ type replState struct {
 	// primary; cached is the history a PSYNC asks to continue.
 	master *masterLink
 	cached *cachedMaster
+
+	// The position last written to the store with the data (see
+	// saveReplPosLocked), and the one read at start.
+	savedID  string
+	savedOff int64
+	loaded   *cachedMaster
 }
 
 type unitOp struct {
@@ -74,6 +82,68 @@ func (r *replState) init() {
 	r.secondOffset = -1
 	r.seldb = -1
 	r.noReplicasSince = time.Now()
+}
+
+// The replication id and offset are stored with the data, in the unit
+// that brings the keyspace to that offset, so a restarted server knows
+// where its history stands (as Redis keeps them in its RDB files): a
+// replica asks its primary to continue from there, and a primary lets
+// replicas that had everything continue (its old id becomes replid2).
+
+// encodeReplPos is the record: the 40-character id, then the offset.
+func encodeReplPos(id string, off int64) []byte {
+	return binary.BigEndian.AppendUint64([]byte(id), uint64(off))
+}
+
+func decodeReplPos(v []byte) (*cachedMaster, bool) {
+	if len(v) != 48 {
+		return nil, false
+	}
+	off := int64(binary.BigEndian.Uint64(v[40:]))
+	if off < 0 {
+		return nil, false
+	}
+	return &cachedMaster{id: string(v[:40]), off: off}, true
+}
+
+// saveReplPosLocked adds the current position to the pending unit if it
+// moved. Called by commitLocked, before the unit is committed. Holds mu.
+func (s *Server) saveReplPosLocked() {
+	r := &s.repl
+	if r.backlog == nil || (r.id == r.savedID && r.offset == r.savedOff) {
+		return
+	}
+	r.savedID, r.savedOff = r.id, r.offset
+	s.ks.set(storage.ServerKey(nil, recordRepl), encodeReplPos(r.id, r.offset))
+}
+
+// forgetReplPosLocked removes the stored position and makes that durable
+// before a full sync replaces the keyspace: a crash while loading must not
+// leave the new data with an old position. Holds mu.
+func (s *Server) forgetReplPosLocked() error {
+	// Marked saved, so that the commit below does not write it back.
+	s.repl.savedID, s.repl.savedOff = s.repl.id, s.repl.offset
+	s.ks.del(storage.ServerKey(nil, recordRepl))
+	s.commitLocked()
+	s.ks.wb.drain()
+	return s.store.Sync()
+}
+
+// loadReplPos reads the stored position at start. Holds mu.
+func (s *Server) loadReplPosLocked() error {
+	v, ok, err := s.store.Get(nil, storage.ServerKey(nil, recordRepl))
+	if err != nil || !ok {
+		return err
+	}
+	pos, ok := decodeReplPos(v)
+	if !ok {
+		s.log.Warn("ignoring an unreadable replication position record", "len", len(v))
+		return nil
+	}
+	r := &s.repl
+	r.loaded = pos
+	r.savedID, r.savedOff = pos.id, pos.off
+	return nil
 }
 
 // backlogMem is the memory the backlog takes (mem_replication_backlog).

@@ -647,6 +647,9 @@ func (s *Server) replCronLocked(now time.Time) {
 		r.id2 = nullReplID
 		r.secondOffset = -1
 		r.backlog = nil
+		// Nor after a restart.
+		s.ks.del(storage.ServerKey(nil, recordRepl))
+		r.savedID, r.savedOff = "", 0
 		s.log.Info(fmt.Sprintf("Replication backlog freed after %d seconds without connected replicas.", ttl))
 	}
 	if b := r.backlog; b != nil && int64(len(b.buf)) != int64(s.cfg.ReplBacklogSize) {

@@ -132,6 +132,31 @@ func (s *Server) followLocked(host string, port int) {
 	go s.runLink(m)
 }
 
+// resumeHistoryLocked takes up the replication history stored with the
+// data at start. A replica (replicaof set) asks its primary to continue
+// it. A primary keeps it as its previous history, with a backlog that
+// starts where it ended, so replicas that had all of it continue with
+// +CONTINUE (Redis does this with the repl-id and repl-offset of the RDB
+// file it loads). Holds mu.
+func (s *Server) resumeHistoryLocked() {
+	r := &s.repl
+	pos := r.loaded
+	r.loaded = nil
+	if pos == nil {
+		return
+	}
+	if s.cfg.Replicaof.IsSet() {
+		r.id, r.offset = pos.id, pos.off
+		r.backlog = newBacklog(int64(s.cfg.ReplBacklogSize), pos.off)
+		return
+	}
+	r.id2, r.secondOffset, r.offset = pos.id, pos.off+1, pos.off
+	r.backlog = newBacklog(int64(s.cfg.ReplBacklogSize), pos.off)
+	r.seldb = -1
+	r.noReplicasSince = time.Now()
+	s.log.Info(fmt.Sprintf("continuing replication history %s from offset %d (master_replid2)", pos.id, pos.off))
+}
+
 // dropLinkLocked stops the current link; with cache, the history it had
 // reached is kept for a PSYNC. Holds mu.
 func (s *Server) dropLinkLocked(cache bool) {
@@ -429,6 +454,9 @@ func (s *Server) receiveFullSync(m *masterLink, lr *linkReader, id string, off i
 	if m.stopped {
 		return errors.New("replication stopped during the sync")
 	}
+	if err := s.forgetReplPosLocked(); err != nil {
+		return err
+	}
 	start := time.Now()
 	s.log.Info("MASTER <-> REPLICA sync: Loading DB in memory")
 	db, err := s.replaceKeyspaceLocked(bufio.NewReaderSize(f, 1<<20))
@@ -441,6 +469,8 @@ func (s *Server) receiveFullSync(m *masterLink, lr *linkReader, id string, off i
 	r.id, r.id2, r.secondOffset, r.offset = id, nullReplID, -1, off
 	r.backlog = newBacklog(int64(s.cfg.ReplBacklogSize), off)
 	r.cached = nil
+	r.savedID = ""
+	s.commitLocked() // the new position, right behind the data
 	// Our replicas followed the old data: they must sync again.
 	s.dropAllReplicasLocked()
 	m.syncing = false

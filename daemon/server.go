@@ -205,7 +205,11 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 	}
 	s.mu.Lock()
 	s.initDiskGuardLocked()
+	err = s.loadReplPosLocked()
 	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 	s.updateReplyCap()
 	return s, nil
 }
@@ -218,6 +222,7 @@ func (s *Server) Start() {
 	s.cronDone.Add(1)
 	go s.cron()
 	s.mu.Lock()
+	s.resumeHistoryLocked()
 	if r := s.cfg.Replicaof; r.IsSet() {
 		s.followLocked(r.Host, r.Port)
 	}
@@ -784,6 +789,7 @@ func (s *Server) run(c *Client, cmd *command, argv [][]byte) {
 // commitLocked commits the pending batch and numbers it for durability.
 // Holds mu.
 func (s *Server) commitLocked() {
+	s.saveReplPosLocked()
 	s.ks.commit()
 	// Pub/sub hook: messages first, so a blocked client served in this
 	// unit gets the ones published before its reply ahead of it.

@@ -375,3 +375,53 @@ func TestReplicaOfRedoubt(t *testing.T) {
 	}
 	sameKeyspace(t, "after the partial sync", p.addr(), r.addr())
 }
+
+// TestReplicationAcrossRestarts: the replication position is stored with
+// the data, so a replica killed with SIGKILL and a primary stopped and
+// started again both continue with a partial sync.
+func TestReplicationAcrossRestarts(t *testing.T) {
+	ctx := context.Background()
+	p := startRedisArgs(t, t.TempDir(), "--repl-diskless-sync-delay", "0")
+	pc := redis.NewClient(&redis.Options{Addr: p.addr(), DisableIdentity: true})
+	defer pc.Close()
+	fillEveryType(t, p.addr())
+	r := startServer(t, "", "--replicaof", "127.0.0.1 "+strconv.Itoa(p.port), "--appendfsync", "always")
+	rc := r.client()
+	waitInSync(t, pc, rc)
+	for i := 0; i < 100; i++ {
+		pc.Incr(ctx, "counter")
+	}
+	waitInSync(t, pc, rc)
+	r.kill()
+	for i := 0; i < 100; i++ {
+		pc.Incr(ctx, "counter")
+	}
+	r.start()
+	waitInSync(t, pc, rc)
+	if full, partial := infoField(t, pc, "stats", "sync_full"), infoField(t, pc, "stats", "sync_partial_ok"); full != "1" || partial != "1" {
+		t.Errorf("after the replica's restart: sync_full %s, sync_partial_ok %s; want 1 and 1", full, partial)
+	}
+	sameKeyspace(t, "replica after SIGKILL", p.addr(), r.addr())
+	if n := rc.Get(ctx, "counter").Val(); n != "200" {
+		t.Errorf("counter = %s on the replica", n)
+	}
+
+	// A Redoubt primary restarted: its replica had everything and continues.
+	m := startServer(t, "", "--repl-diskless-sync-delay", "0")
+	mc := m.client()
+	fillEveryType(t, m.addr())
+	rr := startRedisArgs(t, t.TempDir(), "--replicaof", "127.0.0.1", strconv.Itoa(m.port))
+	rrc := redis.NewClient(&redis.Options{Addr: rr.addr(), DisableIdentity: true})
+	defer rrc.Close()
+	waitInSync(t, mc, rrc)
+	mc.Set(ctx, "before", "1", 0)
+	waitInSync(t, mc, rrc)
+	m.stop()
+	m.start()
+	mc.Set(ctx, "after", "1", 0)
+	waitInSync(t, mc, rrc)
+	if full, partial := infoField(t, mc, "stats", "sync_full"), infoField(t, mc, "stats", "sync_partial_ok"); full != "0" || partial != "1" {
+		t.Errorf("after the primary's restart: sync_full %s, sync_partial_ok %s; want 0 and 1", full, partial)
+	}
+	sameKeyspace(t, "replica after the primary's restart", m.addr(), rr.addr())
+}
