@@ -142,7 +142,11 @@ func cmdHello(c *Client, argv [][]byte) {
 	c.ReplyBulkString("mode")
 	c.ReplyBulkString("standalone")
 	c.ReplyBulkString("role")
-	c.ReplyBulkString("master")
+	if c.srv.isReplicaLocked() {
+		c.ReplyBulkString("replica")
+	} else {
+		c.ReplyBulkString("master")
+	}
 	c.ReplyBulkString("modules")
 	c.ReplyArrayLen(0)
 }

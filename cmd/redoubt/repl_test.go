@@ -310,6 +310,9 @@ func TestReplicaOfRedis(t *testing.T) {
 	if err != nil || fmt.Sprint(role[:4]) != fmt.Sprintf("[slave 127.0.0.1 %d connected]", p.port) {
 		t.Fatalf("ROLE = %v, %v", role, err)
 	}
+	if hello, err := rc.Do(ctx, "HELLO", "2").Slice(); err != nil || fmt.Sprint(hello[10:12]) != "[role replica]" {
+		t.Fatalf("HELLO = %v, %v", hello, err)
+	}
 
 	// A broken link: PSYNC continues.
 	pc.Do(ctx, "CLIENT", "KILL", "TYPE", "replica")
