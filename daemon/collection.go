@@ -63,9 +63,46 @@ func (ks *Keyspace) lookupColl(db int, key []byte, t storage.Type, touch bool) (
 	if !ok {
 		return ks.newColl(db, key, t), false
 	}
-	co = &coll{ks: ks, db: db, key: append([]byte(nil), key...), m: m, old: m, exists: true}
-	co.prefix = storage.DataPrefixOf(nil, ks.physDB(db), key, &co.m)
+	co = ks.allocColl()
+	*co = coll{ks: ks, db: db, key: append(co.key[:0], key...), m: m, old: m, exists: true, prefix: co.prefix, kbuf: co.kbuf[:0]}
+	co.prefix = storage.DataPrefixOf(co.prefix[:0], ks.physDB(db), key, &co.m)
 	return co, false
+}
+
+// allocColl hands out a coll for the running command, reusing those of
+// earlier commands with their buffers: a coll, its key, prefix and member
+// key buffer were 60% of the bytes HSET allocated. The caller sets every
+// field. Colls live until the command ends (endCommand): none is kept
+// past it.
+func (ks *Keyspace) allocColl() *coll {
+	var co *coll
+	if n := len(ks.collFree); n > 0 {
+		co = ks.collFree[n-1]
+		ks.collFree = ks.collFree[:n-1]
+	} else {
+		co = &coll{}
+	}
+	if len(ks.collUsed) < collPoolMax {
+		ks.collUsed = append(ks.collUsed, co)
+	}
+	return co
+}
+
+// collPoolMax bounds the colls one command hands back for reuse (a bulk
+// load opens one per key and runs no command).
+const collPoolMax = 64
+
+// recycleColls makes the colls of the command that ended reusable.
+func (ks *Keyspace) recycleColls() {
+	for i, co := range ks.collUsed {
+		if cap(co.kbuf) > 4096 || cap(co.key) > 4096 || cap(co.prefix) > 4096 {
+			co.key, co.prefix, co.kbuf = nil, nil, nil
+		}
+		co.m, co.old = storage.Meta{}, storage.Meta{}
+		ks.collFree = append(ks.collFree, co)
+		ks.collUsed[i] = nil
+	}
+	ks.collUsed = ks.collUsed[:0]
 }
 
 // newColl is an empty collection for a key known not to exist, which save
@@ -73,11 +110,12 @@ func (ks *Keyspace) lookupColl(db int, key []byte, t storage.Type, touch bool) (
 func (ks *Keyspace) newColl(db int, key []byte, t storage.Type) *coll {
 	// Version 0 is never handed out, so until the first write (which
 	// takes a fresh version, see put) the prefix holds no records.
-	co := &coll{ks: ks, db: db, key: append([]byte(nil), key...), m: storage.Meta{Type: t}}
+	co := ks.allocColl()
+	*co = coll{ks: ks, db: db, key: append(co.key[:0], key...), m: storage.Meta{Type: t}, prefix: co.prefix, kbuf: co.kbuf[:0]}
 	if t == storage.TypeList {
 		co.m.Tail = binary.BigEndian.AppendUint64(nil, listStartHead)
 	}
-	co.prefix = storage.DataPrefix(nil, ks.physDB(db), key, 0)
+	co.prefix = storage.DataPrefix(co.prefix[:0], ks.physDB(db), key, 0)
 	return co
 }
 

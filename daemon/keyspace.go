@@ -105,6 +105,10 @@ type Keyspace struct {
 	// watch finds WATCHed keys; writes report the keys they modify to it
 	// (MULTI hook, multi.go).
 	watch watchIndex
+
+	// Colls handed out to the running command, and ones free for reuse
+	// (see allocColl).
+	collUsed, collFree []*coll
 }
 
 type dbCounts struct {
@@ -713,7 +717,10 @@ func (ks *Keyspace) beginCommand(start time.Time) {
 	}
 }
 
-func (ks *Keyspace) endCommand() { ks.cmdNow = 0 }
+func (ks *Keyspace) endCommand() {
+	ks.cmdNow = 0
+	ks.recycleColls()
+}
 
 // Lookup returns the meta record of a live key and records the access. An
 // expired key is deleted on the spot (lazy expiry) and reported absent. The
