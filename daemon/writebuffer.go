@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/redoubtdb/redoubt/storage"
 )
@@ -58,7 +59,13 @@ type writeBuffer struct {
 		active *bufLayer
 		frozen []*bufLayer // oldest first
 		idle   *sync.Cond  // broadcast whenever a layer is retired
+		// spare holds emptied maps of retired layers for new ones: a
+		// layer's map grew from nothing to thousands of keys, a third
+		// of the bytes HSET allocated.
+		spare []map[string][]byte
 	}
+	// pairs is write's scratch (flushMu).
+	pairs   []bufKV
 	flushMu sync.Mutex    // serialises writing layers to the store, in order
 	written atomic.Uint64 // newest unit sequence written to the store
 	synced  uint64        // newest unit sequence covered by a Sync; flusher only
@@ -132,6 +139,23 @@ func newWriteBuffer(st storage.Store) *writeBuffer {
 }
 
 func newBufLayer() *bufLayer { return &bufLayer{m: map[string][]byte{}} }
+
+// newLayerLocked is a new active layer, on a spare map if there is one.
+// Holds wb.mu.
+func (wb *writeBuffer) newLayerLocked() *bufLayer {
+	if n := len(wb.mu.spare); n > 0 {
+		m := wb.mu.spare[n-1]
+		wb.mu.spare = wb.mu.spare[:n-1]
+		return &bufLayer{m: m}
+	}
+	return newBufLayer()
+}
+
+// bufKV is one point write of a layer being written.
+type bufKV struct {
+	k string
+	v []byte
+}
 
 // start runs the flusher; stop drains and ends it.
 func (wb *writeBuffer) start() {
@@ -303,7 +327,7 @@ func (wb *writeBuffer) freeze() {
 	wb.mu.Lock()
 	if len(wb.mu.active.m) > 0 || len(wb.mu.active.drops) > 0 {
 		wb.mu.frozen = append(wb.mu.frozen, wb.mu.active)
-		wb.mu.active = newBufLayer()
+		wb.mu.active = wb.newLayerLocked()
 	}
 	wb.mu.Unlock()
 }
@@ -339,6 +363,12 @@ func (wb *writeBuffer) writeFrozenLocked() {
 
 		wb.mu.Lock()
 		wb.mu.frozen = wb.mu.frozen[1:]
+		// Retired: no reader can reach it now (lookups go through the
+		// list), so its map can take a new layer's keys.
+		if len(wb.mu.spare) < 2 && len(l.m) <= 2*writeBufferLayerKeys {
+			clear(l.m)
+			wb.mu.spare = append(wb.mu.spare, l.m)
+		}
 		wb.mu.idle.Broadcast()
 		wb.mu.Unlock()
 	}
@@ -363,19 +393,20 @@ func (wb *writeBuffer) settleDurability() {
 	wb.markDurable(seq)
 }
 
-// write commits one layer to the store in key order, without sync.
+// write commits one layer to the store in key order, without sync. Holds
+// flushMu.
 func (wb *writeBuffer) write(l *bufLayer) {
 	// Sorted pairs, not sorted keys looked up again: a second lookup per
 	// key in a map of thousands was 7% of an import.
-	type kv struct {
-		k string
-		v []byte
-	}
-	pairs := make([]kv, 0, len(l.m))
+	pairs := wb.pairs[:0]
 	for k, v := range l.m {
-		pairs = append(pairs, kv{k, v})
+		pairs = append(pairs, bufKV{k, v})
 	}
-	slices.SortFunc(pairs, func(a, b kv) int { return strings.Compare(a.k, b.k) })
+	defer func() {
+		clear(pairs) // the values are the store's now
+		wb.pairs = pairs[:0]
+	}()
+	slices.SortFunc(pairs, func(a, b bufKV) int { return strings.Compare(a.k, b.k) })
 	var b storage.Batch
 	if w, ok := wb.store.(storage.WriteBatcher); ok {
 		b = w.NewWriteBatch()
@@ -391,10 +422,12 @@ func (wb *writeBuffer) write(l *bufLayer) {
 	}
 	for _, p := range pairs {
 		var err error
+		// The batch copies the key: it may alias the string.
+		k := unsafe.Slice(unsafe.StringData(p.k), len(p.k))
 		if p.v == nil {
-			err = b.Delete([]byte(p.k))
+			err = b.Delete(k)
 		} else {
-			err = b.Set([]byte(p.k), p.v)
+			err = b.Set(k, p.v)
 		}
 		if err != nil {
 			wb.onErr(err)
