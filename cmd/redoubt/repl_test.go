@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -427,4 +428,97 @@ func TestReplicationAcrossRestarts(t *testing.T) {
 		t.Errorf("after the primary's restart: sync_full %s, sync_partial_ok %s; want 0 and 1", full, partial)
 	}
 	sameKeyspace(t, "replica after the primary's restart", m.addr(), rr.addr())
+}
+
+// TestSentinelFailoverSequence sends what a sentinel sends in a failover
+// (PROTOCOL.md D.7), inside MULTI: the chosen replica is promoted, the old
+// primary is pointed at it, both rewrite their config files, and the old
+// primary continues the shared history with a partial sync.
+func TestSentinelFailoverSequence(t *testing.T) {
+	ctx := context.Background()
+	mdir, rdir := t.TempDir(), t.TempDir()
+	mconf := writeFile(t, mdir, "redoubt.toml", "repl-diskless-sync-delay = 0\n")
+	rconf := writeFile(t, rdir, "redoubt.toml", "repl-diskless-sync-delay = 0\n")
+	m := startServer(t, mdir, "--config", mconf)
+	mc := m.client()
+	fillEveryType(t, m.addr())
+	r := startServer(t, rdir, "--config", rconf, "--replicaof", "127.0.0.1 "+strconv.Itoa(m.port))
+	rc := r.client()
+	waitInSync(t, mc, rc)
+
+	// Clients the promotion disconnects.
+	sub := rc.Subscribe(ctx, "ch")
+	defer sub.Close()
+	if _, err := sub.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	failover := func(addr string, cmds ...string) []string {
+		c := dialRaw(t, addr)
+		fmt.Fprintf(c, "MULTI\r\n")
+		for _, cmd := range cmds {
+			fmt.Fprintf(c, "%s\r\n", cmd)
+		}
+		fmt.Fprintf(c, "EXEC\r\n")
+		var got []string
+		for i := 0; i < len(cmds)+2+len(cmds); i++ {
+			got = append(got, c.line(t))
+			if i == len(cmds)+1 && !strings.HasPrefix(got[i], "*") {
+				break
+			}
+		}
+		return got
+	}
+	got := failover(r.addr(), "SLAVEOF NO ONE", "CONFIG REWRITE", "CLIENT KILL TYPE normal", "CLIENT KILL TYPE pubsub")
+	if want := "+OK +QUEUED +QUEUED +QUEUED +QUEUED *4 +OK +OK"; !strings.HasPrefix(strings.Join(got, " "), want) || got[9] != ":1" {
+		t.Fatalf("promotion block replied %q", got)
+	}
+	if role := infoField(t, r.client(), "replication", "role"); role != "master" {
+		t.Fatalf("promoted replica's role %q", role)
+	}
+	if b, _ := os.ReadFile(rconf); strings.Contains(string(b), "127.0.0.1") {
+		t.Errorf("the promoted replica's rewritten config still follows a primary:\n%s", b)
+	}
+
+	got = failover(m.addr(), "SLAVEOF 127.0.0.1 "+strconv.Itoa(r.port), "CONFIG REWRITE", "CLIENT KILL TYPE normal")
+	if want := "+OK +QUEUED +QUEUED +QUEUED *3 +OK +OK"; !strings.HasPrefix(strings.Join(got, " "), want) {
+		t.Fatalf("demotion block replied %q", got)
+	}
+	if b, _ := os.ReadFile(mconf); !strings.Contains(string(b), `replicaof = "127.0.0.1 `+strconv.Itoa(r.port)+`"`) {
+		t.Errorf("the old primary's rewritten config does not follow the new one:\n%s", b)
+	}
+	nc := r.client()
+	if err := nc.Set(ctx, "after-failover", "1", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	oc := m.client()
+	waitInSync(t, nc, oc)
+	sameKeyspace(t, "old primary after the failover", r.addr(), m.addr())
+	if full, partial := infoField(t, nc, "stats", "sync_full"), infoField(t, nc, "stats", "sync_partial_ok"); full != "0" || partial != "1" {
+		t.Errorf("new primary: sync_full %s, sync_partial_ok %s; want 0 and 1 (PSYNC2 across the failover)", full, partial)
+	}
+}
+
+// TestWatchSeesReplicatedWrites: a write arriving from the primary
+// invalidates a WATCH on the replica.
+func TestWatchSeesReplicatedWrites(t *testing.T) {
+	ctx := context.Background()
+	p := startRedisArgs(t, t.TempDir(), "--repl-diskless-sync-delay", "0")
+	pc := redis.NewClient(&redis.Options{Addr: p.addr(), DisableIdentity: true})
+	defer pc.Close()
+	pc.Set(ctx, "k", "1", 0)
+	r := startServer(t, "", "--replicaof", "127.0.0.1 "+strconv.Itoa(p.port))
+	rc := r.client()
+	waitInSync(t, pc, rc)
+	err := rc.Watch(ctx, func(tx *redis.Tx) error {
+		pc.Set(ctx, "k", "2", 0)
+		waitInSync(t, pc, rc)
+		_, err := tx.TxPipelined(ctx, func(pipe redis.Pipeliner) error {
+			pipe.Get(ctx, "k")
+			return nil
+		})
+		return err
+	}, "k")
+	if err != redis.TxFailedErr {
+		t.Fatalf("EXEC after a replicated write to the watched key: %v, want %v", err, redis.TxFailedErr)
+	}
 }
