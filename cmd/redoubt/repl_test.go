@@ -522,3 +522,39 @@ func TestWatchSeesReplicatedWrites(t *testing.T) {
 		t.Fatalf("EXEC after a replicated write to the watched key: %v, want %v", err, redis.TxFailedErr)
 	}
 }
+
+// TestReplicaAuth: the replica authenticates to its primary with
+// masterauth (and masteruser, an ACL user); a wrong password keeps the
+// link down.
+func TestReplicaAuth(t *testing.T) {
+	ctx := context.Background()
+	p := startRedisArgs(t, t.TempDir(), "--repl-diskless-sync-delay", "0", "--requirepass", "s3cret",
+		"--user", "repl", "on", ">replpw", "+psync", "+replconf", "+ping")
+	pc := redis.NewClient(&redis.Options{Addr: p.addr(), Password: "s3cret", DisableIdentity: true})
+	defer pc.Close()
+	pc.Set(ctx, "k", "v", 0)
+	port := strconv.Itoa(p.port)
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"masterauth", []string{"--masterauth", "s3cret"}},
+		{"masteruser", []string{"--masteruser", "repl", "--masterauth", "replpw"}},
+	} {
+		r := startServer(t, "", append([]string{"--replicaof", "127.0.0.1 " + port}, tc.args...)...)
+		rc := r.client()
+		waitInSync(t, pc, rc)
+		if v := rc.Get(ctx, "k").Val(); v != "v" {
+			t.Errorf("%s: GET k = %q on the replica", tc.name, v)
+		}
+		r.kill()
+	}
+	r := startServer(t, "", "--replicaof", "127.0.0.1 "+port, "--masterauth", "bad-pw-x9")
+	time.Sleep(1500 * time.Millisecond)
+	if st := infoField(t, r.client(), "replication", "master_link_status"); st != "down" {
+		t.Errorf("with a wrong masterauth the link is %q", st)
+	}
+	if b, _ := os.ReadFile(r.dir + "/server.log"); !strings.Contains(string(b), "unable to AUTH to MASTER") || strings.Contains(string(b), "bad-pw-x9") {
+		t.Errorf("the log should name the AUTH failure without the password:\n%s", b)
+	}
+}
