@@ -229,6 +229,9 @@ func (s *Server) runLink(m *masterLink) {
 				m.client = nil
 				m.downSince = time.Now()
 			}
+			// A transaction cut off by the break is not applied: the
+			// PSYNC asks for it again from its MULTI.
+			m.pending = m.pending[:0]
 			m.state, m.syncing, m.conn = "connect", false, nil
 		}
 		s.mu.Unlock()

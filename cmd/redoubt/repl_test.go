@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -556,5 +558,91 @@ func TestReplicaAuth(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(r.dir + "/server.log"); !strings.Contains(string(b), "unable to AUTH to MASTER") || strings.Contains(string(b), "bad-pw-x9") {
 		t.Errorf("the log should name the AUTH failure without the password:\n%s", b)
+	}
+}
+
+// TestReplicaCutTransaction: a scripted primary breaks the link in the
+// middle of a MULTI block. The replica must not apply or count the cut
+// transaction, and asks for it again from its MULTI.
+func TestReplicaCutTransaction(t *testing.T) {
+	ctx := context.Background()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	const id = "0123456789abcdef0123456789abcdef01234567"
+	// An empty RDB with no checksum.
+	rdbFile := append([]byte("REDIS0010"), 0xFF, 0, 0, 0, 0, 0, 0, 0, 0)
+	cmd := func(args ...string) string {
+		s := fmt.Sprintf("*%d\r\n", len(args))
+		for _, a := range args {
+			s += fmt.Sprintf("$%d\r\n%s\r\n", len(a), a)
+		}
+		return s
+	}
+	setA := cmd("SELECT", "0") + cmd("SET", "a", "1")
+	tx := cmd("MULTI") + cmd("INCR", "n") + cmd("INCR", "n") + cmd("EXEC")
+	psyncs := make(chan string, 2)
+	go func() {
+		for round := 0; round < 2; round++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			r := bufio.NewReader(c)
+			// PING, REPLCONF x2, PSYNC: answer each, record the PSYNC.
+			for i := 0; i < 4; i++ {
+				n := 0
+				line, _ := r.ReadString('\n')
+				fmt.Sscanf(line, "*%d", &n)
+				var args []string
+				for j := 0; j < n; j++ {
+					r.ReadString('\n')
+					a, _ := r.ReadString('\n')
+					args = append(args, strings.TrimSpace(a))
+				}
+				if len(args) > 0 && args[0] == "PSYNC" {
+					psyncs <- strings.Join(args, " ")
+				} else {
+					fmt.Fprintf(c, "+OK\r\n")
+				}
+			}
+			if round == 0 {
+				fmt.Fprintf(c, "+FULLRESYNC %s 0\r\n$%d\r\n%s", id, len(rdbFile), rdbFile)
+				// A whole command, then half a transaction, then the break.
+				fmt.Fprint(c, setA+tx[:len(tx)-len(cmd("EXEC"))])
+				time.Sleep(300 * time.Millisecond)
+				c.Close()
+				continue
+			}
+			fmt.Fprintf(c, "+CONTINUE %s\r\n%s", id, tx)
+			time.Sleep(2 * time.Second)
+			c.Close()
+		}
+	}()
+	port := ln.Addr().(*net.TCPAddr).Port
+	r := startServer(t, "", "--replicaof", "127.0.0.1 "+strconv.Itoa(port))
+	rc := r.client()
+	if got := <-psyncs; got != "PSYNC ? -1" {
+		t.Fatalf("first PSYNC %q", got)
+	}
+	select {
+	case got := <-psyncs:
+		if want := fmt.Sprintf("PSYNC %s %d", id, len(setA)+1); got != want {
+			t.Fatalf("after the break: %q, want %q (the cut transaction not counted)", got, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the replica did not reconnect")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for rc.Get(ctx, "n").Val() != "2" {
+		if time.Now().After(deadline) {
+			t.Fatalf("n = %q after the resent transaction, want 2", rc.Get(ctx, "n").Val())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if off := infoField(t, rc, "replication", "slave_repl_offset"); off != strconv.Itoa(len(setA)+len(tx)) {
+		t.Errorf("offset %s, want %d", off, len(setA)+len(tx))
 	}
 }
