@@ -78,9 +78,12 @@ type Client struct {
 	// client's last write (WAIT's target) and what a WAIT waits for.
 	repl     *replicaLink
 	isMaster bool // applies the stream of this server's primary
-	propDone bool
-	woff     int64
-	wait     waitReq
+	// unadmitted: accepted while a replica was loading, not yet checked
+	// and registered (Server.Open, admitLocked).
+	unadmitted bool
+	propDone   bool
+	woff       int64
+	wait       waitReq
 }
 
 type replyMode uint8

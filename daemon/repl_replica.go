@@ -452,6 +452,9 @@ func (s *Server) receiveFullSync(m *masterLink, lr *linkReader, id string, off i
 		return err
 	}
 	s.log.Info("MASTER <-> REPLICA sync: Flushing old data")
+	// Clients get -LOADING instead of waiting for the lock the load holds.
+	s.loading.Store(true)
+	defer s.loading.Store(false)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if m.stopped {
@@ -713,6 +716,44 @@ func (s *Server) applyStreamLocked(m *masterLink, buf []byte, argv *[][]byte, li
 	}
 	clear(*argv)
 	return used, acks, nil
+}
+
+// replyLoading answers every complete command in buf with -LOADING (QUIT
+// with +OK, closing), as Redis answers while it loads a snapshot, without
+// the server lock the load holds. ok is false when it cannot (a protocol
+// error, which the normal path reports): the caller then waits for the
+// lock. On the loop.
+func (c *Client) replyLoading(buf []byte) (consumed, need int, closeConn, ok bool) {
+	lim := resp.Limits{MaxBulkLen: 512 << 20, MaxMultibulkLen: 1 << 20, MaxInlineLen: 64 << 10}
+	var out []byte
+	for consumed < len(buf) {
+		argv, n, nd, err := resp.ReadCommand(buf[consumed:], c.argv[:0], &lim)
+		if err != nil {
+			return 0, 0, false, false
+		}
+		if n == 0 {
+			need = nd
+			break
+		}
+		c.argv = argv
+		consumed += n
+		if len(argv) == 0 {
+			continue
+		}
+		if equalFold(argv[0], "quit") {
+			out = append(out, "+OK\r\n"...)
+			closeConn = true
+			consumed = len(buf)
+			break
+		}
+		out = append(out, "-LOADING Redis is loading the dataset in memory\r\n"...)
+	}
+	clear(c.argv)
+	if len(out) > 0 {
+		c.srv.netOut.Add(int64(len(out)))
+		_ = c.conn.Write(out)
+	}
+	return consumed, need, closeConn, true
 }
 
 // discardConn is the master client's connection: replies go nowhere.

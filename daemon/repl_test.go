@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -71,5 +72,45 @@ func TestCopyRDBEOFMark(t *testing.T) {
 				t.Fatalf("got %d bytes, want the %d of the payload", got.Len(), len(payload))
 			}
 		})
+	}
+}
+
+// TestLoadingReplies: while a replica loads its primary's snapshot (holding
+// the server lock), clients get -LOADING, and QUIT still closes.
+func TestLoadingReplies(t *testing.T) {
+	h := newHarness(t)
+	defer h.close()
+	fc := h.client(1)
+	h.srv.loading.Store(true)
+	_, _, closeConn := fc.sess.Data([]byte("PING\r\n*2\r\n$3\r\nGET\r\n$1\r\na\r\n*1\r\n$4\r\nQU"))
+	if got, want := string(fc.buf), "-LOADING Redis is loading the dataset in memory\r\n-LOADING Redis is loading the dataset in memory\r\n"; got != want || closeConn {
+		t.Fatalf("while loading: %q (close %v), want %q", got, closeConn, want)
+	}
+	fc.buf = nil
+	consumed, _, closeConn := fc.sess.Data([]byte("*1\r\n$4\r\nQUIT\r\n"))
+	if string(fc.buf) != "+OK\r\n" || !closeConn || consumed != 14 {
+		t.Fatalf("QUIT while loading: %q, close %v, consumed %d", fc.buf, closeConn, consumed)
+	}
+	// A connection accepted during the load does not wait for the lock
+	// either, and is admitted (registered, authenticated) afterwards.
+	fc2 := h.client(2)
+	if got := fc2.do(t, "PING"); len(got) != 1 || !strings.Contains(got[0], "LOADING") {
+		t.Fatalf("a client accepted while loading: %v", got)
+	}
+	h.srv.mu.Lock()
+	_, registered := h.srv.clients[fc2.sess.id]
+	h.srv.mu.Unlock()
+	if registered {
+		t.Fatal("a client accepted while loading was registered without the lock")
+	}
+	h.srv.loading.Store(false)
+	if got := fc2.do(t, "PING"); len(got) != 1 || got[0] != "PONG" {
+		t.Fatalf("after loading: %v", got)
+	}
+	h.srv.mu.Lock()
+	_, registered = h.srv.clients[fc2.sess.id]
+	h.srv.mu.Unlock()
+	if !registered {
+		t.Fatal("the client was not admitted after the load")
 	}
 }

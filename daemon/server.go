@@ -89,6 +89,9 @@ type Server struct {
 
 	nextClientID  atomic.Int64
 	netIn, netOut atomic.Int64
+	// loading: a replica is replacing its keyspace with its primary's
+	// snapshot, holding mu; reads answer -LOADING meanwhile (repl_replica.go).
+	loading atomic.Bool
 
 	shutdownReq chan ShutdownRequest // SHUTDOWN asks the owner (cmd/redoubt) to stop
 	stopCron    chan struct{}
@@ -296,19 +299,6 @@ func newRunID() string {
 
 // Open registers a new connection. On the loop.
 func (s *Server) Open(conn netio.Conn) netio.Session {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stats.connections++
-	if len(s.clients) >= s.cfg.Maxclients {
-		s.stats.rejectedConns++
-		_ = conn.Write(resp.AppendError(nil, "ERR max number of clients reached"))
-		return nil
-	}
-	if s.cfg.ProtectedMode && s.defaultUserNopass() && !isLocalAddr(conn.RemoteAddr()) {
-		s.stats.rejectedConns++
-		_ = conn.Write(resp.AppendError(nil, errProtectedMode))
-		return nil
-	}
 	c := &Client{
 		srv:     s,
 		conn:    conn,
@@ -318,10 +308,39 @@ func (s *Server) Open(conn netio.Conn) netio.Session {
 		addr:    addrString(conn.RemoteAddr()),
 		ladr:    addrString(conn.LocalAddr()),
 	}
-	s.defaultAuthLocked(c)
 	c.lastInteraction.Store(time.Now().UnixNano())
-	s.clients[c.id] = c
+	if s.loading.Load() {
+		// A replica loading its primary's snapshot holds the lock: the
+		// client is admitted when its first command after the load
+		// takes it (admitLocked); until then it gets -LOADING.
+		c.unadmitted = true
+		return c
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.admitLocked(c) {
+		return nil
+	}
 	return c
+}
+
+// admitLocked applies the checks a new connection passes (maxclients,
+// protected mode), writing the refusal, and registers c. Holds mu.
+func (s *Server) admitLocked(c *Client) bool {
+	s.stats.connections++
+	if len(s.clients) >= s.cfg.Maxclients {
+		s.stats.rejectedConns++
+		_ = c.conn.Write(resp.AppendError(nil, "ERR max number of clients reached"))
+		return false
+	}
+	if s.cfg.ProtectedMode && s.defaultUserNopass() && !isLocalAddr(c.conn.RemoteAddr()) {
+		s.stats.rejectedConns++
+		_ = c.conn.Write(resp.AppendError(nil, errProtectedMode))
+		return false
+	}
+	s.defaultAuthLocked(c)
+	s.clients[c.id] = c
+	return true
 }
 
 // errProtectedMode is Redis 7.0.15's refusal, word for word.
@@ -347,15 +366,37 @@ func (s *Server) defaultUserNopass() bool { return s.acl.users.Default().NoPass(
 func (c *Client) Closed(error) {
 	c.closed.Store(true)
 	s := c.srv
-	s.mu.Lock()
+	if c.unadmitted {
+		return // never registered (accepted while loading)
+	}
+	if !s.mu.TryLock() {
+		if s.loading.Load() {
+			// A replica loading a snapshot holds the lock for seconds:
+			// the loop must not wait for it, the bookkeeping can.
+			c.held = nil
+			go func() {
+				s.mu.Lock()
+				s.forgetClientLocked(c)
+				s.mu.Unlock()
+			}()
+			return
+		}
+		s.mu.Lock()
+	}
+	s.forgetClientLocked(c)
+	s.mu.Unlock()
+	c.held = nil
+}
+
+// forgetClientLocked removes a closed connection from every structure that
+// knows it. Holds mu.
+func (s *Server) forgetClientLocked(c *Client) {
 	delete(s.clients, c.id)
 	delete(s.monitors, c)
 	s.unblockOnCloseLocked(c)
 	s.pubsubClosedLocked(c) // pub/sub hook: leave every subscription
 	s.replicaClosedLocked(c)
 	s.discardLocked(c) // MULTI hook: drop the queue and the watches
-	s.mu.Unlock()
-	c.held = nil
 }
 
 // Data parses and executes every complete command in buf. On the loop.
@@ -363,7 +404,19 @@ func (c *Client) Data(buf []byte) (consumed, need int, closeConn bool) {
 	s := c.srv
 	c.lastInteraction.Store(time.Now().UnixNano())
 	s.netIn.Add(int64(len(buf)))
+	if s.loading.Load() && len(c.held) == 0 {
+		if consumed, need, closeConn, ok := c.replyLoading(buf); ok {
+			return consumed, need, closeConn
+		}
+	}
 	s.mu.Lock()
+	if c.unadmitted {
+		c.unadmitted = false
+		if !s.admitLocked(c) {
+			s.mu.Unlock()
+			return len(buf), 0, true
+		}
+	}
 	if c.killed {
 		s.mu.Unlock()
 		return len(buf), 0, true
@@ -542,7 +595,12 @@ func (c *Client) overOutputLimitLocked() bool {
 // limit of its class, or stayed above the soft limit too long, like Redis's
 // checkClientOutputBufferLimits. On the loop.
 func (c *Client) checkOutputLimit() {
-	c.srv.mu.Lock()
+	if !c.srv.mu.TryLock() {
+		if c.srv.loading.Load() {
+			return // checked at the next write after the load
+		}
+		c.srv.mu.Lock()
+	}
 	class := c.outputClass() // pub/sub hook: the class follows subscriptions, read under mu
 	lim := c.srv.cfg.OutputLimit(class)
 	c.srv.mu.Unlock()
