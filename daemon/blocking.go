@@ -259,6 +259,22 @@ func parseBlockTimeout(c *Client, arg []byte) (time.Duration, bool) {
 	return time.Duration(min(tval, math.MaxInt64/int64(time.Millisecond))) * time.Millisecond, true
 }
 
+// parseMillisTimeout parses a timeout in milliseconds like Redis 7.0's
+// getTimeoutFromObjectOrReply with UNIT_MILLISECONDS (CLIENT PAUSE,
+// WAIT): an integer, not negative.
+func parseMillisTimeout(c *Client, arg []byte) (int64, bool) {
+	ms, ok := parseInt(arg)
+	if !ok {
+		c.ReplyError("ERR timeout is not an integer or out of range")
+		return 0, false
+	}
+	if ms < 0 {
+		c.ReplyError("ERR timeout is negative")
+		return 0, false
+	}
+	return ms, true
+}
+
 // keyCreated is the keyspace hook behind signalKeyLocked. Like Redis's
 // signalKeyAsReady, a key of a type no client waits for is not marked
 // ready at all: this decides which of a client's keys serves it when one

@@ -77,17 +77,10 @@ func listSide(left bool) []byte {
 // key [n] (n < 0: without a count), as Redis replicates ZMPOP and the
 // blocking pops. Holds mu.
 func propagateZPop(c *Client, key []byte, min bool, n int) {
-	name := propZpopmax
 	if min {
-		name = propZpopmin
-	}
-	switch {
-	case !c.replicating():
-		c.propagateNothing()
-	case n < 0:
-		c.propagate(name, key)
-	default:
-		c.propagate(name, key, itob(int64(n)))
+		c.propagatePop(propZpopmin, key, n)
+	} else {
+		c.propagatePop(propZpopmax, key, n)
 	}
 }
 

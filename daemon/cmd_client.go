@@ -465,13 +465,8 @@ func cmdClientPause(c *Client, argv [][]byte) {
 			return
 		}
 	}
-	ms, ok := parseInt(argv[2])
+	ms, ok := parseMillisTimeout(c, argv[2])
 	if !ok {
-		c.ReplyError("ERR timeout is not an integer or out of range")
-		return
-	}
-	if ms < 0 {
-		c.ReplyError("ERR timeout is negative")
 		return
 	}
 	c.srv.pause.start(pauseDeadline(time.Now().UnixMilli(), ms), all)

@@ -829,17 +829,10 @@ func listMPop(c *Client, keys [][]byte, left bool, count int64) bool {
 // tail of key as LPOP/RPOP key [n]: how Redis replicates LMPOP and the
 // blocking pops (n < 0: without a count). Holds mu.
 func propagateListPop(c *Client, key []byte, left bool, n int) {
-	name := propRpop
 	if left {
-		name = propLpop
-	}
-	switch {
-	case !c.replicating():
-		c.propagateNothing()
-	case n < 0:
-		c.propagate(name, key)
-	default:
-		c.propagate(name, key, itob(int64(n)))
+		c.propagatePop(propLpop, key, n)
+	} else {
+		c.propagatePop(propRpop, key, n)
 	}
 }
 

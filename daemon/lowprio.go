@@ -14,26 +14,21 @@ import (
 // loops' threads over the niced one. The thread ends with the job (it is
 // never unlocked), so its priority never leaks to other goroutines.
 //
-// Jobs may overlap (a BGSAVE and full syncs): each adds its P and takes it
-// back, counted, so the setting returns to where it was once all are done.
+// Jobs may overlap (a BGSAVE and full syncs): each adds one P to the current
+// setting and takes one back, so it returns to where it was once all end.
 func runInBackground(job func()) {
 	runtime.LockOSThread()
 	lowerThreadPriority()
 	background.Lock()
-	background.jobs++
 	runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)
 	background.Unlock()
 	defer func() {
 		background.Lock()
-		background.jobs--
 		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) - 1)
 		background.Unlock()
 	}()
 	job()
 }
 
-// background counts the jobs running in runInBackground.
-var background struct {
-	sync.Mutex
-	jobs int
-}
+// background serialises the jobs' changes to GOMAXPROCS.
+var background sync.Mutex

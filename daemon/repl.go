@@ -283,6 +283,19 @@ func (c *Client) replicating() bool {
 // changed the keyspace (its changes were propagated otherwise).
 func (c *Client) propagateNothing() { c.propDone = true }
 
+// propagatePop propagates a pop as cmd key [n], without the count when n
+// is negative (LPOP, RPOP, ZPOPMIN, ZPOPMAX). Holds mu.
+func (c *Client) propagatePop(cmd, key []byte, n int) {
+	switch {
+	case !c.replicating():
+		c.propagateNothing() // spares formatting the count
+	case n < 0:
+		c.propagate(cmd, key)
+	default:
+		c.propagate(cmd, key, itob(int64(n)))
+	}
+}
+
 // flushUnitLocked appends the unit gathered so far to the stream: wrapped
 // in MULTI/EXEC when wrap is set and it holds more than one command, as
 // Redis's propagatePendingCommands does. Holds mu.

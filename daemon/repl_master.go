@@ -328,8 +328,8 @@ func cmdSync(c *Client, argv [][]byte) {
 		c.ReplyError("NOMASTERLINK Can't SYNC while not connected with my master")
 		return
 	}
-	psync := len(argv) == 3 && equalFold(argv[0], "psync")
-	if equalFold(argv[0], "psync") {
+	psync := equalFold(argv[0], "psync")
+	if psync {
 		if len(argv) != 3 && !(len(argv) == 4 && equalFold(argv[3], "failover")) {
 			c.ReplyError("ERR wrong number of arguments for 'psync' command")
 			return
@@ -707,13 +707,8 @@ func cmdWait(c *Client, argv [][]byte) {
 		c.ReplyError(errNotInt)
 		return
 	}
-	ms, ok := parseInt(argv[2])
+	ms, ok := parseMillisTimeout(c, argv[2])
 	if !ok {
-		c.ReplyError("ERR timeout is not an integer or out of range")
-		return
-	}
-	if ms < 0 {
-		c.ReplyError("ERR timeout is negative")
 		return
 	}
 	target := c.woff
