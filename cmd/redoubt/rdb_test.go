@@ -85,6 +85,13 @@ func startRedisArgs(t *testing.T, dir string, args ...string) *redisServer {
 
 func (r *redisServer) addr() string { return "127.0.0.1:" + strconv.Itoa(r.port) }
 
+// client is a go-redis client of r, closed when the test ends.
+func (r *redisServer) client(t *testing.T) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: r.addr(), DisableIdentity: true})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
 // fillEveryType writes keys of every type in small and big encodings,
 // binary and integer-like values, special scores and expiries, into
 // databases 0, 3 and 15.

@@ -85,8 +85,7 @@ func TestReplicationToRedis(t *testing.T) {
 	mc.PExpireAt(ctx, "exact", time.UnixMilli(4102444800123))
 
 	r := startRedisArgs(t, t.TempDir(), "--replicaof", "127.0.0.1", strconv.Itoa(m.port))
-	rc := redis.NewClient(&redis.Options{Addr: r.addr(), DisableIdentity: true})
-	defer rc.Close()
+	rc := r.client(t)
 	waitInSync(t, mc, rc)
 	sameKeyspace(t, "after the full sync", m.addr(), r.addr())
 	if got := infoField(t, mc, "replication", "slave0"); !strings.Contains(got, "state=online") || !strings.Contains(got, "ip=127.0.0.1") {
@@ -213,8 +212,7 @@ func TestReplicationDiskFraming(t *testing.T) {
 	mc := m.client()
 	fillEveryType(t, m.addr())
 	r := startRedisArgs(t, t.TempDir(), "--replicaof", "127.0.0.1", strconv.Itoa(m.port))
-	rc := redis.NewClient(&redis.Options{Addr: r.addr(), DisableIdentity: true})
-	defer rc.Close()
+	rc := r.client(t)
 	waitInSync(t, mc, rc)
 	for i := 0; i < 1000; i++ {
 		mc.Set(ctx, "k"+strconv.Itoa(i), i, time.Hour)
@@ -235,8 +233,7 @@ func TestMinReplicasToWrite(t *testing.T) {
 		t.Fatalf("GET without replicas: %v", err)
 	}
 	r := startRedisArgs(t, t.TempDir(), "--replicaof", "127.0.0.1", strconv.Itoa(m.port))
-	rc := redis.NewClient(&redis.Options{Addr: r.addr(), DisableIdentity: true})
-	defer rc.Close()
+	rc := r.client(t)
 	waitInSync(t, mc, rc)
 	if err := mc.Set(ctx, "k", "v", 0).Err(); err != nil {
 		t.Fatalf("SET with a replica: %v", err)
@@ -253,8 +250,7 @@ func TestMinReplicasToWrite(t *testing.T) {
 func TestReplicaOfRedis(t *testing.T) {
 	ctx := context.Background()
 	p := startRedisArgs(t, t.TempDir(), "--repl-diskless-sync-delay", "0")
-	pc := redis.NewClient(&redis.Options{Addr: p.addr(), DisableIdentity: true})
-	defer pc.Close()
+	pc := p.client(t)
 	fillEveryType(t, p.addr())
 	r := startServer(t, "", "--replicaof", "127.0.0.1 "+strconv.Itoa(p.port), "--repl-diskless-sync-delay", "0")
 	rc := r.client()
@@ -328,8 +324,7 @@ func TestReplicaOfRedis(t *testing.T) {
 
 	// A replica of ours, then a promotion: it continues with the new id.
 	sub2 := startRedisArgs(t, t.TempDir(), "--replicaof", "127.0.0.1", strconv.Itoa(r.port))
-	s2 := redis.NewClient(&redis.Options{Addr: sub2.addr(), DisableIdentity: true})
-	defer s2.Close()
+	s2 := sub2.client(t)
 	waitInSync(t, rc, s2)
 	if err := rc.Do(ctx, "REPLICAOF", "NO", "ONE").Err(); err != nil {
 		t.Fatal(err)
@@ -345,8 +340,7 @@ func TestReplicaOfRedis(t *testing.T) {
 
 	// Through a file: a primary with repl-diskless-sync no.
 	p2 := startRedisArgs(t, t.TempDir(), "--repl-diskless-sync", "no")
-	p2c := redis.NewClient(&redis.Options{Addr: p2.addr(), DisableIdentity: true})
-	defer p2c.Close()
+	p2c := p2.client(t)
 	for i := 0; i < 500; i++ {
 		p2c.Set(ctx, "p2:"+strconv.Itoa(i), i, time.Hour)
 	}
@@ -388,8 +382,7 @@ func TestReplicaOfRedoubt(t *testing.T) {
 func TestReplicationAcrossRestarts(t *testing.T) {
 	ctx := context.Background()
 	p := startRedisArgs(t, t.TempDir(), "--repl-diskless-sync-delay", "0")
-	pc := redis.NewClient(&redis.Options{Addr: p.addr(), DisableIdentity: true})
-	defer pc.Close()
+	pc := p.client(t)
 	fillEveryType(t, p.addr())
 	r := startServer(t, "", "--replicaof", "127.0.0.1 "+strconv.Itoa(p.port), "--appendfsync", "always")
 	rc := r.client()
@@ -417,8 +410,7 @@ func TestReplicationAcrossRestarts(t *testing.T) {
 	mc := m.client()
 	fillEveryType(t, m.addr())
 	rr := startRedisArgs(t, t.TempDir(), "--replicaof", "127.0.0.1", strconv.Itoa(m.port))
-	rrc := redis.NewClient(&redis.Options{Addr: rr.addr(), DisableIdentity: true})
-	defer rrc.Close()
+	rrc := rr.client(t)
 	waitInSync(t, mc, rrc)
 	mc.Set(ctx, "before", "1", 0)
 	waitInSync(t, mc, rrc)
@@ -505,8 +497,7 @@ func TestSentinelFailoverSequence(t *testing.T) {
 func TestWatchSeesReplicatedWrites(t *testing.T) {
 	ctx := context.Background()
 	p := startRedisArgs(t, t.TempDir(), "--repl-diskless-sync-delay", "0")
-	pc := redis.NewClient(&redis.Options{Addr: p.addr(), DisableIdentity: true})
-	defer pc.Close()
+	pc := p.client(t)
 	pc.Set(ctx, "k", "1", 0)
 	r := startServer(t, "", "--replicaof", "127.0.0.1 "+strconv.Itoa(p.port))
 	rc := r.client()
