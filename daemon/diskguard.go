@@ -171,8 +171,15 @@ func (s *Server) diskRefuses(c *Client, cmd *command) bool {
 	if !s.disk.refusing.Load() && !s.bgsaveErrorRefuses() {
 		return false
 	}
-	return cmd.has(flagWrite) || cmd.name == "ping" ||
-		(cmd.name == "exec" && c.multi.active && c.multi.queued(flagWrite))
+	return writesData(c, cmd) || cmd.name == "ping"
+}
+
+// writesData reports whether cmd writes the keyspace, an EXEC counting as
+// the writes it queued: what Redis's is_write_command covers for the
+// refusals (disk errors, read-only replicas, min-replicas-to-write). Holds
+// mu.
+func writesData(c *Client, cmd *command) bool {
+	return cmd.has(flagWrite) || (cmd.name == "exec" && c.multi.active && c.multi.queued(flagWrite))
 }
 
 // bgsaveErrorRefuses: the last background save failed and Redis's

@@ -678,8 +678,7 @@ func (s *Server) minReplicasRefuse(c *Client, cmd *command) bool {
 	if s.cfg.MinReplicasToWrite <= 0 || s.cfg.MinReplicasMaxLag <= 0 || s.repl.master != nil {
 		return false
 	}
-	write := cmd.has(flagWrite) || (cmd.name == "exec" && c.multi.active && c.multi.queued(flagWrite))
-	return write && s.goodReplicas(time.Now()) < s.cfg.MinReplicasToWrite
+	return writesData(c, cmd) && s.goodReplicas(time.Now()) < s.cfg.MinReplicasToWrite
 }
 
 const errNoReplicas = "NOREPLICAS Not enough good replicas to write."

@@ -73,7 +73,7 @@ func (s *Server) readOnlyRefuses(c *Client, cmd *command) bool {
 	if s.repl.master == nil || !s.cfg.ReplicaReadOnly {
 		return false
 	}
-	return cmd.has(flagWrite) || (cmd.name == "exec" && c.multi.active && c.multi.queued(flagWrite))
+	return writesData(c, cmd)
 }
 
 // REPLICAOF host port | NO ONE (and SLAVEOF).
