@@ -178,6 +178,9 @@ func (s *Server) serveReadyLocked() {
 				if st.timer != nil {
 					st.timer.Stop()
 				}
+				// The pop went to the stream at once (no unit is open
+				// here): a WAIT of w's waits for it, as for w's own writes.
+				w.woff = s.repl.offset
 				s.forgetWaiterLocked(w, st)
 				s.deliveries = append(s.deliveries, delivery{w, buf})
 			}

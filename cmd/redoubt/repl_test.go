@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -513,6 +514,48 @@ func TestWatchSeesReplicatedWrites(t *testing.T) {
 	}, "k")
 	if err != redis.TxFailedErr {
 		t.Fatalf("EXEC after a replicated write to the watched key: %v, want %v", err, redis.TxFailedErr)
+	}
+}
+
+// TestWaitAfterServedPop: a client whose BLPOP another client's push
+// served waits, in WAIT, for the replicas to have that pop, as for a write
+// of its own. The replica is stopped (SIGSTOP) so it cannot acknowledge
+// the pop: WAIT must time out with 0, not count it for its older offset.
+func TestWaitAfterServedPop(t *testing.T) {
+	ctx := context.Background()
+	m := startServer(t, "", "--repl-diskless-sync-delay", "0")
+	mc := m.client()
+	r := startRedisArgs(t, t.TempDir(), "--replicaof", "127.0.0.1", strconv.Itoa(m.port))
+	waitInSync(t, mc, r.client(t))
+
+	conn := m.client().Conn()
+	defer conn.Close()
+	popped := make(chan error, 1)
+	go func() { popped <- conn.BLPop(ctx, 10*time.Second, "queue").Err() }()
+	for deadline := time.Now().Add(5 * time.Second); infoField(t, mc, "clients", "blocked_clients") != "1"; {
+		if time.Now().After(deadline) {
+			t.Fatal("BLPOP did not block")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := r.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer r.cmd.Process.Signal(syscall.SIGCONT)
+	if err := mc.RPush(ctx, "queue", "a").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-popped; err != nil {
+		t.Fatalf("BLPOP: %v", err)
+	}
+	if n, err := conn.Do(ctx, "WAIT", "1", "300").Int(); err != nil || n != 0 {
+		t.Fatalf("WAIT 1 300 with the replica stopped = %d, %v; want 0", n, err)
+	}
+	if err := r.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := conn.Do(ctx, "WAIT", "1", "5000").Int(); err != nil || n != 1 {
+		t.Fatalf("WAIT 1 5000 with the replica running = %d, %v; want 1", n, err)
 	}
 }
 
