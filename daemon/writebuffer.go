@@ -409,7 +409,7 @@ func (wb *writeBuffer) write(l *bufLayer) {
 	slices.SortFunc(pairs, func(a, b bufKV) int { return strings.Compare(a.k, b.k) })
 	var b storage.Batch
 	if w, ok := wb.store.(storage.WriteBatcher); ok {
-		b = w.NewWriteBatch()
+		b = w.NewWriteBatch(l.bytes)
 	} else {
 		b = wb.store.NewBatch()
 	}

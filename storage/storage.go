@@ -108,9 +108,11 @@ type Iterator interface {
 
 // WriteBatcher is implemented by backends whose write-only batches are
 // cheaper than read-your-writes ones. Get and NewIter on a write-only batch
-// return ErrWriteOnly.
+// return ErrWriteOnly. size is the bytes of keys and values the caller
+// expects to write, a hint (0: unknown) that lets the batch take its memory
+// at once instead of growing, copying what it holds, as records arrive.
 type WriteBatcher interface {
-	NewWriteBatch() Batch
+	NewWriteBatch(size int) Batch
 }
 
 // ErrWriteOnly is returned by reads through a write-only batch.

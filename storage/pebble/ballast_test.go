@@ -92,7 +92,7 @@ func TestBallast(t *testing.T) {
 	// The disk fills: the next log write fails, the store drops the
 	// ballast, the write is retried and the commit succeeds.
 	fs.full.Store(true)
-	b := s.NewWriteBatch()
+	b := s.NewWriteBatch(0)
 	if err := b.Set([]byte("k"), []byte("v")); err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func TestBallastResizedAcrossOpens(t *testing.T) {
 	}
 	f.Close()
 	fs.full.Store(true)
-	b := s.NewWriteBatch()
+	b := s.NewWriteBatch(0)
 	defer b.Close()
 	if err := b.Set([]byte("k"), []byte("v")); err != nil {
 		t.Fatal(err)

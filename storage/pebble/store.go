@@ -336,12 +336,24 @@ func (s *Store) NewBatch() storage.Batch {
 
 // NewWriteBatch returns a batch that cannot be read through: no index is
 // built as it is written (storage.WriteBatcher).
-func (s *Store) NewWriteBatch() storage.Batch {
+//
+// A batch of size bytes is allocated whole, and kept for reuse when it is
+// closed if it is no bigger than writeBatchRetain: the write buffer's
+// batches of large values (2 MB layers) otherwise grew from Pebble's pooled
+// 1 MB buffers by copying each time, 8% of the CPU of SET of 16 KB values.
+func (s *Store) NewWriteBatch(size int) storage.Batch {
 	if s.closed.Load() {
 		return &batch{s: s}
 	}
-	return &batch{s: s, b: s.db.NewBatch(), writeOnly: true}
+	// Each record adds a kind byte and two length varints; a layer of
+	// small records adds more in proportion, which the batch grows for.
+	size += size/16 + 64
+	return &batch{s: s, b: s.db.NewBatchWithSize(size, pebble.WithMaxRetainedSizeBytes(writeBatchRetain)), writeOnly: true}
 }
+
+// writeBatchRetain bounds the memory a write-only batch keeps in Pebble's
+// pool once closed: a little over the write buffer's layer size.
+const writeBatchRetain = 4 << 20
 
 // Commit implements storage.Store.
 func (s *Store) Commit(b storage.Batch, sync bool) error {
