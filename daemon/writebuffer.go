@@ -1,8 +1,6 @@
 package daemon
 
 import (
-	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,8 +62,9 @@ type writeBuffer struct {
 		// of the bytes HSET allocated.
 		spare []map[string][]byte
 	}
-	// pairs is write's scratch (flushMu).
+	// pairs and words are write's scratch (flushMu).
 	pairs   []bufKV
+	words   []keyWord
 	flushMu sync.Mutex    // serialises writing layers to the store, in order
 	written atomic.Uint64 // newest unit sequence written to the store
 	synced  uint64        // newest unit sequence covered by a Sync; flusher only
@@ -406,7 +405,7 @@ func (wb *writeBuffer) write(l *bufLayer) {
 		clear(pairs) // the values are the store's now
 		wb.pairs = pairs[:0]
 	}()
-	slices.SortFunc(pairs, func(a, b bufKV) int { return strings.Compare(a.k, b.k) })
+	wb.words = sortPairs(pairs, wb.words[:0])
 	var b storage.Batch
 	if w, ok := wb.store.(storage.WriteBatcher); ok {
 		b = w.NewWriteBatch(l.bytes)
@@ -420,7 +419,8 @@ func (wb *writeBuffer) write(l *bufLayer) {
 			return
 		}
 	}
-	for _, p := range pairs {
+	for _, w := range wb.words {
+		p := &pairs[w.i]
 		var err error
 		// The batch copies the key: it may alias the string.
 		k := unsafe.Slice(unsafe.StringData(p.k), len(p.k))
@@ -444,4 +444,38 @@ func (wb *writeBuffer) write(l *bufLayer) {
 	if err := wb.store.Commit(b, false); err != nil {
 		wb.onErr(err)
 	}
+}
+
+// sortPairs orders pairs by key for the batch, in words (returned, reusing
+// the slice's memory): words[j].i is the index in pairs of the j-th key.
+// Store keys of one layer share long prefixes (family, database, then
+// often the application's own "user:" and zero-padded digits), so the
+// comparisons of a string sort ran over the same bytes again and again:
+// it was 8% of the CPU of SET -P 16. The radix sort of bulk loads
+// (sortWords) compares 8-byte words as integers instead.
+//
+// The digits start after the prefix every key shares, so that keys such as
+// "key:000000012345" usually differ in their first word and one integer
+// sort orders them.
+func sortPairs(pairs []bufKV, words []keyWord) []keyWord {
+	if len(pairs) == 0 {
+		return words
+	}
+	common := len(pairs[0].k)
+	for _, p := range pairs[1:] {
+		n := min(common, len(p.k))
+		i := 0
+		for i < n && p.k[i] == pairs[0].k[i] {
+			i++
+		}
+		common = i
+	}
+	for i := range pairs {
+		words = append(words, keyWord{i: int32(i)})
+		words[i].load(unsafe.Slice(unsafe.StringData(pairs[i].k), len(pairs[i].k)), common)
+	}
+	sortWords(words, func(i int32) (uint16, []byte) {
+		return 0, unsafe.Slice(unsafe.StringData(pairs[i].k), len(pairs[i].k))
+	}, common)
+	return words
 }

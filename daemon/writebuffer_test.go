@@ -2,7 +2,10 @@ package daemon
 
 import (
 	"fmt"
+	"maps"
 	"math/rand"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -199,4 +202,80 @@ func TestWriteBufferBoundsBytes(t *testing.T) {
 		t.Fatalf("%d keys buffered after the drain; want the last unit's 1", n)
 	}
 	wb.running = false
+}
+
+// TestSortPairs: the word-wise radix sort puts a layer's keys in byte
+// order, whatever their shared prefixes, lengths (a key ending inside a
+// word, a key that is a prefix of another) and bytes (0x00 and 0xff).
+func TestSortPairs(t *testing.T) {
+	rng := rand.New(rand.NewSource(1))
+	for _, tc := range []struct {
+		name string
+		key  func(i int) string
+	}{
+		{"meta keys", func(int) string {
+			return string(storage.MetaKey(nil, 0, fmt.Appendf(nil, "key:%012d", rng.Intn(100000))))
+		}},
+		{"short and prefixes", func(int) string { return strings.Repeat("a", rng.Intn(20)) + strings.Repeat("b", rng.Intn(3)) }},
+		{"binary", func(int) string {
+			b := make([]byte, rng.Intn(24))
+			for i := range b {
+				b[i] = []byte{0, 1, 0x7f, 0x80, 0xff}[rng.Intn(5)]
+			}
+			return string(b)
+		}},
+		{"databases", func(int) string {
+			return string(storage.MetaKey(nil, uint16(rng.Intn(3)*255), fmt.Appendf(nil, "user:%d", rng.Intn(1000))))
+		}},
+	} {
+		seen := map[string]bool{}
+		var pairs []bufKV
+		for i := 0; i < 3000; i++ {
+			k := tc.key(i)
+			if !seen[k] {
+				seen[k] = true
+				pairs = append(pairs, bufKV{k: k, v: []byte(k)})
+			}
+		}
+		words := sortPairs(pairs, nil)
+		if len(words) != len(pairs) {
+			t.Fatalf("%s: %d words for %d pairs", tc.name, len(words), len(pairs))
+		}
+		var got []string
+		for _, w := range words {
+			got = append(got, pairs[w.i].k)
+		}
+		want := slices.Sorted(maps.Keys(seen))
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: not in byte order", tc.name)
+		}
+	}
+}
+
+// BenchmarkSortPairs: one layer of a SET -P 16 run (8192 meta keys drawn
+// from 100,000), the radix sort against a string sort.
+func BenchmarkSortPairs(b *testing.B) {
+	rng := rand.New(rand.NewSource(1))
+	seen := map[string]bool{}
+	var pairs []bufKV
+	for len(pairs) < writeBufferLayerKeys {
+		k := string(storage.MetaKey(nil, 0, fmt.Appendf(nil, "key:%012d", rng.Intn(100000))))
+		if !seen[k] {
+			seen[k] = true
+			pairs = append(pairs, bufKV{k: k})
+		}
+	}
+	work := make([]bufKV, len(pairs))
+	b.Run("words", func(b *testing.B) {
+		var words []keyWord
+		for b.Loop() {
+			words = sortPairs(pairs, words[:0])
+		}
+	})
+	b.Run("strings", func(b *testing.B) {
+		for b.Loop() {
+			copy(work, pairs)
+			slices.SortFunc(work, func(a, b bufKV) int { return strings.Compare(a.k, b.k) })
+		}
+	})
 }
