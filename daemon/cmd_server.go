@@ -233,7 +233,8 @@ func cmdShutdown(c *Client, argv [][]byte) {
 		return
 	}
 	s := c.srv
-	req.Save = save || (!nosave && len(s.cfg.Save) > 0)
+	// Like Redis, never save a keyspace a replica is still loading.
+	req.Save = (save || (!nosave && len(s.cfg.Save) > 0)) && !s.loading.Load()
 	s.log.Warn("user requested shutdown", "client", c.addr, "save", req.Save, "force", req.Force)
 	if !req.Save {
 		s.requestShutdown(c, req)

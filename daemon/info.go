@@ -447,7 +447,7 @@ func (s *Server) infoPersistence() []infoField {
 		writeStatus = "err"
 	}
 	fields := []infoField{
-		{"loading", "0"},
+		{"loading", boolInfo(s.loading.Load())},
 		{"async_loading", "0"},
 		{"current_cow_peak", "0"},
 		{"current_cow_size", "0"},
@@ -485,7 +485,33 @@ func (s *Server) infoPersistence() []infoField {
 		{"aof_pending_bio_fsync", "0"},
 		{"aof_delayed_fsync", "0"},
 	}
+	if s.loading.Load() {
+		fields = append(fields, s.infoLoading()...)
+	}
 	return append(fields, s.infoDisk()...)
+}
+
+// infoLoading is the progress of a replica's load, with Redis's fields
+// and arithmetic (a 1 s ETA until a second has passed). Holds mu.
+func (s *Server) infoLoading() []infoField {
+	read, total := s.loadRead.Load(), s.loadTotal
+	perc, remaining := 0.0, int64(1)
+	if total > 0 {
+		perc = float64(read) * 100 / float64(total)
+		remaining = total - read
+	}
+	eta := int64(1)
+	if elapsed := int64(time.Since(s.loadStart).Seconds()); elapsed > 0 {
+		eta = elapsed * remaining / (read + 1)
+	}
+	return []infoField{
+		{"loading_start_time", infoInt(s.loadStart.Unix())},
+		{"loading_total_bytes", infoInt(total)},
+		{"loading_rdb_used_mem", "0"},
+		{"loading_loaded_bytes", infoInt(read)},
+		{"loading_loaded_perc", strconv.FormatFloat(perc, 'f', 2, 64)},
+		{"loading_eta_seconds", infoInt(eta)},
+	}
 }
 
 // ---- stats -------------------------------------------------------------------

@@ -233,6 +233,17 @@ func (s *Server) rejectLocked(c *Client, cmd *command, msg string) {
 	c.ReplyError(msg)
 }
 
+// queuesDeniedWhileLoading reports whether the transaction queued a
+// command Redis does not run while loading a dataset.
+func (m *multiState) queuesDeniedWhileLoading() bool {
+	for _, q := range m.queue {
+		if !q.cmd.has(flagLoading) {
+			return true
+		}
+	}
+	return false
+}
+
 // queueLocked queues cmd for EXEC, or refuses a command Redis does not
 // allow in a transaction. Holds mu.
 func (s *Server) queueLocked(c *Client, cmd *command, argv [][]byte) {

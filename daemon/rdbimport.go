@@ -3,6 +3,7 @@ package daemon
 import (
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/redoubtdb/redoubt/storage"
 	"github.com/redoubtdb/redoubt/storage/rdb"
@@ -37,13 +38,32 @@ type ImportOptions struct {
 func (s *Server) ImportRDB(r io.Reader, o ImportOptions) (ImportStats, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.importLocked(r, o, false, nil)
+	return s.importLocked(r, o, loadHooks{})
 }
 
-// importLocked is ImportRDB under mu. A replica loading its primary's
-// snapshot keeps expired keys (keepExpired: the primary's DELs follow)
-// and reads its AUX fields (onAux). Holds mu.
-func (s *Server) importLocked(r io.Reader, o ImportOptions, keepExpired bool, onAux func(rdb.Aux)) (ImportStats, error) {
+// loadHooks are what a replica loading its primary's snapshot adds to an
+// import (the zero value is rdb import's).
+type loadHooks struct {
+	// keepExpired keeps keys whose expiry has passed: the primary's DELs
+	// follow.
+	keepExpired bool
+	// onAux sees the file's AUX fields.
+	onAux func(rdb.Aux)
+	// step, if set, is called every few milliseconds of loading with nil,
+	// and with each long part of the load that touches no server state
+	// (sorting and writing runs): it runs that part, if any, with mu
+	// released, and lets clients in. An error ends the load.
+	step func(heavy func() error) error
+}
+
+// loadStepEvery is how long a load runs between two steps (loadHooks):
+// the longest a command allowed while loading (INFO, ROLE, PUBLISH...)
+// waits for the lock.
+const loadStepEvery = 10 * time.Millisecond
+
+// importLocked is ImportRDB under mu, with a replica's hooks. Holds mu
+// (released within h.step).
+func (s *Server) importLocked(r io.Reader, o ImportOptions, h loadHooks) (ImportStats, error) {
 	var st ImportStats
 	if n := s.keyCountLocked(); n != 0 {
 		return st, fmt.Errorf("the keyspace is not empty (%d keys)", n)
@@ -57,9 +77,17 @@ func (s *Server) importLocked(r io.Reader, o ImportOptions, keepExpired bool, on
 		return st, err
 	}
 	bl.onPhase = o.OnPhase
+	bl.step = h.step
 	defer bl.close()
 	now := s.ks.Now()
-	for {
+	lastStep := time.Now()
+	for n := 0; ; n++ {
+		if h.step != nil && n%64 == 0 && time.Since(lastStep) >= loadStepEvery {
+			if err := h.step(nil); err != nil {
+				return st, err
+			}
+			lastStep = time.Now()
+		}
 		rec, err := rd.Next()
 		if err == io.EOF {
 			break
@@ -70,8 +98,8 @@ func (s *Server) importLocked(r io.Reader, o ImportOptions, keepExpired bool, on
 		switch rec.Kind {
 		case rdb.KindAux:
 			s.log.Debug("RDB aux field", "key", rec.Aux.Key, "value", rec.Aux.Val)
-			if onAux != nil {
-				onAux(rec.Aux)
+			if h.onAux != nil {
+				h.onAux(rec.Aux)
 			}
 		case rdb.KindSelectDB:
 			if rec.DB >= s.ks.Databases() {
@@ -92,7 +120,7 @@ func (s *Server) importLocked(r io.Reader, o ImportOptions, keepExpired bool, on
 			if !ok {
 				return st, fmt.Errorf("rdb: offset %d: key %q is a %s, which Redoubt does not support", rec.Offset, rec.Key, rec.Type)
 			}
-			if rec.ExpireMs != 0 && rec.ExpireMs < now && !keepExpired {
+			if rec.ExpireMs != 0 && rec.ExpireMs < now && !h.keepExpired {
 				st.Expired++
 				continue
 			}

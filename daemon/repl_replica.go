@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redoubtdb/redoubt/conf"
@@ -452,7 +453,10 @@ func (s *Server) receiveFullSync(m *masterLink, lr *linkReader, id string, off i
 		return err
 	}
 	s.log.Info("MASTER <-> REPLICA sync: Flushing old data")
-	// Clients get -LOADING instead of waiting for the lock the load holds.
+	// While the keyspace is replaced, commands not allowed while loading
+	// get -LOADING (call), and the others (INFO, ROLE, PUBLISH...) run in
+	// the load's steps. REPLICAOF is one of the former, as in Redis: no
+	// other link starts a load meanwhile.
 	s.loading.Store(true)
 	defer s.loading.Store(false)
 	s.mu.Lock()
@@ -465,10 +469,20 @@ func (s *Server) receiveFullSync(m *masterLink, lr *linkReader, id string, off i
 	}
 	start := time.Now()
 	s.log.Info("MASTER <-> REPLICA sync: Loading DB in memory")
-	db, err := s.replaceKeyspaceLocked(bufio.NewReaderSize(f, 1<<20))
+	s.loadStart, s.loadTotal = start, 0
+	if fi, err := f.Stat(); err == nil {
+		s.loadTotal = fi.Size()
+	}
+	s.loadRead.Store(0)
+	db, err := s.replaceKeyspaceLocked(bufio.NewReaderSize(progressReader{f, &s.loadRead}, 1<<20), s.loadStep(m))
 	if err != nil {
-		// The keyspace may hold part of the file: it is flushed again
-		// by the next attempt.
+		// Not part of the primary's data: like Redis after a failed
+		// load, the replica is left empty, not serving half a dataset
+		// until the next attempt.
+		for db := 0; db < s.ks.Databases(); db++ {
+			s.ks.Flush(db)
+		}
+		s.commitLocked()
 		return fmt.Errorf("loading the RDB from MASTER: %w", err)
 	}
 	r := &s.repl
@@ -545,21 +559,63 @@ func (s *Server) copyRDB(m *masterLink, lr *linkReader, w io.Writer, size int64,
 // into them, keeping keys whose expiry passed (the primary deletes them
 // through the stream). It returns the database the stream starts in
 // (repl-stream-db). Holds mu.
-func (s *Server) replaceKeyspaceLocked(r io.Reader) (int, error) {
+func (s *Server) replaceKeyspaceLocked(r io.Reader, step func(func() error) error) (int, error) {
 	for db := 0; db < s.ks.Databases(); db++ {
 		s.ks.Flush(db)
 	}
 	s.commitLocked()
 	s.ks.wb.drain()
 	db := 0
-	_, err := s.importLocked(r, ImportOptions{}, true, func(a rdb.Aux) {
-		if a.Key == "repl-stream-db" {
-			if n, err := strconv.Atoi(a.Val); err == nil && n >= 0 && n < s.ks.Databases() {
-				db = n
+	_, err := s.importLocked(r, ImportOptions{}, loadHooks{
+		keepExpired: true,
+		onAux: func(a rdb.Aux) {
+			if a.Key == "repl-stream-db" {
+				if n, err := strconv.Atoi(a.Val); err == nil && n >= 0 && n < s.ks.Databases() {
+					db = n
+				}
 			}
-		}
+		},
+		step: step,
 	})
 	return db, err
+}
+
+// progressReader counts what is read through it.
+type progressReader struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (p progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.n.Add(int64(n))
+	return n, err
+}
+
+// loadStep is the step of a replica's load from m (loadHooks.step): it
+// releases mu for clients, runs heavy work meanwhile, and writes the
+// primary a newline once a second, as a loading Redis replica does, so a
+// long load does not look like a dead replica. It ends the load once the
+// link is stopped (SHUTDOWN). Called under mu.
+func (s *Server) loadStep(m *masterLink) func(func() error) error {
+	var lastKeepalive time.Time
+	return func(heavy func() error) error {
+		conn := m.conn
+		s.mu.Unlock()
+		var err error
+		if heavy != nil {
+			err = heavy()
+		}
+		if time.Since(lastKeepalive) >= time.Second {
+			lastKeepalive = time.Now()
+			_ = m.write(conn, []byte("\n"))
+		}
+		s.mu.Lock()
+		if err == nil && m.stopped {
+			err = errors.New("replication stopped during the load")
+		}
+		return err
+	}
 }
 
 // newMasterClientLocked makes the client that applies m's stream. Holds mu.
@@ -612,10 +668,15 @@ func (s *Server) sendAck(m *masterLink) error {
 	s.mu.Lock()
 	conn, off := m.conn, s.repl.offset
 	s.mu.Unlock()
+	return m.write(conn, appendCommand(nil, []byte("REPLCONF"), []byte("ACK"), itob(off)))
+}
+
+// write sends b to the primary on conn, m.conn read under mu (nil: no
+// link). Not under mu: the write may wait for the socket.
+func (m *masterLink) write(conn net.Conn, b []byte) error {
 	if conn == nil {
 		return nil
 	}
-	b := appendCommand(nil, []byte("REPLCONF"), []byte("ACK"), itob(off))
 	m.wmu.Lock()
 	defer m.wmu.Unlock()
 	_ = conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
@@ -718,42 +779,55 @@ func (s *Server) applyStreamLocked(m *masterLink, buf []byte, argv *[][]byte, li
 	return used, acks, nil
 }
 
-// replyLoading answers every complete command in buf with -LOADING (QUIT
-// with +OK, closing), as Redis answers while it loads a snapshot, without
-// the server lock the load holds. ok is false when it cannot (a protocol
-// error, which the normal path reports): the caller then waits for the
-// lock. On the loop.
-func (c *Client) replyLoading(buf []byte) (consumed, need int, closeConn, ok bool) {
+// errLoading is Redis's reply to a command not allowed while it loads a
+// dataset.
+const errLoading = "LOADING Redis is loading the dataset in memory"
+
+// replyLoading answers complete commands in buf with -LOADING (QUIT with
+// +OK, closing), as Redis answers while it loads a snapshot, without
+// waiting for the load to let clients in (a step takes the lock for up to
+// loadStepEvery). It stops at the first command allowed while loading,
+// which the caller runs the ordinary way, as it does everything from a
+// client in a transaction (whose refusals must abort it). On the loop.
+func (c *Client) replyLoading(buf []byte) (consumed, need int, closeConn bool) {
+	if c.multi.active || c.block != nil {
+		// In a transaction, or blocked (what it sends waits): only this
+		// client's own commands and deliveries, on this loop, change
+		// either.
+		return 0, 0, false
+	}
 	lim := resp.Limits{MaxBulkLen: 512 << 20, MaxMultibulkLen: 1 << 20, MaxInlineLen: 64 << 10}
 	var out []byte
 	for consumed < len(buf) {
 		argv, n, nd, err := resp.ReadCommand(buf[consumed:], c.argv[:0], &lim)
 		if err != nil {
-			return 0, 0, false, false
+			break // the ordinary path reports it
 		}
 		if n == 0 {
 			need = nd
 			break
 		}
 		c.argv = argv
+		if len(argv) > 0 {
+			if equalFold(argv[0], "quit") {
+				out = append(out, "+OK\r\n"...)
+				closeConn = true
+				consumed = len(buf)
+				break
+			}
+			if cmd, ok := c.srv.cmds.lookup(argv); ok && cmd.has(flagLoading) {
+				break
+			}
+			out = append(out, "-"+errLoading+"\r\n"...)
+		}
 		consumed += n
-		if len(argv) == 0 {
-			continue
-		}
-		if equalFold(argv[0], "quit") {
-			out = append(out, "+OK\r\n"...)
-			closeConn = true
-			consumed = len(buf)
-			break
-		}
-		out = append(out, "-LOADING Redis is loading the dataset in memory\r\n"...)
 	}
 	clear(c.argv)
 	if len(out) > 0 {
 		c.srv.netOut.Add(int64(len(out)))
 		_ = c.conn.Write(out)
 	}
-	return consumed, need, closeConn, true
+	return consumed, need, closeConn
 }
 
 // discardConn is the master client's connection: replies go nowhere.

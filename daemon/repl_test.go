@@ -75,8 +75,10 @@ func TestCopyRDBEOFMark(t *testing.T) {
 	}
 }
 
-// TestLoadingReplies: while a replica loads its primary's snapshot (holding
-// the server lock), clients get -LOADING, and QUIT still closes.
+// TestLoadingReplies: while a replica loads its primary's snapshot, the
+// commands Redis refuses while loading get -LOADING without the server
+// lock, QUIT still closes, and the commands Redis allows (INFO, ECHO,
+// MULTI...) run.
 func TestLoadingReplies(t *testing.T) {
 	h := newHarness(t)
 	defer h.close()
@@ -103,6 +105,30 @@ func TestLoadingReplies(t *testing.T) {
 	if registered {
 		t.Fatal("a client accepted while loading was registered without the lock")
 	}
+	// Commands Redis allows while loading run (between the load's steps),
+	// in order with the refusals around them; a transaction that queued a
+	// refused command aborts.
+	fc3 := h.client(3)
+	fc3.buf = nil
+	if consumed, _, _ := fc3.sess.Data([]byte("PING\r\nECHO hi\r\nGET a\r\nECHO there\r\n")); consumed != 34 {
+		t.Fatalf("a pipeline while loading consumed %d of 34 bytes", consumed)
+	}
+	if got, want := string(fc3.buf), "-LOADING Redis is loading the dataset in memory\r\n$2\r\nhi\r\n-LOADING Redis is loading the dataset in memory\r\n$5\r\nthere\r\n"; got != want {
+		t.Fatalf("a pipeline while loading: %q, want %q", got, want)
+	}
+	fc3.buf = nil
+	for _, tc := range []struct{ cmd, want string }{
+		{"MULTI", "OK"},
+		{"ECHO x", "QUEUED"},
+		{"GET a", "LOADING"},
+		{"EXEC", "EXECABORT"},
+		{"INFO persistence", "loading:1"},
+		{"SET a 1", "LOADING"},
+	} {
+		if got := fc3.do(t, tc.cmd); len(got) != 1 || !strings.Contains(got[0], tc.want) {
+			t.Fatalf("%v while loading: %v, want %q", tc.cmd, got, tc.want)
+		}
+	}
 	h.srv.loading.Store(false)
 	if got := fc2.do(t, "PING"); len(got) != 1 || got[0] != "PONG" {
 		t.Fatalf("after loading: %v", got)
@@ -112,5 +138,25 @@ func TestLoadingReplies(t *testing.T) {
 	h.srv.mu.Unlock()
 	if !registered {
 		t.Fatal("the client was not admitted after the load")
+	}
+}
+
+// TestReplicaKeepalive: an empty line from a replica (what a loading
+// replica sends once a second) counts as a sign of life, without a reply;
+// from another client it is ignored as well.
+func TestReplicaKeepalive(t *testing.T) {
+	h := newHarness(t)
+	defer h.close()
+	fc := h.client(1)
+	old := time.Now().Add(-time.Hour)
+	fc.sess.repl = &replicaLink{ackTime: old}
+	if consumed, _, closeConn := fc.sess.Data([]byte("\n")); consumed != 1 || closeConn {
+		t.Fatalf("keepalive: consumed %d, close %v", consumed, closeConn)
+	}
+	if len(fc.buf) != 0 {
+		t.Fatalf("keepalive answered %q", fc.buf)
+	}
+	if !fc.sess.repl.ackTime.After(old) {
+		t.Fatal("the keepalive did not refresh the replica's ack time")
 	}
 }

@@ -90,8 +90,13 @@ type Server struct {
 	nextClientID  atomic.Int64
 	netIn, netOut atomic.Int64
 	// loading: a replica is replacing its keyspace with its primary's
-	// snapshot, holding mu; reads answer -LOADING meanwhile (repl_replica.go).
-	loading atomic.Bool
+	// snapshot; commands Redis refuses while loading get -LOADING, the
+	// others run between the load's steps (repl_replica.go). loadStart and
+	// loadTotal (under mu) and loadRead are its progress, for INFO.
+	loading   atomic.Bool
+	loadStart time.Time
+	loadTotal int64
+	loadRead  atomic.Int64
 
 	shutdownReq chan ShutdownRequest // SHUTDOWN asks the owner (cmd/redoubt) to stop
 	stopCron    chan struct{}
@@ -310,9 +315,10 @@ func (s *Server) Open(conn netio.Conn) netio.Session {
 	}
 	c.lastInteraction.Store(time.Now().UnixNano())
 	if s.loading.Load() {
-		// A replica loading its primary's snapshot holds the lock: the
-		// client is admitted when its first command after the load
-		// takes it (admitLocked); until then it gets -LOADING.
+		// A replica's load holds the lock between its steps: the
+		// client is admitted when its first command that needs the
+		// lock takes it (admitLocked); until then what it sends gets
+		// -LOADING.
 		c.unadmitted = true
 		return c
 	}
@@ -371,8 +377,9 @@ func (c *Client) Closed(error) {
 	}
 	if !s.mu.TryLock() {
 		if s.loading.Load() {
-			// A replica loading a snapshot holds the lock for seconds:
-			// the loop must not wait for it, the bookkeeping can.
+			// A replica's load holds the lock between its steps, which
+			// one big key can make long: the loop must not wait for
+			// it, the bookkeeping can.
 			c.held = nil
 			go func() {
 				s.mu.Lock()
@@ -405,10 +412,22 @@ func (c *Client) Data(buf []byte) (consumed, need int, closeConn bool) {
 	c.lastInteraction.Store(time.Now().UnixNano())
 	s.netIn.Add(int64(len(buf)))
 	if s.loading.Load() && len(c.held) == 0 {
-		if consumed, need, closeConn, ok := c.replyLoading(buf); ok {
-			return consumed, need, closeConn
+		// What the load does not allow is answered without the lock;
+		// from the first command it allows on, the ordinary way.
+		n, need, closeConn := c.replyLoading(buf)
+		if closeConn || need > 0 || n == len(buf) {
+			return n, need, closeConn
 		}
+		consumed, need, closeConn = c.data(buf[n:])
+		return n + consumed, need, closeConn
 	}
+	return c.data(buf)
+}
+
+// data is Data once the commands refused while loading are answered. On
+// the loop.
+func (c *Client) data(buf []byte) (consumed, need int, closeConn bool) {
+	s := c.srv
 	s.mu.Lock()
 	if c.unadmitted {
 		c.unadmitted = false
@@ -471,6 +490,11 @@ func (c *Client) Data(buf []byte) (consumed, need int, closeConn bool) {
 			break
 		}
 		consumed += n
+		if len(argv) == 0 && c.repl != nil {
+			// A replica's keepalive while it loads our snapshot (an
+			// empty line): it is alive, and gets no reply.
+			c.repl.ackTime = time.Now()
+		}
 		if len(argv) > 0 {
 			s.call(c, argv)
 			if c.block != nil {
@@ -716,6 +740,15 @@ func (s *Server) call(c *Client, argv [][]byte) {
 	if s.rejectInSubscriberContext(c, cmd, argv) {
 		return
 	}
+	// A replica replacing its keyspace runs, between the steps of the
+	// load, only what Redis allows while loading (INFO, ROLE, CONFIG,
+	// PUBLISH, SUBSCRIBE...): nothing that reads or writes keys. An EXEC
+	// would run what it queued before the load began.
+	if s.loading.Load() && (!cmd.has(flagLoading) || cmd.name == "exec" && c.multi.queuesDeniedWhileLoading()) {
+		cmd.stats.rejected++
+		s.rejectLocked(c, cmd, errLoading)
+		return
+	}
 	if c.multi.active && !passesMulti(cmd) {
 		// MULTI hook: queue instead of running (multi.go).
 		s.queueLocked(c, cmd, argv)
@@ -847,8 +880,14 @@ func (s *Server) run(c *Client, cmd *command, argv [][]byte) {
 // commitLocked commits the pending batch and numbers it for durability.
 // Holds mu.
 func (s *Server) commitLocked() {
-	s.saveReplPosLocked()
-	s.ks.commit()
+	if s.ks.sink == nil {
+		// During a replica's load, which lets clients in between its
+		// steps, records go to the load (Keyspace.sink), which commits
+		// once at its end: a commit of a client's read (the key counts)
+		// or of the replication position must not land among them.
+		s.saveReplPosLocked()
+		s.ks.commit()
+	}
 	// Pub/sub hook: messages first, so a blocked client served in this
 	// unit gets the ones published before its reply ahead of it.
 	if len(s.pubsub.dirty) > 0 {
@@ -961,7 +1000,11 @@ func (s *Server) cron() {
 		s.closeIdleClientsLocked()
 		s.pause.expire(s)
 		now := time.Now()
-		s.saveCronLocked(now)
+		if !s.loading.Load() {
+			// Not a snapshot of half a keyspace (a replica's load lets
+			// the cron in between its steps).
+			s.saveCronLocked(now)
+		}
 		s.idleMemoryCronLocked(now)
 		s.quietFlushCronLocked(now)
 		s.diskCronLocked()

@@ -559,6 +559,63 @@ func TestWaitAfterServedPop(t *testing.T) {
 	}
 }
 
+// TestReplicaServesWhileLoading: while a replica loads a big snapshot
+// from a real Redis primary, what Redis allows while loading works (INFO
+// with loading:1 and its progress, ROLE, PUBLISH) and what it does not gets
+// -LOADING; then the keyspace is the primary's.
+func TestReplicaServesWhileLoading(t *testing.T) {
+	ctx := context.Background()
+	p := startRedisArgs(t, t.TempDir(), "--repl-diskless-sync-delay", "0", "--enable-debug-command", "yes")
+	pc := p.client(t)
+	const keys = 1000000
+	if err := pc.Do(ctx, "DEBUG", "POPULATE", keys).Err(); err != nil {
+		t.Fatal(err)
+	}
+	r := startServer(t, "", "--replicaof", "127.0.0.1 "+strconv.Itoa(p.port))
+	rc := r.client()
+	var info string
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(2 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("never saw the replica loading; last INFO persistence:\n%s", info)
+		}
+		var err error
+		if info, err = rc.Info(ctx, "persistence").Result(); err == nil && strings.Contains(info, "loading:1\r\n") {
+			break
+		}
+	}
+	for _, f := range []string{"loading_start_time:", "loading_total_bytes:", "loading_loaded_bytes:", "loading_loaded_perc:", "loading_eta_seconds:"} {
+		if !strings.Contains(info, f) {
+			t.Errorf("INFO persistence while loading lacks %s:\n%s", f, info)
+		}
+	}
+	if err := rc.Ping(ctx).Err(); err == nil || !strings.HasPrefix(err.Error(), "LOADING") {
+		t.Errorf("PING while loading: %v, want -LOADING", err)
+	}
+	if err := rc.Get(ctx, "key:1").Err(); err == nil || !strings.HasPrefix(err.Error(), "LOADING") {
+		t.Errorf("GET while loading: %v, want -LOADING", err)
+	}
+	if role, err := rc.Do(ctx, "ROLE").Slice(); err != nil || len(role) != 5 || role[0] != "slave" {
+		t.Errorf("ROLE while loading: %v, %v", role, err)
+	}
+	if err := rc.Publish(ctx, "news", "x").Err(); err != nil {
+		t.Errorf("PUBLISH while loading: %v", err)
+	}
+	// Redis refuses REPLICAOF while it loads, too.
+	if err := rc.Do(ctx, "REPLICAOF", "NO", "ONE").Err(); err == nil || !strings.HasPrefix(err.Error(), "LOADING") {
+		t.Errorf("REPLICAOF NO ONE while loading: %v, want -LOADING", err)
+	}
+	if info := infoField(t, rc, "persistence", "loading"); info != "1" {
+		t.Fatalf("the load ended before the checks (loading:%s): make it bigger", info)
+	}
+	waitInSync(t, pc, rc)
+	if n, err := rc.DBSize(ctx).Result(); err != nil || n != keys {
+		t.Fatalf("DBSIZE after the load: %d, %v; want %d", n, err, keys)
+	}
+	if v := rc.Get(ctx, "key:123456").Val(); v != "value:123456" {
+		t.Fatalf("key:123456 = %q", v)
+	}
+}
+
 // TestReplicaAuth: the replica authenticates to its primary with
 // masterauth (and masteruser, an ACL user); a wrong password keeps the
 // link down.
