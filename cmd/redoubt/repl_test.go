@@ -273,11 +273,24 @@ func TestReplicaOfRedis(t *testing.T) {
 		{"SPOP", "db0:bigset", "5"},
 		{"MULTI"}, {"SET", "tx1", "1"}, {"INCR", "tx2"}, {"EXEC"},
 		{"SELECT", "3"}, {"SET", "db3:new", "x"}, {"SELECT", "0"},
+		// Commands longer than the replica's apply step (16 KB), one
+		// inside a transaction.
+		{"SET", "big", strings.Repeat("b", 100<<10)},
+		{"MULTI"}, {"SET", "tx-big", strings.Repeat("c", 40<<10)}, {"INCR", "tx2"}, {"EXEC"},
 		{"PUBLISH", "news", "via the primary"},
 	} {
 		if err := conn.Do(ctx, cmd...).Err(); err != nil && err != redis.Nil {
 			t.Fatalf("%v: %v", cmd, err)
 		}
+	}
+	// Many commands in one read of the stream, applied in several steps.
+	if _, err := pc.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		for i := range 5000 {
+			pipe.Set(ctx, fmt.Sprintf("many:%d", i%10), i, 0)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
 	}
 	select {
 	case msg := <-sub.Channel():
