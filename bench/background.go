@@ -23,7 +23,9 @@ type Background interface {
 	// The returned stop is called exactly once, from the runner's goroutine, after the
 	// load returned, whether or not it succeeded. It ends everything Start began
 	// (connections, goroutines) before returning, and reports whether the work saw what a
-	// complete run of p should have caused; after a failed run that report is not used.
-	// ctx bounds Start only: stop must end on its own, in bounded time.
-	Start(ctx context.Context, target Target, p Params) (stop func() error, err error)
+	// complete run of p should have caused, and what it measured meanwhile, if anything
+	// (ReplicationLag's lag figures), which the runner adds to the run's Sample; after a
+	// failed run neither is used. ctx bounds Start only: stop must end on its own, in
+	// bounded time.
+	Start(ctx context.Context, target Target, p Params) (stop func() (Figures, error), err error)
 }

@@ -5,7 +5,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os/exec"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -30,10 +32,12 @@ func (fakeDeployment) Preload(context.Context, Params) error { return nil }
 func (fakeDeployment) Pids() []int                           { return nil }
 func (fakeDeployment) Stop() error                           { return nil }
 
-// fakeLoad "runs" at 100,000 requests per second without sending anything.
+// fakeLoad "runs" at 100,000 requests per second without sending anything, and reports
+// figures, if it has any.
 type fakeLoad struct {
-	log *[]string
-	err error
+	log     *[]string
+	err     error
+	figures Figures
 }
 
 func (fakeLoad) Tool() string                { return "fake" }
@@ -43,24 +47,26 @@ func (l fakeLoad) Run(_ context.Context, _ Tools, _ Target, p Params) (Sample, e
 	if l.err != nil {
 		return Sample{}, l.err
 	}
-	return Sample{Requests: p.Requests, RPS: 1e5, ElapsedSec: float64(p.Requests) / 1e5}, nil
+	return Sample{Requests: p.Requests, RPS: 1e5, ElapsedSec: float64(p.Requests) / 1e5, Figures: maps.Clone(l.figures)}, nil
 }
 
-// fakeBackground logs its starts and stops with the run's request count.
+// fakeBackground logs its starts and stops with the run's request count; its stop
+// reports figures, if it has any.
 type fakeBackground struct {
 	log               *[]string
 	startErr, stopErr error
+	figures           Figures
 }
 
 func (fakeBackground) Describe(Params) string { return "fake subscribers attached" }
-func (b fakeBackground) Start(_ context.Context, _ Target, p Params) (func() error, error) {
+func (b fakeBackground) Start(_ context.Context, _ Target, p Params) (func() (Figures, error), error) {
 	*b.log = append(*b.log, fmt.Sprintf("start %d", p.Requests))
 	if b.startErr != nil {
 		return nil, b.startErr
 	}
-	return func() error {
+	return func() (Figures, error) {
 		*b.log = append(*b.log, fmt.Sprintf("stop %d", p.Requests))
-		return b.stopErr
+		return b.figures, b.stopErr
 	}, nil
 }
 
@@ -126,22 +132,30 @@ func TestCompareRunsBackground(t *testing.T) {
 
 // TestMeasureBackgroundFailures: a background that cannot start fails the run without
 // running the load; one that saw something wrong fails a run that otherwise succeeded;
-// and it is stopped after a failed load too.
+// and it is stopped after a failed load too. The figures of a clean stop join the run's
+// sample, besides the load's own.
 func TestMeasureBackgroundFailures(t *testing.T) {
 	r := &runner{}
 	p := Params{Clients: 1, Pipeline: 1, Requests: 100}
 	boom, lost, broken := errors.New("boom"), errors.New("lost a message"), errors.New("load broke")
+	lag := Figures{FigureLagP50: 1.5, FigureLagMax: 7}
 	for _, tc := range []struct {
-		name    string
-		load    fakeLoad
-		bg      fakeBackground
-		wantErr error
-		wantLog []string
+		name        string
+		load        fakeLoad
+		bg          fakeBackground
+		wantErr     error
+		wantLog     []string
+		wantFigures Figures
 	}{
-		{"clean", fakeLoad{}, fakeBackground{}, nil, []string{"start 100", "run 100", "stop 100"}},
-		{"start fails", fakeLoad{}, fakeBackground{startErr: boom}, boom, []string{"start 100"}},
-		{"stop reports", fakeLoad{}, fakeBackground{stopErr: lost}, lost, []string{"start 100", "run 100", "stop 100"}},
-		{"load fails", fakeLoad{err: broken}, fakeBackground{stopErr: lost}, broken, []string{"start 100", "run 100", "stop 100"}},
+		{"clean", fakeLoad{}, fakeBackground{}, nil, []string{"start 100", "run 100", "stop 100"}, nil},
+		{"figures", fakeLoad{}, fakeBackground{figures: lag}, nil, []string{"start 100", "run 100", "stop 100"}, lag},
+		{
+			"figures of both", fakeLoad{figures: Figures{FigureFullSyncSec: 2}}, fakeBackground{figures: lag}, nil, []string{"start 100", "run 100", "stop 100"},
+			Figures{FigureLagP50: 1.5, FigureLagMax: 7, FigureFullSyncSec: 2},
+		},
+		{"start fails", fakeLoad{}, fakeBackground{startErr: boom}, boom, []string{"start 100"}, nil},
+		{"stop reports", fakeLoad{}, fakeBackground{stopErr: lost, figures: lag}, lost, []string{"start 100", "run 100", "stop 100"}, nil},
+		{"load fails", fakeLoad{err: broken}, fakeBackground{stopErr: lost}, broken, []string{"start 100", "run 100", "stop 100"}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var log []string
@@ -151,8 +165,8 @@ func TestMeasureBackgroundFailures(t *testing.T) {
 			if !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
 				t.Errorf("err = %v, want %v", err, tc.wantErr)
 			}
-			if tc.wantErr == nil && s.Requests != 100 {
-				t.Errorf("sample %+v", s)
+			if tc.wantErr == nil && (s.Requests != 100 || !reflect.DeepEqual(s.Figures, tc.wantFigures)) {
+				t.Errorf("sample %+v, want 100 requests and figures %v", s, tc.wantFigures)
 			}
 			if !slices.Equal(log, tc.wantLog) {
 				t.Errorf("calls %q, want %q", log, tc.wantLog)
@@ -167,15 +181,15 @@ type countingSubscribers struct {
 	runs *[]string
 }
 
-func (s countingSubscribers) Start(ctx context.Context, target Target, p Params) (func() error, error) {
+func (s countingSubscribers) Start(ctx context.Context, target Target, p Params) (func() (Figures, error), error) {
 	set, err := s.start(ctx, target, p)
 	if err != nil {
 		return nil, err
 	}
-	return func() error {
+	return func() (Figures, error) {
 		err := set.stop()
 		*s.runs = append(*s.runs, fmt.Sprintf("%d: %v", p.Requests, set.counts()))
-		return err
+		return nil, err
 	}, nil
 }
 

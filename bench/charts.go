@@ -196,12 +196,16 @@ func (r *Results) drawRatio() ([]byte, error) {
 }
 
 // drawLatency draws, per case and system, the medians of p50, p99 and p99.9 joined by a
-// line, on a log scale.
+// line, on a log scale. Fixed-work cases, which measure no request latencies, are left
+// out.
 func (r *Results) drawLatency() ([]byte, error) {
 	var labels []string
 	marks := make([][][]float64, len(r.Systems))
 	for i := range r.Cases {
 		c := &r.Cases[i]
+		if c.FixedWork {
+			continue // no request latencies
+		}
 		labels = append(labels, chartLabel(c, true))
 		for s := range r.Systems {
 			sum := c.Systems[s].Summary

@@ -170,3 +170,24 @@ func TestChartTicks(t *testing.T) {
 		t.Errorf("ratio ticks %q, want %q", labels, want)
 	}
 }
+
+// TestDrawChartsFixedWork: a full sync has a throughput and a ratio, which the charts show,
+// but no request latencies, so alone it gets the first two charts only.
+func TestDrawChartsFixedWork(t *testing.T) {
+	r := fixtureResults()
+	r.Cases = r.Cases[len(r.Cases)-1:]
+	if c := r.Cases[0]; !c.FixedWork || c.Ratio == nil {
+		t.Fatalf("fixture's last case %s: fixed work %v, ratio %v; want the full sync", c.Name, c.FixedWork, c.Ratio)
+	}
+	charts, err := r.DrawCharts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, c := range charts {
+		names = append(names, c.Name)
+	}
+	if want := []string{ChartThroughput, ChartRatio}; !slices.Equal(names, want) {
+		t.Fatalf("charts %v, want %v", names, want)
+	}
+}

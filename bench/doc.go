@@ -15,11 +15,20 @@
 // pipelined RESP client, which keeps every latency); data the load reads or consumes (a
 // list to pop, a sorted set to range over) is a Setup, which runs before every run,
 // outside the timed part; clients that must be connected for the whole run (the
-// subscribers every PUBLISH reaches, [Subscribers]) are a Background, started just before
-// every run and stopped, with a check of what they saw, just after it; a server started
-// differently ([SmallCache]: Redoubt with caches far below its data set), or a replicated
-// or sentinel-managed set-up, is a Topology that starts the processes and says where the
-// load goes.
+// subscribers every PUBLISH reaches, [Subscribers]; the replication lag probes,
+// [ReplicationLag]) are a Background, started just before every run and stopped, with a
+// check of what they saw and the figures it measured, just after it; a server started
+// differently ([SmallCache]: Redoubt with caches far below its data set), or a set-up of
+// several processes ([Replicated]: a primary and its replicas; a sentinel-managed one would
+// be another), is a Topology that starts the processes and says where the load goes
+// ([Target], with the replicas' addresses).
+//
+// What a run measures besides requests per second and their latencies goes into
+// [Sample.Figures] by name: a replica's lag (from [ReplicationLag]'s stop) or a full
+// sync's time ([FullSync], a LoadGenerator). A load like FullSync does the same work in
+// every run whatever its request count says; it implements FixedWork, and the runner then
+// probes it once (the probe is its warm-up), never scales its count from a reference run,
+// and reports no latencies for it.
 //
 // [Compare] groups the cases by what their servers need (topology, fsync mode, the
 // preloaded keyspace, since 16 KB values must not overwrite the keys the 3-byte rows read,
@@ -34,8 +43,8 @@
 // the machine falls on both alike. Before every run it runs the case's Setup, if any,
 // then waits until the servers are idle and calls sync(2), so one system's background work
 // is not charged to the other. It returns [Results]: every sample (throughput, p50, p99,
-// p99.9, the latency distribution), its median/min/max, and the paired Redoubt/Redis
-// throughput ratio of each round. [Results.CompareWith] reads the ratios against another
+// p99.9, the latency distribution, the figures), its median/min/max, and the paired
+// Redoubt/Redis throughput ratio of each round. [Results.CompareWith] reads the ratios against another
 // run's spread (a quick run against the last full one). [Results.WriteDir] writes
 // results.json, report.md and the PNG charts of [Results.DrawCharts] (drawn with
 // gonum.org/v1/plot); [Results.WriteText] prints the table for a terminal.
@@ -43,8 +52,9 @@
 // # Processes and concurrency
 //
 // Everything runs on the caller's goroutine, one process under load at a time, except a
-// Background's own goroutines (Subscribers' readers) and a Driver's connections, which
-// live exactly as long as one run and are waited for before the next step. Servers
+// Background's own goroutines (Subscribers' readers, ReplicationLag's prober and readers)
+// and a Driver's connections, which live exactly as long as one run and are waited for
+// before the next step. Servers
 // and load generators are started with os/exec and stopped by their own pid (SIGTERM,
 // then SIGKILL after a grace period); nothing else on the machine is touched. A run of
 // the load generator has a deadline because redis-benchmark spins forever on a server

@@ -133,6 +133,11 @@ func (r *Results) WriteText(w io.Writer) error {
 		row := append(r.throughputRow(c),
 			median(cs, &cs.Summary.P99Ms, formatMs), median(bs, &bs.Summary.P99Ms, formatMs),
 			median(cs, cs.Summary.P999Ms, formatMs), median(bs, bs.Summary.P999Ms, formatMs))
+		if c.FixedWork {
+			for j := len(row) - 4; j < len(row); j++ {
+				row[j] = "-" // no request latencies to show
+			}
+		}
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
 	if err := tw.Flush(); err != nil {
@@ -140,10 +145,54 @@ func (r *Results) WriteText(w io.Writer) error {
 	}
 	_, err := fmt.Fprintf(w, "(%s; %s/%s is the paired throughput ratio, above 1: %s is faster; latencies are medians)\n",
 		r.spreadNote(), cand, base, cand)
+	if err == nil && r.hasFigures() {
+		err = r.writeReplicationText(w)
+	}
 	if err == nil && r.Reference != nil {
 		_, err = fmt.Fprintf(w, "%s\n", r.Reference.summary(r.Systems))
 	}
 	return err
+}
+
+// writeReplicationText is the terminal's table of the replication figures: per row that
+// has any, the medians of each system's lag p50/p99/max and full sync time.
+func (r *Results) writeReplicationText(w io.Writer) error {
+	cand, base := r.Systems[0].Label, r.Systems[1].Label
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join([]string{
+		"Replication", "-P", cand + " lag ms p50/p99/max", base + " lag ms p50/p99/max", cand + " full sync s", base + " full sync s",
+	}, "\t"))
+	for i := range r.Cases {
+		c := &r.Cases[i]
+		if !c.hasFigures() {
+			continue
+		}
+		row := []string{workloadCell(c), fmt.Sprint(c.Params.Pipeline)}
+		for i := range c.Systems {
+			row = append(row, lagCell(c, &c.Systems[i]))
+		}
+		for i := range c.Systems {
+			row = append(row, "-")
+			if c.measured(FigureFullSyncSec) {
+				row[len(row)-1] = figureMedian(&c.Systems[i], FigureFullSyncSec, formatSeconds)
+			}
+		}
+		fmt.Fprintln(tw, strings.Join(row, "\t"))
+	}
+	return tw.Flush()
+}
+
+// lagCell shows a system's median lag p50/p99/max in one cell, or "-" for a row that
+// does not measure lag.
+func lagCell(c *CaseResult, s *SystemResult) string {
+	if !c.measured(FigureLagP50) {
+		return "-"
+	}
+	parts := make([]string, 0, 3)
+	for _, name := range []string{FigureLagP50, FigureLagP99, FigureLagMax} {
+		parts = append(parts, figureMedian(s, name, formatMs))
+	}
+	return strings.Join(parts, "/")
 }
 
 func (r *Results) spreadNote() string {
@@ -193,6 +242,9 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 		"Load is the load generator, the same for both systems in a row: `redis-benchmark`, or `%s`, the harness's own Go driver, "+
 		"for loads redis-benchmark cannot send.\n\n",
 		r.spreadNote(), cand.Label, base.Label, cand.Label, base.Label, cand.Label, DriverTool)
+	if r.hasFixedWork() {
+		fmt.Fprintf(&b, "`%s` rows time a full sync instead: their figure is the keys it transferred per second (the sync's time is under Replication).\n\n", FullSyncTool)
+	}
 	writeMarkdownTable(&b, r.throughputHeader(), r.rows(r.throughputRow))
 	r.writeCharts(&b, ChartThroughput, ChartRatio)
 
@@ -200,8 +252,21 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 	fmt.Fprintf(&b, "Milliseconds per request, from the write of its pipeline to its reply, queueing at 50 connections included; %s. "+
 		"`redis-benchmark` rows read p99.9 from its percentile distribution (HdrHistogram buckets, 3 significant digits; "+
 		"the line at 99.902%% when the 99.805%% line falls short of 99.9%%), `%s` rows from every request's latency.\n\n", r.spreadNote(), DriverTool)
-	writeMarkdownTable(&b, r.latencyHeader(), r.rows(r.latencyRow))
+	var latencyRows [][]string
+	for i := range r.Cases {
+		if !r.Cases[i].FixedWork {
+			latencyRows = append(latencyRows, r.latencyRow(&r.Cases[i]))
+		}
+	}
+	if r.hasFixedWork() {
+		b.WriteString("Rows that time one operation rather than requests (a full sync) have no request latencies and are not listed.\n\n")
+	}
+	writeMarkdownTable(&b, r.latencyHeader(), latencyRows)
 	r.writeCharts(&b, ChartLatency, ChartCDF)
+
+	if r.hasFigures() {
+		r.writeReplication(&b)
+	}
 
 	if r.Reference != nil {
 		r.writeReference(&b)
@@ -209,7 +274,12 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 
 	b.WriteString("\n## Servers and data\n\n")
 	b.WriteString("Each group of rows gets a pair of fresh servers with empty data directories (in the order below, one group at a time), " +
-		"and the same data preloaded into both before any of its rows runs. PORT is a free port on 127.0.0.1, DIR a new temporary directory.\n\n")
+		"and the same data preloaded into both before any of its rows runs. PORT is a free port on 127.0.0.1, DIR a new temporary directory.")
+	if r.hasReplicas() {
+		b.WriteString(" A replicated group starts a primary (the first line) and its replicas, each with a PORT and DIR of its own; PRIMARY_PORT is the primary's PORT. " +
+			"The load goes to the primary; the data is preloaded into it, and the rows start once every replica has applied it.")
+	}
+	b.WriteString("\n\n")
 	var groups [][]string
 	for _, g := range r.Groups {
 		name := "appendfsync " + g.Fsync
@@ -233,6 +303,10 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 		"(the geometric mean of the two systems' run times); redis-benchmark also gets `-h 127.0.0.1 -p PORT`.", r.Settings.RunSeconds)
 	if r.Settings.SizedFrom != "" {
 		fmt.Fprintf(&b, " Instead of probing, the cases marked (scaled) took the N of the same case in `%s`, scaled to this run's length.", r.Settings.SizedFrom)
+	}
+	if r.hasFixedWork() {
+		b.WriteString(" The cases marked (fixed work) do the same work in every run whatever N says (a full sync transfers the preloaded keys): " +
+			"they are probed once, and N is what that probe did, the keys transferred.")
 	}
 	b.WriteString("\n\n")
 	var cmds [][]string
@@ -295,6 +369,11 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 	}
 	if r.hasFsync("always") {
 		b.WriteString("- appendfsync always depends on the disk's fsync latency, which varies most between machines and over time.\n")
+	}
+	if r.hasReplicas() {
+		b.WriteString("- Replicated rows run the primary and its replicas on the same cores as the load generator: a replica's work (applying the stream, loading a full sync) " +
+			"takes CPU the primary could use, which a deployment with a machine per server would not see, the same way on both systems. " +
+			"The lag probes are the harness's own connections on those cores too.\n")
 	}
 	for _, note := range r.warnings() {
 		fmt.Fprintf(&b, "- %s\n", note)
@@ -389,6 +468,98 @@ func codeLines(lines []string) string {
 	return strings.Join(out, "<br>")
 }
 
+// writeReplication is the section of the replication figures: the lag of the rows with
+// ReplicationLag and the time of the FullSync rows.
+func (r *Results) writeReplication(b *bytes.Buffer) {
+	cand, base := r.Systems[0].Label, r.Systems[1].Label
+	b.WriteString("\n## Replication\n\n")
+	var lagRows, syncRows [][]string
+	for i := range r.Cases {
+		c := &r.Cases[i]
+		cs, bs := c.Candidate(), c.Baseline()
+		if c.measured(FigureLagP50) {
+			row := []string{workloadCell(c), fmt.Sprint(c.Params.Pipeline)}
+			for _, name := range []string{FigureLagP50, FigureLagP99, FigureLagMax} {
+				row = append(row, figureMedian(cs, name, formatMs), figureMedian(bs, name, formatMs))
+			}
+			lagRows = append(lagRows, row)
+		}
+		if c.measured(FigureFullSyncSec) {
+			keys := "-"
+			if n := max(cs.Requests, bs.Requests); n > 0 {
+				keys = fmt.Sprint(n)
+			}
+			syncRows = append(syncRows, []string{
+				workloadCell(c), keys,
+				figureCell(cs, FigureFullSyncSec, formatSeconds), figureCell(bs, FigureFullSyncSec, formatSeconds),
+			})
+		}
+	}
+	if len(lagRows) > 0 {
+		fmt.Fprintf(b, "Replication lag while the row's load runs on the primary: every %d ms a PUBLISH with its send time goes to the primary, "+
+			"and a subscriber on each replica takes the time it arrives; milliseconds from sending to delivery, over every replica and probe of a run, "+
+			"medians over the rounds (results.json has min and max, and the probes per replica and run). "+
+			"The lag includes the time the PUBLISH waits on the loaded primary, as any write does.\n\n", lagInterval.Milliseconds())
+		writeMarkdownTable(b, []string{
+			"Workload", "-P",
+			cand + " lag p50", base + " lag p50", cand + " lag p99", base + " lag p99", cand + " lag max", base + " lag max",
+		}, lagRows)
+	}
+	if len(syncRows) > 0 {
+		if len(lagRows) > 0 {
+			b.WriteString("\n")
+		}
+		fmt.Fprintf(b, "Full sync: seconds from REPLICAOF sent to an emptied replica until its link is up, its sync done and its offset at the primary's; %s. "+
+			"Keys is how many the sync transferred; the throughput table has them per second, and the ratio.\n\n", r.spreadNote())
+		writeMarkdownTable(b, []string{"Workload", "Keys", cand + " s", base + " s"}, syncRows)
+	}
+}
+
+// measured reports whether a successful run of either system of c has the figure name:
+// whether the row measures it. A system without it then failed.
+func (c *CaseResult) measured(name string) bool {
+	for _, s := range c.Systems {
+		if _, ok := s.Summary.Figures[name]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// figureCell shows a figure's median [min-max] over the rounds, as cell does.
+func figureCell(s *SystemResult, name string, format func(float64) string) string {
+	return cell(s, s.Summary.Figures[name], format)
+}
+
+// figureMedian shows a figure's median only, as median does.
+func figureMedian(s *SystemResult, name string, format func(float64) string) string {
+	st, ok := s.Summary.Figures[name]
+	if !ok {
+		return cell(s, Stat{}, format)
+	}
+	return median(s, &st, format)
+}
+
+func formatSeconds(x float64) string { return fmt.Sprintf("%.2f", x) }
+
+// hasFigures reports whether a system measured figures in some successful run of c.
+func (c *CaseResult) hasFigures() bool {
+	return len(c.Candidate().Summary.Figures) > 0 || len(c.Baseline().Summary.Figures) > 0
+}
+
+func (r *Results) hasFigures() bool {
+	return slices.ContainsFunc(r.Cases, func(c CaseResult) bool { return c.hasFigures() })
+}
+
+func (r *Results) hasFixedWork() bool {
+	return slices.ContainsFunc(r.Cases, func(c CaseResult) bool { return c.FixedWork })
+}
+
+// hasReplicas reports whether a group of r runs a Replicated topology.
+func (r *Results) hasReplicas() bool {
+	return slices.ContainsFunc(r.Groups, func(g GroupInfo) bool { return strings.HasPrefix(g.Topology, replicatedPrefix) })
+}
+
 func (r *Results) hasTopology(name string) bool {
 	return slices.ContainsFunc(r.Cases, func(c CaseResult) bool { return c.Topology == name })
 }
@@ -438,8 +609,11 @@ func (r *Results) errorLines() []string {
 func requestsCell(c CaseResult) string {
 	for _, s := range c.Systems {
 		if s.Requests > 0 {
-			if c.Sized {
+			switch {
+			case c.Sized:
 				return fmt.Sprintf("%d (scaled)", s.Requests)
+			case c.FixedWork:
+				return fmt.Sprintf("%d (fixed work)", s.Requests)
 			}
 			return fmt.Sprint(s.Requests)
 		}

@@ -21,8 +21,21 @@ func sample(rps, p50, p99 float64) Sample {
 	}
 }
 
-// fixtureResults is a finished run of two cases over three rounds: one with a failed round
-// on Redis, one where Redoubt could not start.
+// lagSample is a run of a replicated row: a sample with ReplicationLag's figures.
+func lagSample(rps, p50, p99, lag50, lag99, lagMax float64) Sample {
+	s := sample(rps, p50, p99)
+	s.Figures = Figures{FigureLagP50: lag50, FigureLagP99: lag99, FigureLagMax: lagMax, FigureLagProbes: 250}
+	return s
+}
+
+// syncSample is a run of FullSync: keys transferred in sec seconds, and no latencies.
+func syncSample(keys int, sec float64) Sample {
+	return Sample{Requests: keys, ElapsedSec: sec, RPS: float64(keys) / sec, Figures: Figures{FigureFullSyncSec: sec}}
+}
+
+// fixtureResults is a finished run of five cases over three rounds: one with a failed
+// round on Redis, one where Redoubt could not start, one with two replicas whose lag was
+// measured (a round of it failed on Redis), and a full sync.
 func fixtureResults() *Results {
 	r := &Results{
 		Settings: Settings{Repeats: 3, RunSeconds: 2.5, ProbeSeconds: 0.5, SettleSeconds: 3},
@@ -52,6 +65,36 @@ func fixtureResults() *Results {
 					"redis":   {"/usr/bin/redis-server --port PORT --appendfsync always"},
 				},
 				Cases: []string{"set-p1-always"},
+			},
+			{
+				Topology: "replicas2", Fsync: "everysec", Data: "100000 keys (key:000000000000 ... key:000000099999), values of 3 bytes of 'x': about 2 MB",
+				Servers: map[string][]string{
+					"redoubt": {
+						"/repo/bin/redoubt server --port PORT --dir DIR --appendfsync everysec --save '' --repl-diskless-sync-delay 0",
+						"/repo/bin/redoubt server --port PORT --dir DIR --appendfsync everysec --save '' --replicaof '127.0.0.1 PRIMARY_PORT'",
+						"/repo/bin/redoubt server --port PORT --dir DIR --appendfsync everysec --save '' --replicaof '127.0.0.1 PRIMARY_PORT'",
+					},
+					"redis": {
+						"/usr/bin/redis-server --port PORT --appendfsync everysec --repl-diskless-sync-delay 0",
+						"/usr/bin/redis-server --port PORT --appendfsync everysec --replicaof '127.0.0.1 PRIMARY_PORT'",
+						"/usr/bin/redis-server --port PORT --appendfsync everysec --replicaof '127.0.0.1 PRIMARY_PORT'",
+					},
+				},
+				Cases: []string{"set-replicas2-p16-everysec"},
+			},
+			{
+				Topology: "replicas1", Fsync: "everysec", Data: "1000000 keys (key:000000000000 ... key:000000999999), values of 3 bytes of 'x': about 18 MB",
+				Servers: map[string][]string{
+					"redoubt": {
+						"/repo/bin/redoubt server --port PORT --dir DIR --appendfsync everysec --save '' --repl-diskless-sync-delay 0",
+						"/repo/bin/redoubt server --port PORT --dir DIR --appendfsync everysec --save '' --replicaof '127.0.0.1 PRIMARY_PORT'",
+					},
+					"redis": {
+						"/usr/bin/redis-server --port PORT --appendfsync everysec --repl-diskless-sync-delay 0",
+						"/usr/bin/redis-server --port PORT --appendfsync everysec --replicaof '127.0.0.1 PRIMARY_PORT'",
+					},
+				},
+				Cases: []string{"fullsync-replicas1-p1-everysec"},
 			},
 		},
 		Cases: []CaseResult{
@@ -102,6 +145,41 @@ func fixtureResults() *Results {
 					}},
 				},
 			},
+			{
+				Name: "set-replicas2-p16-everysec", Label: "SET", Tool: "redis-benchmark", Fsync: "everysec", Topology: "replicas2",
+				Params:      Params{Clients: 50, Pipeline: 16, Keyspace: 100000, DataSize: 3},
+				CommandLine: "redis-benchmark -t set -c 50 -P 16 -n N -r 100000 -d 3",
+				Background:  "lag probes on bench:lag:1, bench:lag:2",
+				Systems: []SystemResult{
+					{System: "redoubt", Requests: 600000, Runs: []Run{
+						{Round: 1, Sample: lagSample(100000, 5.5, 40, 24, 120, 140)},
+						{Round: 2, Sample: lagSample(110000, 5.4, 38, 20, 110, 150)},
+						{Round: 3, Sample: lagSample(90000, 5.9, 41, 26, 130, 135)},
+					}},
+					{System: "redis", Requests: 600000, Runs: []Run{
+						{Round: 1, Sample: lagSample(200000, 3, 14, 11, 90, 100)},
+						{Round: 2, Error: "background: replica 2: received 249 of the 250 probes published"},
+						{Round: 3, Sample: lagSample(210000, 2.9, 15, 12, 80, 95)},
+					}},
+				},
+			},
+			{
+				Name: "fullsync-replicas1-p1-everysec", Label: "FULLSYNC", Tool: FullSyncTool, Fsync: "everysec", Topology: "replicas1", FixedWork: true,
+				Params:      Params{Clients: 50, Pipeline: 1, Keyspace: 1000000, DataSize: 3},
+				CommandLine: "on the replica, untimed: REPLICAOF NO ONE, FLUSHALL; then timed: REPLICAOF 127.0.0.1 PRIMARY_PORT",
+				Systems: []SystemResult{
+					{System: "redoubt", Requests: 1000000, Runs: []Run{
+						{Round: 1, Sample: syncSample(1000000, 3.2)},
+						{Round: 2, Sample: syncSample(1000000, 3.5)},
+						{Round: 3, Sample: syncSample(1000000, 3.4)},
+					}},
+					{System: "redis", Requests: 1000000, Runs: []Run{
+						{Round: 1, Sample: syncSample(1000000, 2.5)},
+						{Round: 2, Sample: syncSample(1000000, 2.0)},
+						{Round: 3, Sample: syncSample(1000000, 2.6)},
+					}},
+				},
+			},
 		},
 	}
 	r.summarize()
@@ -119,8 +197,8 @@ func TestResultsRatio(t *testing.T) {
 	if r.Cases[2].Ratio != nil {
 		t.Fatalf("ratio with a failed side = %+v, want nil", r.Cases[2].Ratio)
 	}
-	if n := r.Failed(); n != 2 {
-		t.Fatalf("Failed() = %d, want 2", n)
+	if n := r.Failed(); n != 3 {
+		t.Fatalf("Failed() = %d, want 3", n)
 	}
 }
 

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os/exec"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -115,6 +118,10 @@ type CaseResult struct {
 	Systems    []SystemResult `json:"systems"`
 	// Sized: the request count came from Settings.SizedFrom, not from probes.
 	Sized bool `json:"sized,omitempty"`
+	// FixedWork: the load does the same work in every run (FullSync transfers the
+	// preloaded keys), so it was probed once rather than sized, its N is what that probe
+	// did, and it measures no request latencies (see fixedWorker).
+	FixedWork bool `json:"fixed_work,omitempty"`
 	// Ratio is the candidate's throughput over the baseline's, paired round by round; nil
 	// when no round has both.
 	Ratio *Stat `json:"ratio_rps"`
@@ -122,8 +129,10 @@ type CaseResult struct {
 
 // SystemResult is one system's side of a CaseResult.
 type SystemResult struct {
-	System   string  `json:"system"`
-	Requests int     `json:"requests"`  // per measured run, the same on both systems
+	System string `json:"system"`
+	// Requests is the count per measured run, the same on both systems; for a FixedWork
+	// case, what this system's probe did (the keys a full sync transferred).
+	Requests int     `json:"requests"`
 	ProbeRPS float64 `json:"probe_rps"` // throughput of the last calibration probe
 	Runs     []Run   `json:"runs"`
 	Summary  Summary `json:"summary"`
@@ -249,6 +258,7 @@ func Compare(ctx context.Context, opts Options) (*Results, error) {
 				Group:       c.Group,
 				Params:      c.Params,
 				CommandLine: c.Load.CommandLine(c.Params),
+				FixedWork:   fixedWork(c.Load),
 			}
 			if c.Setup != nil {
 				cr.Setup = c.Setup.Describe(c.Params)
@@ -300,7 +310,7 @@ func (r *Results) summarize() {
 	for i := range r.Cases {
 		c := &r.Cases[i]
 		for j := range c.Systems {
-			c.Systems[j].Summary = summarizeRuns(c.Systems[j].Runs)
+			c.Systems[j].Summary = summarizeRuns(c.Systems[j].Runs, !c.FixedWork)
 		}
 		c.Ratio = Ratio(c.Candidate().Runs, c.Baseline().Runs)
 	}
@@ -415,7 +425,7 @@ func (r *runner) runGroup(ctx context.Context, g group) {
 			if failed[i][c.Name] {
 				continue
 			}
-			rate, err := r.calibrate(ctx, deps, i, c)
+			probe, err := r.calibrate(ctx, deps, i, c)
 			if ctx.Err() != nil {
 				return // interrupted: not a finding about the system
 			}
@@ -425,9 +435,20 @@ func (r *runner) runGroup(ctx context.Context, g group) {
 				failed[i][c.Name] = true
 				continue
 			}
-			rates[i] = rate
-			r.results[c.Name].Systems[i].ProbeRPS = rate
-			r.logf("%s probed %s on %s: %.0f req/s", r.status(), c.Name, sys.Name, rate)
+			rates[i] = probe.RPS
+			sr := &r.results[c.Name].Systems[i]
+			sr.ProbeRPS = probe.RPS
+			if fixedWork(c.Load) {
+				// Its work is what it is: N records it, and bounds the run's deadline
+				// with the rate.
+				sr.Requests = probe.Requests
+				r.logf("%s probed %s on %s once (fixed work): %d requests at %.0f/s", r.status(), c.Name, sys.Name, probe.Requests, probe.RPS)
+				continue
+			}
+			r.logf("%s probed %s on %s: %.0f req/s", r.status(), c.Name, sys.Name, probe.RPS)
+		}
+		if fixedWork(c.Load) {
+			continue
 		}
 		n := commonRequests(rates, c.Params, r.opts.Duration)
 		for i := range r.systems {
@@ -475,8 +496,7 @@ func (r *runner) runGroup(ctx context.Context, g group) {
 					run.Error = err.Error()
 					fmt.Fprintf(r.progress, "error: %v\n", err)
 				} else {
-					fmt.Fprintf(r.progress, "%.0f req/s, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms in %.1f s\n",
-						s.RPS, s.P50Ms, s.P99Ms, s.P999Ms, s.ElapsedSec)
+					fmt.Fprintln(r.progress, progressSample(s, fixedWork(c.Load)))
 				}
 				sr.Runs = append(sr.Runs, run)
 			}
@@ -484,15 +504,33 @@ func (r *runner) runGroup(ctx context.Context, g group) {
 	}
 }
 
+// progressSample is the end of a progress line: what a measured run measured. A fixed
+// work load has no latencies to show.
+func progressSample(s Sample, fixed bool) string {
+	var b strings.Builder
+	if fixed {
+		fmt.Fprintf(&b, "%d requests at %.0f/s in %.2f s", s.Requests, s.RPS, s.ElapsedSec)
+	} else {
+		fmt.Fprintf(&b, "%.0f req/s, p50 %.3f ms, p99 %.3f ms, p99.9 %.3f ms in %.1f s",
+			s.RPS, s.P50Ms, s.P99Ms, s.P999Ms, s.ElapsedSec)
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Figures)) {
+		fmt.Fprintf(&b, ", %s %.3g", name, s.Figures[name])
+	}
+	return b.String()
+}
+
 // warmUp runs each sized case of g once on every system that can run it, as the
 // measured runs will (with its setup), and keeps nothing but failures in the log: see
 // Options.WarmUp. Like probes, warm-up runs follow each other without settling.
 func (r *runner) warmUp(ctx context.Context, deps []Deployment, g group, failed []map[string]bool) {
+	warmed := 0
 	for _, c := range g.cases {
 		cr := r.results[c.Name]
 		if !cr.Sized {
-			continue
+			continue // probed: the probes were its warm-up
 		}
+		warmed++
 		rates := make([]float64, len(r.systems))
 		for i, sys := range r.systems {
 			if ctx.Err() != nil {
@@ -520,7 +558,9 @@ func (r *runner) warmUp(ctx context.Context, deps []Deployment, g group, failed 
 		}
 		r.resizeFromWarmUp(c, rates, failed)
 	}
-	r.logf("%s warmed up the %d cases of this group", r.status(), len(g.cases))
+	if warmed > 0 {
+		r.logf("%s warmed up the %d sized cases of this group", r.status(), warmed)
+	}
 }
 
 // resizeFromWarmUp sizes c's measured runs from the rates its warm-up runs had (see
@@ -543,10 +583,11 @@ func (r *runner) resizeFromWarmUp(c Case, rates []float64, failed []map[string]b
 }
 
 // sized returns the case of Options.SizeFrom that gives c its request count: the same
-// name and parameters, measured on both systems with a request count.
+// name and parameters, measured on both systems with a request count. A fixed-work case
+// has none to take: it is probed, once.
 func (r *runner) sized(c Case) (*CaseResult, bool) {
 	ref := r.opts.SizeFrom
-	if ref == nil || ref.Settings.RunSeconds <= 0 || len(ref.Systems) != len(r.systems) {
+	if ref == nil || fixedWork(c.Load) || ref.Settings.RunSeconds <= 0 || len(ref.Systems) != len(r.systems) {
 		return nil, false
 	}
 	for i := range ref.Cases {
@@ -592,7 +633,8 @@ func formatBytes(n int64) string {
 // against a dead server spins until killed. The deadline is generous because a slow
 // system is a finding, not a failure, but it bounds a hang. The case's Background, if any,
 // is started just before the load and stopped as soon as it returns; a run whose
-// Background saw something wrong is a failed run.
+// Background saw something wrong is a failed run, and the figures it measured join the
+// run's Sample.
 func (r *runner) measure(ctx context.Context, d Deployment, c Case, p Params, expected time.Duration) (Sample, error) {
 	if err := d.Check(ctx); err != nil {
 		return Sample{}, fmt.Errorf("server not answering before the run: %w", err)
@@ -609,10 +651,15 @@ func (r *runner) measure(ctx context.Context, d Deployment, c Case, p Params, ex
 	s, err := c.Load.Run(ctx, r.tools, d.Target(), p)
 	// A failed load explains whatever the background missed: its report would only
 	// repeat the failure.
-	if stopErr := stop(); err == nil && stopErr != nil {
+	figures, stopErr := stop()
+	if err != nil {
+		return s, err
+	}
+	if stopErr != nil {
 		return Sample{}, fmt.Errorf("background: %w", stopErr)
 	}
-	return s, err
+	s.Figures = s.Figures.merge(figures)
+	return s, nil
 }
 
 // prepare readies system i for a run of c with parameters p: it runs c's Setup, if any,
@@ -639,28 +686,32 @@ func (r *runner) settle(ctx context.Context, deps []Deployment) {
 	}
 }
 
-// calibrate returns the throughput of system i on case c. Runs shorter than
-// ProbeDuration mostly measure connection set-up, so it grows the request count until a
-// run lasts that long. The probes double as warm-up, so they follow each other without
-// settling, unless c has a Setup: then every probe gets its data as a measured run does.
-func (r *runner) calibrate(ctx context.Context, deps []Deployment, i int, c Case) (float64, error) {
-	const maxProbes = 6
+// calibrate returns the last probe of system i on case c, whose RPS is the throughput.
+// Runs shorter than ProbeDuration mostly measure connection set-up, so it grows the
+// request count until a run lasts that long. The probes double as warm-up, so they follow
+// each other without settling, unless c has a Setup: then every probe gets its data as a
+// measured run does. A fixed-work load gets one probe: more would repeat the same work.
+func (r *runner) calibrate(ctx context.Context, deps []Deployment, i int, c Case) (Sample, error) {
+	maxProbes := 6
+	if fixedWork(c.Load) {
+		maxProbes = 1
+	}
 	p := c.Params
 	p.Requests = minRequests(p)
 	probe := r.opts.ProbeDuration.Seconds()
 	for n := 0; ; n++ {
 		if n == 0 || c.Setup != nil {
 			if err := r.prepare(ctx, deps, i, c, p); err != nil {
-				return 0, err
+				return Sample{}, err
 			}
 		}
 		s, err := r.measure(ctx, deps[i], c, p, r.opts.ProbeDuration)
 		if err != nil {
-			return 0, err
+			return Sample{}, err
 		}
 		timed := timedSeconds(s)
 		if timed >= probe || n == maxProbes-1 {
-			return s.RPS, nil
+			return s, nil
 		}
 		grow := min(max(probe/max(timed, 0.001)*1.2, 2), 20)
 		p.Requests = wholePipelines(int(float64(p.Requests)*grow), p.Pipeline)

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -341,5 +342,89 @@ func TestCompareWarmsUpSizedCases(t *testing.T) {
 	}
 	if !res.Settings.WarmUp {
 		t.Error("settings do not record the warm-up")
+	}
+}
+
+// fixedLoad "transfers" keys keys in every run, whatever it is asked to do, at 500,000 a
+// second, and logs the request count it was given: a fixed-work load without a server.
+type fixedLoad struct {
+	keys int
+	log  *[]string
+}
+
+func (fixedLoad) Tool() string              { return "fixed" }
+func (fixedLoad) CommandLine(Params) string { return "fixed load" }
+func (fixedLoad) FixedWork() bool           { return true }
+func (l fixedLoad) Run(_ context.Context, _ Tools, _ Target, p Params) (Sample, error) {
+	*l.log = append(*l.log, fmt.Sprintf("run %d", p.Requests))
+	sec := float64(l.keys) / 5e5
+	return Sample{Requests: l.keys, ElapsedSec: sec, RPS: 5e5, Figures: Figures{FigureFullSyncSec: sec}}, nil
+}
+
+// TestCompareFixedWork: a fixed-work case is probed once per system although its probe is
+// far shorter than ProbeDuration, its N is what the probe did, a reference does not size
+// it (while it does size the request-count case next to it), and the reports show no
+// latencies for it.
+func TestCompareFixedWork(t *testing.T) {
+	truePath, err := exec.LookPath("true")
+	if err != nil {
+		t.Skip("no true(1)")
+	}
+	var fixedLog, otherLog []string
+	var progress bytes.Buffer
+	opts := Options{
+		Redoubt:        System{Name: "redoubt", Label: "Redoubt", Path: truePath, Style: StyleRedis},
+		Redis:          System{Name: "redis", Label: "Redis", Path: truePath, Style: StyleRedis},
+		RedisBenchmark: truePath,
+		Workloads: []Spec{
+			{Label: "FIXED", Load: fixedLoad{keys: 1000, log: &fixedLog}, Topology: fakeTopology{}, Pipelines: []int{1}, Fsync: []string{"everysec"}, Clients: 10},
+			{Label: "SET", Load: fakeLoad{log: &otherLog}, Topology: fakeTopology{}, Pipelines: []int{1}, Fsync: []string{"everysec"}, Clients: 10},
+		},
+		Repeats:       2,
+		Duration:      200 * time.Millisecond,
+		ProbeDuration: 100 * time.Millisecond,
+		Progress:      &progress,
+	}
+	// The probe gets the floor of 10 clients * 20 requests, then every run the 1000 the
+	// probe did: one probe per system, two rounds of two systems, nothing else.
+	want := []string{"run 200", "run 200", "run 1000", "run 1000", "run 1000", "run 1000"}
+	ref, err := Compare(t.Context(), opts)
+	if err != nil || ref.Failed() != 0 || !slices.Equal(fixedLog, want) {
+		t.Fatalf("err %v, %d failed, calls %q; want %q\nprogress:\n%s", err, ref.Failed(), fixedLog, want, progress.String())
+	}
+	fixedLog, otherLog = nil, nil
+	opts.SizeFrom, opts.WarmUp = ref, true
+	res, err := Compare(t.Context(), opts)
+	if err != nil || res.Failed() != 0 || !slices.Equal(fixedLog, want) {
+		t.Fatalf("sized from a reference: err %v, %d failed, calls %q; want %q\nprogress:\n%s", err, res.Failed(), fixedLog, want, progress.String())
+	}
+	c, other := res.Cases[0], res.Cases[1]
+	if !other.Sized || !c.FixedWork || c.Sized || other.FixedWork {
+		t.Fatalf("fixed: sized %v, fixed work %v; other: sized %v, fixed work %v", c.Sized, c.FixedWork, other.Sized, other.FixedWork)
+	}
+	for _, s := range c.Systems {
+		if s.Requests != 1000 || s.ProbeRPS != 5e5 || s.Summary.RPS.N != 2 || s.Summary.P50Ms.N != 0 || s.Summary.Figures[FigureFullSyncSec].N != 2 {
+			t.Errorf("%s: %d requests, probe %v/s, summary %+v", s.System, s.Requests, s.ProbeRPS, s.Summary)
+		}
+	}
+
+	var txt, md bytes.Buffer
+	if err := res.WriteText(&txt); err != nil {
+		t.Fatal(err)
+	}
+	if err := res.WriteMarkdown(&md); err != nil {
+		t.Fatal(err)
+	}
+	if want := regexp.MustCompile(`(?m)^FIXED\s+everysec\s+1\s+fixed\s+500k\s+500k\s+1\.00\s+-\s+-\s+-\s+-$`); !want.MatchString(txt.String()) {
+		t.Errorf("terminal table: want the FIXED row with - for its latencies:\n%s", txt.String())
+	}
+	latency, _, _ := strings.Cut(md.String()[strings.Index(md.String(), "## Latency"):], "## Replication")
+	for _, want := range []string{"| FIXED | 1000 | 0.00 | 0.00 |", "| fixed-p1-everysec | fixed | `fixed load` | 1000 (fixed work) |"} {
+		if !strings.Contains(md.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, md.String())
+		}
+	}
+	if strings.Contains(latency, "FIXED") || !strings.Contains(latency, "| SET | everysec | 1 |") {
+		t.Errorf("latency section lists the fixed-work row, or not the other:\n%s", latency)
 	}
 }

@@ -72,7 +72,7 @@ func (s System) versionArgs() []string {
 }
 
 // Topology starts what one system needs to serve a group of cases and tells where the load
-// goes. Single and SmallCache exist; replication and failover rows add their own.
+// goes. Single, SmallCache and Replicated exist; failover rows would add their own.
 type Topology interface {
 	// Name is part of case names ("" for Single) and of the group key.
 	Name() string
@@ -86,7 +86,8 @@ type Topology interface {
 
 // Deployment is the running servers of one system.
 type Deployment interface {
-	// Target is where load generators connect.
+	// Target is where load generators connect: the server, or a replicated deployment's
+	// primary with its replicas in Target.Replicas.
 	Target() Target
 	// Check reports whether the deployment still serves; it is called before every run
 	// because redis-benchmark spins without end against a port nobody listens on.
@@ -139,6 +140,7 @@ type server struct {
 const (
 	startTimeout = 20 * time.Second
 	stopTimeout  = 10 * time.Second
+	stopResend   = time.Second
 )
 
 // startServer starts sys on a free port. Finding a free port and binding it are two steps,
@@ -359,18 +361,33 @@ func appendCommand(dst []byte, args ...string) []byte {
 // Stop sends SIGTERM to the server's own pid, then SIGKILL if it has not exited after
 // stopTimeout, and removes its data directory. Redis fsyncs its AOF on SIGTERM; Pebble
 // closes its WAL: give them time to do it rather than kill at once.
+//
+// SIGTERM is sent again every stopResend meanwhile: a Redis replica that is writing its
+// first AOF after a full sync refuses to exit ("Writing initial AOF, can't exit") and
+// forgets the signal, and the FULLSYNC row ends with one doing just that. A second SIGTERM
+// is harmless to a server already shutting down, Redis or Redoubt.
 func (s *server) Stop() error {
 	var err error
 	select {
 	case <-s.exited:
 	default:
 		s.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-s.exited:
-		case <-time.After(stopTimeout):
-			s.cmd.Process.Kill()
-			<-s.exited
-			err = fmt.Errorf("%s ignored SIGTERM for %s and was killed", s.sys.Name, stopTimeout)
+		resend := time.NewTicker(stopResend)
+		defer resend.Stop()
+		deadline := time.After(stopTimeout)
+	wait:
+		for {
+			select {
+			case <-s.exited:
+				break wait
+			case <-resend.C:
+				s.cmd.Process.Signal(syscall.SIGTERM)
+			case <-deadline:
+				s.cmd.Process.Kill()
+				<-s.exited
+				err = fmt.Errorf("%s ignored SIGTERM for %s and was killed", s.sys.Name, stopTimeout)
+				break wait
+			}
 		}
 	}
 	if rmErr := os.RemoveAll(s.dir); err == nil {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -145,25 +146,42 @@ func (f FillSortedSet) Prepare(ctx context.Context, target Target, _ Params) err
 	})
 }
 
-// respConn is a connection for setup commands whose replies are integers.
+// respConn is a connection for the harness's own commands: setups, and the replication
+// topology's and loads' INFO, REPLICAOF and FLUSHALL, whose replies are integers, status
+// lines or bulk strings.
 type respConn struct {
 	conn net.Conn
 	r    *bufio.Reader
 	buf  []byte
+	stop func() bool // ends the watch on the context
 }
 
 // withConn dials target, runs fn, and closes the connection; ctx ending or setupTimeout
 // passing makes any pending read or write fail.
 func withConn(ctx context.Context, target Target, fn func(*respConn) error) error {
-	conn, err := dial(ctx, target)
+	c, err := openConn(ctx, target, setupTimeout)
 	if err != nil {
 		return err
 	}
-	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(setupTimeout))
+	defer c.close()
+	return fn(c)
+}
+
+// openConn dials target for commands that must all be done within timeout, or before
+// ctx ends: either makes any pending read or write fail. The caller closes it.
+func openConn(ctx context.Context, target Target, timeout time.Duration) (*respConn, error) {
+	conn, err := dial(ctx, target)
+	if err != nil {
+		return nil, err
+	}
+	conn.SetDeadline(time.Now().Add(timeout))
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
-	defer stop()
-	return fn(&respConn{conn: conn, r: bufio.NewReader(conn)})
+	return &respConn{conn: conn, r: bufio.NewReader(conn), stop: stop}, nil
+}
+
+func (c *respConn) close() {
+	c.stop()
+	c.conn.Close()
 }
 
 // integer sends one command and returns its integer reply.
@@ -193,6 +211,69 @@ func (c *respConn) pipeline(cmds [][]string) error {
 		}
 	}
 	return nil
+}
+
+// ok sends one command and wants +OK, or another status line starting with OK (Redis
+// answers some REPLICAOFs "+OK Already connected to specified master").
+func (c *respConn) ok(args ...string) error {
+	line, err := c.send(args)
+	if err != nil {
+		return err
+	}
+	if line != "+OK" && !strings.HasPrefix(line, "+OK ") {
+		return fmt.Errorf("%s answered %q, want OK", strings.Join(args, " "), line)
+	}
+	return nil
+}
+
+// bulk sends one command and returns its bulk string reply.
+func (c *respConn) bulk(args ...string) (string, error) {
+	line, err := c.send(args)
+	if err != nil {
+		return "", err
+	}
+	if !strings.HasPrefix(line, "$") {
+		return "", fmt.Errorf("%s answered %q, want a bulk string", strings.Join(args, " "), line)
+	}
+	n, err := strconv.Atoi(line[1:])
+	if err != nil || n < 0 {
+		return "", fmt.Errorf("%s answered %q, want a bulk string", strings.Join(args, " "), line)
+	}
+	b := make([]byte, n+2)
+	if _, err := io.ReadFull(c.r, b); err != nil {
+		return "", fmt.Errorf("%s: %w", args[0], err)
+	}
+	return string(b[:n]), nil
+}
+
+// send writes one command and reads the first line of its reply, without its CRLF. An
+// error reply is a replyError.
+func (c *respConn) send(args []string) (string, error) {
+	c.buf = appendCommand(c.buf[:0], args...)
+	if _, err := c.conn.Write(c.buf); err != nil {
+		return "", err
+	}
+	line, err := c.r.ReadString('\n')
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", args[0], err)
+	}
+	line = strings.TrimSuffix(line, "\r\n")
+	if strings.HasPrefix(line, "-") {
+		return "", replyError{cmd: strings.Join(args, " "), msg: line[1:]}
+	}
+	return line, nil
+}
+
+// replyError is a server's error reply to a command.
+type replyError struct{ cmd, msg string }
+
+func (e replyError) Error() string { return fmt.Sprintf("%s answered -%s", e.cmd, e.msg) }
+
+// isLoading reports whether err is the -LOADING a server answers while it loads a data
+// set, as a replica does during a full sync: a state to wait out, not a failure.
+func isLoading(err error) bool {
+	var re replyError
+	return errors.As(err, &re) && strings.HasPrefix(re.msg, "LOADING")
 }
 
 func (c *respConn) readInteger(cmd string) (int64, error) {

@@ -3,6 +3,7 @@ package bench
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -27,6 +28,42 @@ type Sample struct {
 	// at the percentiles redis-benchmark prints (50, 75, 87.5, ... halving the distance to
 	// 100 each time), for the CDF charts. Empty when the generator gives none.
 	Distribution []Point `json:"distribution,omitempty"`
+	// Figures are what the run measured besides requests and their latencies, by name
+	// (the Figure* constants): a replica's lag, a full sync's time. Reported by the load
+	// itself or by the case's Background; absent when neither measures anything else.
+	Figures Figures `json:"figures,omitempty"`
+}
+
+// Figures are named measurements of one run that are not requests per second or
+// request latencies. The name carries the unit ("lag_p99_ms"), as the Sample's own
+// fields do.
+type Figures map[string]float64
+
+// Names of the figures the harness measures.
+const (
+	// FigureLagP50, FigureLagP99 and FigureLagMax are ReplicationLag's: percentiles of
+	// the time from a PUBLISH sent to the primary to its delivery on a replica, over every
+	// replica and probe of the run, in milliseconds.
+	FigureLagP50 = "lag_p50_ms"
+	FigureLagP99 = "lag_p99_ms"
+	FigureLagMax = "lag_max_ms"
+	// FigureLagProbes is how many probes each replica received in the run: the p99 of
+	// 30 probes is their second slowest, worth knowing when reading it.
+	FigureLagProbes = "lag_probes"
+	// FigureFullSyncSec is FullSync's: seconds from REPLICAOF to a replica caught up.
+	FigureFullSyncSec = "full_sync_sec"
+)
+
+// merge adds the figures of more to f, a new map when f has none, and returns it.
+func (f Figures) merge(more Figures) Figures {
+	if len(more) == 0 {
+		return f
+	}
+	if f == nil {
+		f = make(Figures, len(more))
+	}
+	maps.Copy(f, more)
+	return f
 }
 
 // Point is one step of a latency distribution: Percent of the requests were answered
@@ -190,29 +227,52 @@ type Summary struct {
 	// P999Ms is absent when the generator does not measure it (redis-benchmark's CSV).
 	P999Ms *Stat `json:"p999_ms,omitempty"`
 	MaxMs  Stat  `json:"max_ms"`
+	// Figures has the Stat of each of the samples' Figures, over the successful runs
+	// that measured it.
+	Figures map[string]Stat `json:"figures,omitempty"`
 }
 
-// summarizeRuns returns the Summary of the runs that succeeded.
-func summarizeRuns(runs []Run) Summary {
-	pick := func(f func(Sample) float64) Stat {
+// summarizeRuns returns the Summary of the runs that succeeded. Without latency (a
+// load that measures no request latencies, such as FullSync) the latency figures stay
+// empty, N == 0, which reports show as missing rather than as 0.
+func summarizeRuns(runs []Run, latency bool) Summary {
+	pick := func(f func(Sample) (float64, bool)) Stat {
 		var xs []float64
 		for _, r := range runs {
-			if r.Error == "" {
-				xs = append(xs, f(r.Sample))
+			if x, ok := f(r.Sample); ok && r.Error == "" {
+				xs = append(xs, x)
 			}
 		}
 		return Summarize(xs)
 	}
-	s := Summary{
-		RPS:   pick(func(s Sample) float64 { return s.RPS }),
-		AvgMs: pick(func(s Sample) float64 { return s.AvgMs }),
-		MinMs: pick(func(s Sample) float64 { return s.MinMs }),
-		P50Ms: pick(func(s Sample) float64 { return s.P50Ms }),
-		P95Ms: pick(func(s Sample) float64 { return s.P95Ms }),
-		P99Ms: pick(func(s Sample) float64 { return s.P99Ms }),
-		MaxMs: pick(func(s Sample) float64 { return s.MaxMs }),
+	field := func(f func(Sample) float64) Stat {
+		return pick(func(s Sample) (float64, bool) { return f(s), true })
 	}
-	if p999 := pick(func(s Sample) float64 { return s.P999Ms }); p999.N > 0 && p999.Max > 0 {
+	s := Summary{RPS: field(func(s Sample) float64 { return s.RPS })}
+	for _, r := range runs {
+		for name := range r.Sample.Figures {
+			if _, done := s.Figures[name]; done || r.Error != "" {
+				continue
+			}
+			if s.Figures == nil {
+				s.Figures = make(map[string]Stat)
+			}
+			s.Figures[name] = pick(func(s Sample) (float64, bool) {
+				x, ok := s.Figures[name]
+				return x, ok
+			})
+		}
+	}
+	if !latency {
+		return s
+	}
+	s.AvgMs = field(func(s Sample) float64 { return s.AvgMs })
+	s.MinMs = field(func(s Sample) float64 { return s.MinMs })
+	s.P50Ms = field(func(s Sample) float64 { return s.P50Ms })
+	s.P95Ms = field(func(s Sample) float64 { return s.P95Ms })
+	s.P99Ms = field(func(s Sample) float64 { return s.P99Ms })
+	s.MaxMs = field(func(s Sample) float64 { return s.MaxMs })
+	if p999 := field(func(s Sample) float64 { return s.P999Ms }); p999.N > 0 && p999.Max > 0 {
 		s.P999Ms = &p999
 	}
 	return s

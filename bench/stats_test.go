@@ -70,7 +70,7 @@ func TestSummarizeRunsSkipsErrors(t *testing.T) {
 		{Round: 2, Error: "timeout"},
 		{Round: 3, Sample: Sample{RPS: 30, P50Ms: 2, P99Ms: 5}},
 	}
-	s := summarizeRuns(rs)
+	s := summarizeRuns(rs, true)
 	if s.RPS != (Stat{Median: 20, Min: 10, Max: 30, N: 2}) {
 		t.Fatalf("RPS = %+v", s.RPS)
 	}
@@ -82,8 +82,60 @@ func TestSummarizeRunsSkipsErrors(t *testing.T) {
 	}
 	rs[0].Sample.P999Ms = 7
 	rs[2].Sample.P999Ms = 9
-	if s := summarizeRuns(rs); s.P999Ms == nil || s.P999Ms.Median != 8 {
+	if s := summarizeRuns(rs, true); s.P999Ms == nil || s.P999Ms.Median != 8 {
 		t.Fatalf("P999Ms = %+v, want median 8", s.P999Ms)
+	}
+}
+
+// TestSummarizeRunsFigures: each figure is summarized over the successful runs that
+// measured it, and without latency (a fixed-work load) only the throughput and figures
+// are, so that no 0 reads as a latency.
+func TestSummarizeRunsFigures(t *testing.T) {
+	rs := []Run{
+		{Round: 1, Sample: Sample{RPS: 10, P50Ms: 1, Figures: Figures{FigureLagP50: 2, FigureLagMax: 9}}},
+		{Round: 2, Sample: Sample{RPS: 99, Figures: Figures{FigureLagP50: 100}}, Error: "replica 1: received 3 of the 4 probes published"},
+		{Round: 3, Sample: Sample{RPS: 30, P50Ms: 3, Figures: Figures{FigureLagP50: 4}}},
+		{Round: 4, Sample: Sample{RPS: 20, P50Ms: 2}},
+	}
+	for _, tc := range []struct {
+		name    string
+		latency bool
+		p50     Stat
+	}{
+		{"with latency", true, Stat{Median: 2, Min: 1, Max: 3, N: 3}},
+		{"fixed work", false, Stat{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := summarizeRuns(rs, tc.latency)
+			want := map[string]Stat{
+				FigureLagP50: {Median: 3, Min: 2, Max: 4, N: 2},
+				FigureLagMax: {Median: 9, Min: 9, Max: 9, N: 1},
+			}
+			if !reflect.DeepEqual(s.Figures, want) {
+				t.Errorf("Figures = %+v, want %+v", s.Figures, want)
+			}
+			if s.RPS != (Stat{Median: 20, Min: 10, Max: 30, N: 3}) || s.P50Ms != tc.p50 {
+				t.Errorf("RPS %+v, P50Ms %+v; want 20 [10-30] and %+v", s.RPS, s.P50Ms, tc.p50)
+			}
+			if !tc.latency && (s.P99Ms.N != 0 || s.MaxMs.N != 0 || s.P999Ms != nil) {
+				t.Errorf("latencies summarized without latency: %+v", s)
+			}
+		})
+	}
+	if s := summarizeRuns(rs[3:], true); s.Figures != nil {
+		t.Errorf("Figures = %+v, want none when no run measured any", s.Figures)
+	}
+}
+
+func TestFiguresMerge(t *testing.T) {
+	var none Figures
+	if got := none.merge(nil); got != nil {
+		t.Errorf("nil.merge(nil) = %v, want nil", got)
+	}
+	got := none.merge(Figures{FigureLagP50: 1})
+	got = got.merge(Figures{FigureLagP99: 2, FigureLagP50: 3})
+	if want := (Figures{FigureLagP50: 3, FigureLagP99: 2}); !reflect.DeepEqual(got, want) {
+		t.Errorf("merged %v, want %v", got, want)
 	}
 }
 

@@ -56,13 +56,13 @@ func (s Subscribers) Describe(p Params) string {
 		s.Clients, s.Channel, n, s.Message)
 }
 
-// Start implements Background.
-func (s Subscribers) Start(ctx context.Context, target Target, p Params) (func() error, error) {
+// Start implements Background. Its stop measures nothing beyond its check: no figures.
+func (s Subscribers) Start(ctx context.Context, target Target, p Params) (func() (Figures, error), error) {
 	set, err := s.start(ctx, target, p)
 	if err != nil {
 		return nil, err
 	}
-	return set.stop, nil
+	return func() (Figures, error) { return nil, set.stop() }, nil
 }
 
 const (

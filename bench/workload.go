@@ -81,6 +81,10 @@ type Params struct {
 type Target struct {
 	Host string
 	Port int
+	// Replicas are the replicas of a replicated deployment (Replicated), all following
+	// this server; empty for standalone topologies. Loads and backgrounds that need them
+	// (FullSync, ReplicationLag) refuse a Target without.
+	Replicas []Target
 }
 
 func (t Target) String() string { return fmt.Sprintf("%s:%d", t.Host, t.Port) }
@@ -103,6 +107,31 @@ type LoadGenerator interface {
 	Run(ctx context.Context, tools Tools, target Target, p Params) (Sample, error)
 }
 
+// fixedWorker is implemented by a LoadGenerator whose run does the same work whatever
+// Params.Requests says, such as FullSync, which transfers the preloaded data set once.
+// Calibrating one by growing the request count would only repeat it, so the runner probes
+// it once (the probe is its warm-up and gives its rate), sets its N to what that run did,
+// never scales it from a reference run, and reports no request latencies for it: such a
+// load times one operation, not requests.
+type fixedWorker interface {
+	FixedWork() bool
+}
+
+// fixedWork reports whether l does fixed work per run (fixedWorker).
+func fixedWork(l LoadGenerator) bool {
+	f, ok := l.(fixedWorker)
+	return ok && f.FixedWork()
+}
+
+// fullSyncKeyspace is the data set of the FULLSYNC row: enough keys that a sync's time is
+// the transfer and load of the data (0.4-0.6 s here), not the handshake and the
+// replica's set-up (a sync of 20,000 keys between two redis-servers takes 20-30 ms). Not
+// the million first aimed at: with a million, `make bench-quick` took 2 min 8 s here,
+// over its 2-minute budget, since the row's group alone took 19 s of it, most of it
+// preloading (Redoubt 8 s, Redis 4 s, each waiting for its replica to apply the keys),
+// which half as many keys halve.
+const fullSyncKeyspace = 500_000
+
 // DefaultWorkloads is the table measured by `make bench`. Rows are grouped, when run, by
 // the servers and data they need (topology, fsync mode, preloaded keyspace): one pair of
 // fresh servers per group, and the order here is the order within and of the groups.
@@ -119,7 +148,11 @@ type LoadGenerator interface {
 // does the smallcache row (250,000 random 256-byte values, about 65 MB, against a 4 MB
 // block cache and a 1 MB row cache). The durability rows come last: SET and MIXED under
 // appendfsync always, everysec and no, each mode on fresh servers that run only these
-// rows, so that the three modes compare with the same history.
+// rows, so that the three modes compare with the same history. The replication rows
+// come last, each on servers of its own (their topology makes them groups of their own):
+// SET against a primary with two replicas, with the replicas' lag measured during every
+// run (ReplicationLag), and FULLSYNC, the time a replica takes to copy 500,000 keys from
+// the primary (FullSync).
 func DefaultWorkloads() []Spec {
 	everysec := []string{"everysec"}
 	allFsync := []string{"always", "everysec", "no"}
@@ -166,6 +199,19 @@ func DefaultWorkloads() []Spec {
 		},
 		{Label: "SET", Load: RedisBenchmark{Test: "set"}, Group: "durability", Pipelines: headline, Fsync: allFsync},
 		{Label: "MIXED", Load: mixed, Group: "durability", Pipelines: headline, Fsync: allFsync},
+		{
+			Label: "SET", Load: RedisBenchmark{Test: "set"},
+			Topology:   Replicated{Replicas: 2},
+			Background: ReplicationLag{Channel: "bench:lag"},
+			Pipelines:  headline, Fsync: everysec,
+		},
+		{
+			Label: "FULLSYNC", Load: FullSync{},
+			Topology: Replicated{Replicas: 1},
+			Keyspace: fullSyncKeyspace,
+			// One line: -P means nothing to a full sync.
+			Pipelines: []int{1}, Fsync: everysec,
+		},
 	}
 }
 

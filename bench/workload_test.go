@@ -46,6 +46,8 @@ func TestExpandDefaultWorkloads(t *testing.T) {
 		"mixed-durability-p1-everysec", "mixed-durability-p16-everysec",
 		"set-durability-p1-no", "set-durability-p16-no",
 		"mixed-durability-p1-no", "mixed-durability-p16-no",
+		"set-replicas2-p1-everysec", "set-replicas2-p16-everysec",
+		"fullsync-replicas1-p1-everysec",
 	}
 	if got := names(cases); !reflect.DeepEqual(got, want) {
 		t.Fatalf("cases = %v\nwant %v", got, want)
@@ -57,6 +59,8 @@ func TestExpandDefaultWorkloads(t *testing.T) {
 			data = Params{Keyspace: 5000, DataSize: 16384}
 		case c.Topology.Name() == "smallcache":
 			data = Params{Keyspace: 250000, DataSize: 256, RandomValues: true}
+		case strings.HasPrefix(c.Name, "fullsync-"):
+			data = Params{Keyspace: fullSyncKeyspace, DataSize: 3}
 		}
 		if c.Params.Clients != 50 || c.Params.Keyspace != data.Keyspace || c.Params.DataSize != data.DataSize ||
 			c.Params.RandomValues != data.RandomValues || c.Params.Requests != 0 {
@@ -66,15 +70,19 @@ func TestExpandDefaultWorkloads(t *testing.T) {
 			t.Errorf("%s: pipeline %d in a headline row", c.Name, c.Params.Pipeline)
 		}
 		wantTool := "redis-benchmark"
-		if strings.HasPrefix(c.Name, "mixed-") {
+		switch {
+		case strings.HasPrefix(c.Name, "mixed-"):
 			wantTool = DriverTool
+		case strings.HasPrefix(c.Name, "fullsync-"):
+			wantTool = FullSyncTool
 		}
 		if c.Load.Tool() != wantTool {
 			t.Errorf("%s: load generator %s, want %s", c.Name, c.Load.Tool(), wantTool)
 		}
 	}
-	// Six pairs of servers: the main everysec set, 16 KB values, the small-cache data
-	// set, and the durability rows under always, everysec and no.
+	// Eight sets of servers: the main everysec set, 16 KB values, the small-cache data
+	// set, the durability rows under always, everysec and no, a primary with two replicas
+	// and one with one replica and 500,000 keys.
 	var keys []string
 	for _, g := range groupCases(cases) {
 		keys = append(keys, g.key())
@@ -82,6 +90,7 @@ func TestExpandDefaultWorkloads(t *testing.T) {
 	if want := []string{
 		"//everysec/100000/3/false", "//everysec/5000/16384/false", "smallcache//everysec/250000/256/true",
 		"/durability/always/100000/3/false", "/durability/everysec/100000/3/false", "/durability/no/100000/3/false",
+		"replicas2//everysec/100000/3/false", "replicas1//everysec/500000/3/false",
 	}; !reflect.DeepEqual(keys, want) {
 		t.Errorf("groups %q, want %q", keys, want)
 	}
@@ -204,6 +213,8 @@ func TestExpandRejects(t *testing.T) {
 		{"bad load", []Spec{{Label: "X", Load: RedisBenchmark{}, Pipelines: []int{1}, Fsync: []string{"always"}}}, "workload X: redis-benchmark: needs a Test or a Command"},
 		{"bad setup", []Spec{{Label: "LPOP", Load: RedisBenchmark{Test: "lpop"}, Setup: FillList{}, Pipelines: []int{1}, Fsync: []string{"always"}}}, "workload LPOP: FillList needs a key"},
 		{"empty sorted set", []Spec{{Label: "Z", Load: set, Setup: FillSortedSet{Key: "z"}, Pipelines: []int{1}, Fsync: []string{"always"}}}, "at least one member"},
+		{"no replicas", []Spec{{Label: "SET", Load: set, Topology: Replicated{}, Pipelines: []int{1}, Fsync: []string{"always"}}}, "Replicated needs at least one replica, got 0"},
+		{"lag without channel", []Spec{{Label: "SET", Load: set, Topology: Replicated{Replicas: 1}, Background: ReplicationLag{}, Pipelines: []int{1}, Fsync: []string{"always"}}}, "ReplicationLag needs a channel"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Expand(tc.specs, nil)
