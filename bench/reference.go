@@ -68,8 +68,10 @@ func LoadResults(path string) (*Results, error) {
 // errNoReference is FindReference's answer when out holds no full run.
 var errNoReference = errors.New("no full run's results.json")
 
-// FindReference returns the results.json of the newest full (not quick) run under out,
-// in its timestamped directories or latest/, by the date recorded in it.
+// FindReference returns the results.json of the newest full run under out, in its
+// timestamped directories or latest/, by the date recorded in it. Quick runs and runs of
+// some workloads only (-filter) are not references: a quick run read against one of the
+// latter would probe every case the filter left out.
 func FindReference(out string) (string, error) {
 	paths, err := filepath.Glob(filepath.Join(out, "*", "results.json"))
 	if err != nil {
@@ -79,7 +81,7 @@ func FindReference(out string) (string, error) {
 	var bestDate time.Time
 	for _, p := range paths {
 		r, err := LoadResults(p)
-		if err != nil || r.Settings.Quick {
+		if err != nil || r.Settings.Quick || r.Settings.Filter != "" {
 			continue
 		}
 		date, err := time.Parse(time.RFC3339, r.Environment.Date)

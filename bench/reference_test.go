@@ -65,10 +65,11 @@ func TestFindReference(t *testing.T) {
 	if _, err := FindReference(out); err == nil {
 		t.Fatal("found a reference in an empty directory")
 	}
-	write := func(dir, date string, quick bool) string {
+	write := func(dir, date string, quick bool, filter string) string {
 		r := fixtureResults()
 		r.Environment.Date = date
 		r.Settings.Quick = quick
+		r.Settings.Filter = filter
 		if _, err := r.WriteDir(filepath.Join(out, dir), time.Now()); err != nil {
 			t.Fatal(err)
 		}
@@ -80,9 +81,10 @@ func TestFindReference(t *testing.T) {
 		}
 		return filepath.Join(out, dir+"-run", "results.json")
 	}
-	write("a", "2026-01-01T00:00:00Z", false)
-	newest := write("b", "2026-01-03T00:00:00Z", false)
-	write("c", "2026-01-04T00:00:00Z", true) // newer, but quick
+	write("a", "2026-01-01T00:00:00Z", false, "")
+	newest := write("b", "2026-01-03T00:00:00Z", false, "")
+	write("c", "2026-01-04T00:00:00Z", true, "")     // newer, but quick
+	write("d", "2026-01-05T00:00:00Z", false, "set") // newer, but of some workloads only
 	if err := os.WriteFile(filepath.Join(out, "notes.txt"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
