@@ -461,11 +461,15 @@ func sortPairs(pairs []bufKV, words []keyWord) []keyWord {
 	if len(pairs) == 0 {
 		return words
 	}
-	common := len(pairs[0].k)
+	first := pairs[0].k
+	common := len(first)
 	for _, p := range pairs[1:] {
+		if len(p.k) >= common && p.k[:common] == first[:common] {
+			continue // most keys: one memequal of the prefix
+		}
 		n := min(common, len(p.k))
 		i := 0
-		for i < n && p.k[i] == pairs[0].k[i] {
+		for i < n && p.k[i] == first[i] {
 			i++
 		}
 		common = i
