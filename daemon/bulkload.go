@@ -471,7 +471,17 @@ func (e *keyWord) load(k []byte, depth int) {
 	e.n = uint8(min(len(rest), 9))
 }
 
+// sortWords sorts ents, whose keys are equal before depth, by their keys
+// from depth on, one 8-byte word per level of recursion. Past
+// sortWordsMaxDepth bytes the rest of each key is compared as a whole: keys
+// come from clients and files, and two long keys that differ only at their
+// ends would otherwise recurse once per word of them (two 100 MB keys, which
+// proto-max-bulk-len allows, overflowed Go's 1 GB stack and killed the
+// process).
 func sortWords(ents []keyWord, keyOf func(int32) (uint16, []byte), depth int) (x, y int32, dup bool) {
+	if depth >= sortWordsMaxDepth {
+		return sortTails(ents, keyOf, depth)
+	}
 	slices.SortFunc(ents, func(x, y keyWord) int {
 		switch {
 		case x.ns != y.ns:
@@ -509,6 +519,25 @@ func sortWords(ents []keyWord, keyOf func(int32) (uint16, []byte), depth int) (x
 		i = j
 	}
 	return x, y, dup
+}
+
+// sortWordsMaxDepth bounds sortWords's recursion (in bytes of key).
+const sortWordsMaxDepth = 512
+
+// sortTails sorts ents, whose keys are equal before depth, by the rest of
+// their keys, compared whole, and reports two equal keys if it finds any.
+func sortTails(ents []keyWord, keyOf func(int32) (uint16, []byte), depth int) (x, y int32, dup bool) {
+	tail := func(e keyWord) []byte {
+		_, k := keyOf(e.i)
+		return k[min(depth, len(k)):]
+	}
+	slices.SortFunc(ents, func(a, b keyWord) int { return bytes.Compare(tail(a), tail(b)) })
+	for i := 1; i < len(ents); i++ {
+		if bytes.Equal(tail(ents[i-1]), tail(ents[i])) {
+			return ents[i-1].i, ents[i].i, true
+		}
+	}
+	return 0, 0, false
 }
 
 // bulkWriter writes jobs; each worker has its own buffers.

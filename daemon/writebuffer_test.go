@@ -224,6 +224,14 @@ func TestSortPairs(t *testing.T) {
 			}
 			return string(b)
 		}},
+		// Long keys that differ only far past sortWordsMaxDepth, and
+		// a short one that keeps the common prefix short.
+		{"long tails", func(i int) string {
+			if i == 0 {
+				return "b"
+			}
+			return "a" + strings.Repeat("x", 3000) + fmt.Sprint(rng.Intn(500))
+		}},
 		{"databases", func(int) string {
 			return string(storage.MetaKey(nil, uint16(rng.Intn(3)*255), fmt.Appendf(nil, "user:%d", rng.Intn(1000))))
 		}},
