@@ -566,7 +566,7 @@ func (s *Server) replaceKeyspaceLocked(r io.Reader, step func(func() error) erro
 	s.commitLocked()
 	s.ks.wb.drain()
 	db := 0
-	_, err := s.importLocked(r, ImportOptions{}, loadHooks{
+	st, err := s.importLocked(r, ImportOptions{}, loadHooks{
 		keepExpired: true,
 		onAux: func(a rdb.Aux) {
 			if a.Key == "repl-stream-db" {
@@ -577,6 +577,9 @@ func (s *Server) replaceKeyspaceLocked(r io.Reader, step func(func() error) erro
 		},
 		step: step,
 	})
+	if err == nil {
+		s.lastLoadKeys, s.lastLoadExpired = st.Keys, st.Expired
+	}
 	return db, err
 }
 

@@ -97,6 +97,9 @@ type Server struct {
 	loadStart time.Time
 	loadTotal int64
 	loadRead  atomic.Int64
+	// lastLoadKeys and lastLoadExpired are the last successful load's
+	// counts (INFO rdb_last_load_keys_*), guarded by mu.
+	lastLoadKeys, lastLoadExpired int64
 
 	shutdownReq chan ShutdownRequest // SHUTDOWN asks the owner (cmd/redoubt) to stop
 	stopCron    chan struct{}

@@ -624,6 +624,9 @@ func TestReplicaServesWhileLoading(t *testing.T) {
 	if n, err := rc.DBSize(ctx).Result(); err != nil || n != keys {
 		t.Fatalf("DBSIZE after the load: %d, %v; want %d", n, err, keys)
 	}
+	if n := infoField(t, rc, "persistence", "rdb_last_load_keys_loaded"); n != strconv.Itoa(keys) {
+		t.Errorf("rdb_last_load_keys_loaded:%s, want %d", n, keys)
+	}
 	if v := rc.Get(ctx, "key:123456").Val(); v != "value:123456" {
 		t.Fatalf("key:123456 = %q", v)
 	}
