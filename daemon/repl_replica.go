@@ -478,11 +478,16 @@ func (s *Server) receiveFullSync(m *masterLink, lr *linkReader, id string, off i
 	if err != nil {
 		// Not part of the primary's data: like Redis after a failed
 		// load, the replica is left empty, not serving half a dataset
-		// until the next attempt.
-		for db := 0; db < s.ks.Databases(); db++ {
-			s.ks.Flush(db)
+		// until the next attempt. Unless the server is closing (the
+		// only thing that stops a link while it loads): then what was
+		// loaded stays, without a replication position, and the next
+		// start's full sync replaces it.
+		if !m.stopped {
+			for db := 0; db < s.ks.Databases(); db++ {
+				s.ks.Flush(db)
+			}
+			s.commitLocked()
 		}
-		s.commitLocked()
 		return fmt.Errorf("loading the RDB from MASTER: %w", err)
 	}
 	r := &s.repl

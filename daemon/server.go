@@ -284,6 +284,12 @@ func (s *Server) Close() error {
 	s.mu.Lock()
 	s.dropLinkLocked(false)
 	s.mu.Unlock()
+	// A replica's load sees its link stopped at its next step (or after
+	// writing its runs, which use the store): let it end before the store
+	// is closed under it.
+	for deadline := time.Now().Add(closeLoadWait); s.loading.Load() && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	close(s.stopCron)
 	s.cronDone.Wait()
 	s.dur.stop()
@@ -294,6 +300,9 @@ func (s *Server) Close() error {
 	s.ks.wb.stop()
 	return s.store.Sync()
 }
+
+// closeLoadWait bounds how long Close waits for a replica's load to stop.
+const closeLoadWait = 30 * time.Second
 
 func newRunID() string {
 	var b [20]byte

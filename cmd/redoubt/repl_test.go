@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -626,6 +627,35 @@ func TestReplicaServesWhileLoading(t *testing.T) {
 	}
 	if n := infoField(t, rc, "persistence", "rdb_last_load_keys_loaded"); n != strconv.Itoa(keys) {
 		t.Errorf("rdb_last_load_keys_loaded:%s, want %d", n, keys)
+	}
+
+	// SHUTDOWN in the middle of a load ends it and the process cleanly;
+	// started again, the replica syncs in full over what it had loaded.
+	for _, cmd := range [][]any{{"REPLICAOF", "NO", "ONE"}, {"REPLICAOF", "127.0.0.1", strconv.Itoa(p.port)}} {
+		if err := rc.Do(ctx, cmd...).Err(); err != nil {
+			t.Fatalf("%v: %v", cmd, err)
+		}
+	}
+	for deadline := time.Now().Add(30 * time.Second); infoField(t, rc, "persistence", "loading") != "1"; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("never saw the second load")
+		}
+	}
+	_ = rc.Do(ctx, "SHUTDOWN", "NOSAVE").Err() // the connection closes
+	select {
+	case <-r.done:
+	case <-time.After(40 * time.Second):
+		t.Fatal("SHUTDOWN while loading: the process did not exit")
+	}
+	logText, _ := os.ReadFile(filepath.Join(r.dir, "server.log"))
+	if code := r.cmd.ProcessState.ExitCode(); code != 0 || strings.Contains(string(logText), "panic") {
+		t.Fatalf("SHUTDOWN while loading: exit code %d; log:\n%s", code, logText)
+	}
+	r.start()
+	rc = r.client()
+	waitInSync(t, pc, rc)
+	if n, err := rc.DBSize(ctx).Result(); err != nil || n != keys {
+		t.Fatalf("DBSIZE after a restart that interrupted a load: %d, %v; want %d", n, err, keys)
 	}
 	if v := rc.Get(ctx, "key:123456").Val(); v != "value:123456" {
 		t.Fatalf("key:123456 = %q", v)
