@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redoubtdb/redoubt/conf"
@@ -474,7 +473,7 @@ func (s *Server) receiveFullSync(m *masterLink, lr *linkReader, id string, off i
 		s.loadTotal = fi.Size()
 	}
 	s.loadRead.Store(0)
-	db, err := s.replaceKeyspaceLocked(bufio.NewReaderSize(progressReader{f, &s.loadRead}, 1<<20), s.loadStep(m))
+	db, err := s.replaceKeyspaceLocked(bufio.NewReaderSize(f, 1<<20), s.loadStep(m))
 	if err != nil {
 		// Not part of the primary's data: like Redis after a failed
 		// load, the replica is left empty, not serving half a dataset
@@ -571,7 +570,10 @@ func (s *Server) replaceKeyspaceLocked(r io.Reader, step func(func() error) erro
 	s.commitLocked()
 	s.ks.wb.drain()
 	db := 0
-	st, err := s.importLocked(r, ImportOptions{}, loadHooks{
+	// Progress for INFO: the reader reports the bytes it has parsed (on
+	// the prefetching goroutine).
+	o := ImportOptions{ReaderOptions: rdb.ReaderOptions{OnProgress: func(p rdb.Progress) { s.loadRead.Store(p.Bytes) }}}
+	st, err := s.importLocked(r, o, loadHooks{
 		keepExpired: true,
 		onAux: func(a rdb.Aux) {
 			if a.Key == "repl-stream-db" {
@@ -586,18 +588,6 @@ func (s *Server) replaceKeyspaceLocked(r io.Reader, step func(func() error) erro
 		s.lastLoadKeys, s.lastLoadExpired = st.Keys, st.Expired
 	}
 	return db, err
-}
-
-// progressReader counts what is read through it.
-type progressReader struct {
-	r io.Reader
-	n *atomic.Int64
-}
-
-func (p progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	p.n.Add(int64(n))
-	return n, err
 }
 
 // loadStep is the step of a replica's load from m (loadHooks.step): it
