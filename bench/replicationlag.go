@@ -348,12 +348,12 @@ func readBulk(r *bufio.Reader) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	n, convErr := strconv.Atoi(strings.TrimPrefix(line, "$"))
-	if !strings.HasPrefix(line, "$") || convErr != nil || n < 0 {
+	n, ok := bulkLen(line)
+	if !ok {
 		return "", fmt.Errorf("received %q where a bulk string was due", line)
 	}
-	b := make([]byte, n+2)
-	if _, err := io.ReadFull(r, b); err != nil {
+	b, err := readBulkBody(r, n)
+	if err != nil {
 		return "", err
 	}
 	if string(b[n:]) != "\r\n" {

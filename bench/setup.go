@@ -232,18 +232,30 @@ func (c *respConn) bulk(args ...string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if !strings.HasPrefix(line, "$") {
+	n, ok := bulkLen(line)
+	if !ok {
 		return "", fmt.Errorf("%s answered %q, want a bulk string", strings.Join(args, " "), line)
 	}
-	n, err := strconv.Atoi(line[1:])
-	if err != nil || n < 0 {
-		return "", fmt.Errorf("%s answered %q, want a bulk string", strings.Join(args, " "), line)
-	}
-	b := make([]byte, n+2)
-	if _, err := io.ReadFull(c.r, b); err != nil {
+	b, err := readBulkBody(c.r, n)
+	if err != nil {
 		return "", fmt.Errorf("%s: %w", args[0], err)
 	}
 	return string(b[:n]), nil
+}
+
+// bulkLen parses a bulk string's header line ("$5", without its CRLF).
+func bulkLen(line string) (int, bool) {
+	n, err := strconv.Atoi(strings.TrimPrefix(line, "$"))
+	return n, strings.HasPrefix(line, "$") && err == nil && n >= 0
+}
+
+// readBulkBody reads the n bytes of a bulk string and its CRLF (b[n:]).
+func readBulkBody(r *bufio.Reader, n int) ([]byte, error) {
+	b := make([]byte, n+2)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // send writes one command and reads the first line of its reply, without its CRLF. An
