@@ -184,6 +184,7 @@ func cmdConfigRewrite(c *Client, argv [][]byte) {
 // resetCommandTableStats and resetErrorTableStats do. The slow log and the
 // memory peak are kept, as in Redis. Holds mu.
 func (s *Server) resetStats() {
+	s.foldLoadRejectsLocked() // and drop them with the rest
 	s.stats = serverStats{errors: map[string]int64{}}
 	s.netIn.Store(0)
 	s.netOut.Store(0)

@@ -106,6 +106,7 @@ func infoSelection(args [][]byte) (selected map[string]bool, all bool) {
 
 // genInfo renders the INFO text for args. Holds mu.
 func (s *Server) genInfo(args [][]byte) string {
+	s.foldLoadRejectsLocked()
 	selected, all := infoSelection(args)
 	var b strings.Builder
 	n := 0

@@ -804,17 +804,24 @@ const errLoading = "LOADING Redis is loading the dataset in memory"
 
 // replyLoading answers complete commands in buf with -LOADING (QUIT with
 // +OK, closing), as Redis answers while it loads a snapshot, without
-// waiting for the load to let clients in (a step takes the lock for up to
-// loadStepEvery). It stops at the first command allowed while loading,
-// which the caller runs the ordinary way, as it does everything from a
-// client in a transaction (whose refusals must abort it). On the loop.
+// waiting for the load to let clients in. It answers only what the
+// ordinary path would answer the same way: it stops at the first command
+// allowed while loading, unknown, or of the wrong arity (refused before
+// the loading check, as in Redis), which the caller runs the ordinary way,
+// as it does everything from a client in a transaction (whose refusals
+// must abort it), not yet authenticated (NOAUTH comes first), or that
+// turned its replies off. The refusals are counted in the statistics
+// later (loadRejects). It does not check ACLs: a user denied a command
+// may get -LOADING for it, where Redis answers -NOPERM. On the loop.
 func (c *Client) replyLoading(buf []byte) (consumed, need int, closeConn bool) {
-	if c.multi.active || c.block != nil {
+	if c.multi.active || c.block != nil || !c.authed || c.replyMode != replyOn {
 		// In a transaction, or blocked (what it sends waits): only this
 		// client's own commands and deliveries, on this loop, change
-		// either.
+		// either. A client accepted during the load is not admitted
+		// (nor authenticated) until it gets the lock.
 		return 0, 0, false
 	}
+	var refused []*command
 	lim := resp.Limits{MaxBulkLen: 512 << 20, MaxMultibulkLen: 1 << 20, MaxInlineLen: 64 << 10}
 	var out []byte
 	for consumed < len(buf) {
@@ -834,19 +841,59 @@ func (c *Client) replyLoading(buf []byte) (consumed, need int, closeConn bool) {
 				consumed = len(buf)
 				break
 			}
-			if cmd, ok := c.srv.cmds.lookup(argv); ok && cmd.has(flagLoading) {
+			cmd, ok := c.srv.cmds.lookup(argv)
+			if !ok || cmd.has(flagLoading) || len(cmd.subs) > 0 || !cmd.arityOK(len(argv)) {
 				break
 			}
 			out = append(out, "-"+errLoading+"\r\n"...)
+			refused = append(refused, cmd)
 		}
 		consumed += n
 	}
 	clear(c.argv)
+	c.srv.loadRejects.add(refused)
 	if len(out) > 0 {
 		c.srv.netOut.Add(int64(len(out)))
 		_ = c.conn.Write(out)
 	}
 	return consumed, need, closeConn
+}
+
+// loadRejects counts the commands replyLoading refused without the
+// server lock, until INFO or CONFIG RESETSTAT folds them into the command
+// and error statistics, under it.
+type loadRejects struct {
+	mu sync.Mutex
+	n  map[*command]int64
+}
+
+func (r *loadRejects) add(cmds []*command) {
+	if len(cmds) == 0 {
+		return
+	}
+	r.mu.Lock()
+	if r.n == nil {
+		r.n = map[*command]int64{}
+	}
+	for _, cmd := range cmds {
+		r.n[cmd]++
+	}
+	r.mu.Unlock()
+}
+
+// foldLoadRejectsLocked adds the refusals replyLoading counted to the
+// statistics, as rejectLocked would have. Holds mu.
+func (s *Server) foldLoadRejectsLocked() {
+	r := &s.loadRejects
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for cmd, n := range r.n {
+		cmd.stats.rejected += n
+		for range n {
+			s.countError(errLoading)
+		}
+	}
+	clear(r.n)
 }
 
 // discardConn is the master client's connection: replies go nowhere.

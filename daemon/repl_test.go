@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -76,16 +77,22 @@ func TestCopyRDBEOFMark(t *testing.T) {
 }
 
 // TestLoadingReplies: while a replica loads its primary's snapshot, the
-// commands Redis refuses while loading get -LOADING without the server
-// lock, QUIT still closes, and the commands Redis allows (INFO, ECHO,
-// MULTI...) run.
+// commands Redis refuses while loading get -LOADING, even while a step of
+// the load holds the server lock, QUIT still closes, and the commands
+// Redis allows (INFO, ECHO, MULTI...) run. What Redis refuses before its
+// loading check (an unknown command, a wrong arity, an unauthenticated
+// client) gets Redis's reply, waiting for the lock if need be, and the
+// refusals made without the lock show in INFO.
 func TestLoadingReplies(t *testing.T) {
 	h := newHarness(t)
 	defer h.close()
 	fc := h.client(1)
+	const loading = "-LOADING Redis is loading the dataset in memory\r\n"
 	h.srv.loading.Store(true)
+	// A step holds the lock.
+	h.srv.mu.Lock()
 	_, _, closeConn := fc.sess.Data([]byte("PING\r\n*2\r\n$3\r\nGET\r\n$1\r\na\r\n*1\r\n$4\r\nQU"))
-	if got, want := string(fc.buf), "-LOADING Redis is loading the dataset in memory\r\n-LOADING Redis is loading the dataset in memory\r\n"; got != want || closeConn {
+	if got, want := string(fc.buf), loading+loading; got != want || closeConn {
 		t.Fatalf("while loading: %q (close %v), want %q", got, closeConn, want)
 	}
 	fc.buf = nil
@@ -93,17 +100,42 @@ func TestLoadingReplies(t *testing.T) {
 	if string(fc.buf) != "+OK\r\n" || !closeConn || consumed != 14 {
 		t.Fatalf("QUIT while loading: %q, close %v, consumed %d", fc.buf, closeConn, consumed)
 	}
-	// A connection accepted during the load does not wait for the lock
-	// either, and is admitted (registered, authenticated) afterwards.
+	// What the lock-free answer cannot judge waits for the step to end:
+	// a connection accepted during the load (admitted, and perhaps
+	// authenticated, under the lock), an unknown command, a wrong arity.
 	fc2 := h.client(2)
-	if got := fc2.do(t, "PING"); len(got) != 1 || !strings.Contains(got[0], "LOADING") {
+	fc4 := h.client(4)
+	h.srv.mu.Unlock()
+	fc4.do(t, "CLIENT SETNAME four") // admitted now, between steps
+	h.srv.mu.Lock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		fc2.sess.Data([]byte("PING\r\n"))
+		fc4.sess.Data([]byte("GET a\r\nNOSUCH x\r\nGET\r\nGET b\r\n"))
+	}()
+	select {
+	case <-done:
+		t.Fatal("a command that needs the lock did not wait for the step")
+	case <-time.After(50 * time.Millisecond):
+	}
+	h.srv.mu.Unlock()
+	<-done
+	if got := fc2.pending(t, ordered); len(got) != 1 || !strings.Contains(got[0], "LOADING") {
 		t.Fatalf("a client accepted while loading: %v", got)
 	}
 	h.srv.mu.Lock()
 	_, registered := h.srv.clients[fc2.sess.id]
 	h.srv.mu.Unlock()
-	if registered {
-		t.Fatal("a client accepted while loading was registered without the lock")
+	if !registered {
+		t.Fatal("a client accepted while loading was not admitted at its first command")
+	}
+	want := []string{"(error) LOADING Redis is loading the dataset in memory",
+		"(error) ERR unknown command 'NOSUCH', with args beginning with: 'x' ",
+		"(error) ERR wrong number of arguments for 'get' command",
+		"(error) LOADING Redis is loading the dataset in memory"}
+	if got := fc4.pending(t, ordered); !slices.Equal(got, want) {
+		t.Fatalf("refusals before the loading check:\n got %q\nwant %q", got, want)
 	}
 	// Commands Redis allows while loading run (between the load's steps),
 	// in order with the refusals around them; a transaction that queued a
@@ -113,7 +145,7 @@ func TestLoadingReplies(t *testing.T) {
 	if consumed, _, _ := fc3.sess.Data([]byte("PING\r\nECHO hi\r\nGET a\r\nECHO there\r\n")); consumed != 34 {
 		t.Fatalf("a pipeline while loading consumed %d of 34 bytes", consumed)
 	}
-	if got, want := string(fc3.buf), "-LOADING Redis is loading the dataset in memory\r\n$2\r\nhi\r\n-LOADING Redis is loading the dataset in memory\r\n$5\r\nthere\r\n"; got != want {
+	if got, want := string(fc3.buf), loading+"$2\r\nhi\r\n"+loading+"$5\r\nthere\r\n"; got != want {
 		t.Fatalf("a pipeline while loading: %q, want %q", got, want)
 	}
 	fc3.buf = nil
@@ -124,20 +156,25 @@ func TestLoadingReplies(t *testing.T) {
 		{"EXEC", "EXECABORT"},
 		{"INFO persistence", "loading:1"},
 		{"SET a 1", "LOADING"},
+		// GETs: two refused without the lock, four with it (one for
+		// its arity); PINGs: one without, two with.
+		{"INFO commandstats", "cmdstat_get:calls=0,usec=0,usec_per_call=0.00,rejected_calls=6,failed_calls=0"},
+		{"INFO commandstats", "cmdstat_ping:calls=0,usec=0,usec_per_call=0.00,rejected_calls=3,failed_calls=0"},
+		{"INFO errorstats", "errorstat_LOADING:count=9"},
 	} {
 		if got := fc3.do(t, tc.cmd); len(got) != 1 || !strings.Contains(got[0], tc.want) {
 			t.Fatalf("%v while loading: %v, want %q", tc.cmd, got, tc.want)
 		}
 	}
-	h.srv.loading.Store(false)
-	if got := fc2.do(t, "PING"); len(got) != 1 || got[0] != "PONG" {
-		t.Fatalf("after loading: %v", got)
+	// NOAUTH comes before LOADING, as in Redis.
+	fc3.do(t, "CONFIG SET requirepass secret")
+	fc5 := h.client(5)
+	if got := fc5.do(t, "GET a"); len(got) != 1 || !strings.Contains(got[0], "NOAUTH") {
+		t.Fatalf("an unauthenticated client while loading: %v", got)
 	}
-	h.srv.mu.Lock()
-	_, registered = h.srv.clients[fc2.sess.id]
-	h.srv.mu.Unlock()
-	if !registered {
-		t.Fatal("the client was not admitted after the load")
+	h.srv.loading.Store(false)
+	if got := fc5.do(t, "AUTH secret"); len(got) != 1 || got[0] != "OK" {
+		t.Fatalf("after loading: %v", got)
 	}
 }
 

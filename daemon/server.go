@@ -93,10 +93,11 @@ type Server struct {
 	// snapshot; commands Redis refuses while loading get -LOADING, the
 	// others run between the load's steps (repl_replica.go). loadStart and
 	// loadTotal (under mu) and loadRead are its progress, for INFO.
-	loading   atomic.Bool
-	loadStart time.Time
-	loadTotal int64
-	loadRead  atomic.Int64
+	loading     atomic.Bool
+	loadRejects loadRejects
+	loadStart   time.Time
+	loadTotal   int64
+	loadRead    atomic.Int64
 	// lastLoadKeys and lastLoadExpired are the last successful load's
 	// counts (INFO rdb_last_load_keys_*), guarded by mu.
 	lastLoadKeys, lastLoadExpired int64
@@ -424,14 +425,23 @@ func (c *Client) Data(buf []byte) (consumed, need int, closeConn bool) {
 	c.lastInteraction.Store(time.Now().UnixNano())
 	s.netIn.Add(int64(len(buf)))
 	if s.loading.Load() && len(c.held) == 0 {
-		// What the load does not allow is answered without the lock;
-		// from the first command it allows on, the ordinary way.
-		n, need, closeConn := c.replyLoading(buf)
-		if closeConn || need > 0 || n == len(buf) {
-			return n, need, closeConn
+		if s.mu.TryLock() {
+			// Between the load's steps: the ordinary way, which makes
+			// every check in Redis's order.
+			s.mu.Unlock()
+		} else {
+			// A step holds the lock (for up to loadStepEvery, longer
+			// for one big key): what the load does not allow is
+			// answered without it; from the first command it allows
+			// on, or anything replyLoading cannot judge alone, the
+			// ordinary way.
+			n, need, closeConn := c.replyLoading(buf)
+			if closeConn || need > 0 || n == len(buf) {
+				return n, need, closeConn
+			}
+			consumed, need, closeConn = c.data(buf[n:])
+			return n + consumed, need, closeConn
 		}
-		consumed, need, closeConn = c.data(buf[n:])
-		return n + consumed, need, closeConn
 	}
 	return c.data(buf)
 }
@@ -695,7 +705,7 @@ func (s *Server) call(c *Client, argv [][]byte) {
 	// Like Redis's c->lastcmd, CLIENT LIST's cmd= names what was looked
 	// up, even when a check refuses it.
 	c.lastCmd = cmd.name
-	if (cmd.arity > 0 && len(argv) != cmd.arity) || (cmd.arity < 0 && len(argv) < -cmd.arity) {
+	if !cmd.arityOK(len(argv)) {
 		cmd.stats.rejected++
 		s.rejectLocked(c, cmd, fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.fullName()))
 		return

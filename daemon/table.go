@@ -79,6 +79,12 @@ type cmdStats struct {
 
 func (c *command) has(f cmdFlag) bool { return c.flags&f != 0 }
 
+// arityOK reports whether n arguments (the name included) suit the
+// command's arity: exactly it, or at least -arity when negative.
+func (c *command) arityOK(n int) bool {
+	return !(c.arity > 0 && n != c.arity || c.arity < 0 && n < -c.arity)
+}
+
 // fullName is the name Redis prints in errors and stats ("config|get").
 func (c *command) fullName() string { return c.name }
 
