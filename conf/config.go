@@ -198,6 +198,20 @@ type Config struct {
 	ReplicaReadOnly bool `toml:"replica-read-only"`
 	// ReplicaAnnounced lets sentinels report this replica. Runtime.
 	ReplicaAnnounced bool `toml:"replica-announced"`
+	// ReplicaServeStaleData lets a replica whose link to its primary is
+	// down (or still syncing) answer clients from the data it has; when
+	// false, commands other than INFO, ROLE, CONFIG, REPLICAOF and a few
+	// more get -MASTERDOWN (alias slave-serve-stale-data). Runtime.
+	ReplicaServeStaleData bool `toml:"replica-serve-stale-data"`
+	// ReplicaAnnounceIP is the address a replica tells its primary to
+	// report it at (REPLCONF ip-address), for NAT and port forwarding;
+	// empty reports the address the primary sees (alias
+	// slave-announce-ip). Runtime, from the next handshake.
+	ReplicaAnnounceIP string `toml:"replica-announce-ip"`
+	// ReplicaAnnouncePort is the port a replica tells its primary to
+	// report it at (REPLCONF listening-port); 0 reports port (alias
+	// slave-announce-port). Runtime, from the next handshake.
+	ReplicaAnnouncePort int `toml:"replica-announce-port"`
 	// ReplBacklogSize is the replication backlog; as in Redis, smaller values
 	// are raised to 16kb. Runtime.
 	ReplBacklogSize Size `toml:"repl-backlog-size"`
@@ -215,6 +229,10 @@ type Config struct {
 	// ReplDisklessSyncDelay is how many seconds a diskless full sync waits
 	// before it starts. Runtime.
 	ReplDisklessSyncDelay int `toml:"repl-diskless-sync-delay"`
+	// ReplDisklessSyncMaxReplicas starts a delayed diskless sync as soon
+	// as this many replicas wait for one; 0 waits the whole delay.
+	// Runtime.
+	ReplDisklessSyncMaxReplicas int `toml:"repl-diskless-sync-max-replicas"`
 	// MinReplicasToWrite refuses writes unless that many replicas lag at
 	// most MinReplicasMaxLag seconds; 0 disables (alias
 	// min-slaves-to-write). Runtime.
@@ -308,6 +326,7 @@ func Default() *Config {
 		ReplicaPriority:       100,
 		ReplicaReadOnly:       true,
 		ReplicaAnnounced:      true,
+		ReplicaServeStaleData: true,
 		ReplBacklogSize:       1 * MB,
 		ReplBacklogTTL:        3600,
 		ReplTimeout:           60,

@@ -92,6 +92,9 @@ var params = []*param{
 	intParam("replica-priority", mutable, 0, maxInt32, func(c *Config) *int { return &c.ReplicaPriority }).alias("slave-priority"),
 	boolParam("replica-read-only", mutable, func(c *Config) *bool { return &c.ReplicaReadOnly }).alias("slave-read-only"),
 	boolParam("replica-announced", mutable, func(c *Config) *bool { return &c.ReplicaAnnounced }),
+	boolParam("replica-serve-stale-data", mutable, func(c *Config) *bool { return &c.ReplicaServeStaleData }).alias("slave-serve-stale-data"),
+	stringParam("replica-announce-ip", mutable, func(c *Config) *string { return &c.ReplicaAnnounceIP }, nil).alias("slave-announce-ip"),
+	intParam("replica-announce-port", mutable, 0, 65535, func(c *Config) *int { return &c.ReplicaAnnouncePort }).alias("slave-announce-port"),
 	// Redis raises a smaller backlog to 16kb when it applies it.
 	clamp(sizeParam("repl-backlog-size", mutable, 1, maxInt64, func(c *Config) *Size { return &c.ReplBacklogSize }),
 		func(c *Config) *Size { return &c.ReplBacklogSize }, 16*KB, Size(maxInt64)),
@@ -100,6 +103,7 @@ var params = []*param{
 	intParam("repl-ping-replica-period", mutable, 1, maxInt32, func(c *Config) *int { return &c.ReplPingReplicaPeriod }).alias("repl-ping-slave-period"),
 	boolParam("repl-diskless-sync", mutable, func(c *Config) *bool { return &c.ReplDisklessSync }),
 	intParam("repl-diskless-sync-delay", mutable, 0, maxInt32, func(c *Config) *int { return &c.ReplDisklessSyncDelay }),
+	intParam("repl-diskless-sync-max-replicas", mutable, 0, maxInt32, func(c *Config) *int { return &c.ReplDisklessSyncMaxReplicas }),
 	intParam("min-replicas-to-write", mutable, 0, maxInt32, func(c *Config) *int { return &c.MinReplicasToWrite }).alias("min-slaves-to-write"),
 	intParam("min-replicas-max-lag", mutable, 0, maxInt32, func(c *Config) *int { return &c.MinReplicasMaxLag }).alias("min-slaves-max-lag"),
 

@@ -233,11 +233,12 @@ func (s *Server) rejectLocked(c *Client, cmd *command, msg string) {
 	c.ReplyError(msg)
 }
 
-// queuesDeniedWhileLoading reports whether the transaction queued a
-// command Redis does not run while loading a dataset.
-func (m *multiState) queuesDeniedWhileLoading() bool {
+// queuesWithout reports whether the transaction queued a command without
+// flag f: one Redis does not run while loading a dataset (flagLoading), or
+// on a replica serving no stale data (flagStale).
+func (m *multiState) queuesWithout(f cmdFlag) bool {
 	for _, q := range m.queue {
-		if !q.cmd.has(flagLoading) {
+		if !q.cmd.has(f) {
 			return true
 		}
 	}

@@ -73,6 +73,10 @@ type replicaLink struct {
 	dirty     bool   // in replState.dirty
 	gone      bool   // dropped: queue nothing more
 	attached  bool   // PSYNC or SYNC made the connection a replica
+	// delayed: a diskless full sync waits out repl-diskless-sync-delay;
+	// start: enough replicas waited (repl-diskless-sync-max-replicas) for
+	// it to start at once.
+	delayed, start bool
 }
 
 // replicaQueueLocked adds stream bytes to c's pending output. Holds mu.
@@ -359,6 +363,7 @@ func cmdSync(c *Client, argv [][]byte) {
 	delay := time.Duration(0)
 	if eof {
 		delay = time.Duration(s.cfg.ReplDisklessSyncDelay) * time.Second
+		l.delayed = delay > 0
 	}
 	s.log.Info("Replica " + s.replicaName(c) + " asks for synchronization")
 	timeout := time.Duration(s.cfg.ReplTimeout) * time.Second
@@ -404,6 +409,33 @@ func (s *Server) tryPartialSyncLocked(c *Client, replid string, off int64) bool 
 	return true
 }
 
+// syncWaitOverLocked reports whether l's diskless sync may start before
+// its delay is over: repl-diskless-sync-max-replicas replicas wait for one.
+// Those replicas all start, as Redis starts one sync for all of them (here
+// each still gets a snapshot of its own). Holds mu.
+func (s *Server) syncWaitOverLocked(l *replicaLink) bool {
+	if l.start {
+		return true
+	}
+	n := s.cfg.ReplDisklessSyncMaxReplicas
+	if n <= 0 {
+		return false
+	}
+	var waiting []*replicaLink
+	for _, c := range s.repl.replicas {
+		if o := c.repl; o != nil && o.delayed && o.state == replicaWaitBgsave && !o.gone {
+			waiting = append(waiting, o)
+		}
+	}
+	if len(waiting) < n {
+		return false
+	}
+	for _, o := range waiting {
+		o.start = true
+	}
+	return true
+}
+
 // errReplicaGone ends a full sync whose replica disconnected.
 var errReplicaGone = errors.New("replica connection closed")
 
@@ -411,11 +443,22 @@ var errReplicaGone = errors.New("replica connection closed")
 // flow. On a goroutine of its own (see runInBackground).
 func (s *Server) fullSync(c *Client, l *replicaLink, eof, legacy bool, delay, timeout time.Duration) {
 	// The diskless delay, with a newline a second to keep the replica's
-	// handshake alive (it skips empty lines before +FULLRESYNC).
+	// handshake alive (it skips empty lines before +FULLRESYNC), cut short
+	// once enough replicas wait.
+	keepalive := time.Now()
 	for deadline := time.Now().Add(delay); time.Now().Before(deadline); {
-		time.Sleep(min(time.Second, time.Until(deadline)))
-		if err := s.replicaSend(c, []byte("\n"), timeout); err != nil {
-			return
+		s.mu.Lock()
+		over := s.syncWaitOverLocked(l)
+		s.mu.Unlock()
+		if over {
+			break
+		}
+		time.Sleep(min(100*time.Millisecond, time.Until(deadline)))
+		if time.Since(keepalive) >= time.Second {
+			keepalive = time.Now()
+			if err := s.replicaSend(c, []byte("\n"), timeout); err != nil {
+				return
+			}
 		}
 	}
 	s.mu.Lock()

@@ -76,6 +76,22 @@ func (s *Server) readOnlyRefuses(c *Client, cmd *command) bool {
 	return writesData(c, cmd)
 }
 
+// errMasterDown is Redis's reply on a replica without its primary that
+// serves no stale data.
+const errMasterDown = "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'."
+
+// staleRefuses reports whether cmd must get -MASTERDOWN: this server
+// replicates, its link to the primary is not up (connecting, syncing or
+// broken), replica-serve-stale-data is no, and the command lacks Redis's
+// stale flag (an EXEC: if it queued such a command). Holds mu.
+func (s *Server) staleRefuses(c *Client, cmd *command) bool {
+	m := s.repl.master
+	if m == nil || m.client != nil || s.cfg.ReplicaServeStaleData {
+		return false
+	}
+	return !cmd.has(flagStale) || cmd.name == "exec" && c.multi.queuesWithout(flagStale)
+}
+
 // REPLICAOF host port | NO ONE (and SLAVEOF).
 func cmdReplicaof(c *Client, argv [][]byte) {
 	s := c.srv
@@ -277,6 +293,10 @@ func (s *Server) linkOnce(m *masterLink) error {
 	timeout := time.Duration(s.cfg.ReplTimeout) * time.Second
 	auth, user := s.cfg.Masterauth, s.cfg.Masteruser
 	port := s.cfg.Port
+	if s.cfg.ReplicaAnnouncePort != 0 {
+		port = s.cfg.ReplicaAnnouncePort
+	}
+	announceIP := s.cfg.ReplicaAnnounceIP
 	s.mu.Unlock()
 
 	addr := net.JoinHostPort(m.host, strconv.Itoa(m.port))
@@ -329,7 +349,11 @@ func (s *Server) linkOnce(m *masterLink) error {
 			cmds = append(cmds, []string{"AUTH", auth})
 		}
 	}
-	cmds = append(cmds, []string{"REPLCONF", "listening-port", strconv.Itoa(port)}, []string{"REPLCONF", "capa", "eof", "capa", "psync2"})
+	cmds = append(cmds, []string{"REPLCONF", "listening-port", strconv.Itoa(port)})
+	if announceIP != "" {
+		cmds = append(cmds, []string{"REPLCONF", "ip-address", announceIP})
+	}
+	cmds = append(cmds, []string{"REPLCONF", "capa", "eof", "capa", "psync2"})
 	if err := send(cmds...); err != nil {
 		return err
 	}
@@ -810,11 +834,12 @@ const errLoading = "LOADING Redis is loading the dataset in memory"
 // the loading check, as in Redis), which the caller runs the ordinary way,
 // as it does everything from a client in a transaction (whose refusals
 // must abort it), not yet authenticated (NOAUTH comes first), or that
-// turned its replies off. The refusals are counted in the statistics
+// turned its replies off, or when the server serves no stale data (then
+// -MASTERDOWN comes before -LOADING). The refusals are counted in the statistics
 // later (loadRejects). It does not check ACLs: a user denied a command
 // may get -LOADING for it, where Redis answers -NOPERM. On the loop.
 func (c *Client) replyLoading(buf []byte) (consumed, need int, closeConn bool) {
-	if c.multi.active || c.block != nil || !c.authed || c.replyMode != replyOn {
+	if c.multi.active || c.block != nil || !c.authed || c.replyMode != replyOn || c.srv.staleDenied.Load() {
 		// In a transaction, or blocked (what it sends waits): only this
 		// client's own commands and deliveries, on this loop, change
 		// either. A client accepted during the load is not admitted

@@ -57,6 +57,9 @@ type Server struct {
 	startTime time.Time
 	runID     string
 	hz        atomic.Int64
+	// staleDenied mirrors replica-serve-stale-data no, for the lock-free
+	// answers of a loading replica (replyLoading).
+	staleDenied atomic.Bool
 
 	mu         sync.Mutex
 	clients    map[int64]*Client    // guarded by mu
@@ -186,6 +189,7 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 	s.repl.init()
 	s.slowlog.init()
 	s.hz.Store(int64(cfg.Hz))
+	s.staleDenied.Store(!cfg.ReplicaServeStaleData)
 	s.lastSave = time.Now().Unix()
 	s.save.lastOK, s.save.lastSeconds = true, -1
 	ks, err := openKeyspace(opts.Store, cfg.Databases, int64(cfg.RowCacheSize))
@@ -762,11 +766,18 @@ func (s *Server) call(c *Client, argv [][]byte) {
 	if s.rejectInSubscriberContext(c, cmd, argv) {
 		return
 	}
+	// A replica without its primary (link down or syncing) answers from
+	// stale data only if replica-serve-stale-data allows.
+	if s.staleRefuses(c, cmd) {
+		cmd.stats.rejected++
+		s.rejectLocked(c, cmd, errMasterDown)
+		return
+	}
 	// A replica replacing its keyspace runs, between the steps of the
 	// load, only what Redis allows while loading (INFO, ROLE, CONFIG,
 	// PUBLISH, SUBSCRIBE...): nothing that reads or writes keys. An EXEC
 	// would run what it queued before the load began.
-	if s.loading.Load() && (!cmd.has(flagLoading) || cmd.name == "exec" && c.multi.queuesDeniedWhileLoading()) {
+	if s.loading.Load() && (!cmd.has(flagLoading) || cmd.name == "exec" && c.multi.queuesWithout(flagLoading)) {
 		cmd.stats.rejected++
 		s.rejectLocked(c, cmd, errLoading)
 		return

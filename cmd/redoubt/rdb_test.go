@@ -67,8 +67,8 @@ func startRedisArgs(t *testing.T, dir string, args ...string) *redisServer {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		err := c.Ping(context.Background()).Err()
-		if err == nil || strings.HasPrefix(err.Error(), "NOAUTH") {
-			return r // up (NOAUTH: it wants a password)
+		if err == nil || strings.HasPrefix(err.Error(), "NOAUTH") || strings.HasPrefix(err.Error(), "MASTERDOWN") {
+			return r // up (NOAUTH: it wants a password; MASTERDOWN: a replica serving no stale data)
 		}
 		select {
 		case <-r.done:

@@ -783,3 +783,120 @@ func TestReplicaCutTransaction(t *testing.T) {
 		t.Errorf("offset %s, want %d", off, len(setA)+len(tx))
 	}
 }
+
+// TestReplicaServeStaleData: a replica whose primary is unreachable, with
+// replica-serve-stale-data no, answers as a real redis-server replica in
+// the same state does: -MASTERDOWN for commands without Redis's stale flag
+// (PING among them, inside MULTI too), the others as usual; with yes again,
+// it serves its data.
+func TestReplicaServeStaleData(t *testing.T) {
+	dead := strconv.Itoa(freePort(t)) // nothing listens there
+	args := []string{"--replicaof", "127.0.0.1 " + dead, "--replica-serve-stale-data", "no"}
+	rs := startRedisArgs(t, t.TempDir(), args...)
+	ours := startServer(t, "", args...)
+	script := [][]string{
+		{"GET", "k"},
+		{"SET", "k", "v"},
+		{"PING"},
+		{"ECHO", "hi"},
+		{"DBSIZE"},
+		{"CONFIG", "GET", "replica-serve-stale-data"},
+		{"ROLE"},
+		{"CLIENT", "SETNAME", "stale"},
+		{"PUBLISH", "ch", "m"},
+		{"MULTI"}, {"ECHO", "queued"}, {"EXEC"},
+		{"MULTI"}, {"GET", "k"}, {"EXEC"},
+		{"NOSUCH"},
+		{"GET"},
+		{"CONFIG", "SET", "replica-serve-stale-data", "yes"},
+		{"GET", "k"},
+		{"PING"},
+	}
+	// A raw connection: go-redis gives up on a connection after a
+	// READONLY reply.
+	run := func(addr string) []string {
+		c := dialRaw(t, addr)
+		var out []string
+		for _, cmd := range script {
+			v := c.do(t, cmd...)
+			if cmd[0] == "ROLE" {
+				// Both are replicas of the dead port; the state
+				// (connect, connecting) depends on timing.
+				v.Elems = v.Elems[:3]
+			}
+			out = append(out, v.String())
+		}
+		return out
+	}
+	want, got := run(rs.addr()), run(ours.addr())
+	for i := range script {
+		if got[i] != want[i] {
+			t.Errorf("%v: redoubt %q, redis %q", script[i], got[i], want[i])
+		}
+	}
+	if !strings.Contains(want[0], "MASTERDOWN") {
+		t.Fatalf("redis-server did not refuse GET: %q", want[0])
+	}
+}
+
+// TestReplicaAnnounce: replica-announce-ip and replica-announce-port reach
+// the primary's INFO and ROLE both ways: a Redoubt replica of a real
+// redis-server, and a real redis-server replica of Redoubt. The announced
+// address is only reported, never connected to.
+func TestReplicaAnnounce(t *testing.T) {
+	ctx := context.Background()
+	waitSlave := func(what string, primary *redis.Client, want string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			got := infoField(t, primary, "replication", "slave0")
+			if strings.HasPrefix(got, want) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: slave0:%s, want it to start with %s", what, got, want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		role, err := primary.Do(ctx, "ROLE").Slice()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep := fmt.Sprint(role[2]); !strings.HasPrefix(rep, "[[announced.invalid 7777 ") {
+			t.Fatalf("%s: ROLE lists replicas %s", what, rep)
+		}
+	}
+	announce := []string{"--replica-announce-ip", "announced.invalid", "--replica-announce-port", "7777"}
+
+	rp := startRedisArgs(t, t.TempDir(), "--repl-diskless-sync-delay", "0")
+	startServer(t, "", append([]string{"--replicaof", "127.0.0.1 " + strconv.Itoa(rp.port)}, announce...)...)
+	waitSlave("redoubt replica of redis", rp.client(t), "ip=announced.invalid,port=7777,state=online")
+
+	op := startServer(t, "", "--repl-diskless-sync-delay", "0")
+	startRedisArgs(t, t.TempDir(), append([]string{"--replicaof", "127.0.0.1 " + strconv.Itoa(op.port)}, announce...)...)
+	waitSlave("redis replica of redoubt", op.client(), "ip=announced.invalid,port=7777,state=online")
+}
+
+// TestDisklessSyncMaxReplicas: with a long repl-diskless-sync-delay, one
+// replica waits; once repl-diskless-sync-max-replicas of them wait, they
+// all sync at once.
+func TestDisklessSyncMaxReplicas(t *testing.T) {
+	p := startServer(t, "", "--repl-diskless-sync-delay", "60", "--repl-diskless-sync-max-replicas", "2")
+	pc := p.client()
+	if err := pc.Set(context.Background(), "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	primary := []string{"--replicaof", "127.0.0.1 " + strconv.Itoa(p.port)}
+	r1 := startServer(t, "", primary...)
+	time.Sleep(1500 * time.Millisecond)
+	if st := infoField(t, pc, "replication", "slave0"); !strings.Contains(st, "state=wait_bgsave") {
+		t.Fatalf("one replica: slave0:%s, want it waiting", st)
+	}
+	start := time.Now()
+	r2 := startServer(t, "", primary...)
+	waitInSync(t, pc, r1.client())
+	waitInSync(t, pc, r2.client())
+	if d := time.Since(start); d > 20*time.Second {
+		t.Fatalf("two replicas synced after %v: the delay was not cut short", d)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/redoubtdb/redoubt/netio/resp"
 	"net"
 	"os"
 	"os/exec"
@@ -174,6 +175,38 @@ func (c *rawConn) line(t testing.TB) string {
 		t.Fatalf("read: %v", err)
 	}
 	return strings.TrimRight(l, "\r\n")
+}
+
+// do sends one command and returns its reply, whatever it is (errors
+// included).
+func (c *rawConn) do(t testing.TB, args ...string) resp.Value {
+	t.Helper()
+	b := resp.AppendArrayLen(nil, len(args))
+	for _, a := range args {
+		b = resp.AppendBulkString(b, a)
+	}
+	if _, err := c.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	var buf []byte
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if len(buf) > 0 {
+			v, n, err := resp.ReadReply(buf)
+			if err != nil {
+				t.Fatalf("%q: unparsable reply %q: %v", args, buf, err)
+			}
+			if n > 0 {
+				return v
+			}
+		}
+		chunk := make([]byte, 4096)
+		n, err := c.r.Read(chunk)
+		if err != nil {
+			t.Fatalf("%q: read: %v", args, err)
+		}
+		buf = append(buf, chunk[:n]...)
+	}
 }
 
 func TestGoRedisBasics(t *testing.T) {
