@@ -218,7 +218,7 @@ func (rc *rowCache) putKind(k string, v []byte, kind rowKind, atime int64) {
 		}
 	}
 	rc.set(k, r, v, kind, atime)
-	rc.evict("")
+	rc.evict(k)
 }
 
 // evict drops random entries other than keep until the cache is within
@@ -258,7 +258,7 @@ func (rc *rowCache) update(k string, v []byte, atime int64) {
 		return
 	}
 	rc.set(k, r, v, kind, atime)
-	rc.evict("")
+	rc.evict(k)
 }
 
 // putAhead caches a copy of v under k, read ahead of its use (a list
