@@ -61,6 +61,46 @@ type loadHooks struct {
 // waits for the lock.
 const loadStepEvery = 10 * time.Millisecond
 
+// loadStepper calls a load's step hook once loadStepEvery has passed since
+// the last step, looking at the clock every 64 calls: between keys, and
+// between the members of a collection, so that one big key (a set of
+// millions of members) does not hold mu for the whole of its load.
+type loadStepper struct {
+	step func(heavy func() error) error
+	n    int
+	last time.Time
+}
+
+func (p *loadStepper) maybe() error {
+	if p.step == nil {
+		return nil
+	}
+	p.n++
+	if p.n%64 != 0 || time.Since(p.last) < loadStepEvery {
+		return nil
+	}
+	if err := p.step(nil); err != nil {
+		return err
+	}
+	p.last = time.Now()
+	return nil
+}
+
+// steppedElems reads a collection's members with the load's steps in
+// between (loadStepper). A step lets in only what runs while loading,
+// which touches no key, so a collection half made is safe meanwhile.
+type steppedElems struct {
+	src elemSource
+	p   *loadStepper
+}
+
+func (e steppedElems) NextElem() (rdb.Elem, bool, error) {
+	if err := e.p.maybe(); err != nil {
+		return rdb.Elem{}, false, err
+	}
+	return e.src.NextElem()
+}
+
 // importLocked is ImportRDB under mu, with a replica's hooks. Holds mu
 // (released within h.step).
 func (s *Server) importLocked(r io.Reader, o ImportOptions, h loadHooks) (ImportStats, error) {
@@ -77,16 +117,30 @@ func (s *Server) importLocked(r io.Reader, o ImportOptions, h loadHooks) (Import
 		return st, err
 	}
 	bl.onPhase = o.OnPhase
-	bl.step = h.step
 	defer bl.close()
 	now := s.ks.Now()
-	lastStep := time.Now()
-	for n := 0; ; n++ {
-		if h.step != nil && n%64 == 0 && time.Since(lastStep) >= loadStepEvery {
-			if err := h.step(nil); err != nil {
-				return st, err
-			}
-			lastStep = time.Now()
+	step := h.step
+	if step != nil {
+		step = func(heavy func() error) error {
+			// A step within a collection: the key's colls are the
+			// load's, not the commands' that run meanwhile, whose end
+			// recycles whatever collUsed holds (endCommand).
+			used := s.ks.collUsed
+			s.ks.collUsed = nil
+			err := h.step(heavy)
+			s.ks.collUsed = append(used, s.ks.collUsed...)
+			return err
+		}
+	}
+	bl.step = step
+	stepper := &loadStepper{step: step, last: time.Now()}
+	var elems elemSource = rd
+	if h.step != nil {
+		elems = steppedElems{rd, stepper}
+	}
+	for {
+		if err := stepper.maybe(); err != nil {
+			return st, err
 		}
 		rec, err := rd.Next()
 		if err == io.EOF {
@@ -138,7 +192,7 @@ func (s *Server) importLocked(r io.Reader, o ImportOptions, h loadHooks) (Import
 			bl.begin(rec.DB, rec.Key, rec.Offset)
 			if t == storage.TypeString {
 				s.ks.Put(rec.DB, rec.Key, nil, &storage.Meta{Type: storage.TypeString, ExpireAt: rec.ExpireMs, Value: rec.Value})
-			} else if err := s.loadColl(rec.DB, rec.Key, t, rd, rec.ExpireMs); err != nil {
+			} else if err := s.loadColl(rec.DB, rec.Key, t, elems, rec.ExpireMs); err != nil {
 				return st, fmt.Errorf("rdb: offset %d: key %q: %w", rec.Offset, rec.Key, err)
 			}
 			if err := bl.end(); err != nil {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redoubtdb/redoubt/storage"
 	"github.com/redoubtdb/redoubt/storage/rdb"
@@ -181,5 +182,80 @@ func TestImportFencesBigZsets(t *testing.T) {
 	h.srv.mu.Unlock()
 	if co.fenced() {
 		t.Fatal("a set below zsetFenceMin got fences")
+	}
+}
+
+// TestImportStepsWithinAKey: a load with steps (a replica's) steps between
+// the members of a big collection too, not only between keys, and what a
+// command run in a step does at its end (recycling its colls) leaves the
+// collection being loaded alone.
+func TestImportStepsWithinAKey(t *testing.T) {
+	const members = 2000000
+	file := rdbFile(t, func(w *rdb.Writer) {
+		_ = w.BeginSet(rdb.KeyHeader{Key: []byte("big")}, members)
+		for i := range members {
+			_ = w.Member([]byte("member:" + strconv.Itoa(i)))
+		}
+		_ = w.End()
+		_ = w.String(rdb.KeyHeader{Key: []byte("after")}, []byte("x"))
+	})
+	h := newPebbleHarness(t)
+	defer h.close()
+	s := h.srv
+	var (
+		last    time.Time
+		longest time.Duration
+		steps   int
+	)
+	step := func(heavy func() error) error {
+		longest = max(longest, time.Since(last))
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			last = time.Now()
+		}()
+		if heavy != nil {
+			return heavy()
+		}
+		steps++
+		// A command that ran meanwhile ends.
+		s.mu.Lock()
+		s.ks.endCommand()
+		s.mu.Unlock()
+		return nil
+	}
+	var (
+		st   ImportStats
+		err  error
+		done = make(chan struct{})
+	)
+	go func() {
+		defer close(done)
+		s.mu.Lock()
+		last = time.Now()
+		st, err = s.importLocked(bytes.NewReader(file), ImportOptions{}, loadHooks{step: step})
+		longest = max(longest, time.Since(last))
+		s.mu.Unlock()
+	}()
+	select {
+	case <-done:
+	case <-time.After(60 * time.Second):
+		// A load whose colls a step recycled went on forever.
+		panic("the import did not finish in 60 s")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Keys != 2 {
+		t.Fatalf("%d keys loaded, want 2", st.Keys)
+	}
+	if got := h.client(1).reply(t, "SCARD", "big").String(); got != "(integer) "+strconv.Itoa(members) {
+		t.Fatalf("SCARD big = %s", got)
+	}
+	// Making the records of 2M members takes about 0.15 s here: without
+	// steps inside the key, one interval would be that long.
+	t.Logf("%d steps, the longest interval %v", steps, longest)
+	if longest > 80*time.Millisecond {
+		t.Fatalf("%v between two steps of the load", longest)
 	}
 }

@@ -900,3 +900,56 @@ func TestDisklessSyncMaxReplicas(t *testing.T) {
 		t.Fatalf("two replicas synced after %v: the delay was not cut short", d)
 	}
 }
+
+// TestReplicaLoadsBigKeyInSteps: a full sync whose snapshot is one set of
+// 3M members, with INFO sent all along the replica's load: the load, which
+// now lets clients in between the members of a key (not only between
+// keys), succeeds at its first attempt, and INFO keeps answering. (The
+// steps' spacing is TestImportStepsWithinAKey's; here the INFO latency is
+// only logged, as on a shared machine it mostly measures the machine.)
+func TestReplicaLoadsBigKeyInSteps(t *testing.T) {
+	ctx := context.Background()
+	p := startRedisArgs(t, t.TempDir(), "--repl-diskless-sync-delay", "0")
+	pc := p.client(t)
+	const members = 3000000
+	if _, err := pc.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+		batch := make([]any, 0, 1000)
+		for i := range members {
+			batch = append(batch, "member:"+strconv.Itoa(i))
+			if len(batch) == cap(batch) {
+				pipe.SAdd(ctx, "big", batch...)
+				batch = make([]any, 0, 1000)
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r := startServer(t, "", "--replicaof", "127.0.0.1 "+strconv.Itoa(p.port))
+	rc := r.client()
+	var slowest time.Duration
+	loads := 0
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the replica did not finish loading")
+		}
+		start := time.Now()
+		loading := infoField(t, rc, "persistence", "loading")
+		if loading == "1" {
+			loads++
+			slowest = max(slowest, time.Since(start))
+		} else if loads > 0 {
+			break
+		}
+	}
+	waitInSync(t, pc, rc)
+	if n, err := rc.SCard(ctx, "big").Result(); err != nil || n != members {
+		t.Fatalf("SCARD big = %d, %v; want %d", n, err, members)
+	}
+	// The load that the INFOs ran in succeeded: no second sync.
+	if n := infoField(t, pc, "stats", "sync_full"); n != "1" {
+		logText, _ := os.ReadFile(filepath.Join(r.dir, "server.log"))
+		t.Fatalf("the primary served %s full syncs, want 1; replica log:\n%s", n, logText)
+	}
+	t.Logf("%d INFOs answered while loading, the slowest in %v", loads, slowest)
+}
