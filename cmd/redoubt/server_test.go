@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -665,5 +666,68 @@ func TestBlockingPopOverTCP(t *testing.T) {
 	}
 	if n, err := c2.Exists(ctx, "q2").Result(); err != nil || n != 0 {
 		t.Fatalf("after kill -9: q2 exists = %d, %v", n, err)
+	}
+}
+
+// TestMemoryCommand: MEMORY's replies have Redis's shapes and errors (held
+// to a real redis-server), and MEMORY USAGE grows with what a key holds.
+func TestMemoryCommand(t *testing.T) {
+	rs := startRedisArgs(t, t.TempDir())
+	ours := startServer(t, "")
+	setup := [][]string{
+		{"SET", "s", "v"},
+		{"SET", "big", strings.Repeat("x", 10000)},
+		{"HELLO", "3"},
+	}
+	for i := range 200 {
+		setup = append(setup, []string{"HSET", "h", "f" + strconv.Itoa(i), "value" + strconv.Itoa(i)})
+	}
+	script := [][]string{
+		{"MEMORY", "USAGE", "nosuch"},
+		{"MEMORY", "USAGE", "h", "SAMPLES", "-1"},
+		{"MEMORY", "USAGE", "h", "SAMPLES", "x"},
+		{"MEMORY", "USAGE", "h", "FOO"},
+		{"MEMORY", "USAGE", "h", "SAMPLES"},
+		{"MEMORY", "USAGE"},
+		{"MEMORY", "NOSUCH"},
+		{"MEMORY", "PURGE"},
+	}
+	conns := map[string]*rawConn{}
+	for _, addr := range []string{rs.addr(), ours.addr()} {
+		c := dialRaw(t, addr)
+		for _, cmd := range setup {
+			c.do(t, cmd...)
+		}
+		conns[addr] = c
+	}
+	for _, cmd := range script {
+		want, got := conns[rs.addr()].do(t, cmd...).String(), conns[ours.addr()].do(t, cmd...).String()
+		if got != want {
+			t.Errorf("%q: redoubt %s, redis %s", cmd, got, want)
+		}
+	}
+	// MEMORY STATS: Redis's fields, in its order (values differ).
+	fields := func(addr string) []string {
+		v := conns[addr].do(t, "MEMORY", "STATS")
+		var names []string
+		for i := 0; i+1 < len(v.Elems); i += 2 {
+			names = append(names, v.Elems[i].String())
+		}
+		return names
+	}
+	if want, got := fields(rs.addr()), fields(ours.addr()); !slices.Equal(got, want) {
+		t.Errorf("MEMORY STATS fields:\n redoubt %q\n   redis %q", got, want)
+	}
+	usage := func(args ...string) int64 {
+		v := conns[ours.addr()].do(t, append([]string{"MEMORY", "USAGE"}, args...)...)
+		return v.Int
+	}
+	if s, big := usage("s"), usage("big"); s <= 0 || big-s < 10000 || big-s > 10100 {
+		t.Errorf("MEMORY USAGE: s %d, big %d: want big about 10000 more", s, big)
+	}
+	// A hash of 200 like fields: the default 5 samples estimate the whole
+	// within 5%.
+	if est, all := usage("h"), usage("h", "SAMPLES", "0"); all < 200*20 || est < all*95/100 || est > all*105/100 {
+		t.Errorf("MEMORY USAGE h: %d sampled, %d counted", est, all)
 	}
 }
