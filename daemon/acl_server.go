@@ -219,7 +219,7 @@ func (a *aclState) lookupDry(argv [][]byte) *command {
 // and the default user does not let everyone in (it has a password, or
 // is disabled).
 func (s *Server) authRequired(c *Client) bool {
-	if c.authed {
+	if c.authed.Load() {
 		return false
 	}
 	def := s.acl.users.Default()
@@ -231,7 +231,7 @@ func (s *Server) authRequired(c *Client) bool {
 func (s *Server) defaultAuthLocked(c *Client) {
 	def := s.acl.users.Default()
 	c.user = def
-	c.authed = def.NoPass() && def.Enabled()
+	c.authed.Store(def.NoPass() && def.Enabled())
 }
 
 // ---- the check -----------------------------------------------------------------
@@ -368,7 +368,7 @@ func (s *Server) aclExecDenied(c *Client, cmd *command, argv [][]byte) bool {
 func (c *Client) authenticate(user, pass []byte, argv [][]byte) bool {
 	s := c.srv
 	if u := s.acl.users.Authenticate(string(user), pass); u != nil {
-		c.authed = true
+		c.authed.Store(true)
 		c.user = u
 		return true
 	}
@@ -388,7 +388,8 @@ func (s *Server) dropRemovedUsersLocked(caller *Client) {
 		if o.user == nil || !o.user.Removed() {
 			continue
 		}
-		o.user, o.authed = s.acl.users.Default(), false
+		o.user = s.acl.users.Default()
+		o.authed.Store(false)
 		if o == caller {
 			o.closeAfterCommand = true
 			continue

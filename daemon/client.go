@@ -26,10 +26,13 @@ type Client struct {
 	id   int64
 
 	// Guarded by Server.mu.
-	name   string
-	db     int
-	proto  int  // 2 or 3
-	authed bool // Redis's c->authenticated; see Server.authRequired
+	name  string
+	db    int
+	proto int // 2 or 3
+	// authed is Redis's c->authenticated (see Server.authRequired).
+	// Written under mu; atomic because a loading replica's lock-free
+	// answers read it (replyLoading).
+	authed atomic.Bool
 	user   *acl.User
 	// closeAfterCommand closes the connection once the running command
 	// (EXEC with its queue) has replied: its own user was removed.

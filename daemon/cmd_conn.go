@@ -125,7 +125,7 @@ func cmdHello(c *Client, argv [][]byte) {
 			return
 		}
 	}
-	if !c.authed {
+	if !c.authed.Load() {
 		c.ReplyError("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
 		return
 	}

@@ -3,6 +3,7 @@ package daemon
 import (
 	"math"
 	"runtime/debug"
+	"sync/atomic"
 
 	"github.com/redoubtdb/redoubt/storage"
 )
@@ -22,12 +23,21 @@ func registerMemoryCommands(t *commandTable) {
 	})
 	t.register("memory|purge", func(c *Client, argv [][]byte) {
 		// Returning freed heap pages to the OS runs a full collection:
-		// off the event loop, and the reply does not wait for it.
-		go debug.FreeOSMemory()
+		// off the event loop, one at a time, and the reply does not wait
+		// for it.
+		if purging.CompareAndSwap(false, true) {
+			go func() {
+				defer purging.Store(false)
+				debug.FreeOSMemory()
+			}()
+		}
 		c.ReplyOK()
 	})
 	t.register("memory|help", func(c *Client, argv [][]byte) { replyHelpLines(c, argv, memoryHelp) })
 }
+
+// purging is set while a MEMORY PURGE runs.
+var purging atomic.Bool
 
 var memoryHelp = []string{
 	"MALLOC-STATS",

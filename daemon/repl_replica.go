@@ -649,9 +649,9 @@ func (s *Server) newMasterClientLocked(m *masterLink) *Client {
 		proto:    2,
 		created:  time.Now(),
 		addr:     net.JoinHostPort(m.host, strconv.Itoa(m.port)),
-		authed:   true,
 		isMaster: true,
 	}
+	c.authed.Store(true)
 	m.client = c
 	m.state = "connected"
 	m.downSince = time.Time{}
@@ -839,7 +839,7 @@ const errLoading = "LOADING Redis is loading the dataset in memory"
 // later (loadRejects). It does not check ACLs: a user denied a command
 // may get -LOADING for it, where Redis answers -NOPERM. On the loop.
 func (c *Client) replyLoading(buf []byte) (consumed, need int, closeConn bool) {
-	if c.multi.active || c.block != nil || !c.authed || c.replyMode != replyOn || c.srv.staleDenied.Load() {
+	if c.multi.active || c.block != nil || !c.authed.Load() || c.replyMode != replyOn || c.srv.staleDenied.Load() {
 		// In a transaction, or blocked (what it sends waits): only this
 		// client's own commands and deliveries, on this loop, change
 		// either. A client accepted during the load is not admitted
