@@ -3,6 +3,7 @@ package conf
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 )
@@ -121,6 +122,12 @@ type Config struct {
 	SlowlogLogSlowerThan int `toml:"slowlog-log-slower-than"`
 	// SlowlogMaxLen is how many slow-log entries are kept. Runtime.
 	SlowlogMaxLen int `toml:"slowlog-max-len"`
+	// LatencyTracking keeps a latency histogram per command, for LATENCY
+	// HISTOGRAM and INFO latencystats. Runtime.
+	LatencyTracking bool `toml:"latency-tracking"`
+	// LatencyTrackingInfoPercentiles are the percentiles INFO latencystats
+	// reports, each in [0, 100]. Runtime.
+	LatencyTrackingInfoPercentiles Percentiles `toml:"latency-tracking-info-percentiles"`
 
 	// Keyspace notifications.
 
@@ -300,8 +307,10 @@ func Default() *Config {
 			Pubsub:  OutputLimit{Hard: 32 * MB, Soft: 8 * MB, SoftSeconds: 60},
 		},
 
-		SlowlogLogSlowerThan: 10000,
-		SlowlogMaxLen:        128,
+		SlowlogLogSlowerThan:           10000,
+		SlowlogMaxLen:                  128,
+		LatencyTracking:                true,
+		LatencyTrackingInfoPercentiles: Percentiles{50, 99, 99.9},
 
 		HashMaxListpackEntries: 512,
 		HashMaxListpackValue:   64,
@@ -408,4 +417,35 @@ func (e *keyError) Error() string {
 	}
 	b.WriteString(e.msg)
 	return b.String()
+}
+
+// Percentiles is a list of percentiles, written space-separated.
+type Percentiles []float64
+
+func (p Percentiles) String() string {
+	parts := make([]string, len(p))
+	for i, v := range p {
+		parts[i] = strconv.FormatFloat(v, 'f', -1, 64)
+	}
+	return strings.Join(parts, " ")
+}
+
+// MarshalText writes the list as TOML's string form of it.
+func (p Percentiles) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
+
+// parsePercentiles reads latency-tracking-info-percentiles, with Redis's
+// errors.
+func parsePercentiles(args []string) (Percentiles, *problem) {
+	p := Percentiles{}
+	for _, a := range args {
+		v, err := strconv.ParseFloat(a, 64)
+		if err != nil || math.IsNaN(v) {
+			return nil, problemText("Invalid latency-tracking-info-percentiles parameters")
+		}
+		if v < 0 || v > 100 {
+			return nil, problemText("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
+		}
+		p = append(p, v)
+	}
+	return p, nil
 }

@@ -57,6 +57,22 @@ var params = []*param{
 	// Slow log.
 	intParam("slowlog-log-slower-than", mutable, -1, maxInt64, func(c *Config) *int { return &c.SlowlogLogSlowerThan }),
 	intParam("slowlog-max-len", mutable, 0, maxInt64, func(c *Config) *int { return &c.SlowlogMaxLen }),
+	boolParam("latency-tracking", mutable, func(c *Config) *bool { return &c.LatencyTracking }),
+	wordsParam("latency-tracking-info-percentiles", mutable,
+		func(c *Config, args []string) *problem {
+			p, prob := parsePercentiles(args)
+			if prob != nil {
+				return prob
+			}
+			c.LatencyTrackingInfoPercentiles = p
+			return nil
+		},
+		func(c *Config) string { return c.LatencyTrackingInfoPercentiles.String() },
+		func(c *Config) *problem {
+			_, prob := parsePercentiles(strings.Fields(c.LatencyTrackingInfoPercentiles.String()))
+			return prob
+		},
+		func(c *Config) string { return tomlQuote(c.LatencyTrackingInfoPercentiles.String()) }),
 
 	// Keyspace notifications.
 	notifyParam(),

@@ -228,6 +228,8 @@ var setErrorCases = []setErrorCase{
 	{"overflow", []KV{{"timeout", "99999999999999999999"}}, failed + "'timeout') - argument couldn't be parsed into an integer", false},
 	{"range", []KV{{"maxclients", "-1"}}, failed + "'maxclients') - argument must be between 1 and 4294967295 inclusive", false},
 	{"range int", []KV{{"timeout", "2147483648"}}, failed + "'timeout') - argument must be between 0 and 2147483647 inclusive", false},
+	{"percentile range", []KV{{"latency-tracking-info-percentiles", "50 101"}}, failed + "'latency-tracking-info-percentiles') - latency-tracking-info-percentiles parameters should sit between [0.0,100.0]", false},
+	{"percentile not a number", []KV{{"latency-tracking-info-percentiles", "50 abc"}}, failed + "'latency-tracking-info-percentiles') - Invalid latency-tracking-info-percentiles parameters", false},
 	{"range effort", []KV{{"active-expire-effort", "11"}}, failed + "'active-expire-effort') - argument must be between 1 and 10 inclusive", false},
 	{"range slowlog", []KV{{"slowlog-log-slower-than", "-5"}}, failed + "'slowlog-log-slower-than') - argument must be between -1 and 9223372036854775807 inclusive", false},
 	{"range repl-timeout", []KV{{"repl-timeout", "0"}}, failed + "'repl-timeout') - argument must be between 1 and 2147483647 inclusive", false},

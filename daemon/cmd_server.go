@@ -190,9 +190,9 @@ func (s *Server) resetStats() {
 	s.netIn.Store(0)
 	s.netOut.Store(0)
 	for _, cmd := range s.cmds.byName {
-		cmd.stats = cmdStats{}
+		cmd.stats, cmd.lat = cmdStats{}, nil
 		for _, sub := range cmd.subs {
-			sub.stats = cmdStats{}
+			sub.stats, sub.lat = cmdStats{}, nil
 		}
 	}
 }

@@ -870,6 +870,11 @@ func (s *Server) invoke(c *Client, cmd *command, argv [][]byte) {
 	s.stats.commands++
 	cmd.stats.calls++
 	cmd.stats.usec += elapsed.Microseconds()
+	if c.block == nil {
+		// A blocked command's wait is not its latency (Redis records
+		// the blocked ones when they are served; Redoubt does not).
+		s.recordLatencyLocked(cmd, elapsed.Nanoseconds())
+	}
 	if c.failed {
 		cmd.stats.failed++
 	}

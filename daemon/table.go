@@ -70,6 +70,7 @@ type command struct {
 	docs *metaNode // COMMAND DOCS entry
 
 	stats cmdStats
+	lat   *latencyHist // latency-tracking; nil until the first call. Guarded by Server.mu.
 }
 
 // cmdStats feeds INFO commandstats. Guarded by Server.mu.

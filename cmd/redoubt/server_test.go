@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -729,5 +730,57 @@ func TestMemoryCommand(t *testing.T) {
 	// within 5%.
 	if est, all := usage("h"), usage("h", "SAMPLES", "0"); all < 200*20 || est < all*95/100 || est > all*105/100 {
 		t.Errorf("MEMORY USAGE h: %d sampled, %d counted", est, all)
+	}
+}
+
+// TestLatencyCommand: LATENCY HISTOGRAM and INFO latencystats have Redis's
+// shapes (the figures are timings, so only their form is compared with a
+// real redis-server), and LATEST, HISTORY and RESET answer as Redis's with
+// its latency monitor off.
+func TestLatencyCommand(t *testing.T) {
+	rs := startRedisArgs(t, t.TempDir())
+	ours := startServer(t, "")
+	// shape replaces every integer by "n", keeping keys and nesting.
+	var shape func(v resp.Value) string
+	shape = func(v resp.Value) string {
+		switch v.Kind {
+		case resp.Integer:
+			return "n"
+		case resp.Array, resp.Map, resp.Set:
+			var parts []string
+			for _, e := range v.Elems {
+				parts = append(parts, shape(e))
+			}
+			return "[" + strings.Join(parts, " ") + "]"
+		}
+		return v.String()
+	}
+	line := regexp.MustCompile(`^latency_percentiles_usec_set:p50=\d+\.\d{3},p99=\d+\.\d{3},p99\.9=\d+\.\d{3}$`)
+	for _, addr := range []string{rs.addr(), ours.addr()} {
+		c := dialRaw(t, addr)
+		c.do(t, "HELLO", "3")
+		c.do(t, "SET", "a", "b")
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"LATENCY", "HISTOGRAM", "set"}, `["set" ["calls" n "histogram_usec" [n n]]]`},
+			{[]string{"LATENCY", "HISTOGRAM", "nosuch"}, `[]`},
+			{[]string{"LATENCY", "LATEST"}, `[]`},
+			{[]string{"LATENCY", "HISTORY", "command"}, `[]`},
+			{[]string{"LATENCY", "RESET"}, `n`},
+		} {
+			if got := shape(c.do(t, tc.args...)); got != tc.want {
+				t.Errorf("%s: %q: %s, want %s", addr, tc.args, got, tc.want)
+			}
+		}
+		info := c.do(t, "INFO", "latencystats").Str
+		found := false
+		for _, l := range strings.Split(string(info), "\r\n") {
+			found = found || line.MatchString(l)
+		}
+		if !found {
+			t.Errorf("%s: INFO latencystats has no SET line:\n%s", addr, info)
+		}
 	}
 }
