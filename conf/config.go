@@ -122,6 +122,9 @@ type Config struct {
 	SlowlogLogSlowerThan int `toml:"slowlog-log-slower-than"`
 	// SlowlogMaxLen is how many slow-log entries are kept. Runtime.
 	SlowlogMaxLen int `toml:"slowlog-max-len"`
+	// EnableDebugCommand allows DEBUG: no, yes, or local (from loopback
+	// connections only), as Redis's enable-debug-command.
+	EnableDebugCommand string `toml:"enable-debug-command"`
 	// LatencyTracking keeps a latency histogram per command, for LATENCY
 	// HISTOGRAM and INFO latencystats. Runtime.
 	LatencyTracking bool `toml:"latency-tracking"`
@@ -310,6 +313,7 @@ func Default() *Config {
 		SlowlogLogSlowerThan:           10000,
 		SlowlogMaxLen:                  128,
 		LatencyTracking:                true,
+		EnableDebugCommand:             "no",
 		LatencyTrackingInfoPercentiles: Percentiles{50, 99, 99.9},
 
 		HashMaxListpackEntries: 512,

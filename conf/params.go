@@ -58,6 +58,7 @@ var params = []*param{
 	intParam("slowlog-log-slower-than", mutable, -1, maxInt64, func(c *Config) *int { return &c.SlowlogLogSlowerThan }),
 	intParam("slowlog-max-len", mutable, 0, maxInt64, func(c *Config) *int { return &c.SlowlogMaxLen }),
 	boolParam("latency-tracking", mutable, func(c *Config) *bool { return &c.LatencyTracking }),
+	enumParam("enable-debug-command", 0, []string{"no", "yes", "local"}, func(c *Config) *string { return &c.EnableDebugCommand }),
 	wordsParam("latency-tracking-info-percentiles", mutable,
 		func(c *Config, args []string) *problem {
 			p, prob := parsePercentiles(args)

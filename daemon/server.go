@@ -57,6 +57,9 @@ type Server struct {
 	startTime time.Time
 	runID     string
 	hz        atomic.Int64
+	// activeExpireOff: DEBUG SET-ACTIVE-EXPIRE 0 stopped the active expiry
+	// cycle (lazy expiry goes on).
+	activeExpireOff atomic.Bool
 	// staleDenied mirrors replica-serve-stale-data no, for the lock-free
 	// answers of a loading replica (replyLoading).
 	staleDenied atomic.Bool
@@ -714,6 +717,12 @@ func (s *Server) call(c *Client, argv [][]byte) {
 		s.rejectLocked(c, cmd, fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.fullName()))
 		return
 	}
+	// Redis's protected commands (not flagged in COMMAND INFO): DEBUG.
+	if cmd.name == "debug" && !s.protectedAllowed(c) {
+		cmd.stats.rejected++
+		s.rejectLocked(c, cmd, errDebugNotAllowed)
+		return
+	}
 	if !cmd.has(flagNoAuth) && s.authRequired(c) {
 		cmd.stats.rejected++
 		s.rejectLocked(c, cmd, "NOAUTH Authentication required.")
@@ -1027,7 +1036,9 @@ func (s *Server) cron() {
 			return
 		case <-time.After(time.Second / time.Duration(hz)):
 		}
-		s.activeExpireCycle()
+		if !s.activeExpireOff.Load() {
+			s.activeExpireCycle()
+		}
 		if now := time.Now(); now.Sub(s.replyCapAt) >= time.Second {
 			// File reads (/proc, cgroup): outside the lock.
 			s.updateReplyCap()

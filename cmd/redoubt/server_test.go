@@ -784,3 +784,43 @@ func TestLatencyCommand(t *testing.T) {
 		}
 	}
 }
+
+// TestDebugCommand: DEBUG's subcommands answer as a real redis-server's,
+// and enable-debug-command refuses DEBUG unless it allows it.
+func TestDebugCommand(t *testing.T) {
+	script := [][]string{
+		{"DEBUG"},
+		{"DEBUG", "NOSUCH"},
+		{"DEBUG", "POPULATE", "-1"},
+		{"DEBUG", "POPULATE", "x"},
+		{"DEBUG", "POPULATE", "10"},
+		{"DBSIZE"},
+		{"GET", "key:3"},
+		{"DEBUG", "POPULATE", "5", "p", "3"},
+		{"GET", "p:2"},
+		{"DEBUG", "POPULATE", "2", "q", "10"},
+		{"GET", "q:1"},
+		{"SET", "key:4", "mine"},
+		{"DEBUG", "POPULATE", "12"},
+		{"DBSIZE"},
+		{"GET", "key:4"},
+		{"DEBUG", "SET-ACTIVE-EXPIRE", "0"},
+		{"DEBUG", "SET-ACTIVE-EXPIRE", "1"},
+		{"DEBUG", "SLEEP", "0"},
+		{"DEBUG", "SLEEP", "0.01"},
+	}
+	for _, mode := range []string{"local", "no"} {
+		rs := startRedisArgs(t, t.TempDir(), "--enable-debug-command", mode)
+		ours := startServer(t, "", "--enable-debug-command", mode)
+		a, b := dialRaw(t, rs.addr()), dialRaw(t, ours.addr())
+		for _, cmd := range script {
+			if mode == "no" && cmd[0] != "DEBUG" {
+				continue
+			}
+			want, got := a.do(t, cmd...).String(), b.do(t, cmd...).String()
+			if got != want {
+				t.Errorf("enable-debug-command %s: %q: redoubt %s, redis %s", mode, cmd, got, want)
+			}
+		}
+	}
+}
