@@ -594,6 +594,11 @@ func (w *bulkWriter) group(r storage.Run, family byte, g *bulkGroup) error {
 		w.kbuf = storage.ExpireKey(w.kbuf[:0], p, storage.MetaExpireAt(meta), key)
 		return r.Set(w.kbuf, nil)
 	}
+	if cap(w.subs) < int(g.nrows) {
+		// At once: grown by appends, a set of 3M members copied its
+		// rows again and again (48 MB at the end).
+		w.subs = make([]bulkRow, 0, g.nrows)
+	}
 	w.subs = w.subs[:0]
 	for pos := g.rows; pos < g.meta; {
 		var row bulkRow
@@ -606,6 +611,9 @@ func (w *bulkWriter) group(r storage.Run, family byte, g *bulkGroup) error {
 	// the prefix they all share: for a set of 3M members a byte-string
 	// sort took 4-5 s.
 	order := w.words[:0]
+	if !g.list && len(w.subs) > 1 && cap(order) < len(w.subs) {
+		order = make([]keyWord, 0, len(w.subs))
+	}
 	if !g.list && len(w.subs) > 1 {
 		first := w.sub(&w.subs[0])
 		common := len(first)
