@@ -195,16 +195,11 @@ func cmdCommandList(c *Client, argv [][]byte) {
 		}
 	}
 	var names []string
-	for _, cmd := range c.srv.cmds.sortedCommands() {
+	c.srv.cmds.walk(func(cmd *command) {
 		if keep(cmd) {
 			names = append(names, cmd.fullName())
 		}
-		for _, sub := range cmd.sortedSubs() {
-			if keep(sub) {
-				names = append(names, sub.fullName())
-			}
-		}
-	}
+	})
 	c.ReplyStrings(names)
 }
 

@@ -189,12 +189,7 @@ func (s *Server) resetStats() {
 	s.stats = serverStats{errors: map[string]int64{}}
 	s.netIn.Store(0)
 	s.netOut.Store(0)
-	for _, cmd := range s.cmds.byName {
-		cmd.stats, cmd.lat = cmdStats{}, nil
-		for _, sub := range cmd.subs {
-			sub.stats, sub.lat = cmdStats{}, nil
-		}
-	}
+	s.cmds.walk(func(cmd *command) { cmd.stats, cmd.lat = cmdStats{}, nil })
 }
 
 // ---- SHUTDOWN ----------------------------------------------------------------

@@ -627,6 +627,23 @@ func (t *commandTable) sortedCommands() []*command {
 	return out
 }
 
+// walk calls f with every command by name, each followed by its
+// subcommands by name (Redis has no deeper nesting): the order of COMMAND
+// LIST, INFO commandstats and latencystats.
+func (t *commandTable) walk(f func(*command)) {
+	for _, c := range t.sortedCommands() {
+		c.walk(f)
+	}
+}
+
+// walk calls f with c, then with each of its subcommands by name.
+func (c *command) walk(f func(*command)) {
+	f(c)
+	for _, sc := range c.sortedSubs() {
+		f(sc)
+	}
+}
+
 // sortedSubs returns a command's registered subcommands by name.
 func (c *command) sortedSubs() []*command {
 	out := make([]*command, 0, len(c.subs))
@@ -641,8 +658,7 @@ func (c *command) sortedSubs() []*command {
 // rejected, each parent followed by its subcommands, as Redis does.
 func (s *Server) infoCommandstats() []infoField {
 	var out []infoField
-	var add func(c *command)
-	add = func(c *command) {
+	s.cmds.walk(func(c *command) {
 		st := c.stats
 		if st.calls != 0 || st.failed != 0 || st.rejected != 0 {
 			perCall := 0.0
@@ -653,13 +669,7 @@ func (s *Server) infoCommandstats() []infoField {
 				"calls=" + infoInt(st.calls) + ",usec=" + infoInt(st.usec) + ",usec_per_call=" + infoFloat2(perCall) +
 					",rejected_calls=" + infoInt(st.rejected) + ",failed_calls=" + infoInt(st.failed)})
 		}
-		for _, sc := range c.sortedSubs() {
-			add(sc)
-		}
-	}
-	for _, c := range s.cmds.sortedCommands() {
-		add(c)
-	}
+	})
 	return out
 }
 

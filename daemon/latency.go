@@ -82,8 +82,7 @@ func (s *Server) infoLatencystats() []infoField {
 		return nil
 	}
 	var out []infoField
-	var add func(c *command)
-	add = func(c *command) {
+	s.cmds.walk(func(c *command) {
 		if h := c.lat; h != nil && h.total > 0 {
 			var b strings.Builder
 			for i, p := range s.cfg.LatencyTrackingInfoPercentiles {
@@ -95,13 +94,7 @@ func (s *Server) infoLatencystats() []infoField {
 			}
 			out = append(out, infoField{"latency_percentiles_usec_" + c.name, b.String()})
 		}
-		for _, sc := range c.sortedSubs() {
-			add(sc)
-		}
-	}
-	for _, c := range s.cmds.sortedCommands() {
-		add(c)
-	}
+	})
 	return out
 }
 
@@ -138,23 +131,17 @@ var latencyHelp = []string{
 // Redis's fillCommandCDF gives them.
 func cmdLatencyHistogram(c *Client, argv [][]byte) {
 	var cmds []*command
-	var addTracked func(cmd *command)
-	addTracked = func(cmd *command) {
+	tracked := func(cmd *command) {
 		if cmd.lat != nil && cmd.lat.total > 0 {
 			cmds = append(cmds, cmd)
 		}
-		for _, sc := range cmd.sortedSubs() {
-			addTracked(sc)
-		}
 	}
 	if len(argv) == 2 {
-		for _, cmd := range c.srv.cmds.sortedCommands() {
-			addTracked(cmd)
-		}
+		c.srv.cmds.walk(tracked)
 	} else {
 		for _, name := range argv[2:] {
 			if cmd, ok := c.srv.cmds.lookup([][]byte{name}); ok {
-				addTracked(cmd)
+				cmd.walk(tracked)
 			}
 		}
 	}
