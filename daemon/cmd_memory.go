@@ -84,7 +84,9 @@ func cmdMemoryUsage(c *Client, argv [][]byte) {
 		}
 	}
 	ks := c.srv.ks
-	m, ok := ks.PeekMeta(c.db, argv[2])
+	// The whole record: a string stored whole comes with its value (a
+	// chunked one without it).
+	m, ok := ks.Peek(c.db, argv[2])
 	if !ok {
 		c.ReplyNull()
 		return
@@ -99,9 +101,7 @@ func cmdMemoryUsage(c *Client, argv [][]byte) {
 	}
 	switch {
 	case m.Type == storage.TypeString && !m.Chunked:
-		if mm, ok := ks.Peek(c.db, key); ok {
-			size += int64(len(mm.Value))
-		}
+		size += int64(len(m.Value))
 	case m.Type == storage.TypeString:
 		// Chunk records of strChunkSize bytes under the data prefix.
 		chunks := (int64(m.Count) + strChunkSize - 1) / strChunkSize
@@ -122,11 +122,7 @@ func memberRecordsSize(ks *Keyspace, db int, key []byte, m storage.Meta, samples
 	if records == 0 {
 		return 0
 	}
-	co, wrong := ks.lookupColl(db, key, m.Type, false)
-	if wrong || co == nil {
-		return 0
-	}
-	it := co.iter(nil, nil)
+	it := ks.openColl(db, key, m).iter(nil, nil)
 	defer closeIter(it)
 	var n, bytes int64
 	for ok := it.First(); ok && n < samples; ok = it.Next() {

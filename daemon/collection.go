@@ -63,10 +63,16 @@ func (ks *Keyspace) lookupColl(db int, key []byte, t storage.Type, touch bool) (
 	if !ok {
 		return ks.newColl(db, key, t), false
 	}
-	co = ks.allocColl()
+	return ks.openColl(db, key, m), false
+}
+
+// openColl opens the existing collection key in db, whose meta record m
+// the caller looked up.
+func (ks *Keyspace) openColl(db int, key []byte, m storage.Meta) *coll {
+	co := ks.allocColl()
 	*co = coll{ks: ks, db: db, key: append(co.key[:0], key...), m: m, old: m, exists: true, prefix: co.prefix, kbuf: co.kbuf[:0]}
 	co.prefix = storage.DataPrefixOf(co.prefix[:0], ks.physDB(db), key, &co.m)
-	return co, false
+	return co
 }
 
 // allocColl hands out a coll for the running command, reusing those of
