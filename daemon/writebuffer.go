@@ -446,40 +446,14 @@ func (wb *writeBuffer) write(l *bufLayer) {
 	}
 }
 
-// sortPairs orders pairs by key for the batch, in words (returned, reusing
-// the slice's memory): words[j].i is the index in pairs of the j-th key.
-// Store keys of one layer share long prefixes (family, database, then
-// often the application's own "user:" and zero-padded digits), so the
-// comparisons of a string sort ran over the same bytes again and again:
-// it was 8% of the CPU of SET -P 16. The radix sort of bulk loads
-// (sortWords) compares 8-byte words as integers instead.
-//
-// The digits start after the prefix every key shares, so that keys such as
-// "key:000000012345" usually differ in their first word and one integer
-// sort orders them.
+// sortPairs orders pairs by key for the batch (sortKeys), in words
+// (returned, reusing the slice's memory): words[j].i is the index in pairs
+// of the j-th key. Keys such as "key:000000012345" usually differ in their
+// first word past the prefix every key shares, and one integer sort orders
+// them.
 func sortPairs(pairs []bufKV, words []keyWord) []keyWord {
-	if len(pairs) == 0 {
-		return words
-	}
-	first := pairs[0].k
-	common := len(first)
-	for _, p := range pairs[1:] {
-		if len(p.k) >= common && p.k[:common] == first[:common] {
-			continue // most keys: one memequal of the prefix
-		}
-		n := min(common, len(p.k))
-		i := 0
-		for i < n && p.k[i] == first[i] {
-			i++
-		}
-		common = i
-	}
-	for i := range pairs {
-		words = append(words, keyWord{i: int32(i)})
-		words[i].load(unsafe.Slice(unsafe.StringData(pairs[i].k), len(pairs[i].k)), common)
-	}
-	sortWords(words, func(i int32) (uint16, []byte) {
-		return 0, unsafe.Slice(unsafe.StringData(pairs[i].k), len(pairs[i].k))
-	}, common)
+	words, _ = sortKeys(len(pairs), func(i int32) []byte {
+		return unsafe.Slice(unsafe.StringData(pairs[i].k), len(pairs[i].k))
+	}, words)
 	return words
 }
