@@ -119,7 +119,7 @@ func debugPopulate(c *Client, argv [][]byte) {
 func positiveArg(c *Client, b []byte) (int64, bool) {
 	n, ok := parseInt(b)
 	if !ok || n < 0 {
-		c.ReplyError("ERR value is out of range, must be positive")
+		c.ReplyError(errPositive)
 		return 0, false
 	}
 	return n, true

@@ -46,7 +46,6 @@ func registerListCommands(t *commandTable) {
 }
 
 const (
-	errListPositive   = "ERR value is out of range, must be positive"
 	errListIndexRange = "ERR index out of range"
 	errLPosRankZero   = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
 	errLPosCount      = "ERR COUNT can't be negative"
@@ -225,7 +224,7 @@ func listPopCommand(c *Client, argv [][]byte, left bool) {
 	if hasCount {
 		n, ok := parseInt(argv[2])
 		if !ok || n < 0 {
-			c.ReplyError(errListPositive)
+			c.ReplyError(errPositive)
 			return
 		}
 		count = n

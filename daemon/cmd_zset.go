@@ -56,7 +56,6 @@ const (
 	errZaddXXNX        = "ERR XX and NX options at the same time are not compatible"
 	errZaddGTLTNX      = "ERR GT, LT, and/or NX options at the same time are not compatible"
 	errZaddIncrPair    = "ERR INCR option supports a single increment-element pair"
-	errZsetPositive    = "ERR value is out of range, must be positive"
 	errZsetNumkeys     = "ERR numkeys should be greater than 0"
 	errZsetCount       = "ERR count should be greater than 0"
 	errZrandRange      = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
@@ -571,7 +570,7 @@ func zpopGeneric(c *Client, argv [][]byte, min bool) {
 	if len(argv) == 3 {
 		n, ok := parseInt(argv[2])
 		if !ok || n < 0 {
-			c.ReplyError(errZsetPositive)
+			c.ReplyError(errPositive)
 			return
 		}
 		count = n
