@@ -49,9 +49,7 @@ func cmdFlushAll(c *Client, argv [][]byte) {
 		return
 	}
 	s := c.srv
-	for db := 0; db < s.ks.Databases(); db++ {
-		s.ks.Flush(db)
-	}
+	s.ks.FlushAll()
 	c.propagate(argv...)
 	c.ReplyOK()
 }

@@ -960,6 +960,13 @@ func (ks *Keyspace) Expires(db int) int64 {
 	return ks.counts[p].expires + ks.countDeltas[p].expires
 }
 
+// FlushAll flushes every database (FLUSHALL).
+func (ks *Keyspace) FlushAll() {
+	for db := range ks.Databases() {
+		ks.Flush(db)
+	}
+}
+
 // Flush deletes every key of db with three range deletions.
 func (ks *Keyspace) Flush(db int) {
 	ks.touchWatchedDB(db, -1) // MULTI hook: WATCH, before the keys go

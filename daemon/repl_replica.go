@@ -506,9 +506,7 @@ func (s *Server) receiveFullSync(m *masterLink, lr *linkReader, id string, off i
 		// loaded stays, without a replication position, and the next
 		// start's full sync replaces it.
 		if !m.stopped {
-			for db := 0; db < s.ks.Databases(); db++ {
-				s.ks.Flush(db)
-			}
+			s.ks.FlushAll()
 			s.commitLocked()
 		}
 		return fmt.Errorf("loading the RDB from MASTER: %w", err)
@@ -588,9 +586,7 @@ func (s *Server) copyRDB(m *masterLink, lr *linkReader, w io.Writer, size int64,
 // through the stream). It returns the database the stream starts in
 // (repl-stream-db). Holds mu.
 func (s *Server) replaceKeyspaceLocked(r io.Reader, step func(func() error) error) (int, error) {
-	for db := 0; db < s.ks.Databases(); db++ {
-		s.ks.Flush(db)
-	}
+	s.ks.FlushAll()
 	s.commitLocked()
 	s.ks.wb.drain()
 	db := 0
