@@ -212,17 +212,14 @@ func TestComparePublishWithSubscribers(t *testing.T) {
 	spec.Background = countingSubscribers{subs, &runs}
 	spec.Clients, spec.Keyspace = 10, 1000
 	var progress bytes.Buffer
-	opts := Options{
-		Redoubt:        System{Name: "redoubt", Label: "Redoubt", Path: server, Style: StyleRedis},
-		Redis:          System{Name: "redis", Label: "Redis", Path: server, Style: StyleRedis},
-		RedisBenchmark: benchmark,
-		Workloads:      []Spec{spec},
-		Filter:         regexp.MustCompile(`-p16-`),
-		Repeats:        2,
-		Duration:       200 * time.Millisecond,
-		ProbeDuration:  50 * time.Millisecond,
-		Progress:       &progress,
-	}
+	opts := selfCompared(server, benchmark, Options{
+		Workloads:     []Spec{spec},
+		Filter:        regexp.MustCompile(`-p16-`),
+		Repeats:       2,
+		Duration:      200 * time.Millisecond,
+		ProbeDuration: 50 * time.Millisecond,
+		Progress:      &progress,
+	})
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	res, err := Compare(ctx, opts)

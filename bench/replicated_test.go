@@ -213,17 +213,14 @@ func TestCompareReplication(t *testing.T) {
 		}
 	}
 	var progress bytes.Buffer
-	opts := Options{
-		Redoubt:        System{Name: "redoubt", Label: "Redoubt", Path: server, Style: StyleRedis},
-		Redis:          System{Name: "redis", Label: "Redis", Path: server, Style: StyleRedis},
-		RedisBenchmark: benchmark,
-		Workloads:      specs,
-		Filter:         regexp.MustCompile(`-p16-|^fullsync-`),
-		Repeats:        2,
-		Duration:       200 * time.Millisecond,
-		ProbeDuration:  50 * time.Millisecond,
-		Progress:       &progress,
-	}
+	opts := selfCompared(server, benchmark, Options{
+		Workloads:     specs,
+		Filter:        regexp.MustCompile(`-p16-|^fullsync-`),
+		Repeats:       2,
+		Duration:      200 * time.Millisecond,
+		ProbeDuration: 50 * time.Millisecond,
+		Progress:      &progress,
+	})
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -232,7 +229,7 @@ func TestCompareReplication(t *testing.T) {
 		t.Fatalf("Compare: %v\nprogress:\n%s", err, progress.String())
 	}
 	t.Logf("took %s\n%s", time.Since(start), progress.String())
-	if got := names2(res.Cases); !slices.Equal(got, []string{"set-replicas2-p16-everysec", "fullsync-replicas1-p1-everysec"}) || res.Failed() != 0 {
+	if got := resultNames(res.Cases); !slices.Equal(got, []string{"set-replicas2-p16-everysec", "fullsync-replicas1-p1-everysec"}) || res.Failed() != 0 {
 		t.Fatalf("cases %v, %d failed: %+v\nprogress:\n%s", got, res.Failed(), res.Cases, progress.String())
 	}
 
@@ -290,7 +287,8 @@ func TestCompareReplication(t *testing.T) {
 	}
 }
 
-func names2(cases []CaseResult) []string {
+// resultNames is names (workload_test.go) for results.
+func resultNames(cases []CaseResult) []string {
 	var ns []string
 	for _, c := range cases {
 		ns = append(ns, c.Name)

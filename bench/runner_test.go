@@ -42,18 +42,15 @@ func tinySpec() []Spec {
 func TestCompareRedisAgainstItself(t *testing.T) {
 	server, benchmark := needRedis(t)
 	var progress bytes.Buffer
-	opts := Options{
-		Redoubt:        System{Name: "redoubt", Label: "Redoubt", Path: server, Style: StyleRedis},
-		Redis:          System{Name: "redis", Label: "Redis", Path: server, Style: StyleRedis},
-		RedisBenchmark: benchmark,
-		Workloads:      tinySpec(),
-		Filter:         regexp.MustCompile(`^set-`),
-		Repeats:        2,
-		Duration:       300 * time.Millisecond,
-		ProbeDuration:  100 * time.Millisecond,
-		SettleMax:      time.Second,
-		Progress:       &progress,
-	}
+	opts := selfCompared(server, benchmark, Options{
+		Workloads:     tinySpec(),
+		Filter:        regexp.MustCompile(`^set-`),
+		Repeats:       2,
+		Duration:      300 * time.Millisecond,
+		ProbeDuration: 100 * time.Millisecond,
+		SettleMax:     time.Second,
+		Progress:      &progress,
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	start := time.Now()
@@ -199,15 +196,21 @@ func (l recordingLoad) Run(ctx context.Context, tools Tools, target Target, p Pa
 	return l.RedisBenchmark.Run(ctx, tools, target, p)
 }
 
+// selfCompared sets o's two systems to redis-server, both started the
+// Redis way, and its load generator: the harness compared with itself.
+func selfCompared(server, benchmark string, o Options) Options {
+	o.Redoubt = System{Name: "redoubt", Label: "Redoubt", Path: server, Style: StyleRedis}
+	o.Redis = System{Name: "redis", Label: "Redis", Path: server, Style: StyleRedis}
+	o.RedisBenchmark = benchmark
+	return o
+}
+
 // lpopOptions compares redis-server with itself on LPOP -P 16 with its list refilled
 // before every run, recording each Prepare and Run in log; no SettleMax: settling is
 // tested above, and slow.
 func lpopOptions(t *testing.T, repeats int, log *[]string, progress *bytes.Buffer) Options {
 	server, benchmark := needRedis(t)
-	return Options{
-		Redoubt:        System{Name: "redoubt", Label: "Redoubt", Path: server, Style: StyleRedis},
-		Redis:          System{Name: "redis", Label: "Redis", Path: server, Style: StyleRedis},
-		RedisBenchmark: benchmark,
+	return selfCompared(server, benchmark, Options{
 		Workloads: []Spec{{
 			Label:     "LPOP",
 			Load:      recordingLoad{RedisBenchmark{Test: "lpop"}, log},
@@ -218,7 +221,7 @@ func lpopOptions(t *testing.T, repeats int, log *[]string, progress *bytes.Buffe
 		Duration:      200 * time.Millisecond,
 		ProbeDuration: 50 * time.Millisecond,
 		Progress:      progress,
-	}
+	})
 }
 
 // TestCompareRunsSetup measures LPOP with its list refilled: the Setup runs before every
