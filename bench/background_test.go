@@ -220,12 +220,7 @@ func TestComparePublishWithSubscribers(t *testing.T) {
 		ProbeDuration: 50 * time.Millisecond,
 		Progress:      &progress,
 	})
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	res, err := Compare(ctx, opts)
-	if err != nil {
-		t.Fatalf("Compare: %v\nprogress:\n%s", err, progress.String())
-	}
+	res := compareOrFail(t, opts, &progress, 30*time.Second)
 	c := res.Cases[0]
 	if c.Name != "publish_10subs-p16-everysec" || res.Failed() != 0 {
 		t.Fatalf("%s: %+v\nprogress:\n%s", c.Name, c.Systems, progress.String())

@@ -3,7 +3,6 @@ package bench
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"os/exec"
 	"regexp"
 	"slices"
@@ -221,14 +220,7 @@ func TestCompareReplication(t *testing.T) {
 		ProbeDuration: 50 * time.Millisecond,
 		Progress:      &progress,
 	})
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
-	defer cancel()
-	start := time.Now()
-	res, err := Compare(ctx, opts)
-	if err != nil {
-		t.Fatalf("Compare: %v\nprogress:\n%s", err, progress.String())
-	}
-	t.Logf("took %s\n%s", time.Since(start), progress.String())
+	res := compareOrFail(t, opts, &progress, 60*time.Second)
 	if got := resultNames(res.Cases); !slices.Equal(got, []string{"set-replicas2-p16-everysec", "fullsync-replicas1-p1-everysec"}) || res.Failed() != 0 {
 		t.Fatalf("cases %v, %d failed: %+v\nprogress:\n%s", got, res.Failed(), res.Cases, progress.String())
 	}

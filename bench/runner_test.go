@@ -51,14 +51,7 @@ func TestCompareRedisAgainstItself(t *testing.T) {
 		SettleMax:     time.Second,
 		Progress:      &progress,
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	start := time.Now()
-	res, err := Compare(ctx, opts)
-	if err != nil {
-		t.Fatalf("Compare: %v\nprogress:\n%s", err, progress.String())
-	}
-	t.Logf("took %s\n%s", time.Since(start), progress.String())
+	res := compareOrFail(t, opts, &progress, 30*time.Second)
 
 	if len(res.Cases) != 1 || res.Cases[0].Name != "set-p1-everysec" {
 		t.Fatalf("cases = %+v, want only set-p1-everysec", res.Cases)
@@ -205,6 +198,21 @@ func selfCompared(server, benchmark string, o Options) Options {
 	return o
 }
 
+// compareOrFail runs Compare within timeout and fails the test, with the
+// progress log, if it returns an error; it logs how long it took.
+func compareOrFail(t *testing.T, opts Options, progress *bytes.Buffer, timeout time.Duration) *Results {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	defer cancel()
+	start := time.Now()
+	res, err := Compare(ctx, opts)
+	if err != nil {
+		t.Fatalf("Compare: %v\nprogress:\n%s", err, progress.String())
+	}
+	t.Logf("took %s\n%s", time.Since(start), progress.String())
+	return res
+}
+
 // lpopOptions compares redis-server with itself on LPOP -P 16 with its list refilled
 // before every run, recording each Prepare and Run in log; no SettleMax: settling is
 // tested above, and slow.
@@ -230,12 +238,7 @@ func TestCompareRunsSetup(t *testing.T) {
 	var log []string
 	var progress bytes.Buffer
 	opts := lpopOptions(t, 2, &log, &progress)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := Compare(ctx, opts)
-	if err != nil {
-		t.Fatalf("Compare: %v\nprogress:\n%s", err, progress.String())
-	}
+	res := compareOrFail(t, opts, &progress, 30*time.Second)
 	c := res.Cases[0]
 	if res.Failed() != 0 {
 		t.Fatalf("failures: %+v\nprogress:\n%s", c.Systems, progress.String())
