@@ -15,14 +15,15 @@ import (
 
 // TestSortByKey checks the word-at-a-time radix sort against a plain sort
 // on keys built to tie: shared prefixes longer than a word, zero bytes
-// that padding must not confuse with a key's end, empty keys, and keys
-// in several namespaces.
+// that padding must not confuse with a key's end, empty keys, keys in
+// several namespaces, and keys that all share a prefix longer than
+// sortWordsMaxDepth.
 func TestSortByKey(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
 	alphabet := []byte{0, 1, 'a', 'b', 0xff}
-	for round := 0; round < 206; round++ {
+	for round := 0; round < 209; round++ {
 		n := r.Intn(300)
-		if round >= 200 { // past parallelSortMin: sorted in two halves
+		if round >= 200 && round < 206 { // past parallelSortMin: sorted in two halves
 			n = parallelSortMin + r.Intn(parallelSortMin)
 		}
 		type nk struct {
@@ -32,8 +33,11 @@ func TestSortByKey(t *testing.T) {
 		keys := make([]nk, n)
 		for i := range keys {
 			k := []byte(strings.Repeat("prefix:7", r.Intn(3)))
-			if round >= 203 { // first words all alike: no split
+			if round >= 203 { // first words all alike
 				k = []byte("prefix:7")
+			}
+			if round >= 206 {
+				k = []byte(strings.Repeat("long", sortWordsMaxDepth/4+10))
 			}
 			for j := r.Intn(20); j > 0; j-- {
 				k = append(k, alphabet[r.Intn(len(alphabet))])

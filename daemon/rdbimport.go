@@ -159,6 +159,8 @@ func (s *Server) importLocked(r io.Reader, o ImportOptions, h loadHooks) (Import
 			if rec.DB >= s.ks.Databases() {
 				return st, fmt.Errorf("rdb: offset %d: database %d is out of range (databases is %d)", rec.Offset, rec.DB, s.ks.Databases())
 			}
+		case rdb.KindResizeDB:
+			bl.expect(rec.DBSize)
 		case rdb.KindFunction:
 			st.Functions++
 			s.log.Warn("skipping a function library: Redoubt runs no scripts yet", "offset", rec.Offset)
