@@ -109,6 +109,8 @@ func (s *Server) importLocked(r io.Reader, o ImportOptions, h loadHooks) (Import
 		return st, fmt.Errorf("the keyspace is not empty (%d keys)", n)
 	}
 	o.VerifyChecksum = s.cfg.Rdbchecksum
+	// The bulk load refuses duplicate members when it sorts them.
+	o.MembersCheckedLater = true
 	// The file is read a few batches ahead, on another goroutine.
 	rd := newPrefetchReader(rdb.NewReader(r, o.ReaderOptions))
 	defer rd.close()

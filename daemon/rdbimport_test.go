@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"sort"
 	"strconv"
@@ -32,20 +33,21 @@ func rdbFile(t *testing.T, fn func(w *rdb.Writer)) []byte {
 }
 
 // TestImportRefusesDuplicates checks what Redis treats as corruption: a key
-// named twice, and a member named twice in a collection too big for the
-// reader to check (the loader finds it, past its in-memory window too).
+// named twice, and a member named twice in a collection, big (the loader
+// finds it, past its in-memory window too) or small.
 func TestImportRefusesDuplicates(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		file func(w *rdb.Writer)
+		raw  []byte // instead of file: what rdb.Writer refuses to write
 		want string
 	}{
-		{"duplicate key", func(w *rdb.Writer) {
+		{name: "duplicate key", file: func(w *rdb.Writer) {
 			_ = w.String(rdb.KeyHeader{Key: []byte("k")}, []byte("1"))
 			_ = w.String(rdb.KeyHeader{Key: []byte("other")}, []byte("2"))
 			_ = w.String(rdb.KeyHeader{Key: []byte("k")}, []byte("3"))
-		}, `duplicate key "k" in db 0`},
-		{"duplicate member past the window", func(w *rdb.Writer) {
+		}, want: `duplicate key "k" in db 0`},
+		{name: "duplicate member past the window", file: func(w *rdb.Writer) {
 			n := loadSmall + 10
 			_ = w.BeginSet(rdb.KeyHeader{Key: []byte("s")}, n)
 			for i := 0; i < n-1; i++ {
@@ -53,17 +55,46 @@ func TestImportRefusesDuplicates(t *testing.T) {
 			}
 			_ = w.Member([]byte("m3"))
 			_ = w.End()
-		}, "duplicate member"},
+		}, want: "duplicate member"},
+		// Small collections are listpacks, which the reader leaves to the
+		// load to check (rdb.ReaderOptions.MembersCheckedLater).
+		{name: "duplicate field in a listpack", raw: listpackFile(16, "h", "f", "1", "g", "2", "f", "3"), want: `key "h": duplicate member`},
+		{name: "duplicate member in a listpack", raw: listpackFile(17, "z", "m", "1", "m", "2"), want: `key "z": duplicate member`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t)
 			defer h.close()
-			_, err := h.srv.ImportRDB(bytes.NewReader(rdbFile(t, tc.file)), ImportOptions{})
+			file := tc.raw
+			if file == nil {
+				file = rdbFile(t, tc.file)
+			}
+			_, err := h.srv.ImportRDB(bytes.NewReader(file), ImportOptions{})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("import: %v, want an error with %q", err, tc.want)
 			}
 		})
 	}
+}
+
+// listpackFile is an RDB file (no checksum) holding one key of RDB type
+// typ whose value is a listpack of the given entries, each shorter than
+// 64 bytes.
+func listpackFile(typ byte, key string, entries ...string) []byte {
+	var body []byte
+	for _, e := range entries {
+		body = append(body, 0x80|byte(len(e)))
+		body = append(body, e...)
+		body = append(body, byte(1+len(e))) // backlen
+	}
+	lp := binary.LittleEndian.AppendUint32(nil, uint32(6+len(body)+1))
+	lp = binary.LittleEndian.AppendUint16(lp, uint16(len(entries)))
+	lp = append(append(lp, body...), 0xff)
+	f := []byte("REDIS0010")
+	f = append(f, 0xfe, 0, typ, byte(len(key)))
+	f = append(f, key...)
+	f = append(f, byte(len(lp)))
+	f = append(f, lp...)
+	return append(f, 0xff, 0, 0, 0, 0, 0, 0, 0, 0)
 }
 
 // TestImportDropsExpiredAndDecidesEncodings checks that keys whose expiry
