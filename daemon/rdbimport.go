@@ -205,7 +205,7 @@ func (s *Server) importLocked(r io.Reader, o ImportOptions, h loadHooks) (Import
 			st.Keys++
 		}
 	}
-	if err := bl.flush(); err != nil {
+	if err := bl.flush(true); err != nil {
 		return st, err
 	}
 	bl.close()
