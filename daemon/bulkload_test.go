@@ -75,6 +75,42 @@ func TestSortByKey(t *testing.T) {
 	}
 }
 
+// TestRadixSortWords checks the radix sort against a stable comparison
+// sort, on words that share bytes, namespaces and lengths in every mix,
+// below and above the size at which it stops using insertion sort.
+func TestRadixSortWords(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	for round := range 300 {
+		n := r.Intn(200)
+		if round%50 == 0 {
+			n = 5000 + r.Intn(5000)
+		}
+		vals := []uint64{0, 1, 0xff, 0x100, 1 << 63, math.MaxUint64, r.Uint64(), r.Uint64()}
+		ents := make([]keyWord, n)
+		for i := range ents {
+			w := vals[r.Intn(len(vals))]
+			if r.Intn(2) == 0 {
+				w = r.Uint64() & (0xffff << (8 * r.Intn(7)))
+			}
+			ents[i] = keyWord{w: w, ns: uint16(r.Intn(3)) << (8 * r.Intn(2)), n: uint8(r.Intn(10)), i: int32(i)}
+		}
+		want := slices.Clone(ents)
+		slices.SortStableFunc(want, func(a, b keyWord) int {
+			switch {
+			case keyWordLess(&a, &b):
+				return -1
+			case keyWordLess(&b, &a):
+				return 1
+			}
+			return 0
+		})
+		radixSortWords(ents, make([]keyWord, n))
+		if !slices.Equal(ents, want) {
+			t.Fatalf("round %d (%d words): radix order differs from a stable sort", round, n)
+		}
+	}
+}
+
 // bulkModel is a keyspace to load: each key with its type, content and
 // expiry, written as an RDB file and, for reference, as commands.
 type bulkModel struct {

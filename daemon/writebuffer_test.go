@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"math/rand"
@@ -261,29 +262,47 @@ func TestSortPairs(t *testing.T) {
 }
 
 // BenchmarkSortPairs: one layer of a SET -P 16 run (8192 meta keys drawn
-// from 100,000), the radix sort against a string sort.
+// from 100,000) and one of a ZADD -P 16 run (member records and score
+// index entries of one sorted set, whose members share 17 bytes past the
+// set's prefix), the radix sort against a string sort.
 func BenchmarkSortPairs(b *testing.B) {
 	rng := rand.New(rand.NewSource(1))
-	seen := map[string]bool{}
-	var pairs []bufKV
-	for len(pairs) < writeBufferLayerKeys {
-		k := string(storage.MetaKey(nil, 0, fmt.Appendf(nil, "key:%012d", rng.Intn(100000))))
-		if !seen[k] {
-			seen[k] = true
-			pairs = append(pairs, bufKV{k: k})
+	layer := func(key func() []byte) []bufKV {
+		seen := map[string]bool{}
+		var pairs []bufKV
+		for len(pairs) < writeBufferLayerKeys {
+			if k := string(key()); !seen[k] {
+				seen[k] = true
+				pairs = append(pairs, bufKV{k: k})
+			}
 		}
+		return pairs
 	}
-	work := make([]bufKV, len(pairs))
-	b.Run("words", func(b *testing.B) {
-		var words []keyWord
-		for b.Loop() {
-			words = sortPairs(pairs, words[:0])
+	set := layer(func() []byte { return storage.MetaKey(nil, 0, fmt.Appendf(nil, "key:%012d", rng.Intn(100000))) })
+	prefix := storage.DataPrefix(nil, 0, []byte("myzset"), 1)
+	zadd := layer(func() []byte {
+		member := fmt.Appendf(nil, "element:%012d", rng.Intn(100000))
+		if rng.Intn(2) == 0 {
+			return zsetMemberSub(bytes.Clone(prefix), member)
 		}
+		return zsetScoreSub(bytes.Clone(prefix), float64(rng.Intn(100000)), member)
 	})
-	b.Run("strings", func(b *testing.B) {
-		for b.Loop() {
-			copy(work, pairs)
-			slices.SortFunc(work, func(a, b bufKV) int { return strings.Compare(a.k, b.k) })
-		}
-	})
+	for _, tc := range []struct {
+		name  string
+		pairs []bufKV
+	}{{"set", set}, {"zadd", zadd}} {
+		work := make([]bufKV, len(tc.pairs))
+		b.Run(tc.name+"/words", func(b *testing.B) {
+			var words []keyWord
+			for b.Loop() {
+				words = sortPairs(tc.pairs, words[:0])
+			}
+		})
+		b.Run(tc.name+"/strings", func(b *testing.B) {
+			for b.Loop() {
+				copy(work, tc.pairs)
+				slices.SortFunc(work, func(a, b bufKV) int { return strings.Compare(a.k, b.k) })
+			}
+		})
+	}
 }
