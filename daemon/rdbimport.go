@@ -202,6 +202,10 @@ func (s *Server) importLocked(r io.Reader, o ImportOptions, h loadHooks) (Import
 			if err := bl.end(); err != nil {
 				return st, err
 			}
+			// The key's colls, with their buffers, for the next key's:
+			// no command ends during a load to recycle them, and one
+			// allocated per collection was half of an import's garbage.
+			s.ks.recycleColls()
 			st.Keys++
 		}
 	}
