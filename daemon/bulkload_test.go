@@ -189,7 +189,16 @@ func bulkModelFile(t *testing.T, ms []bulkModel) []byte {
 	}
 	must(w.Header())
 	for db := 0; db < 3; db++ {
-		must(w.SelectDB(db, 0, 0))
+		// RESIZEDB as Redis writes it for the first database (the load
+		// reserves room for its groups), understated for the second (they
+		// outgrow the room) and absent (0) for the third.
+		keys := 0
+		for _, m := range ms {
+			if m.db == db {
+				keys++
+			}
+		}
+		must(w.SelectDB(db, uint64([]int{keys, keys / 2, 0}[db]), 0))
 		for _, m := range ms {
 			if m.db != db {
 				continue
