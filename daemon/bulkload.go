@@ -789,9 +789,6 @@ func (w *bulkWriter) group(r storage.Run, family byte, g *bulkGroup) error {
 	// took 4-5 s.
 	order := w.words[:0]
 	if !g.list && len(w.subs) > 1 {
-		if cap(order) < len(w.subs) {
-			order = make([]keyWord, 0, len(w.subs))
-		}
 		var dup bool
 		order, dup = sortKeys(len(w.subs), func(i int32) []byte { return w.sub(&w.subs[i]) }, order)
 		if dup {
