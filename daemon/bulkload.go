@@ -120,11 +120,11 @@ func (b *bulkLoad) begin(db int, key []byte, off int64) {
 
 // expect makes room for n more keys, as a file's RESIZEDB announces them:
 // grown by appends, the groups of 1M keys were copied over and over, a
-// tenth of the time of the goroutine that makes the records. A file cannot
-// make it reserve more than a bounded number of groups (whose pages cost nothing until
-// used).
+// tenth of the time of the goroutine that makes the records. Go clears
+// what it reserves, so a file, which may claim any count, never gets more
+// than 1M groups (48 MB) reserved ahead of the keys it actually has.
 func (b *bulkLoad) expect(n uint64) {
-	most := uint64(bulkRunBytes / 64)
+	most := uint64(min(bulkRunBytes/64, 1<<20))
 	if want := len(b.groups) + int(min(n, most)); want > cap(b.groups) {
 		b.groups = slices.Grow(b.groups, want-len(b.groups))
 	}

@@ -1,0 +1,151 @@
+package daemon
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/redoubtdb/redoubt/netio/resp"
+	"github.com/redoubtdb/redoubt/storage/rdb"
+)
+
+// FuzzImport loads arbitrary bytes as an RDB file into an empty keyspace,
+// the path of `rdb import` and of a replica's full sync, both of which read
+// files from elsewhere. It fails when the load panics, and when a load it
+// accepted left keys its own commands disagree about: every database's
+// DBSIZE must be what SCAN lists, and every collection's length what its
+// members add up to. (The reader leaves duplicate members of small
+// collections to the load's sort, which must refuse them, or a hash would
+// count a field twice.)
+func FuzzImport(f *testing.F) {
+	if b, err := os.ReadFile("../storage/rdb/testdata/redis-7.0.15.rdb"); err == nil {
+		f.Add(b)
+	}
+	f.Add(fuzzImportSeed(func(w *rdb.Writer) {
+		_ = w.String(rdb.KeyHeader{Key: []byte("s")}, []byte("v"))
+		_ = w.BeginHash(rdb.KeyHeader{Key: []byte("h")}, 2)
+		_ = w.Field([]byte("f"), []byte("1"))
+		_ = w.Field([]byte("g"), []byte("2"))
+		_ = w.End()
+		_ = w.BeginSet(rdb.KeyHeader{Key: []byte("i")}, 2)
+		_ = w.Member([]byte("1"))
+		_ = w.Member([]byte("2"))
+		_ = w.End()
+		_ = w.BeginSet(rdb.KeyHeader{Key: []byte("w"), ExpireMs: 1 << 50}, 2)
+		_ = w.Member([]byte("a"))
+		_ = w.Member([]byte("b"))
+		_ = w.End()
+		_ = w.BeginZSet(rdb.KeyHeader{Key: []byte("z")}, 2)
+		_ = w.Scored([]byte("a"), 1.5)
+		_ = w.Scored([]byte("b"), -2)
+		_ = w.End()
+		_ = w.BeginList(rdb.KeyHeader{Key: []byte("l")}, 2)
+		_ = w.Elem([]byte("x"))
+		_ = w.Elem([]byte("y"))
+		_ = w.End()
+	}))
+	f.Add(listpackFile(16, "h", "f", "1", "g", "2", "f", "3"))
+	f.Add(listpackFile(17, "z", "m", "1", "n", "2"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h := newHarness(t)
+		defer h.close()
+		h.srv.cfg.ProtoMaxBulkLen = 64 << 10 // keep LZF expansions quick
+		if _, err := h.srv.ImportRDB(bytes.NewReader(data), ImportOptions{ReaderOptions: rdb.ReaderOptions{MaxString: 64 << 10}}); err != nil {
+			return
+		}
+		checkImported(t, h)
+	})
+}
+
+func fuzzImportSeed(fn func(w *rdb.Writer)) []byte {
+	var buf bytes.Buffer
+	w := rdb.NewWriter(&buf, rdb.WriterOptions{Checksum: true})
+	_ = w.Header()
+	_ = w.SelectDB(0, 6, 1)
+	fn(w)
+	_ = w.Finish()
+	return buf.Bytes()
+}
+
+// checkImported compares, in every database, DBSIZE with the keys SCAN
+// lists and each collection's length with its members.
+func checkImported(t *testing.T, h *harness) {
+	c := h.client(0)
+	call := func(argv ...string) resp.Value {
+		t.Helper()
+		args := make([][]byte, len(argv))
+		for i, a := range argv {
+			args[i] = []byte(a)
+		}
+		c.sess.Data(encodeCommand(args))
+		h.loop.run()
+		c.mu.Lock()
+		out := c.buf
+		c.buf = nil
+		c.mu.Unlock()
+		v, n, err := resp.ReadReply(out)
+		if err != nil || n != len(out) {
+			t.Fatalf("%q: unparsable reply %q: %v", argv, out, err)
+		}
+		if v.Kind == resp.Error {
+			t.Fatalf("%q: %s", argv, v.Str)
+		}
+		return v
+	}
+	lengths := map[string][2]string{ // type: length command, members command
+		"hash": {"HLEN", "HKEYS"},
+		"set":  {"SCARD", "SMEMBERS"},
+		"zset": {"ZCARD", "ZRANGE"},
+		"list": {"LLEN", "LRANGE"},
+	}
+	for db := range h.srv.ks.Databases() {
+		call("SELECT", strconv.Itoa(db))
+		size := call("DBSIZE").Int
+		seen := map[string]bool{}
+		for cursor := "0"; ; {
+			v := call("SCAN", cursor, "COUNT", "1000")
+			for _, k := range v.Elems[1].Elems {
+				key := string(k.Str)
+				if seen[key] {
+					continue
+				}
+				seen[key] = true
+				typ := string(call("TYPE", key).Str)
+				cmds, ok := lengths[typ]
+				if !ok {
+					continue
+				}
+				n := call(cmds[0], key).Int
+				var members resp.Value
+				if typ == "zset" || typ == "list" {
+					members = call(cmds[1], key, "0", "-1")
+				} else {
+					members = call(cmds[1], key)
+				}
+				if int64(len(members.Elems)) != n {
+					t.Fatalf("db %d: %s %q: %s says %d, %s lists %d", db, typ, key, cmds[0], n, cmds[1], len(members.Elems))
+				}
+				if n == 0 {
+					t.Fatalf("db %d: empty %s %q", db, typ, key)
+				}
+			}
+			if cursor = string(v.Elems[0].Str); cursor == "0" {
+				break
+			}
+		}
+		if int64(len(seen)) != size {
+			t.Fatalf("db %d: DBSIZE %d, SCAN lists %d keys: %s", db, size, len(seen), strings.Join(fuzzKeys(seen), " "))
+		}
+	}
+}
+
+func fuzzKeys(seen map[string]bool) []string {
+	var ks []string
+	for k := range seen {
+		ks = append(ks, fmt.Sprintf("%q", k))
+	}
+	return ks
+}
