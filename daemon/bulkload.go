@@ -424,8 +424,8 @@ func (b *bulkLoad) write(jobs []bulkJob) ([]storage.Run, error) {
 
 // sortByKey sorts idx by (ns, key) as keyOf gives them, in byte order of
 // the keys: an MSD radix sort whose digits are 8-byte words, each level
-// a comparison sort of (word, length) pairs. Most comparisons are of two
-// integers instead of two byte strings that share a long prefix. It
+// sorting (namespace, word, length) triples (radixSortWords), so keys that
+// share a long prefix are not compared byte by byte again and again. It
 // reports two entries with equal keys, if it finds any.
 func sortByKey(idx []int32, keyOf func(int32) (uint16, []byte)) (x, y int32, dup bool) {
 	// Past the prefix every key shares: keys such as "key:0001234" all
