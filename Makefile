@@ -43,6 +43,7 @@ fuzz: ## run every fuzz target for FUZZTIME each
 	$(GO) test ./daemon -run '^$$' -fuzz '^FuzzCommands$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./daemon -run '^$$' -fuzz '^FuzzCommandsPebble$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./daemon -run '^$$' -fuzz '^FuzzImport$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./daemon -run '^$$' -fuzz '^FuzzImportPebble$$' -fuzztime $(FUZZTIME)
 
 bench: build ## compare Redoubt with redis-server side by side: full suite, 3 rounds (about 17 minutes)
 	$(GO) run ./bench/cmd/redoubt-bench -redoubt ./$(BIN)

@@ -21,6 +21,17 @@ import (
 // collections to the load's sort, which must refuse them, or a hash would
 // count a field twice.)
 func FuzzImport(f *testing.F) {
+	fuzzImport(f, newHarness)
+}
+
+// FuzzImportPebble is FuzzImport into the Pebble store, whose load writes
+// real sstables and ingests them: the paths the memory store does not have
+// (the runs' key order checks, ingestion, reads of ingested tables).
+func FuzzImportPebble(f *testing.F) {
+	fuzzImport(f, newPebbleHarness)
+}
+
+func fuzzImport(f *testing.F, open func(*testing.T) *harness) {
 	if b, err := os.ReadFile("../storage/rdb/testdata/redis-7.0.15.rdb"); err == nil {
 		f.Add(b)
 	}
@@ -50,7 +61,7 @@ func FuzzImport(f *testing.F) {
 	f.Add(listpackFile(16, "h", "f", "1", "g", "2", "f", "3"))
 	f.Add(listpackFile(17, "z", "m", "1", "n", "2"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		h := newHarness(t)
+		h := open(t)
 		defer h.close()
 		h.srv.cfg.ProtoMaxBulkLen = 64 << 10 // keep LZF expansions quick
 		// Mutated files rarely keep a valid checksum: load them anyway,
