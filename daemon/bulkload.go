@@ -373,7 +373,7 @@ func (b *bulkLoad) plan() ([]bulkJob, error) {
 // write builds one run per job, GOMAXPROCS at a time. On error every run
 // is aborted.
 func (b *bulkLoad) write(jobs []bulkJob) ([]storage.Run, error) {
-	runs := make([]storage.Run, len(jobs))
+	runs := make([][]storage.Run, len(jobs))
 	errs := make([]error, len(jobs))
 	next := make(chan int, len(jobs))
 	for i := range jobs {
@@ -411,15 +411,23 @@ func (b *bulkLoad) write(jobs []bulkJob) ([]storage.Run, error) {
 			break
 		}
 	}
+	var all []storage.Run
+	for _, rs := range runs {
+		all = append(all, rs...)
+	}
 	if err != nil {
-		for _, r := range runs {
-			if r != nil {
-				r.Abort()
-			}
-		}
+		abortRuns(all)
 		return nil, err
 	}
-	return runs, nil
+	return all, nil
+}
+
+func abortRuns(runs []storage.Run) {
+	for _, r := range runs {
+		if r != nil {
+			r.Abort()
+		}
+	}
 }
 
 // sortByKey sorts idx by (ns, key) as keyOf gives them, in byte order of
@@ -707,6 +715,9 @@ type bulkWriter struct {
 	kbuf  []byte
 	subs  []bulkRow
 	words []keyWord
+	// split holds the runs the current job's big collections were split
+	// into, beyond its own (writeRows).
+	split []storage.Run
 }
 
 // bulkRow is one member record of a group: its sub key and its value, as
@@ -723,11 +734,25 @@ func (w *bulkWriter) val(r *bulkRow) []byte {
 	return w.b.arena[r.val : r.val+r.valLen : r.val+r.valLen]
 }
 
-func (w *bulkWriter) run(job bulkJob) (storage.Run, error) {
+// run writes one job, returning its runs in key order: usually one, more
+// when a big collection's members were split across writers (writeRows),
+// since the groups after it must then start a run of their own.
+func (w *bulkWriter) run(job bulkJob) (_ []storage.Run, err error) {
+	var done []storage.Run // finished, in key order
+	w.split = w.split[:0]
 	r, err := w.b.ing.NewRun()
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			if r != nil {
+				r.Abort()
+			}
+			abortRuns(done)
+			abortRuns(w.split)
+		}
+	}()
 	gs, arena := w.b.groups, w.b.arena
 	for j, i := range job.groups {
 		if j%bulkWarmGroups == 0 {
@@ -747,17 +772,27 @@ func (w *bulkWriter) run(job bulkJob) (storage.Run, error) {
 			runtime.KeepAlive(sum) // the loads are the point
 		}
 		if err = w.group(r, job.family, &gs[i]); err != nil {
-			break
+			return nil, err
+		}
+		if len(w.split) > 0 && j+1 < len(job.groups) {
+			// The group's last members are in runs of their own, whose
+			// keys come before the next group's.
+			if err = r.Finish(); err != nil {
+				return nil, err
+			}
+			done = append(append(done, r), w.split...)
+			r, w.split = nil, w.split[:0]
+			if r, err = w.b.ing.NewRun(); err != nil {
+				return nil, err
+			}
 		}
 	}
-	if err == nil {
-		err = r.Finish()
-	}
-	if err != nil {
-		r.Abort()
+	if err = r.Finish(); err != nil {
 		return nil, err
 	}
-	return r, nil
+	done = append(append(done, r), w.split...)
+	r, w.split = nil, w.split[:0]
+	return done, nil
 }
 
 func (w *bulkWriter) group(r storage.Run, family byte, g *bulkGroup) error {
@@ -831,14 +866,82 @@ func (w *bulkWriter) group(r storage.Run, family byte, g *bulkGroup) error {
 			return err
 		}
 	}
-	for j := range w.subs {
+	return w.writeRows(r, n, row)
+}
+
+// bulkSplitRows is the number of member records from which a collection's
+// are written by several goroutines, each to a run of its own: a load of
+// one sorted set of millions of members otherwise wrote them all on one
+// core, while the other idled.
+var bulkSplitRows = 1 << 18
+
+// writeRows writes the current group's member records, in order (row(j) is
+// the j-th), under the data prefix in w.kbuf[:n]: to r, or, for a big
+// collection on a machine with cores to spare, the first part to r and the
+// others, contiguous ranges of the order, each to a new run (w.split).
+// Runs of one load must not overlap, and these do not: each holds a range
+// of this collection's sub keys, and r's keys all come before them.
+func (w *bulkWriter) writeRows(r storage.Run, n int, row func(j int) *bulkRow) error {
+	rows := len(w.subs)
+	parts := 1
+	if rows >= bulkSplitRows {
+		parts = min(runtime.GOMAXPROCS(0), 2*rows/bulkSplitRows)
+	}
+	var err error
+	if parts <= 1 {
+		w.kbuf, err = w.writeRange(r, w.kbuf, n, 0, rows, row)
+		return err
+	}
+	size := (rows + parts - 1) / parts
+	prefix := bytes.Clone(w.kbuf[:n])
+	runs := make([]storage.Run, parts-1)
+	errs := make([]error, parts-1)
+	var wg sync.WaitGroup
+	for p := 1; p < parts; p++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pr, err := w.b.ing.NewRun()
+			if err == nil {
+				_, err = w.writeRange(pr, bytes.Clone(prefix), n, p*size, min((p+1)*size, rows), row)
+				if err == nil {
+					err = pr.Finish()
+				}
+				if err != nil {
+					pr.Abort()
+				}
+			}
+			if err != nil {
+				errs[p-1] = err
+				return
+			}
+			runs[p-1] = pr
+		}()
+	}
+	w.kbuf, err = w.writeRange(r, w.kbuf, n, 0, size, row)
+	wg.Wait()
+	if err == nil {
+		err = errors.Join(errs...)
+	}
+	if err != nil {
+		abortRuns(runs)
+		return err
+	}
+	w.split = append(w.split, runs...)
+	return nil
+}
+
+// writeRange writes member records [from, to) to r, each under the data
+// prefix key[:n], building their keys in key, which it returns (grown).
+func (w *bulkWriter) writeRange(r storage.Run, key []byte, n, from, to int, row func(j int) *bulkRow) ([]byte, error) {
+	for j := from; j < to; j++ {
 		rw := row(j)
-		w.kbuf = append(w.kbuf[:n], w.sub(rw)...)
-		if err := r.Set(w.kbuf, w.val(rw)); err != nil {
-			return err
+		key = append(key[:n], w.sub(rw)...)
+		if err := r.Set(key, w.val(rw)); err != nil {
+			return key, err
 		}
 	}
-	return nil
+	return key, nil
 }
 
 // uvarintAt reads the length-prefixed byte string at pos of b: its offset

@@ -355,8 +355,10 @@ func TestBulkLoadRounds(t *testing.T) {
 	}
 	diffLines(t, "one round", want, bulkModelDump(t, one.client(1), ms, false))
 
-	defer func(b, c int) { bulkRunBytes, bulkChunkRows = b, c }(bulkRunBytes, bulkChunkRows)
-	bulkRunBytes, bulkChunkRows = 4096, 7
+	// Small rounds and runs, and collections of 3 members or more split
+	// across writers (bulkWriter.writeRows): every run boundary at once.
+	defer func(b, c, d int) { bulkRunBytes, bulkChunkRows, bulkSplitRows = b, c, d }(bulkRunBytes, bulkChunkRows, bulkSplitRows)
+	bulkRunBytes, bulkChunkRows, bulkSplitRows = 4096, 7, 3
 	many := newPebbleHarness(t)
 	defer many.close()
 	many.clock = ref.clock
