@@ -487,7 +487,7 @@ const parallelSortMin = 1 << 16
 // all land on one side, so a key set whose first words are all alike
 // (long common prefixes) sorts on one core, as before.
 func sortSplit(ents []keyWord, keyOf func(int32) (uint16, []byte), depth int) (x, y int32, dup bool) {
-	tmp := make([]keyWord, len(ents))
+	tmp := scratchFor(len(ents))
 	if len(ents) < parallelSortMin || runtime.GOMAXPROCS(0) < 2 {
 		return sortWords(ents, tmp, keyOf, depth)
 	}
@@ -511,9 +511,9 @@ func sortSplit(ents []keyWord, keyOf func(int32) (uint16, []byte), depth int) (x
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		rx, ry, rdup = sortWords(ents[lo:], tmp[lo:], keyOf, depth)
+		rx, ry, rdup = sortWords(ents[lo:], scratchRange(tmp, lo, len(ents)), keyOf, depth)
 	}()
-	x, y, dup = sortWords(ents[:lo], tmp[:lo], keyOf, depth)
+	x, y, dup = sortWords(ents[:lo], scratchRange(tmp, 0, lo), keyOf, depth)
 	wg.Wait()
 	if !dup {
 		x, y, dup = rx, ry, rdup
@@ -547,6 +547,19 @@ func (e *keyWord) load(k []byte, depth int) {
 func radixSortWords(ents, tmp []keyWord) {
 	if len(ents) <= 32 {
 		insertionSortWords(ents)
+		return
+	}
+	if len(tmp) < len(ents) {
+		// No scratch (see radixScratchMax): sort in place.
+		slices.SortFunc(ents, func(a, b keyWord) int {
+			switch {
+			case keyWordLess(&a, &b):
+				return -1
+			case keyWordLess(&b, &a):
+				return 1
+			}
+			return 0
+		})
 		return
 	}
 	// One pass counts every byte position; each position whose entries
@@ -584,6 +597,21 @@ func radixSortWords(ents, tmp []keyWord) {
 	}
 }
 
+// radixScratchMax is the most entries a sort gets scratch for (16 MB):
+// past it, a collection of millions of members, sorted while a replica
+// loads it, would double the memory its sort takes, so bigger sorts run
+// in place, slower. A variable for tests.
+var radixScratchMax = 1 << 20
+
+// scratchFor is radixSortWords's scratch for n entries, or nil past
+// radixScratchMax.
+func scratchFor(n int) []keyWord {
+	if n > radixScratchMax {
+		return nil
+	}
+	return make([]keyWord, n)
+}
+
 // keyWordDigits is how many byte digits radixSortWords sorts on.
 const keyWordDigits = 11
 
@@ -598,6 +626,14 @@ func keyWordDigit(e *keyWord, d int) byte {
 	default:
 		return byte(e.ns >> (8 * (d - 9)))
 	}
+}
+
+// scratchRange is tmp[i:j], or nil when there is no scratch (scratchFor).
+func scratchRange(tmp []keyWord, i, j int) []keyWord {
+	if len(tmp) < j {
+		return nil
+	}
+	return tmp[i:j]
 }
 
 func keyWordLess(a, b *keyWord) bool {
@@ -649,7 +685,7 @@ func sortWords(ents, tmp []keyWord, keyOf func(int32) (uint16, []byte), depth in
 				_, key := keyOf(run[k].i)
 				run[k].load(key, depth+8)
 			}
-			if rx, ry, rdup := sortWords(run, tmp[i:j], keyOf, depth+8); rdup && !dup {
+			if rx, ry, rdup := sortWords(run, scratchRange(tmp, i, j), keyOf, depth+8); rdup && !dup {
 				x, y, dup = rx, ry, true
 			}
 		}
@@ -674,7 +710,11 @@ func sortKeys(n int, keyOf func(int32) []byte, words []keyWord) (_ []keyWord, du
 	base := len(words)
 	// The sort's scratch follows the words, in memory the caller's next
 	// call reuses.
-	words = slices.Grow(words, 2*n)[:base+2*n]
+	scratch := n
+	if n > radixScratchMax {
+		scratch = 0
+	}
+	words = slices.Grow(words, n+scratch)[:base+n+scratch]
 	ents, tmp := words[base:base+n], words[base+n:]
 	for i := range int32(n) {
 		ents[i] = keyWord{i: i}

@@ -48,7 +48,12 @@ func TestSortByKey(t *testing.T) {
 		for i := range idx {
 			idx[i] = int32(i)
 		}
+		if round%2 == 1 {
+			// Sorts too big for scratch run in place.
+			radixScratchMax = 40
+		}
 		x, y, dup := sortByKey(idx, func(i int32) (uint16, []byte) { return keys[i].ns, keys[i].key })
+		radixScratchMax = 1 << 20
 		distinct := map[string]bool{}
 		for _, k := range keys {
 			distinct[fmt.Sprint(k.ns)+":"+string(k.key)] = true
@@ -104,9 +109,23 @@ func TestRadixSortWords(t *testing.T) {
 			}
 			return 0
 		})
+		inPlace := slices.Clone(ents)
 		radixSortWords(ents, make([]keyWord, n))
 		if !slices.Equal(ents, want) {
 			t.Fatalf("round %d (%d words): radix order differs from a stable sort", round, n)
+		}
+		// Without scratch the sort is not stable: the same words, in order.
+		radixSortWords(inPlace, nil)
+		for i := range inPlace {
+			if keyWordLess(&inPlace[i], &want[i]) || keyWordLess(&want[i], &inPlace[i]) {
+				t.Fatalf("round %d (%d words): the in-place sort differs at %d", round, n, i)
+			}
+		}
+		slices.SortFunc(inPlace, func(a, b keyWord) int { return int(a.i) - int(b.i) })
+		for i := range inPlace {
+			if inPlace[i].i != int32(i) {
+				t.Fatalf("round %d (%d words): the in-place sort lost or doubled word %d", round, n, i)
+			}
 		}
 	}
 }
@@ -355,10 +374,13 @@ func TestBulkLoadRounds(t *testing.T) {
 	}
 	diffLines(t, "one round", want, bulkModelDump(t, one.client(1), ms, false))
 
-	// Small rounds and runs, and collections of 3 members or more split
-	// across writers (bulkWriter.writeRows): every run boundary at once.
-	defer func(b, c, d int) { bulkRunBytes, bulkChunkRows, bulkSplitRows = b, c, d }(bulkRunBytes, bulkChunkRows, bulkSplitRows)
-	bulkRunBytes, bulkChunkRows, bulkSplitRows = 4096, 7, 3
+	// Small rounds and runs, collections of 3 members or more split
+	// across writers (bulkWriter.writeRows), and sorts of more than 2
+	// keys in place (radixScratchMax): every run boundary at once.
+	defer func(b, c, d, e int) {
+		bulkRunBytes, bulkChunkRows, bulkSplitRows, radixScratchMax = b, c, d, e
+	}(bulkRunBytes, bulkChunkRows, bulkSplitRows, radixScratchMax)
+	bulkRunBytes, bulkChunkRows, bulkSplitRows, radixScratchMax = 4096, 7, 3, 2
 	many := newPebbleHarness(t)
 	defer many.close()
 	many.clock = ref.clock
