@@ -551,15 +551,7 @@ func radixSortWords(ents, tmp []keyWord) {
 	}
 	if len(tmp) < len(ents) {
 		// No scratch (see radixScratchMax): sort in place.
-		slices.SortFunc(ents, func(a, b keyWord) int {
-			switch {
-			case keyWordLess(&a, &b):
-				return -1
-			case keyWordLess(&b, &a):
-				return 1
-			}
-			return 0
-		})
+		slices.SortFunc(ents, keyWordCmp)
 		return
 	}
 	// One pass counts every byte position; each position whose entries
@@ -645,6 +637,17 @@ func keyWordLess(a, b *keyWord) bool {
 	}
 	// A key that ends within the word is a prefix of a longer one.
 	return a.n < b.n
+}
+
+// keyWordCmp is keyWordLess as a comparison function.
+func keyWordCmp(a, b keyWord) int {
+	switch {
+	case keyWordLess(&a, &b):
+		return -1
+	case keyWordLess(&b, &a):
+		return 1
+	}
+	return 0
 }
 
 func insertionSortWords(ents []keyWord) {

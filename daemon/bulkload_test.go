@@ -100,15 +100,7 @@ func TestRadixSortWords(t *testing.T) {
 			ents[i] = keyWord{w: w, ns: uint16(r.Intn(3)) << (8 * r.Intn(2)), n: uint8(r.Intn(10)), i: int32(i)}
 		}
 		want := slices.Clone(ents)
-		slices.SortStableFunc(want, func(a, b keyWord) int {
-			switch {
-			case keyWordLess(&a, &b):
-				return -1
-			case keyWordLess(&b, &a):
-				return 1
-			}
-			return 0
-		})
+		slices.SortStableFunc(want, keyWordCmp)
 		inPlace := slices.Clone(ents)
 		radixSortWords(ents, make([]keyWord, n))
 		if !slices.Equal(ents, want) {
