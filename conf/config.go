@@ -443,13 +443,34 @@ func parsePercentiles(args []string) (Percentiles, *problem) {
 	p := Percentiles{}
 	for _, a := range args {
 		v, err := strconv.ParseFloat(a, 64)
-		if err != nil || math.IsNaN(v) {
-			return nil, problemText("Invalid latency-tracking-info-percentiles parameters")
+		if err != nil {
+			v = math.NaN()
 		}
-		if v < 0 || v > 100 {
-			return nil, problemText("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
+		if prob := percentileProblem(v); prob != nil {
+			return nil, prob
 		}
 		p = append(p, v)
 	}
 	return p, nil
+}
+
+func (p Percentiles) check() *problem {
+	for _, v := range p {
+		if prob := percentileProblem(v); prob != nil {
+			return prob
+		}
+	}
+	return nil
+}
+
+// percentileProblem is what Redis says of v as a percentile (NaN: not a
+// number).
+func percentileProblem(v float64) *problem {
+	if math.IsNaN(v) {
+		return problemText("Invalid latency-tracking-info-percentiles parameters")
+	}
+	if v < 0 || v > 100 {
+		return problemText("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
+	}
+	return nil
 }

@@ -59,21 +59,7 @@ var params = []*param{
 	intParam("slowlog-max-len", mutable, 0, maxInt64, func(c *Config) *int { return &c.SlowlogMaxLen }),
 	boolParam("latency-tracking", mutable, func(c *Config) *bool { return &c.LatencyTracking }),
 	enumParam("enable-debug-command", 0, []string{"no", "yes", "local"}, func(c *Config) *string { return &c.EnableDebugCommand }),
-	wordsParam("latency-tracking-info-percentiles", mutable,
-		func(c *Config, args []string) *problem {
-			p, prob := parsePercentiles(args)
-			if prob != nil {
-				return prob
-			}
-			c.LatencyTrackingInfoPercentiles = p
-			return nil
-		},
-		func(c *Config) string { return c.LatencyTrackingInfoPercentiles.String() },
-		func(c *Config) *problem {
-			_, prob := parsePercentiles(strings.Fields(c.LatencyTrackingInfoPercentiles.String()))
-			return prob
-		},
-		func(c *Config) string { return tomlQuote(c.LatencyTrackingInfoPercentiles.String()) }),
+	listParam("latency-tracking-info-percentiles", mutable, func(c *Config) *Percentiles { return &c.LatencyTrackingInfoPercentiles }, parsePercentiles),
 
 	// Keyspace notifications.
 	notifyParam(),
@@ -546,18 +532,28 @@ func bindParam() *param {
 }
 
 func saveParam() *param {
-	return wordsParam("save", mutable,
+	return listParam("save", mutable, func(c *Config) *SavePoints { return &c.Save }, parseSave)
+}
+
+// listParam is a wordsParam for a value parse reads from its words, which
+// String writes back (a quoted string in TOML) and check validates: save,
+// latency-tracking-info-percentiles.
+func listParam[T interface {
+	String() string
+	check() *problem
+}](name string, fl paramFlag, field func(*Config) *T, parse func([]string) (T, *problem)) *param {
+	return wordsParam(name, fl,
 		func(c *Config, args []string) *problem {
-			points, prob := parseSave(args)
+			v, prob := parse(args)
 			if prob != nil {
 				return prob
 			}
-			c.Save = points
+			*field(c) = v
 			return nil
 		},
-		func(c *Config) string { return c.Save.String() },
-		func(c *Config) *problem { return c.Save.check() },
-		func(c *Config) string { return tomlQuote(c.Save.String()) })
+		func(c *Config) string { return (*field(c)).String() },
+		func(c *Config) *problem { return (*field(c)).check() },
+		func(c *Config) string { return tomlQuote((*field(c)).String()) })
 }
 
 func outputLimitParam() *param {
