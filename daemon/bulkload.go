@@ -487,7 +487,7 @@ const parallelSortMin = 1 << 16
 // all land on one side, so a key set whose first words are all alike
 // (long common prefixes) sorts on one core, as before.
 func sortSplit(ents []keyWord, keyOf func(int32) (uint16, []byte), depth int) (x, y int32, dup bool) {
-	tmp := scratchFor(len(ents))
+	tmp := make([]keyWord, scratchLen(len(ents)))
 	if len(ents) < parallelSortMin || runtime.GOMAXPROCS(0) < 2 {
 		return sortWords(ents, tmp, keyOf, depth)
 	}
@@ -595,13 +595,13 @@ func radixSortWords(ents, tmp []keyWord) {
 // in place, slower. A variable for tests.
 var radixScratchMax = 1 << 20
 
-// scratchFor is radixSortWords's scratch for n entries, or nil past
-// radixScratchMax.
-func scratchFor(n int) []keyWord {
+// scratchLen is how much scratch a sort of n entries gets: n, or none
+// past radixScratchMax.
+func scratchLen(n int) int {
 	if n > radixScratchMax {
-		return nil
+		return 0
 	}
-	return make([]keyWord, n)
+	return n
 }
 
 // keyWordDigits is how many byte digits radixSortWords sorts on.
@@ -620,7 +620,7 @@ func keyWordDigit(e *keyWord, d int) byte {
 	}
 }
 
-// scratchRange is tmp[i:j], or nil when there is no scratch (scratchFor).
+// scratchRange is tmp[i:j], or nil when there is no scratch (scratchLen).
 func scratchRange(tmp []keyWord, i, j int) []keyWord {
 	if len(tmp) < j {
 		return nil
@@ -713,10 +713,7 @@ func sortKeys(n int, keyOf func(int32) []byte, words []keyWord) (_ []keyWord, du
 	base := len(words)
 	// The sort's scratch follows the words, in memory the caller's next
 	// call reuses.
-	scratch := n
-	if n > radixScratchMax {
-		scratch = 0
-	}
+	scratch := scratchLen(n)
 	words = slices.Grow(words, n+scratch)[:base+n+scratch]
 	ents, tmp := words[base:base+n], words[base+n:]
 	for i := range int32(n) {
