@@ -784,6 +784,11 @@ func (ks *Keyspace) lookupRec(db int, key []byte, how recRead) (storage.Meta, bo
 		}
 		ks.deleteMeta(p, key, &m)
 		ks.expiredHook(db, key)
+		// MULTI hook: WATCH. Redis 7.0 signals the deletion of an
+		// expired key as a modification (deleteExpiredKeyAndPropagate);
+		// touchWatched leaves out watchers that saw the key already
+		// expired at WATCH.
+		ks.touchWatched(db, key, false)
 		return storage.Meta{}, false
 	}
 	return m, true
@@ -891,8 +896,8 @@ func (ks *Keyspace) Delete(db int, key []byte) bool {
 	}
 	ks.deleteMeta(ks.physDB(db), key, &m)
 	ks.changes++
-	// MULTI hook: WATCH. Not in deleteMeta: like Redis 7.0, deleting an
-	// expired key is no modification.
+	// MULTI hook: WATCH. Not in deleteMeta, which also serves paths
+	// that report their own modification.
 	ks.touchWatched(db, key, false)
 	return true
 }

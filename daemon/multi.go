@@ -22,9 +22,10 @@ import (
 //   - WATCH records keys in the keyspace's watch index; every keyspace
 //     write reports the key it modifies (touchWatched), which marks the
 //     watchers dirty. When nobody watches, that report is a length check.
-//     As in Redis 7.0, deleting an expired key does not count as a
-//     modification, but EXEC fails when a watched key that was alive at
-//     WATCH has expired and is still there.
+//     As in Redis 7.0, a watched key that was alive at WATCH and has
+//     expired since fails EXEC, whether it is still there or already
+//     deleted (lazily or by the expiry cycle); a key already expired at
+//     WATCH fails it only if it comes back.
 
 // multiState is a client's transaction. Guarded by Server.mu.
 type multiState struct {

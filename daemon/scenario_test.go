@@ -194,6 +194,17 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		time.Sleep(dur)
 		h.loop.run()
 		return ""
+	case "expire-cycle":
+		// One run of the active expiry cycle, as cron makes it, once
+		// the write buffer has reached the store, where the cycle looks.
+		h.srv.mu.Lock()
+		if wb := h.srv.ks.wb; wb != nil {
+			wb.drain()
+		}
+		h.srv.mu.Unlock()
+		h.srv.activeExpireCycle()
+		h.loop.run()
+		return ""
 	case "stream":
 		return h.stream(t)
 	case "replies":
