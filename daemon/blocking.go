@@ -232,6 +232,9 @@ func (s *Server) unblockOnCloseLocked(c *Client) {
 
 // blockedCounts is INFO's blocked_clients and clients_in_timeout_table.
 func (s *Server) blockedCounts() (blocked, withTimeout int) {
+	// As in Redis 7.0, a client held by CLIENT PAUSE is blocked
+	// (BLOCKED_POSTPONE), with no timeout.
+	blocked = len(s.pause.waiting)
 	for c := range s.blocked {
 		blocked++
 		if c.block != nil && c.block.timer != nil {

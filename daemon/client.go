@@ -45,6 +45,7 @@ type Client struct {
 	created           time.Time
 	lastCmd           string
 	argvBytes         int
+	qbuf              int  // CLIENT LIST's qbuf (see Client.data)
 	failed            bool // the current command replied with an error
 	closeAfterFlush   bool // close once held replies are written (loop only)
 	addr, ladr        string

@@ -198,7 +198,7 @@ type fdConn interface{ Fd() int }
 // order. self is the client running the command and argv its arguments:
 // only its argv-mem and rbs are known (others are between commands, and
 // their reply buffers are their loops' business). Fields Redoubt does not
-// track are 0 (qbuf, obl, oll, omem, rbp); fd is -1 when the transport
+// track are 0 (qbuf-free, obl, oll, omem, rbp); fd is -1 when the transport
 // does not expose it. Holds mu.
 func clientInfoLine(c, self *Client, argv [][]byte) string {
 	now := time.Now()
@@ -235,7 +235,7 @@ func clientInfoLine(c, self *Client, argv [][]byte) string {
 		{"psub", strconv.Itoa(c.pubsub.patterns.len())},
 		{"ssub", strconv.Itoa(c.pubsub.shard.len())},
 		{"multi", multiField(c)}, // MULTI hook
-		{"qbuf", "0"},
+		{"qbuf", strconv.Itoa(c.qbuf)},
 		{"qbuf-free", "0"},
 		{"argv-mem", infoInt(argvMem)},
 		{"multi-mem", "0"},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"net"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -83,6 +84,9 @@ func TestClientListLines(t *testing.T) {
 		{mine, "multi", "-1"},
 		// "client" + "list", as Redis counts it.
 		{mine, "argv-mem", "10"},
+		// The read holding the command: *2 $6 CLIENT $4 LIST, 26
+		// bytes, as Redis 7.0's test suite expects of CLIENT LIST.
+		{mine, "qbuf", "26"},
 		{mine, "events", "r"},
 		{mine, "cmd", "client|list"},
 		{mine, "user", "default"},
@@ -93,6 +97,7 @@ func TestClientListLines(t *testing.T) {
 		{theirs, "db", "3"},
 		{theirs, "flags", "e"},
 		{theirs, "argv-mem", "0"},
+		{theirs, "qbuf", "0"},
 		{theirs, "cmd", "client|no-evict"},
 		{theirs, "resp", "3"},
 	} {
@@ -241,6 +246,24 @@ func TestClientPause(t *testing.T) {
 	// Reads, and CLIENT UNPAUSE, go on during a WRITE pause.
 	if out := other.do(t, "PING"); strings.Join(out, "") != "PONG" {
 		t.Errorf("PING during a WRITE pause: %v", out)
+	}
+	// A write waits, and counts in INFO's blocked_clients as Redis 7.0
+	// counts it (BLOCKED_POSTPONE), until its client goes away.
+	third := h.client(3)
+	if out := third.do(t, "SET k v"); len(out) != 0 {
+		t.Errorf("SET during a WRITE pause replied %v", out)
+	}
+	blocked := func() string {
+		info := strings.Join(other.do(t, "INFO clients"), "\n")
+		return regexp.MustCompile(`blocked_clients:\d+`).FindString(info)
+	}
+	if got := blocked(); got != "blocked_clients:1" {
+		t.Errorf("during a WRITE pause with a write waiting: %s", got)
+	}
+	third.sess.Closed(nil)
+	delete(h.clients, 3)
+	if got := blocked(); got != "blocked_clients:0" {
+		t.Errorf("after the waiting client closed: %s", got)
 	}
 	if out := me.do(t, "CLIENT UNPAUSE"); strings.Join(out, "") != "OK" || p.active() {
 		t.Fatalf("CLIENT UNPAUSE = %v, still paused: %v", out, p.active())

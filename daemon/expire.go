@@ -15,7 +15,12 @@ func (s *Server) activeExpireCycle() {
 	s.mu.Lock()
 	effort := s.cfg.ActiveExpireEffort
 	hz := s.hz.Load()
+	// Nothing expires while clients are paused, as in Redis 7.0.
+	paused := s.pause.active()
 	s.mu.Unlock()
+	if paused {
+		return
+	}
 	if effort < 1 {
 		effort = 1
 	}

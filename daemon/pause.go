@@ -30,6 +30,9 @@ func (p *pauseState) park(c *Client) {
 	p.waiting[c] = struct{}{}
 }
 
+// forget drops c, whose connection closed, from the waiting clients.
+func (p *pauseState) forget(c *Client) { delete(p.waiting, c) }
+
 // start begins or extends a pause (Redis keeps the later deadline and the
 // stricter mode).
 func (p *pauseState) start(until time.Time, all bool) {

@@ -421,6 +421,7 @@ func (s *Server) forgetClientLocked(c *Client) {
 	delete(s.clients, c.id)
 	delete(s.monitors, c)
 	s.unblockOnCloseLocked(c)
+	s.pause.forget(c)
 	s.pubsubClosedLocked(c) // pub/sub hook: leave every subscription
 	s.replicaClosedLocked(c)
 	s.discardLocked(c) // MULTI hook: drop the queue and the watches
@@ -480,6 +481,10 @@ func (c *Client) data(buf []byte) (consumed, need int, closeConn bool) {
 		}
 		return 0, 0, over
 	}
+	// CLIENT LIST's qbuf: while its commands run, the whole read (Redis
+	// trims its query buffer after the batch); afterwards what waits in
+	// the connection's buffer for the rest of a command.
+	c.qbuf = len(buf)
 	// Pub/sub hook: messages published before this read go out ahead of
 	// its replies (pubsub.go).
 	c.takeMessagesLocked()
@@ -543,6 +548,7 @@ func (c *Client) data(buf []byte) (consumed, need int, closeConn bool) {
 	s.commitLocked()
 	seq := s.dur.requiredSeq()
 	closeConn = c.closeASAP
+	c.qbuf = len(buf) - consumed
 	s.mu.Unlock()
 	// argv aliases the transport's read buffer, valid only during this
 	// call: drop the references so a big request is not kept alive.
@@ -855,6 +861,12 @@ func (s *Server) invoke(c *Client, cmd *command, argv [][]byte) {
 		default:
 			s.ks.expiry = expiryHide
 		}
+		defer func() { s.ks.expiry = expiryDelete }()
+	} else if s.pause.active() && !isExec && !cmd.has(flagWrite) {
+		// While clients are paused Redis 7.0 keeps the dataset as it is
+		// (expireIfNeeded): a read finds an expired key gone but leaves
+		// it, so a replica catching up before a failover sees no DEL.
+		s.ks.expiry = expiryHide
 		defer func() { s.ks.expiry = expiryDelete }()
 	}
 	s.run(c, cmd, argv)
