@@ -581,7 +581,7 @@ func TestReplicaServesWhileLoading(t *testing.T) {
 	ctx := context.Background()
 	p := startRedisArgs(t, t.TempDir(), "--repl-diskless-sync-delay", "0", "--enable-debug-command", "yes")
 	pc := p.client(t)
-	const keys = 1000000
+	const keys = 2000000
 	if err := pc.Do(ctx, "DEBUG", "POPULATE", keys).Err(); err != nil {
 		t.Fatal(err)
 	}
