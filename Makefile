@@ -6,10 +6,10 @@ LDFLAGS  := -X github.com/redoubtdb/redoubt/daemon.RedoubtVersion=$(VERSION)
 PKGS     := ./...
 
 .DEFAULT_GOAL := help
-.PHONY: help build run test test-short lint fuzz bench bench-quick bench-rdb clean generate
+.PHONY: help build run test test-short test-redis-suite lint fuzz bench bench-quick bench-rdb clean generate
 
 help: ## list the targets
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-17s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 build: ## build bin/redoubt
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/redoubt
@@ -20,6 +20,9 @@ run: build ## start a server on 127.0.0.1:6379 with data in ./data
 test: build ## run every test (unit, scenarios, integration against the real binary and redis)
 	$(GO) vet $(PKGS)
 	$(GO) test -count=1 -timeout 12m $(PKGS)
+
+test-redis-suite: build ## only Redis 7.0.15's own test suite against bin/redoubt (part of make test; needs tclsh)
+	REDOUBT_REQUIRE_REDIS_SUITE=1 $(GO) test -count=1 -timeout 12m -run 'TestRedisSuite' -v ./cmd/redoubt
 
 test-short: ## unit tests only (no servers started)
 	$(GO) test -short -count=1 $(PKGS)
