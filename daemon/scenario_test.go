@@ -198,9 +198,7 @@ func (h *harness) run(t *testing.T, d *datadriven.TestData) string {
 		// One run of the active expiry cycle, as cron makes it, once
 		// the write buffer has reached the store, where the cycle looks.
 		h.srv.mu.Lock()
-		if wb := h.srv.ks.wb; wb != nil {
-			wb.drain()
-		}
+		h.srv.ks.wb.drain()
 		h.srv.mu.Unlock()
 		h.srv.activeExpireCycle()
 		h.loop.run()

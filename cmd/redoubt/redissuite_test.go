@@ -3,6 +3,7 @@ package main
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
@@ -66,7 +67,7 @@ func TestRedisSuite(t *testing.T) {
 
 const (
 	redisSuiteVersion = "7.0.15"
-	redisSuiteURL     = "http://deb.debian.org/debian/pool/main/r/redis/redis_7.0.15.orig.tar.gz"
+	redisSuiteURL     = "http://deb.debian.org/debian/pool/main/r/redis/redis_" + redisSuiteVersion + ".orig.tar.gz"
 	redisSuiteSHA256  = "4b1dc4ee6d622a09fff9c6777191209750fb5e5a725ef78ea012d6eef4c22982"
 )
 
@@ -111,7 +112,8 @@ func fetchRedisSuite() (string, error) {
 	if err := untarGz(body, tmp); err != nil {
 		return "", err
 	}
-	if err := os.Rename(filepath.Join(tmp, "redis-"+redisSuiteVersion), root); err != nil && !os.IsExist(err) {
+	if err := os.Rename(filepath.Join(tmp, "redis-"+redisSuiteVersion), root); err != nil {
+		// Another run may have put its tree there first.
 		if _, statErr := os.Stat(filepath.Join(root, "tests", "test_helper.tcl")); statErr != nil {
 			return "", err
 		}
@@ -120,7 +122,7 @@ func fetchRedisSuite() (string, error) {
 }
 
 func untarGz(data []byte, dir string) error {
-	zr, err := gzip.NewReader(strings.NewReader(string(data)))
+	zr, err := gzip.NewReader(bytes.NewReader(data))
 	if err != nil {
 		return err
 	}
