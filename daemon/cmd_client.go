@@ -33,7 +33,7 @@ func registerClientCommands(t *commandTable) {
 	t.register("client|kill", cmdClientKill)
 	t.register("client|pause", cmdClientPause)
 	t.register("client|unpause", func(c *Client, argv [][]byte) {
-		c.srv.pause.end()
+		c.srv.pause.end(pauseByClient)
 		c.ReplyOK()
 	})
 	t.register("client|reply", cmdClientReply)
@@ -469,7 +469,7 @@ func cmdClientPause(c *Client, argv [][]byte) {
 	if !ok {
 		return
 	}
-	c.srv.pause.start(pauseDeadline(time.Now().UnixMilli(), ms), all)
+	c.srv.pause.start(pauseByClient, pauseDeadline(time.Now().UnixMilli(), ms), all)
 	c.ReplyOK()
 }
 

@@ -237,10 +237,10 @@ func TestClientPause(t *testing.T) {
 	me, other := h.client(1), h.client(2)
 	me.do(t, "CLIENT PAUSE 100000 WRITE")
 	p := &h.srv.pause
-	if !p.active() || p.all {
-		t.Fatalf("after PAUSE WRITE: active %v all %v", p.active(), p.all)
+	if !p.active() || p.pausesAll() {
+		t.Fatalf("after PAUSE WRITE: active %v all %v", p.active(), p.pausesAll())
 	}
-	if d := time.Until(p.until); d < 90*time.Second || d > 101*time.Second {
+	if d := time.Until(p.events[pauseByClient].until); d < 90*time.Second || d > 101*time.Second {
 		t.Errorf("pause deadline %v away, want about 100s", d)
 	}
 	// Reads, and CLIENT UNPAUSE, go on during a WRITE pause.
@@ -272,10 +272,10 @@ func TestClientPause(t *testing.T) {
 	// A shorter ALL pause over a WRITE pause keeps the later deadline and
 	// takes the stricter mode.
 	me.do(t, "CLIENT PAUSE 100000 WRITE")
-	until := p.until
+	until := p.events[pauseByClient].until
 	me.do(t, "CLIENT PAUSE 10 ALL")
-	if !p.all || !p.until.Equal(until) {
-		t.Errorf("after PAUSE 10 ALL: all %v until %v (was %v)", p.all, p.until, until)
+	if e := p.events[pauseByClient]; !e.all || !e.until.Equal(until) {
+		t.Errorf("after PAUSE 10 ALL: all %v until %v (was %v)", e.all, e.until, until)
 	}
 	// Everyone waits during an ALL pause, the pausing client included.
 	if out := other.do(t, "PING"); len(out) != 0 {
@@ -285,7 +285,7 @@ func TestClientPause(t *testing.T) {
 		t.Error("paused client not waiting")
 	}
 	h.srv.mu.Lock()
-	p.end()
+	p.end(pauseByClient)
 	h.srv.mu.Unlock()
 }
 

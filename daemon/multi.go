@@ -284,7 +284,7 @@ func (c *Client) denyBlocking() bool { return c.multi.execing }
 // CLIENT PAUSE WRITE to end because its queue holds a write, as Redis
 // counts an EXEC by the flags of what it queued. Holds mu.
 func (s *Server) execBlockedByPause(c *Client, argv [][]byte) bool {
-	if !c.multi.active || len(argv) != 1 || !equalFold(argv[0], "exec") || !s.pause.active() || s.pause.all {
+	if !c.multi.active || len(argv) != 1 || !equalFold(argv[0], "exec") || c.isReplica() || !s.pause.active() || s.pause.pausesAll() {
 		return false
 	}
 	return c.multi.queued(flagWrite | flagMayReplicate)

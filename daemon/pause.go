@@ -2,24 +2,65 @@ package daemon
 
 import "time"
 
-// pauseState implements CLIENT PAUSE / UNPAUSE. While a pause is active,
-// clients stop being served (all commands, or only writes for WRITE mode,
-// approximated here by the command's write flag when it is parsed) until the
-// deadline or UNPAUSE; their bytes stay buffered and they are woken when it
-// ends. Guarded by Server.mu.
+// pausePurpose names who asked for a pause. As in Redis each purpose has a
+// pause of its own, and clients wait while any of them is in force, for the
+// strictest: CLIENT UNPAUSE ends only what CLIENT PAUSE began, not the
+// pause a FAILOVER holds.
+type pausePurpose int
+
+const (
+	pauseByClient    pausePurpose = iota // CLIENT PAUSE
+	pauseForFailover                     // FAILOVER, until it ends
+	pausePurposes
+)
+
+// pauseForever is the deadline of a pause that lasts until it is lifted.
+var pauseForever = time.Unix(1<<40, 0)
+
+// pauseEvent is one purpose's pause: none while until is zero.
+type pauseEvent struct {
+	until time.Time
+	all   bool // ALL vs WRITE
+}
+
+func (e pauseEvent) active(now time.Time) bool { return !e.until.IsZero() && now.Before(e.until) }
+
+// pauseState implements CLIENT PAUSE / UNPAUSE and FAILOVER's pause of
+// writes. While a pause is active, clients stop being served (all commands,
+// or only writes in WRITE mode, judged by the command's flags when it is
+// parsed) until its deadline or its end; their bytes stay buffered and they
+// are woken when it ends. Replicas are never paused. Guarded by Server.mu.
 type pauseState struct {
-	until   time.Time
-	all     bool // ALL (default) vs WRITE
+	events  [pausePurposes]pauseEvent
 	waiting map[*Client]struct{}
 }
 
 // active reports whether a pause is in force.
-func (p *pauseState) active() bool { return !p.until.IsZero() && time.Now().Before(p.until) }
+func (p *pauseState) active() bool {
+	now := time.Now()
+	for _, e := range p.events {
+		if e.active(now) {
+			return true
+		}
+	}
+	return false
+}
+
+// pausesAll reports whether a pause of every command (ALL) is in force.
+func (p *pauseState) pausesAll() bool {
+	now := time.Now()
+	for _, e := range p.events {
+		if e.all && e.active(now) {
+			return true
+		}
+	}
+	return false
+}
 
 // blocks reports whether c must wait before its next command. WRITE pauses
-// are applied per command in call; here only ALL pauses stop parsing.
+// are applied per command (blocksWrite); here only ALL pauses stop parsing.
 func (p *pauseState) blocks(c *Client) bool {
-	return p.active() && p.all
+	return !c.isReplica() && p.pausesAll()
 }
 
 // park records c as waiting for the pause to end, to be woken by end.
@@ -33,39 +74,43 @@ func (p *pauseState) park(c *Client) {
 // forget drops c, whose connection closed, from the waiting clients.
 func (p *pauseState) forget(c *Client) { delete(p.waiting, c) }
 
-// start begins or extends a pause (Redis keeps the later deadline and the
-// stricter mode).
-func (p *pauseState) start(until time.Time, all bool) {
-	if !p.active() {
-		p.all = all
-		p.until = until
+// start begins or extends purpose's pause (Redis keeps the later deadline
+// and the stricter mode).
+func (p *pauseState) start(purpose pausePurpose, until time.Time, all bool) {
+	e := &p.events[purpose]
+	if !e.active(time.Now()) {
+		*e = pauseEvent{until: until, all: all}
 		return
 	}
-	if until.After(p.until) {
-		p.until = until
+	if until.After(e.until) {
+		e.until = until
 	}
-	p.all = p.all || all
+	e.all = e.all || all
 }
 
-// end lifts the pause and wakes waiting clients.
-func (p *pauseState) end() {
-	p.until = time.Time{}
+// end lifts purpose's pause and wakes the waiting clients: those another
+// pause still holds park again when they try their next command.
+func (p *pauseState) end(purpose pausePurpose) {
+	p.events[purpose] = pauseEvent{}
 	for c := range p.waiting {
 		_ = c.conn.Wake()
 	}
 	p.waiting = nil
 }
 
-// expire ends a pause whose deadline passed. Called by cron with mu held.
-func (p *pauseState) expire(s *Server) {
-	if !p.until.IsZero() && !time.Now().Before(p.until) {
-		p.end()
+// expire ends the pauses whose deadline passed. Called by cron with mu held.
+func (p *pauseState) expire() {
+	now := time.Now()
+	for i, e := range p.events {
+		if !e.until.IsZero() && !now.Before(e.until) {
+			p.end(pausePurpose(i))
+		}
 	}
 }
 
-// blocksWrite reports whether argv must wait for a WRITE pause to end.
-func (p *pauseState) blocksWrite(t *commandTable, argv [][]byte) bool {
-	if !p.active() || p.all {
+// blocksWrite reports whether c's argv must wait for a WRITE pause to end.
+func (p *pauseState) blocksWrite(c *Client, t *commandTable, argv [][]byte) bool {
+	if c.isReplica() || !p.active() || p.pausesAll() {
 		return false
 	}
 	cmd, ok := t.lookup(argv)

@@ -64,6 +64,8 @@ type replState struct {
 	master *masterLink
 	cached *cachedMaster
 
+	failover failoverState // FAILOVER (failover.go)
+
 	// The position last written to the store with the data (see
 	// saveReplPosLocked), and the one read at start.
 	savedID  string

@@ -316,6 +316,7 @@ func (s *Server) replicaAckLocked(c *Client, off int64) {
 		}
 	}
 	s.checkWaitersLocked()
+	s.updateFailoverLocked(l.ackTime)
 }
 
 // PSYNC replid offset, and SYNC.
@@ -324,24 +325,25 @@ func cmdSync(c *Client, argv [][]byte) {
 	if c.isReplica() {
 		return // already a replica: ignored, as in Redis
 	}
-	if len(c.out) > 0 || len(c.held) > 0 {
-		c.ReplyError("ERR SYNC and PSYNC are invalid with pending output")
+	psync := equalFold(argv[0], "psync")
+	// PSYNC replid offset FAILOVER: our primary hands over to us.
+	if psync && len(argv) > 3 && equalFold(argv[3], "failover") && !s.failoverPsyncLocked(c, string(argv[1])) {
+		return
+	}
+	if s.repl.failover.phase != noFailover {
+		c.ReplyError("NOMASTERLINK Can't SYNC while failing over")
 		return
 	}
 	if m := s.repl.master; m != nil && m.client == nil {
 		c.ReplyError("NOMASTERLINK Can't SYNC while not connected with my master")
 		return
 	}
-	psync := equalFold(argv[0], "psync")
+	if len(c.out) > 0 || len(c.held) > 0 {
+		c.ReplyError("ERR SYNC and PSYNC are invalid with pending output")
+		return
+	}
 	if psync {
-		if len(argv) != 3 && !(len(argv) == 4 && equalFold(argv[3], "failover")) {
-			c.ReplyError("ERR wrong number of arguments for 'psync' command")
-			return
-		}
-		if len(argv) == 4 {
-			c.ReplyError("ERR PSYNC FAILOVER is not supported by Redoubt")
-			return
-		}
+		// Arguments past the offset are ignored, as Redis ignores them.
 		off, ok := parseInt(argv[2])
 		if !ok {
 			c.ReplyError(errNotInt)
@@ -671,7 +673,10 @@ func (s *Server) replCronLocked(now time.Time) {
 	}
 	// A replica's replicas get its primary's PINGs; its backlog is kept.
 	replica := r.master != nil
-	if !replica && len(r.replicas) > 0 && now.Sub(r.lastPing) >= time.Duration(s.cfg.ReplPingReplicaPeriod)*time.Second {
+	// Nor while a FAILOVER with a timeout holds writes, as in Redis: the
+	// PING would move the offset the replicas must reach.
+	failoverPaused := !r.failover.end.IsZero() && s.pause.active()
+	if !replica && !failoverPaused && len(r.replicas) > 0 && now.Sub(r.lastPing) >= time.Duration(s.cfg.ReplPingReplicaPeriod)*time.Second {
 		r.lastPing = now
 		s.feedLocked(-1, propPing)
 	}
@@ -841,7 +846,7 @@ func (s *Server) infoReplication() []infoField {
 		first, hist, active = b.first, b.hist, "1"
 	}
 	return append(f,
-		infoField{"master_failover_state", "no-failover"},
+		infoField{"master_failover_state", r.failover.phase.String()},
 		infoField{"master_replid", r.id},
 		infoField{"master_replid2", r.id2},
 		infoField{"master_repl_offset", infoInt(r.offset)},

@@ -95,6 +95,10 @@ func (s *Server) staleRefuses(c *Client, cmd *command) bool {
 // REPLICAOF host port | NO ONE (and SLAVEOF).
 func cmdReplicaof(c *Client, argv [][]byte) {
 	s := c.srv
+	if s.repl.failover.phase != noFailover {
+		c.ReplyError("ERR REPLICAOF not allowed while failing over.")
+		return
+	}
 	if c.isReplica() {
 		c.ReplyError("ERR Command is not valid when client is a replica.")
 		return
@@ -238,6 +242,11 @@ func (s *Server) runLink(m *masterLink) {
 		err := s.linkOnce(m)
 		s.mu.Lock()
 		stopped := m.stopped
+		// Redis's replication cron runs every 100 ms during a FAILOVER.
+		retry := time.Second
+		if s.repl.failover.phase == failoverInProgress {
+			retry = 100 * time.Millisecond
+		}
 		if !stopped {
 			if m.client != nil {
 				s.repl.cached = &cachedMaster{id: s.repl.id, off: s.repl.offset, db: m.client.db}
@@ -255,12 +264,12 @@ func (s *Server) runLink(m *masterLink) {
 			return
 		}
 		if err != nil {
-			s.log.Warn("replication link to "+net.JoinHostPort(m.host, strconv.Itoa(m.port))+" failed, retrying in 1 second", "err", err)
+			s.log.Warn("replication link to "+net.JoinHostPort(m.host, strconv.Itoa(m.port))+" failed, retrying in "+retry.String(), "err", err)
 		}
 		select {
 		case <-m.stop:
 			return
-		case <-time.After(time.Second):
+		case <-time.After(retry):
 		}
 	}
 }
@@ -371,18 +380,31 @@ func (s *Server) linkOnce(m *masterLink) error {
 	}
 
 	// PSYNC from the cached history, or a full sync.
+	// A primary handing over in a FAILOVER asks its target to take over.
 	s.mu.Lock()
 	psyncID, psyncOff := "?", int64(-1)
 	if cm := s.repl.cached; cm != nil {
 		psyncID, psyncOff = cm.id, cm.off+1
 	}
+	failover := s.repl.failover.phase == failoverInProgress
 	s.mu.Unlock()
 	if psyncID != "?" {
 		s.log.Info(fmt.Sprintf("Trying a partial resynchronization (request %s:%d).", psyncID, psyncOff))
 	} else {
 		s.log.Info("Partial resynchronization not possible (no cached master)")
 	}
-	if err := send([]string{"PSYNC", psyncID, strconv.FormatInt(psyncOff, 10)}); err != nil {
+	psync := []string{"PSYNC", psyncID, strconv.FormatInt(psyncOff, 10)}
+	if failover {
+		psync = append(psync, "FAILOVER")
+	}
+	if err := send(psync); err != nil {
+		if failover {
+			s.mu.Lock()
+			if !m.stopped {
+				s.abortFailoverLocked("Write error to failover target")
+			}
+			s.mu.Unlock()
+		}
 		return err
 	}
 	lr.timeout = timeout
@@ -392,6 +414,14 @@ func (s *Server) linkOnce(m *masterLink) error {
 		}
 		if reply != "" {
 			break // empty lines are the primary's keepalives
+		}
+	}
+	if failover {
+		s.mu.Lock()
+		stopped := m.stopped || !s.failoverAnsweredLocked(reply)
+		s.mu.Unlock()
+		if stopped {
+			return nil // aborted: a primary again, the link stopped
 		}
 	}
 	switch {

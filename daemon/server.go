@@ -519,7 +519,7 @@ func (c *Client) data(buf []byte) (consumed, need int, closeConn bool) {
 		}
 		c.argv = argv
 		// MULTI hook: an EXEC of queued writes waits like a write.
-		if len(argv) > 0 && (s.pause.blocksWrite(s.cmds, argv) || s.execBlockedByPause(c, argv)) {
+		if len(argv) > 0 && (s.pause.blocksWrite(c, s.cmds, argv) || s.execBlockedByPause(c, argv)) {
 			s.pause.park(c)
 			break
 		}
@@ -1059,8 +1059,9 @@ func (s *Server) cron() {
 		s.mu.Lock()
 		s.sampleOps()
 		s.closeIdleClientsLocked()
-		s.pause.expire(s)
+		s.pause.expire()
 		now := time.Now()
+		s.updateFailoverLocked(now)
 		if !s.loading.Load() {
 			// Not a snapshot of half a keyspace (a replica's load lets
 			// the cron in between its steps).
