@@ -251,6 +251,18 @@ type Config struct {
 	// (alias min-slaves-max-lag). Runtime.
 	MinReplicasMaxLag int `toml:"min-replicas-max-lag"`
 
+	// Shutdown.
+
+	// ShutdownTimeout is how long, in seconds, a primary shutting down
+	// waits for lagging replicas to catch up, with writes paused; 0 does
+	// not wait. Runtime.
+	ShutdownTimeout int `toml:"shutdown-timeout"`
+	// ShutdownOnSigint and ShutdownOnSigterm are what SIGINT and SIGTERM
+	// do: "default", or any of save, nosave, now, force (SHUTDOWN's
+	// modifiers). Runtime.
+	ShutdownOnSigint  ShutdownFlags `toml:"shutdown-on-sigint"`
+	ShutdownOnSigterm ShutdownFlags `toml:"shutdown-on-sigterm"`
+
 	// Storage: Redoubt's own keys, not Redis's.
 
 	// BlockCacheSize is Pebble's block cache; 0 disables it.
@@ -348,6 +360,8 @@ func Default() *Config {
 		ReplDisklessSyncDelay: 5,
 		MinReplicasToWrite:    0,
 		MinReplicasMaxLag:     10,
+
+		ShutdownTimeout: 10,
 
 		BlockCacheSize:  256 * MB,
 		MemtableSize:    8 * MB,

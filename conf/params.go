@@ -110,6 +110,11 @@ var params = []*param{
 	intParam("min-replicas-to-write", mutable, 0, maxInt32, func(c *Config) *int { return &c.MinReplicasToWrite }).alias("min-slaves-to-write"),
 	intParam("min-replicas-max-lag", mutable, 0, maxInt32, func(c *Config) *int { return &c.MinReplicasMaxLag }).alias("min-slaves-max-lag"),
 
+	// Shutdown.
+	intParam("shutdown-timeout", mutable, 0, maxInt32, func(c *Config) *int { return &c.ShutdownTimeout }),
+	listParam("shutdown-on-sigint", mutable, func(c *Config) *ShutdownFlags { return &c.ShutdownOnSigint }, parseShutdownFlags),
+	listParam("shutdown-on-sigterm", mutable, func(c *Config) *ShutdownFlags { return &c.ShutdownOnSigterm }, parseShutdownFlags),
+
 	// Storage: Redoubt's own, not Redis names. Pebble needs them at open.
 	sizeParam("block-cache-size", 0, 0, maxInt64, func(c *Config) *Size { return &c.BlockCacheSize }),
 	// Pebble refuses memtables of 4GB and more.

@@ -164,6 +164,12 @@ var setOKCases = []setOKCase{
 		c.Masteruser = "u"
 	}},
 	{"password", []KV{{"requirepass", "s p a c e"}}, func(c *Config) { c.Requirepass = "s p a c e" }},
+	{"shutdown", []KV{{"shutdown-timeout", "0"}, {"shutdown-on-sigterm", "NOW nosave"}, {"shutdown-on-sigint", "default save"}}, func(c *Config) {
+		c.ShutdownTimeout = 0
+		c.ShutdownOnSigterm = ShutdownFlags{NoSave: true, Now: true}
+		c.ShutdownOnSigint = ShutdownFlags{Save: true}
+	}},
+	{"shutdown flags back to default", []KV{{"shutdown-on-sigterm", "default"}}, func(c *Config) {}},
 	{"slowlog", []KV{{"slowlog-log-slower-than", "-1"}, {"slowlog-max-len", "9223372036854775807"}}, func(c *Config) {
 		c.SlowlogLogSlowerThan = -1
 		c.SlowlogMaxLen = 9223372036854775807
@@ -230,6 +236,9 @@ var setErrorCases = []setErrorCase{
 	{"range int", []KV{{"timeout", "2147483648"}}, failed + "'timeout') - argument must be between 0 and 2147483647 inclusive", false},
 	{"percentile range", []KV{{"latency-tracking-info-percentiles", "50 101"}}, failed + "'latency-tracking-info-percentiles') - latency-tracking-info-percentiles parameters should sit between [0.0,100.0]", false},
 	{"percentile not a number", []KV{{"latency-tracking-info-percentiles", "50 abc"}}, failed + "'latency-tracking-info-percentiles') - Invalid latency-tracking-info-percentiles parameters", false},
+	{"shutdown save and nosave", []KV{{"shutdown-on-sigterm", "save nosave"}}, failed + "'shutdown-on-sigterm') - shutdown options SAVE and NOSAVE can't be used simultaneously", false},
+	{"shutdown unknown flag", []KV{{"shutdown-on-sigint", "now later"}}, failed + "'shutdown-on-sigint') - argument(s) must be one of the following: default, save, nosave, now, force", false},
+	{"shutdown-timeout negative", []KV{{"shutdown-timeout", "-1"}}, failed + "'shutdown-timeout') - argument must be between 0 and 2147483647 inclusive", false},
 	{"range effort", []KV{{"active-expire-effort", "11"}}, failed + "'active-expire-effort') - argument must be between 1 and 10 inclusive", false},
 	{"range slowlog", []KV{{"slowlog-log-slower-than", "-5"}}, failed + "'slowlog-log-slower-than') - argument must be between -1 and 9223372036854775807 inclusive", false},
 	{"range repl-timeout", []KV{{"repl-timeout", "0"}}, failed + "'repl-timeout') - argument must be between 1 and 2147483647 inclusive", false},

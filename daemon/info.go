@@ -143,7 +143,7 @@ func (s *Server) infoServer() []infoField {
 	now := time.Now()
 	uptime := int64(now.Sub(s.startTime) / time.Second)
 	b := processFacts()
-	return []infoField{
+	f := []infoField{
 		{"redis_version", Version},
 		{"redis_git_sha1", b.gitSHA1},
 		{"redis_git_dirty", b.gitDirty},
@@ -170,8 +170,11 @@ func (s *Server) infoServer() []infoField {
 		{"executable", b.executable},
 		{"config_file", s.cfg.Path()},
 		{"io_threads_active", "0"},
-		{"redoubt_version", RedoubtVersion},
 	}
+	if st := &s.shutdown; !st.deadline.IsZero() {
+		f = append(f, infoField{"shutdown_in_milliseconds", infoInt(time.Until(st.deadline).Milliseconds())})
+	}
+	return append(f, infoField{"redoubt_version", RedoubtVersion})
 }
 
 // processInfo is what INFO server reports about the binary and the host,

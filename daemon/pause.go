@@ -11,6 +11,7 @@ type pausePurpose int
 const (
 	pauseByClient    pausePurpose = iota // CLIENT PAUSE
 	pauseForFailover                     // FAILOVER, until it ends
+	pauseForShutdown                     // a shutdown waiting for replicas
 	pausePurposes
 )
 

@@ -317,6 +317,7 @@ func (s *Server) replicaAckLocked(c *Client, off int64) {
 	}
 	s.checkWaitersLocked()
 	s.updateFailoverLocked(l.ackTime)
+	s.shutdownCronLocked(l.ackTime)
 }
 
 // PSYNC replid offset, and SYNC.

@@ -203,23 +203,6 @@ func (s *Server) saveThenLocked(done func(err error)) {
 	})
 }
 
-// ShutdownSave writes the RDB snapshot a shutdown owes when `save` rules
-// are configured, as Redis does on SIGTERM, and waits for it. On an error
-// the caller should keep running, as Redis does.
-func (s *Server) ShutdownSave() error {
-	s.mu.Lock()
-	if len(s.cfg.Save) == 0 {
-		s.mu.Unlock()
-		return nil
-	}
-	s.commitLocked()
-	result := make(chan error, 1)
-	s.log.Info("Saving the final RDB snapshot before exiting.")
-	s.saveThenLocked(func(err error) { result <- err })
-	s.mu.Unlock()
-	return <-result
-}
-
 // writeRDBFile writes the snapshot to path durably; on any failure path
 // is left as it was (see atomicfile).
 func writeRDBFile(v *keyspaceSnapshot, path string, opts rdbOptions, progress func()) error {

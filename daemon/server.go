@@ -70,6 +70,7 @@ type Server struct {
 	slowlog    slowlog              // guarded by mu
 	monitors   map[*Client]struct{} // guarded by mu
 	pause      pauseState           // guarded by mu
+	shutdown   shutdownState        // guarded by mu
 	lastSave   int64                // unix seconds, guarded by mu
 	save       saveState            // RDB saves (save.go), guarded by mu
 	scans      scanCursors          // SCAN cursor positions, guarded by mu
@@ -132,12 +133,6 @@ type serverStats struct {
 	opsSampleIdx   int
 	lastOpsCount   int64
 	lastSampleTime time.Time
-}
-
-// ShutdownRequest is a SHUTDOWN command handed to the process owner.
-type ShutdownRequest struct {
-	Save  bool // an RDB snapshot was written for it
-	Force bool
 }
 
 // Options carry what New needs besides the config.
@@ -247,9 +242,6 @@ func (s *Server) Start() {
 	}
 	s.mu.Unlock()
 }
-
-// ShutdownRequests delivers SHUTDOWN commands to the process owner.
-func (s *Server) ShutdownRequests() <-chan ShutdownRequest { return s.shutdownReq }
 
 // Drain makes every committed write durable and has the loops send the
 // replies that waited for it, so a shutdown acknowledges what it can.
@@ -1062,6 +1054,7 @@ func (s *Server) cron() {
 		s.pause.expire()
 		now := time.Now()
 		s.updateFailoverLocked(now)
+		s.shutdownCronLocked(now)
 		if !s.loading.Load() {
 			// Not a snapshot of half a keyspace (a replica's load lets
 			// the cron in between its steps).

@@ -249,16 +249,14 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 	for stop := false; !stop; {
 		select {
 		case sig := <-sigs:
-			log.Info("received signal, shutting down", "signal", sig.String())
-			// Like Redis: with save rules configured, a signal saves an
-			// RDB snapshot first, and a failed save keeps the server up.
-			if err := srv.ShutdownSave(); err != nil {
-				log.Warn("errors trying to shut down the server, check the logs for more information", "signal", sig.String(), "err", err)
-				continue
+			// Like Redis: the server waits for lagging replicas and saves
+			// as shutdown-on-sigterm/-sigint say, then asks for the exit
+			// below; a failed save keeps it up. A second SIGINT exits now.
+			if srv.SignalShutdown(sig) {
+				os.Exit(1)
 			}
-			stop = true
 		case req := <-srv.ShutdownRequests():
-			log.Info("SHUTDOWN requested, shutting down", "saved", req.Save)
+			log.Info("shutting down", "saved", req.Save)
 			stop = true
 		case err := <-serveErr:
 			srv.Close()
