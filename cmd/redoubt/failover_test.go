@@ -45,6 +45,21 @@ func waitFailoverDone(t *testing.T, c *redis.Client) {
 	waitUntil(t, "the failover ended", func() bool { return failoverState(t, c) == "no-failover" })
 }
 
+// waitOnline waits until every replica the primary lists is online: a
+// replica may report its link up a moment before its primary has marked
+// it online (FAILOVER TO wants it online).
+func waitOnline(t *testing.T, primary *redis.Client, replicas int) {
+	t.Helper()
+	waitUntil(t, "the replicas are online", func() bool {
+		for i := range replicas {
+			if !strings.Contains(infoField(t, primary, "replication", fmt.Sprintf("slave%d", i)), "state=online") {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 // role is ROLE's first element.
 func role(t *testing.T, c *redis.Client) string {
 	t.Helper()
@@ -270,6 +285,7 @@ func TestFailoverBetweenRedoubts(t *testing.T) {
 	r1c, r2c := r1.client(), r2.client()
 	waitInSync(t, mc, r1c)
 	waitInSync(t, mc, r2c)
+	waitOnline(t, mc, 2)
 
 	var mu sync.Mutex
 	primary := m.addr()
@@ -391,6 +407,7 @@ func TestFailoverTimeoutAbortForce(t *testing.T) {
 	r := startServer(t, "", "--replicaof", "127.0.0.1 "+strconv.Itoa(m.port), "--repl-diskless-sync-delay", "0")
 	rc := r.client()
 	waitInSync(t, mc, rc)
+	waitOnline(t, mc, 1)
 	mlog := filepath.Join(m.dir, "server.log")
 	rpid := r.cmd.Process.Pid
 	target := []any{"FAILOVER", "TO", "127.0.0.1", r.port}
@@ -415,6 +432,7 @@ func TestFailoverTimeoutAbortForce(t *testing.T) {
 			t.Errorf("%d timeout messages in the log, want 1", n)
 		}
 		waitInSync(t, mc, rc)
+		waitOnline(t, mc, 1)
 	})
 
 	t.Run("abort", func(t *testing.T) {
@@ -449,6 +467,7 @@ func TestFailoverTimeoutAbortForce(t *testing.T) {
 			t.Fatalf("role after FAILOVER ABORT: %s", got)
 		}
 		waitInSync(t, mc, rc)
+		waitOnline(t, mc, 1)
 	})
 
 	t.Run("target refuses", func(t *testing.T) {
@@ -476,6 +495,7 @@ func TestFailoverTimeoutAbortForce(t *testing.T) {
 			t.Fatal(err)
 		}
 		waitInSync(t, mc, rc)
+		waitOnline(t, mc, 1)
 		if got := rc.Get(ctx, "case").Val(); got != "5" {
 			t.Fatalf("replica has case=%q after the refused failover", got)
 		}
