@@ -128,6 +128,11 @@ type Config struct {
 	// LatencyTracking keeps a latency histogram per command, for LATENCY
 	// HISTOGRAM and INFO latencystats. Runtime.
 	LatencyTracking bool `toml:"latency-tracking"`
+	// LatencyMonitorThreshold records, for LATENCY LATEST/HISTORY/DOCTOR/
+	// GRAPH, every event (a command, an expiry cycle, a sync under
+	// appendfsync always) that took at least that many milliseconds; 0 is
+	// off. Runtime.
+	LatencyMonitorThreshold int `toml:"latency-monitor-threshold"`
 	// LatencyTrackingInfoPercentiles are the percentiles INFO latencystats
 	// reports, each in [0, 100]. Runtime.
 	LatencyTrackingInfoPercentiles Percentiles `toml:"latency-tracking-info-percentiles"`

@@ -58,6 +58,7 @@ var params = []*param{
 	intParam("slowlog-log-slower-than", mutable, -1, maxInt64, func(c *Config) *int { return &c.SlowlogLogSlowerThan }),
 	intParam("slowlog-max-len", mutable, 0, maxInt64, func(c *Config) *int { return &c.SlowlogMaxLen }),
 	boolParam("latency-tracking", mutable, func(c *Config) *bool { return &c.LatencyTracking }),
+	intParam("latency-monitor-threshold", mutable, 0, maxInt64, func(c *Config) *int { return &c.LatencyMonitorThreshold }),
 	enumParam("enable-debug-command", 0, []string{"no", "yes", "local"}, func(c *Config) *string { return &c.EnableDebugCommand }),
 	listParam("latency-tracking-info-percentiles", mutable, func(c *Config) *Percentiles { return &c.LatencyTrackingInfoPercentiles }, parsePercentiles),
 

@@ -152,6 +152,7 @@ func (s *Server) applyConfigLocked(before *conf.Config) {
 	if cfg.Hz != before.Hz {
 		s.hz.Store(int64(cfg.Hz))
 	}
+	s.latmon.threshold.Store(int64(cfg.LatencyMonitorThreshold))
 	s.staleDenied.Store(!cfg.ReplicaServeStaleData)
 	if cfg.Loglevel != before.Loglevel && s.logLevel != nil {
 		s.logLevel.Set(LogLevel(cfg.Loglevel))

@@ -100,19 +100,20 @@ func (s *Server) infoLatencystats() []infoField {
 
 func init() { registrations = append(registrations, registerLatencyCommands) }
 
-// LATENCY HISTOGRAM, and LATEST, HISTORY and RESET as Redis answers them
-// with its latency monitor off (latency-monitor-threshold 0, its
-// default), which is the only way Redoubt runs: no events are recorded.
+// LATENCY HISTOGRAM and HELP; the latency monitor's subcommands are in
+// latencymon.go.
 func registerLatencyCommands(t *commandTable) {
 	t.registerContainer("latency")
 	t.register("latency|histogram", cmdLatencyHistogram)
-	t.register("latency|latest", func(c *Client, argv [][]byte) { c.ReplyArrayLen(0) })
-	t.register("latency|history", func(c *Client, argv [][]byte) { c.ReplyArrayLen(0) })
-	t.register("latency|reset", func(c *Client, argv [][]byte) { c.ReplyInt(0) })
 	t.register("latency|help", func(c *Client, argv [][]byte) { replyHelpLines(c, argv, latencyHelp) })
+	registerLatencyMonitorCommands(t)
 }
 
 var latencyHelp = []string{
+	"DOCTOR",
+	"    Return a human readable latency analysis report.",
+	"GRAPH <event>",
+	"    Return an ASCII latency graph for the <event> class.",
 	"HISTORY <event>",
 	"    Return time-latency samples for the <event> class.",
 	"LATEST",
@@ -140,7 +141,7 @@ func cmdLatencyHistogram(c *Client, argv [][]byte) {
 		c.srv.cmds.walk(tracked)
 	} else {
 		for _, name := range argv[2:] {
-			if cmd, ok := c.srv.cmds.lookup([][]byte{name}); ok {
+			if cmd := c.srv.cmds.lookupByFullName(string(name)); cmd != nil {
 				cmd.walk(tracked)
 			}
 		}

@@ -71,6 +71,7 @@ type Server struct {
 	monitors   map[*Client]struct{} // guarded by mu
 	pause      pauseState           // guarded by mu
 	shutdown   shutdownState        // guarded by mu
+	latmon     latencyMonitor       // its own lock
 	lastSave   int64                // unix seconds, guarded by mu
 	save       saveState            // RDB saves (save.go), guarded by mu
 	scans      scanCursors          // SCAN cursor positions, guarded by mu
@@ -211,6 +212,8 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 	ks.nextSeq = s.dur.nextSeq
 	ks.onSettle = s.commitLocked
 	ks.wb.syncFlush = s.dur.always
+	ks.wb.onSync = func(d time.Duration) { s.latmon.addIfNeeded("aof-fsync-always", d) }
+	s.latmon.threshold.Store(int64(cfg.LatencyMonitorThreshold))
 	ks.wb.markDurable = s.dur.markDurable
 	ks.wb.onErr = func(err error) { s.fatal("can't write to the store, exiting", err) }
 	registerCommands(s.cmds)
@@ -887,6 +890,11 @@ func (s *Server) invoke(c *Client, cmd *command, argv [][]byte) {
 		// A blocked command's wait is not its latency (Redis records
 		// the blocked ones when they are served; Redoubt does not).
 		s.recordLatencyLocked(cmd, elapsed.Nanoseconds())
+		if cmd.has(flagFast) {
+			s.latmon.addIfNeeded("fast-command", elapsed)
+		} else {
+			s.latmon.addIfNeeded("command", elapsed)
+		}
 	}
 	if c.failed {
 		cmd.stats.failed++

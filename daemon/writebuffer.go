@@ -50,7 +50,8 @@ type writeBuffer struct {
 	// markDurable is called with the newest unit sequence a synced flush
 	// covered (always mode).
 	markDurable func(seq uint64)
-	syncFlush   func() bool // whether flushes must fsync (appendfsync always)
+	syncFlush   func() bool         // whether flushes must fsync (appendfsync always)
+	onSync      func(time.Duration) // told how long each such fsync took; may be nil
 
 	mu struct {
 		sync.Mutex
@@ -383,9 +384,13 @@ func (wb *writeBuffer) settleDurability() {
 		if seq <= wb.synced {
 			return
 		}
+		start := time.Now()
 		if err := wb.store.Sync(); err != nil {
 			wb.onErr(err)
 			return
+		}
+		if wb.onSync != nil {
+			wb.onSync(time.Since(start))
 		}
 		wb.synced = seq
 	}

@@ -60,7 +60,7 @@ func TestRedisSuite(t *testing.T) {
 	}
 	for _, unit := range plan.units {
 		t.Run(strings.TrimPrefix(unit, "unit/"), func(t *testing.T) {
-			runSuiteUnit(t, tclsh, root, unit, plan.skips[unit])
+			runSuiteUnit(t, tclsh, root, unit, plan.skips[unit], plan.debug[unit])
 		})
 	}
 }
@@ -169,6 +169,10 @@ func untarGz(data []byte, dir string) error {
 type suitePlan struct {
 	units []string
 	skips map[string][]string
+	// debug lists the units run with DEBUG enabled and their needs:debug
+	// tests included ("unit NAME with-debug"): those whose DEBUG
+	// subcommands Redoubt has.
+	debug map[string]bool
 }
 
 func readSuitePlan(path string) (*suitePlan, error) {
@@ -177,7 +181,7 @@ func readSuitePlan(path string) (*suitePlan, error) {
 		return nil, err
 	}
 	defer f.Close()
-	p := &suitePlan{skips: map[string][]string{}}
+	p := &suitePlan{skips: map[string][]string{}, debug: map[string]bool{}}
 	listed := map[string]bool{}
 	reason := ""
 	sc := bufio.NewScanner(f)
@@ -186,7 +190,14 @@ func readSuitePlan(path string) (*suitePlan, error) {
 		switch {
 		case line == "" || strings.HasPrefix(line, "#"):
 		case strings.HasPrefix(line, "unit "):
-			u := strings.TrimSpace(strings.TrimPrefix(line, "unit "))
+			u, opt, _ := strings.Cut(strings.TrimSpace(strings.TrimPrefix(line, "unit ")), " ")
+			switch opt {
+			case "":
+			case "with-debug":
+				p.debug[u] = true
+			default:
+				return nil, fmt.Errorf("%s:%d: unknown unit option %q", path, n, opt)
+			}
 			p.units = append(p.units, u)
 			listed[u] = true
 		case strings.HasPrefix(line, "skip "):
@@ -206,8 +217,12 @@ var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 // runSuiteUnit runs one unit against a fresh server and fails on every
 // [err] and [exception] the suite reports.
-func runSuiteUnit(t *testing.T, tclsh, root, unit string, skips []string) {
-	srv := startServer(t, "", "--save", "")
+func runSuiteUnit(t *testing.T, tclsh, root, unit string, skips []string, debug bool) {
+	flags := []string{"--save", ""}
+	if debug {
+		flags = append(flags, "--enable-debug-command", "local")
+	}
+	srv := startServer(t, "", flags...)
 	skipfile := filepath.Join(t.TempDir(), "skip.txt")
 	if err := os.WriteFile(skipfile, []byte(strings.Join(skips, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -218,8 +233,11 @@ func runSuiteUnit(t *testing.T, tclsh, root, unit string, skips []string) {
 		"--ignore-encoding", "--ignore-digest",
 		// Replication and DEBUG RELOAD/OBJECT/... are Redis's own
 		// internals; the suite tags the tests that need them.
-		"--tags", "-needs:repl", "--tags", "-needs:debug",
+		"--tags", "-needs:repl",
 		"--skipfile", skipfile, "--single", unit}
+	if !debug {
+		args = append(args, "--tags", "-needs:debug")
+	}
 	cmd := exec.Command(tclsh, args...)
 	cmd.Dir = root
 	out, err := cmd.CombinedOutput()

@@ -738,8 +738,8 @@ func TestMemoryCommand(t *testing.T) {
 // real redis-server), and LATEST, HISTORY and RESET answer as Redis's with
 // its latency monitor off.
 func TestLatencyCommand(t *testing.T) {
-	rs := startRedisArgs(t, t.TempDir())
-	ours := startServer(t, "")
+	rs := startRedisArgs(t, t.TempDir(), "--enable-debug-command", "yes")
+	ours := startServer(t, "", "--enable-debug-command", "local")
 	// shape replaces every integer by "n", keeping keys and nesting.
 	var shape func(v resp.Value) string
 	shape = func(v resp.Value) string {
@@ -781,6 +781,41 @@ func TestLatencyCommand(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("%s: INFO latencystats has no SET line:\n%s", addr, info)
+		}
+
+		// The latency monitor, once on, records a slow command.
+		c.do(t, "CONFIG", "SET", "latency-monitor-threshold", "10")
+		c.do(t, "DEBUG", "SLEEP", "0.05")
+		for _, tc := range []struct {
+			args []string
+			want string
+		}{
+			{[]string{"LATENCY", "LATEST"}, `[["command" n n n]]`},
+			{[]string{"LATENCY", "HISTORY", "command"}, `[[n n]]`},
+			{[]string{"LATENCY", "HISTORY", "nosuch"}, `[]`},
+			{[]string{"LATENCY", "GRAPH", "nosuch"}, `(error) ERR No samples available for event 'nosuch'`},
+			{[]string{"LATENCY", "GRAPH"}, `(error) ERR wrong number of arguments for 'latency|graph' command`},
+			{[]string{"LATENCY", "RESET", "nosuch", "COMMAND"}, `n`},
+			{[]string{"LATENCY", "LATEST"}, `[]`},
+		} {
+			if tc.args[1] == "RESET" {
+				if got := c.do(t, tc.args...); got.Int != 1 {
+					t.Errorf("%s: %q: %v, want 1", addr, tc.args, got)
+				}
+				continue
+			}
+			if got := shape(c.do(t, tc.args...)); got != tc.want {
+				t.Errorf("%s: %q: %s, want %s", addr, tc.args, got, tc.want)
+			}
+			if tc.args[1] == "HISTORY" && tc.args[2] == "command" {
+				graph := string(c.do(t, "LATENCY", "GRAPH", "command").Str)
+				if !strings.Contains(graph, "command - high ") || !strings.Contains(graph, strings.Repeat("-", 80)+"\n") || !strings.Contains(graph, "\n_\n \n0\ns\n") {
+					t.Errorf("%s: LATENCY GRAPH command:\n%s", addr, graph)
+				}
+				if doctor := string(c.do(t, "LATENCY", "DOCTOR").Str); !strings.Contains(doctor, "1. command: 1 latency spikes") {
+					t.Errorf("%s: LATENCY DOCTOR:\n%s", addr, doctor)
+				}
+			}
 		}
 	}
 }
