@@ -113,24 +113,21 @@ func cmdFailover(c *Client, argv [][]byte) {
 		c.ReplyError("ERR FAILOVER with force option requires both a timeout and target HOST and IP.")
 		return
 	}
-	*f = failoverState{phase: failoverWaitSync, force: force}
 	if hostSet {
 		r := s.findReplicaLocked(host, port)
 		if r == nil {
-			f.phase = noFailover
 			c.ReplyError("ERR FAILOVER target HOST and PORT is not a replica.")
 			return
 		}
 		if r.repl.state != replicaOnline {
-			f.phase = noFailover
 			c.ReplyError("ERR FAILOVER target replica is not online.")
 			return
 		}
-		f.host, f.port = host, int(port)
 		s.log.Info(fmt.Sprintf("FAILOVER requested to %s:%d.", host, port))
 	} else {
 		s.log.Info("FAILOVER requested to any replica.")
 	}
+	*f = failoverState{phase: failoverWaitSync, host: host, port: int(port), force: force}
 	if timeout > 0 {
 		f.end = time.Now().Add(time.Duration(timeout) * time.Millisecond)
 	}
@@ -149,7 +146,7 @@ func (s *Server) findReplicaLocked(host string, port int64) *Client {
 	return nil
 }
 
-// failoverTarget names the failover's target for logs.
+// target names the failover's target for logs.
 func (f *failoverState) target() string {
 	if f.host == "" {
 		return "any replica"

@@ -32,12 +32,18 @@ func (e pauseEvent) active(now time.Time) bool { return !e.until.IsZero() && now
 // parsed) until its deadline or its end; their bytes stay buffered and they
 // are woken when it ends. Replicas are never paused. Guarded by Server.mu.
 type pauseState struct {
-	events  [pausePurposes]pauseEvent
+	events [pausePurposes]pauseEvent
+	// set: some event has a deadline, so the checks every command makes
+	// cost no clock read when nothing is paused.
+	set     bool
 	waiting map[*Client]struct{}
 }
 
 // active reports whether a pause is in force.
 func (p *pauseState) active() bool {
+	if !p.set {
+		return false
+	}
 	now := time.Now()
 	for _, e := range p.events {
 		if e.active(now) {
@@ -49,6 +55,9 @@ func (p *pauseState) active() bool {
 
 // pausesAll reports whether a pause of every command (ALL) is in force.
 func (p *pauseState) pausesAll() bool {
+	if !p.set {
+		return false
+	}
 	now := time.Now()
 	for _, e := range p.events {
 		if e.all && e.active(now) {
@@ -79,6 +88,7 @@ func (p *pauseState) forget(c *Client) { delete(p.waiting, c) }
 // and the stricter mode).
 func (p *pauseState) start(purpose pausePurpose, until time.Time, all bool) {
 	e := &p.events[purpose]
+	p.set = true
 	if !e.active(time.Now()) {
 		*e = pauseEvent{until: until, all: all}
 		return
@@ -93,6 +103,10 @@ func (p *pauseState) start(purpose pausePurpose, until time.Time, all bool) {
 // pause still holds park again when they try their next command.
 func (p *pauseState) end(purpose pausePurpose) {
 	p.events[purpose] = pauseEvent{}
+	p.set = false
+	for _, e := range p.events {
+		p.set = p.set || !e.until.IsZero()
+	}
 	for c := range p.waiting {
 		_ = c.conn.Wake()
 	}
@@ -101,6 +115,9 @@ func (p *pauseState) end(purpose pausePurpose) {
 
 // expire ends the pauses whose deadline passed. Called by cron with mu held.
 func (p *pauseState) expire() {
+	if !p.set {
+		return
+	}
 	now := time.Now()
 	for i, e := range p.events {
 		if !e.until.IsZero() && !now.Before(e.until) {
