@@ -17,8 +17,9 @@ import (
 // Real redis-sentinel 7.0 processes watching Redoubt servers: they find
 // the replicas and each other, agree the primary is down when it is
 // killed, promote a replica, point the other one at it, turn the old
-// primary into a replica when it comes back, and a Sentinel-aware client
-// (go-redis's failover client) follows the primary throughout.
+// primary into a replica when it comes back, never promote a replica
+// with priority 0, carry out SENTINEL FAILOVER, and a Sentinel-aware
+// client (go-redis's failover client) follows the primary throughout.
 
 // sentinelProc is one redis-sentinel.
 type sentinelProc struct {
@@ -81,7 +82,8 @@ func TestRealSentinelFailsOverRedoubt(t *testing.T) {
 	m := startServer(t, "", "--repl-diskless-sync-delay", "0")
 	follow := []string{"--replicaof", "127.0.0.1 " + strconv.Itoa(m.port), "--repl-diskless-sync-delay", "0"}
 	r1 := startServer(t, "", follow...)
-	r2 := startServer(t, "", follow...)
+	// Priority 0: never to be promoted (INFO's slave_priority).
+	r2 := startServer(t, "", append(follow, "--replica-priority", "0")...)
 	mc := m.client()
 	waitInSync(t, mc, r1.client())
 	waitInSync(t, mc, r2.client())
@@ -136,6 +138,9 @@ func TestRealSentinelFailsOverRedoubt(t *testing.T) {
 		return promoted != nil && sentinelMaster(t, sentinels[0], "flags") == "master"
 	})
 	t.Logf("%v from killing the primary to the sentinels naming %s (down-after-milliseconds 1000)", time.Since(killed).Round(10*time.Millisecond), promoted.addr())
+	if promoted != r1 {
+		t.Fatalf("the sentinels promoted %s, the replica with priority 0", promoted.addr())
+	}
 	pc, oc := promoted.client(), other.client()
 	if got := role(t, pc); got != "master" {
 		t.Fatalf("promoted replica's role: %s", got)
@@ -176,4 +181,41 @@ func TestRealSentinelFailsOverRedoubt(t *testing.T) {
 	if got := strings.Join([]string{sentinelMaster(t, sentinels[1], "ip"), sentinelMaster(t, sentinels[1], "port")}, ":"); got != promoted.addr() {
 		t.Errorf("another sentinel names %s as the primary, want %s", got, promoted.addr())
 	}
+
+	// SENTINEL FAILOVER, the operator's planned switch-over: the old
+	// primary, now a replica with the default priority, is the only
+	// candidate, and gets the role back.
+	waitUntil(t, "the sentinel sees the old primary as a healthy replica", func() bool {
+		replicas, err := sentinels[0].Replicas(ctx, "mymaster").Result()
+		if err != nil {
+			return false
+		}
+		for _, r := range replicas {
+			if r["port"] == strconv.Itoa(m.port) {
+				return r["flags"] == "slave" && r["master-link-status"] == "ok"
+			}
+		}
+		return false
+	})
+	if err := sentinels[0].Failover(ctx, "mymaster").Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "SENTINEL FAILOVER promoted the old primary", func() bool {
+		a, err := sentinels[0].GetMasterAddrByName(ctx, "mymaster").Result()
+		return err == nil && len(a) == 2 && a[1] == strconv.Itoa(m.port) && role(t, m.client()) == "master"
+	})
+	if err := client.Set(ctx, "planned", "1", 0).Err(); err != nil {
+		t.Fatalf("write through sentinel after SENTINEL FAILOVER: %v", err)
+	}
+	waitUntil(t, "both replicas follow the primary again", func() bool {
+		for _, r := range []*redis.Client{pc, oc} {
+			if infoField(t, r, "replication", "master_port") != strconv.Itoa(m.port) || infoField(t, r, "replication", "master_link_status") != "up" {
+				return false
+			}
+		}
+		return true
+	})
+	waitInSync(t, m.client(), pc)
+	waitInSync(t, m.client(), oc)
+	sameKeyspace(t, "after SENTINEL FAILOVER", m.addr(), promoted.addr())
 }
