@@ -60,6 +60,14 @@ func waitOnline(t *testing.T, primary *redis.Client, replicas int) {
 	})
 }
 
+// syncsServed checks how many full and partial syncs c served as primary.
+func syncsServed(t *testing.T, what string, c *redis.Client, full, partial string) {
+	t.Helper()
+	if f, p := infoField(t, c, "stats", "sync_full"), infoField(t, c, "stats", "sync_partial_ok"); f != full || p != partial {
+		t.Errorf("%s: sync_full %s, sync_partial_ok %s; want %s and %s", what, f, p, full, partial)
+	}
+}
+
 // role is ROLE's first element.
 func role(t *testing.T, c *redis.Client) string {
 	t.Helper()
@@ -313,9 +321,7 @@ func TestFailoverBetweenRedoubts(t *testing.T) {
 	}
 	waitInSync(t, r1c, mc)
 	waitInSync(t, r1c, r2c)
-	if full, partial := infoField(t, r1c, "stats", "sync_full"), infoField(t, r1c, "stats", "sync_partial_ok"); full != "0" || partial != "2" {
-		t.Errorf("new primary: sync_full %s, sync_partial_ok %s; want 0 and 2", full, partial)
-	}
+	syncsServed(t, "new primary", r1c, "0", "2")
 	sameKeyspace(t, "old primary after FAILOVER", r1.addr(), m.addr())
 	sameKeyspace(t, "other replica after FAILOVER", r1.addr(), r2.addr())
 
@@ -337,9 +343,7 @@ func TestFailoverBetweenRedoubts(t *testing.T) {
 	}
 	waitInSync(t, r2c, r1c)
 	waitInSync(t, r2c, mc)
-	if full, partial := infoField(t, r2c, "stats", "sync_full"), infoField(t, r2c, "stats", "sync_partial_ok"); full != "0" || partial != "2" {
-		t.Errorf("r2 as primary: sync_full %s, sync_partial_ok %s; want 0 and 2", full, partial)
-	}
+	syncsServed(t, "r2 as primary", r2c, "0", "2")
 	sameKeyspace(t, "second FAILOVER", r2.addr(), m.addr())
 	sameKeyspace(t, "second FAILOVER", r2.addr(), r1.addr())
 }
@@ -370,9 +374,7 @@ func TestFailoverWithRedis(t *testing.T) {
 		t.Fatalf("redis-server's role after Redoubt's FAILOVER: %s", got)
 	}
 	waitInSync(t, xc, mc)
-	if full, partial := infoField(t, xc, "stats", "sync_full"), infoField(t, xc, "stats", "sync_partial_ok"); full != "0" || partial != "1" {
-		t.Errorf("redis-server as primary: sync_full %s, sync_partial_ok %s; want 0 and 1", full, partial)
-	}
+	syncsServed(t, "redis-server as primary", xc, "0", "1")
 	sameKeyspace(t, "Redoubt after handing over to redis-server", x.addr(), m.addr())
 
 	// And back: redis-server's FAILOVER promotes Redoubt, which had served
@@ -388,9 +390,7 @@ func TestFailoverWithRedis(t *testing.T) {
 		t.Fatalf("Redoubt's role after redis-server's FAILOVER: %s", got)
 	}
 	waitInSync(t, mc, xc)
-	if full, partial := infoField(t, mc, "stats", "sync_full"), infoField(t, mc, "stats", "sync_partial_ok"); full != "1" || partial != "1" {
-		t.Errorf("Redoubt as primary again: sync_full %s, sync_partial_ok %s; want 1 (the first sync) and 1", full, partial)
-	}
+	syncsServed(t, "Redoubt as primary again (its full sync: redis-server's first)", mc, "1", "1")
 	if n := logCount(t, filepath.Join(m.dir, "server.log"), "MASTER MODE enabled (failover request from"); n != 1 {
 		t.Errorf("Redoubt logged %d promotions by failover request, want 1", n)
 	}

@@ -21,12 +21,30 @@ import (
 // tests run the same scenarios against a redis-server pair and a Redoubt
 // pair and compare what clients and the processes did.
 
-// shutdownPair is a primary and its replica, of either system.
+// shutdownPair is a primary and its replica, of either system, with a
+// client of the primary.
 type shutdownPair struct {
 	primary, replica string
 	primaryCmd       *exec.Cmd
 	primaryDone      chan struct{}
 	replicaPID       int
+	mc               *redis.Client
+}
+
+// lag stops the replica (until the test ends, unless continued sooner)
+// and writes k on the primary, which the replica then lacks.
+func (p shutdownPair) lag(t *testing.T) string {
+	t.Helper()
+	sendSignal(t, p.replicaPID, syscall.SIGSTOP)
+	t.Cleanup(func() { _ = syscall.Kill(p.replicaPID, syscall.SIGCONT) })
+	return "SET " + p.mc.Set(context.Background(), "k", "v", 0).Val()
+}
+
+// replicaHas reads k on the replica.
+func (p shutdownPair) replicaHas(t *testing.T) string {
+	rc := redis.NewClient(&redis.Options{Addr: p.replica, DisableIdentity: true})
+	defer rc.Close()
+	return "replica has k=" + rc.Get(context.Background(), "k").Val()
 }
 
 func startShutdownPair(t *testing.T, system string) shutdownPair {
@@ -37,22 +55,22 @@ func startShutdownPair(t *testing.T, system string) shutdownPair {
 	if system == "redis" {
 		m := startRedisArgs(t, t.TempDir(), "--repl-diskless-sync-delay", "0")
 		r := startRedisArgs(t, t.TempDir())
-		p = shutdownPair{m.addr(), r.addr(), m.cmd, m.done, r.cmd.Process.Pid}
+		p = shutdownPair{primary: m.addr(), replica: r.addr(), primaryCmd: m.cmd, primaryDone: m.done, replicaPID: r.cmd.Process.Pid}
 		port = m.port
 	} else {
 		m := startServer(t, "", "--repl-diskless-sync-delay", "0", "--save", "")
 		r := startServer(t, "", "--save", "")
-		p = shutdownPair{m.addr(), r.addr(), m.cmd, m.done, r.cmd.Process.Pid}
+		p = shutdownPair{primary: m.addr(), replica: r.addr(), primaryCmd: m.cmd, primaryDone: m.done, replicaPID: r.cmd.Process.Pid}
 		port = m.port
 	}
 	rc := redis.NewClient(&redis.Options{Addr: p.replica, DisableIdentity: true})
 	defer rc.Close()
-	mc := redis.NewClient(&redis.Options{Addr: p.primary, DisableIdentity: true})
-	defer mc.Close()
+	p.mc = redis.NewClient(&redis.Options{Addr: p.primary, DisableIdentity: true})
+	t.Cleanup(func() { p.mc.Close() })
 	if err := rc.SlaveOf(ctx, "127.0.0.1", strconv.Itoa(port)).Err(); err != nil {
 		t.Fatal(err)
 	}
-	waitInSync(t, mc, rc)
+	waitInSync(t, p.mc, rc)
 	return p
 }
 
@@ -100,11 +118,8 @@ func TestShutdownWaitsForReplicasLikeRedis(t *testing.T) {
 		run  func(t *testing.T, p shutdownPair) []string
 	}{
 		{"SHUTDOWN waits for a lagging replica", func(t *testing.T, p shutdownPair) []string {
-			var out []string
-			mc := redis.NewClient(&redis.Options{Addr: p.primary, DisableIdentity: true})
-			defer mc.Close()
-			sendSignal(t, p.replicaPID, syscall.SIGSTOP)
-			out = append(out, "SET "+mc.Set(ctx, "k", "v", 0).Val())
+			mc := p.mc
+			out := []string{p.lag(t)}
 			sd := dialRaw(t, p.primary)
 			fmt.Fprintf(sd, "SHUTDOWN\r\n")
 			out = append(out, "SHUTDOWN "+noReplyYet(t, sd))
@@ -116,17 +131,11 @@ func TestShutdownWaitsForReplicasLikeRedis(t *testing.T) {
 			out = append(out, "write "+noReplyYet(t, w))
 			sendSignal(t, p.replicaPID, syscall.SIGCONT)
 			out = append(out, p.exited(5*time.Second), "SHUTDOWN "+nextReply(t, sd), "write "+nextReply(t, w))
-			rc := redis.NewClient(&redis.Options{Addr: p.replica, DisableIdentity: true})
-			defer rc.Close()
-			return append(out, "replica has k="+rc.Get(ctx, "k").Val())
+			return append(out, p.replicaHas(t))
 		}},
 		{"SHUTDOWN ABORT", func(t *testing.T, p shutdownPair) []string {
-			var out []string
-			mc := redis.NewClient(&redis.Options{Addr: p.primary, DisableIdentity: true})
-			defer mc.Close()
-			sendSignal(t, p.replicaPID, syscall.SIGSTOP)
-			defer sendSignal(t, p.replicaPID, syscall.SIGCONT)
-			out = append(out, "SET "+mc.Set(ctx, "k", "v", 0).Val())
+			mc := p.mc
+			out := []string{p.lag(t)}
 			sd := dialRaw(t, p.primary)
 			fmt.Fprintf(sd, "SHUTDOWN NOSAVE\r\n")
 			out = append(out, "SHUTDOWN "+noReplyYet(t, sd))
@@ -140,50 +149,27 @@ func TestShutdownWaitsForReplicasLikeRedis(t *testing.T) {
 			return append(out, p.exited(100*time.Millisecond))
 		}},
 		{"shutdown-timeout", func(t *testing.T, p shutdownPair) []string {
-			var out []string
-			mc := redis.NewClient(&redis.Options{Addr: p.primary, DisableIdentity: true})
-			defer mc.Close()
-			out = append(out, "CONFIG SET "+mc.ConfigSet(ctx, "shutdown-timeout", "1").Val())
-			sendSignal(t, p.replicaPID, syscall.SIGSTOP)
-			defer sendSignal(t, p.replicaPID, syscall.SIGCONT)
-			out = append(out, "SET "+mc.Set(ctx, "k", "v", 0).Val())
+			out := []string{"CONFIG SET " + p.mc.ConfigSet(ctx, "shutdown-timeout", "1").Val(), p.lag(t)}
 			sd := dialRaw(t, p.primary)
 			fmt.Fprintf(sd, "SHUTDOWN\r\n")
 			out = append(out, "SHUTDOWN "+noReplyYet(t, sd))
 			return append(out, p.exited(3*time.Second), "SHUTDOWN "+nextReply(t, sd))
 		}},
 		{"SIGTERM waits for a lagging replica", func(t *testing.T, p shutdownPair) []string {
-			var out []string
-			mc := redis.NewClient(&redis.Options{Addr: p.primary, DisableIdentity: true})
-			defer mc.Close()
-			sendSignal(t, p.replicaPID, syscall.SIGSTOP)
-			out = append(out, "SET "+mc.Set(ctx, "k", "v", 0).Val())
+			out := []string{p.lag(t)}
 			sendSignal(t, p.primaryCmd.Process.Pid, syscall.SIGTERM)
 			out = append(out, "after SIGTERM: "+p.exited(300*time.Millisecond))
 			sendSignal(t, p.replicaPID, syscall.SIGCONT)
 			out = append(out, "replica caught up: "+p.exited(5*time.Second))
-			rc := redis.NewClient(&redis.Options{Addr: p.replica, DisableIdentity: true})
-			defer rc.Close()
-			return append(out, "replica has k="+rc.Get(ctx, "k").Val())
+			return append(out, p.replicaHas(t))
 		}},
 		{"shutdown-on-sigterm now", func(t *testing.T, p shutdownPair) []string {
-			var out []string
-			mc := redis.NewClient(&redis.Options{Addr: p.primary, DisableIdentity: true})
-			defer mc.Close()
-			out = append(out, "CONFIG SET "+mc.ConfigSet(ctx, "shutdown-on-sigterm", "nosave now").Val())
-			sendSignal(t, p.replicaPID, syscall.SIGSTOP)
-			defer sendSignal(t, p.replicaPID, syscall.SIGCONT)
-			out = append(out, "SET "+mc.Set(ctx, "k", "v", 0).Val())
+			out := []string{"CONFIG SET " + p.mc.ConfigSet(ctx, "shutdown-on-sigterm", "nosave now").Val(), p.lag(t)}
 			sendSignal(t, p.primaryCmd.Process.Pid, syscall.SIGTERM)
 			return append(out, "after SIGTERM: "+p.exited(2*time.Second))
 		}},
 		{"a second SIGINT", func(t *testing.T, p shutdownPair) []string {
-			var out []string
-			mc := redis.NewClient(&redis.Options{Addr: p.primary, DisableIdentity: true})
-			defer mc.Close()
-			sendSignal(t, p.replicaPID, syscall.SIGSTOP)
-			defer sendSignal(t, p.replicaPID, syscall.SIGCONT)
-			out = append(out, "SET "+mc.Set(ctx, "k", "v", 0).Val())
+			out := []string{p.lag(t)}
 			sendSignal(t, p.primaryCmd.Process.Pid, syscall.SIGINT)
 			out = append(out, "after SIGINT: "+p.exited(300*time.Millisecond))
 			sendSignal(t, p.primaryCmd.Process.Pid, syscall.SIGINT)
