@@ -169,6 +169,9 @@ type Config struct {
 	// ListCompressDepth is accepted for compatibility; lists are compressed
 	// by the store's block compression instead. Runtime.
 	ListCompressDepth int `toml:"list-compress-depth"`
+	// HllSparseMaxBytes: a HyperLogLog in the sparse encoding turns dense
+	// when it would grow past this many bytes (header included). Runtime.
+	HllSparseMaxBytes Size `toml:"hll-sparse-max-bytes"`
 
 	// Persistence.
 
@@ -340,6 +343,7 @@ func Default() *Config {
 		ZsetMaxListpackValue:   64,
 		ListMaxListpackSize:    -2,
 		ListCompressDepth:      0,
+		HllSparseMaxBytes:      3000,
 
 		Dir:                     "./data",
 		Appendonly:              true,

@@ -75,6 +75,7 @@ var params = []*param{
 	sizeParam("zset-max-listpack-value", mutable, 0, maxInt64, func(c *Config) *Size { return &c.ZsetMaxListpackValue }).alias("zset-max-ziplist-value"),
 	intParam("list-max-listpack-size", mutable, math.MinInt32, maxInt32, func(c *Config) *int { return &c.ListMaxListpackSize }).alias("list-max-ziplist-size"),
 	intParam("list-compress-depth", mutable, 0, maxInt32, func(c *Config) *int { return &c.ListCompressDepth }),
+	sizeParam("hll-sparse-max-bytes", mutable, 0, maxInt64, func(c *Config) *Size { return &c.HllSparseMaxBytes }),
 
 	// Persistence. dir and dbfilename are protected configs in Redis 7.0:
 	// CONFIG SET refuses them unless enable-protected-configs allows it,
