@@ -56,11 +56,20 @@ type Client struct {
 	out       []byte      // replies of the current Data call
 	redirect  *[]byte     // replies go here instead of out (mu; see replyBuf)
 	block     *blockState // the blocking command c waits in (mu)
-	argv      [][]byte    // reused argv slice
-	held      []heldOut   // replies waiting for durability (loop only)
-	heldBytes int64       // total size of held (loop only)
-	cutOff    bool        // closing for its output buffer limit (loop only)
-	obuf      outbufLimit // soft output-limit tracking (loop only)
+	argv      [][]byte    // the running command's arguments (Client.data)
+	parseArgs [][]byte    // the parser's argv, reused
+	// A read's commands parsed ahead (prefetch.go); loop only.
+	ahead       []aheadCmd
+	aheadArgs   [][]byte
+	aheadHashes []uint64
+	aheadPrefix []byte
+	aheadNext   int         // the next of ahead to run
+	aheadAt     int         // where it starts in the read
+	aheadMore   bool        // read more ahead once ahead runs out
+	held        []heldOut   // replies waiting for durability (loop only)
+	heldBytes   int64       // total size of held (loop only)
+	cutOff      bool        // closing for its output buffer limit (loop only)
+	obuf        outbufLimit // soft output-limit tracking (loop only)
 
 	// replyDropped: the replies of a read passed maxReply; the client is
 	// closing and replies go to scratch (see dropReply). Guarded by

@@ -8,4 +8,5 @@ func registerCommands(t *commandTable) {
 	for _, r := range registrations {
 		r(t)
 	}
+	setPrefetchedMembers(t)
 }

@@ -60,6 +60,8 @@ type Keyspace struct {
 	// readBuf holds records read for LookupRead, which the caller uses
 	// before its next call.
 	readBuf []byte
+	// prefetched sums what Client.prefetch read, so that its reads are kept.
+	prefetched uint64
 
 	// phys maps a logical database (SELECT index) to its physical
 	// namespace in the key encoding; SWAPDB swaps two entries.

@@ -758,7 +758,6 @@ func (s *Server) streamFromMaster(m *masterLink, lr *linkReader) error {
 	lim := resp.Limits{MaxBulkLen: 1 << 40, MaxMultibulkLen: 1 << 30, MaxInlineLen: 64 << 10}
 	var buf []byte
 	read := make([]byte, 256<<10)
-	var argv [][]byte
 	for {
 		_ = lr.conn.SetReadDeadline(time.Now().Add(lr.timeout))
 		n, err := lr.r.Read(read)
@@ -778,10 +777,10 @@ func (s *Server) streamFromMaster(m *masterLink, lr *linkReader) error {
 				}
 				m.lastIO = time.Now()
 				end := min(len(buf), done+streamApplyStep)
-				used, acks, aerr := s.applyStreamLocked(m, buf[done:end], &argv, &lim)
+				used, acks, aerr := s.applyStreamLocked(m, buf[done:end], &lim)
 				if used == 0 && aerr == nil && end < len(buf) {
 					// A command longer than a step: the rest at once.
-					used, acks, aerr = s.applyStreamLocked(m, buf[done:], &argv, &lim)
+					used, acks, aerr = s.applyStreamLocked(m, buf[done:], &lim)
 				}
 				s.commitLocked()
 				s.mu.Unlock()
@@ -810,20 +809,22 @@ func (s *Server) streamFromMaster(m *masterLink, lr *linkReader) error {
 // applyStreamLocked runs every complete command at the start of buf as the
 // master client and reports how many bytes it used and how many GETACKs it
 // met. Holds mu.
-func (s *Server) applyStreamLocked(m *masterLink, buf []byte, argv *[][]byte, lim *resp.Limits) (used int, acks int, err error) {
+func (s *Server) applyStreamLocked(m *masterLink, buf []byte, lim *resp.Limits) (used int, acks int, err error) {
 	mc := m.client
+	// The stream is read ahead as a client's pipeline is (prefetch.go).
+	mc.resetAhead()
+	defer mc.dropArgs()
 	for used < len(buf) {
 		if buf[used] != '*' && buf[used] != '\n' && buf[used] != '\r' {
 			return used, acks, errors.New("inline command in the replication stream")
 		}
-		args, n, _, perr := resp.ReadCommand(buf[used:], (*argv)[:0], lim)
+		args, n, _, perr := mc.nextCommand(buf, used, lim)
 		if perr != nil {
 			return used, acks, fmt.Errorf("bad replication stream: %w", perr)
 		}
 		if n == 0 {
 			break
 		}
-		*argv = args
 		raw := buf[used : used+n]
 		used += n
 		// Every byte counts toward the offset, a stray newline too; a
@@ -844,7 +845,6 @@ func (s *Server) applyStreamLocked(m *masterLink, buf []byte, argv *[][]byte, li
 			m.pending = m.pending[:0]
 		}
 	}
-	clear(*argv)
 	return used, acks, nil
 }
 

@@ -12,7 +12,7 @@ import (
 // a map lookup tens of nanoseconds). It is a write-through cache of
 // committed state: Keyspace fills it from reads that found nothing pending,
 // updates it from each committed batch, and clears it on range deletions.
-// Eviction is random (Go's map order), which needs no per-entry bookkeeping
+// Eviction is random (see rowTable.random), which needs no per-entry bookkeeping
 // and behaves like LRU-approximations on skewed workloads.
 //
 // Each entry also remembers when its key was last accessed, which is what
@@ -24,7 +24,7 @@ import (
 type rowCache struct {
 	budget int64 // bytes; 0 disables caching values (access floor still kept)
 	used   int64
-	m      map[string]*rowRec
+	m      *rowTable
 	floor  int64 // unix ms; see above
 	// door is the admission doorkeeper: hashes of new keys refused while
 	// the cache was full, one per slot (see rowCacheDoorBytes).
@@ -125,7 +125,7 @@ const rowCacheMaxValue = 4096
 
 func newRowCache(budget, now int64) *rowCache {
 	slots := min(max(budget/rowCacheDoorBytes, 1024), 1<<22)
-	return &rowCache{budget: budget, m: map[string]*rowRec{}, floor: now, door: make([]uint64, slots), seed: maphash.MakeSeed()}
+	return &rowCache{budget: budget, m: newRowTable(), floor: now, door: make([]uint64, slots), seed: maphash.MakeSeed()}
 }
 
 // admit is the doorkeeper's answer for a new key offered to a full cache:
@@ -145,7 +145,7 @@ func (rc *rowCache) admit(k string) bool {
 // now when touch. The value aliases the cache: copy it before changing the
 // cache.
 func (rc *rowCache) get(k []byte, touch bool, now int64) (v []byte, kind rowKind, ok bool) {
-	r, ok := rc.m[string(k)]
+	r, ok := rc.m.getBytes(k)
 	if !ok {
 		return nil, 0, false
 	}
@@ -167,11 +167,10 @@ func (rc *rowCache) set(k string, r *rowRec, v []byte, kind rowKind, atime int64
 	}
 	if r != nil {
 		rc.used -= r.size()
-		delete(rc.m, k)
 	}
 	r = newRowRec(k, v, len(v), atime)
 	r.kind = kind
-	rc.m[r.key()] = r
+	rc.m.set(r)
 	rc.used += r.size()
 }
 
@@ -206,7 +205,7 @@ func (rc *rowCache) putKind(k string, v []byte, kind rowKind, atime int64) {
 		rc.del(k)
 		return
 	}
-	r, ok := rc.m[k]
+	r, ok := rc.m.get(k)
 	if !ok && rc.used+int64(rowRecHead+len(k)+len(v))+rowCacheEntryOverhead > rc.budget {
 		if !rc.admit(k) {
 			// Refused: as if inserted and evicted at once, so the
@@ -224,15 +223,13 @@ func (rc *rowCache) putKind(k string, v []byte, kind rowKind, atime int64) {
 // evict drops random entries other than keep until the cache is within
 // budget.
 func (rc *rowCache) evict(keep string) {
-	for rc.used > rc.budget && len(rc.m) > 0 {
-		for victim := range rc.m {
-			if victim == keep && len(rc.m) == 1 {
-				return
-			}
-			if victim != keep {
-				rc.del(victim)
-			}
-			break
+	for rc.used > rc.budget && rc.m.len() > 0 {
+		victim := rc.m.random().key()
+		if victim == keep && rc.m.len() == 1 {
+			return
+		}
+		if victim != keep {
+			rc.del(victim)
 		}
 	}
 }
@@ -248,7 +245,7 @@ func (rc *rowCache) putAbsent(k string) {
 // nothing: how committed member writes reach the cache, so that a stream
 // of writes nobody reads (LPUSH) does not evict what is read.
 func (rc *rowCache) update(k string, v []byte, atime int64) {
-	r, ok := rc.m[k]
+	r, ok := rc.m.get(k)
 	if !ok {
 		return
 	}
@@ -268,7 +265,7 @@ func (rc *rowCache) putAhead(k string, v []byte, atime int64) {
 	if rc.budget <= 0 || len(v) > rowCacheMaxValue {
 		return
 	}
-	if _, ok := rc.m[k]; ok {
+	if _, ok := rc.m.get(k); ok {
 		return
 	}
 	rc.set(k, nil, v, rowValue, atime)
@@ -276,29 +273,28 @@ func (rc *rowCache) putAhead(k string, v []byte, atime int64) {
 }
 
 func (rc *rowCache) del(k string) {
-	if r, ok := rc.m[k]; ok {
+	if r, ok := rc.m.del(k); ok {
 		rc.used -= r.size()
 		if r.atime > rc.floor {
 			rc.floor = r.atime
 		}
-		delete(rc.m, k)
 	}
 }
 
 func (rc *rowCache) clear() {
-	for _, r := range rc.m {
+	for r := range rc.m.all() {
 		if r.atime > rc.floor {
 			rc.floor = r.atime
 		}
 	}
-	clear(rc.m)
+	rc.m.clear()
 	rc.used = 0
 }
 
 // lastAccess is when the key under k was last accessed, or the floor when
 // the cache does not know.
 func (rc *rowCache) lastAccess(k []byte) int64 {
-	if r, ok := rc.m[string(k)]; ok {
+	if r, ok := rc.m.getBytes(k); ok {
 		return r.atime
 	}
 	return rc.floor

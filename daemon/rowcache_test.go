@@ -18,20 +18,20 @@ func TestRowCacheAdmission(t *testing.T) {
 	now := int64(2000)
 	for i := 0; ; i++ {
 		k := fmt.Sprintf("key%06d", i)
-		before := len(rc.m)
+		before := rc.m.len()
 		rc.put(k, []byte("v"), now)
-		if len(rc.m) == before {
+		if rc.m.len() == before {
 			break // full: the first refusal
 		}
 	}
-	full := len(rc.m)
+	full := rc.m.len()
 	check := func() {
 		t.Helper()
 		if rc.used > rc.budget {
 			t.Fatalf("used %d over budget %d", rc.used, rc.budget)
 		}
-		if len(rc.m) > full {
-			t.Fatalf("cache grew from %d to %d entries past its budget", full, len(rc.m))
+		if rc.m.len() > full {
+			t.Fatalf("cache grew from %d to %d entries past its budget", full, rc.m.len())
 		}
 	}
 	// A hot key: refused once, admitted at once when offered again.
@@ -39,14 +39,14 @@ func TestRowCacheAdmission(t *testing.T) {
 		now++
 		k := fmt.Sprintf("hot%06d", i)
 		rc.put(k, []byte("v"), now)
-		if _, ok := rc.m[k]; ok {
+		if _, ok := rc.m.get(k); ok {
 			t.Fatalf("%s admitted at its first miss", k)
 		}
 		if rc.lastAccess([]byte(k)) != now {
 			t.Fatalf("refused key's floor %d, want its access time %d", rc.lastAccess([]byte(k)), now)
 		}
 		rc.put(k, []byte("v"), now)
-		if _, ok := rc.m[k]; !ok {
+		if _, ok := rc.m.get(k); !ok {
 			t.Fatalf("%s refused at its second miss", k)
 		}
 		check()
@@ -58,7 +58,7 @@ func TestRowCacheAdmission(t *testing.T) {
 		for i := 0; i < scan; i++ {
 			k := fmt.Sprintf("scan%06d", i)
 			rc.put(k, []byte("v"), now)
-			if _, ok := rc.m[k]; ok && round == 1 {
+			if _, ok := rc.m.get(k); ok && round == 1 {
 				admitted++
 			}
 		}
@@ -68,9 +68,10 @@ func TestRowCacheAdmission(t *testing.T) {
 		t.Fatalf("a scan of %d keys got %d admitted at its second pass", scan, admitted)
 	}
 	// An update of a cached key always applies.
-	for k := range rc.m {
+	for r := range rc.m.all() {
+		k := r.key()
 		rc.put(k, []byte("new"), now)
-		if string(rc.m[k].value()) != "new" {
+		if r, _ := rc.m.get(k); string(r.value()) != "new" {
 			t.Fatal("update of a cached key was refused")
 		}
 		break
@@ -106,10 +107,15 @@ func TestRowCacheRecords(t *testing.T) {
 				t.Fatalf("after put %q=%q: get %q = %q, %v; want %q", s.key, s.val, k, got, ok, w)
 			}
 		}
-		for k, r := range rc.m {
-			if r.key() != k {
-				t.Fatalf("map key %q names a record of %q", k, r.key())
+		n := 0
+		for r := range rc.m.all() {
+			if got, ok := rc.m.get(r.key()); !ok || got != r {
+				t.Fatalf("record of %q not found under its key", r.key())
 			}
+			n++
+		}
+		if n != rc.m.len() {
+			t.Fatalf("%d records, len %d", n, rc.m.len())
 		}
 	}
 	if rc.lastAccess([]byte("a")) != 7 {
@@ -118,8 +124,8 @@ func TestRowCacheRecords(t *testing.T) {
 	for k := range want {
 		rc.del(k)
 	}
-	if rc.used != 0 || len(rc.m) != 0 {
-		t.Fatalf("after deleting everything: used %d, %d entries", rc.used, len(rc.m))
+	if rc.used != 0 || rc.m.len() != 0 {
+		t.Fatalf("after deleting everything: used %d, %d entries", rc.used, rc.m.len())
 	}
 }
 

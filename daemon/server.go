@@ -489,12 +489,13 @@ func (c *Client) data(buf []byte) (consumed, need int, closeConn bool) {
 		MaxInlineLen:    64 * 1024,
 		Unauthenticated: s.authRequired(c),
 	}
+	c.resetAhead()
 	for consumed < len(buf) && !c.closeASAP {
 		if s.pause.blocks(c) {
 			s.pause.park(c)
 			break
 		}
-		argv, n, nd, err := resp.ReadCommand(buf[consumed:], c.argv[:0], &lim)
+		argv, n, nd, err := c.nextCommand(buf, consumed, &lim)
 		if err != nil {
 			c.replyMode = replyOn
 			c.ReplyError("ERR " + err.Error())
@@ -547,7 +548,7 @@ func (c *Client) data(buf []byte) (consumed, need int, closeConn bool) {
 	s.mu.Unlock()
 	// argv aliases the transport's read buffer, valid only during this
 	// call: drop the references so a big request is not kept alive.
-	clear(c.argv)
+	c.dropArgs()
 	if c.flush(seq) && closeConn {
 		// Replies wait for fsync: close once they are written.
 		c.closeAfterFlush = true

@@ -63,6 +63,7 @@ type command struct {
 	lastKey  int
 	step     int
 	fn       handler
+	members  memberArgs // where it names members, for prefetching (prefetch.go)
 	parent   *command
 	subs     map[string]*command // lower-case subcommand name -> entry
 
