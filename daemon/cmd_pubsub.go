@@ -48,6 +48,11 @@ func registerPubsubCommands(t *commandTable) {
 		c.ReplyInt(int64(c.srv.publishFromLocked(c, true, argv[1], argv[2])))
 		c.propagate(argv...)
 	})
+	// Redis 7.0 flags both may-replicate (hidden from COMMAND INFO, so
+	// not in commands.json): a CLIENT PAUSE WRITE holds them, as what
+	// they publish goes into the replication stream.
+	t.byName["publish"].flags |= flagMayReplicate
+	t.byName["spublish"].flags |= flagMayReplicate
 
 	t.registerContainer("pubsub")
 	t.register("pubsub|channels", func(c *Client, argv [][]byte) { cmdPubsubChannels(c, argv, c.srv.pubsub.channels) })
