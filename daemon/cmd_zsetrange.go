@@ -568,7 +568,7 @@ func zrangeGeneric(c *Client, argv [][]byte, src int, store bool, kind zrangeKin
 	}
 	if !co.exists {
 		if store {
-			zsetStore(c, argv[1], &zsetEntries{})
+			zsetStore(c, argv[1], &zsetEntries{}, 0)
 		} else {
 			c.ReplyArrayLen(0)
 		}
@@ -578,17 +578,19 @@ func zrangeGeneric(c *Client, argv [][]byte, src int, store bool, kind zrangeKin
 	if store {
 		var got zsetEntries
 		collect := func(member []byte, score float64) { got.add(member, score) }
+		sizeHint := -1 // Redis knows the length up front for ranks only
 		switch kind {
 		case zrangeRank:
 			if lo, hi, ok := zsetRankRange(co.Len(), start, end, rev); ok {
 				zsetWalkRank(co, lo, hi, rev, false, collect)
+				sizeHint = int(hi - lo + 1)
 			}
 		case zrangeScore:
 			zsetWalkScore(co, &sr, offset, limit, rev, collect)
 		case zrangeLex:
 			zsetWalkLex(co, &lr, offset, limit, rev, collect)
 		}
-		zsetStore(c, argv[1], &got)
+		zsetStore(c, argv[1], &got, sizeHint)
 		return
 	}
 
@@ -634,10 +636,12 @@ func zsetRankRange(n, start, end int64, rev bool) (lo, hi int64, ok bool) {
 }
 
 // zsetStore replaces dst with a zset of got's members, added in order the
-// way Redis's ZRANGESTORE adds them (so the new key converts to skiplist
-// where Redis's would), or deletes dst when got is empty, and replies with
-// the new zset's length.
-func zsetStore(c *Client, dst []byte, got *zsetEntries) {
+// way Redis's ZRANGESTORE adds them, or deletes dst when got is empty, and
+// replies with the new zset's length. sizeHint is the length Redis knows
+// before it adds (a rank range's; -1 for score and lex ranges): past
+// zset-max-listpack-entries the new key starts as a skiplist, so a score
+// of -0 stays -0, where a listpack that converts on the way stores 0.
+func zsetStore(c *Client, dst []byte, got *zsetEntries, sizeHint int) {
 	ks := c.srv.ks
 	existed := ks.Delete(c.db, dst)
 	if got.len() == 0 {
@@ -648,6 +652,9 @@ func zsetStore(c *Client, dst []byte, got *zsetEntries) {
 		return
 	}
 	co, _ := ks.lookupColl(c.db, dst, storage.TypeZSet, true)
+	if sizeHint > c.srv.cfg.ZsetMaxListpackEntries {
+		co.setBig()
+	}
 	for i := 0; i < got.len(); i++ {
 		zsetInsert(c, co, got.member(i), got.scores[i])
 	}
