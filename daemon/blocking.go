@@ -38,6 +38,22 @@ type blockState struct {
 	// done: served, timed out or unblocked; the reply is on its way to
 	// the client's loop, which clears Client.block when it arrives.
 	done bool
+	// The blocking call, for the statistics Redis records only when a
+	// wait ends in a serve or a CLIENT UNBLOCK (updateStatsOnUnblock):
+	// the command, its arguments as the slow log shows them (a copy),
+	// and how long the call that blocked took. Set by invoke.
+	cmd      *command
+	shown    [][]byte
+	duration time.Duration
+}
+
+// unblockedStat is a served wait whose statistics are recorded after the
+// command that served it, as Redis logs a pop it serves after the push.
+type unblockedStat struct {
+	c      *Client
+	st     *blockState
+	reply  time.Duration // how long serving took
+	failed bool          // the serve replied with an error
 }
 
 type waitKey struct {
@@ -169,11 +185,14 @@ func (s *Server) serveReadyLocked() {
 				}
 				var buf []byte
 				w.redirect = &buf
+				w.failed = false
+				t0 := time.Now()
 				served := st.serve(w, []byte(wk.key))
 				w.redirect = nil
 				if !served {
 					continue
 				}
+				s.unblocked = append(s.unblocked, unblockedStat{w, st, time.Since(t0), w.failed})
 				st.done = true
 				if st.timer != nil {
 					st.timer.Stop()
@@ -186,6 +205,29 @@ func (s *Server) serveReadyLocked() {
 			}
 		}
 	}
+}
+
+// recordUnblockedLocked records what Redis records when a wait ends in a
+// serve or a CLIENT UNBLOCK (updateStatsOnUnblock): the blocking call's
+// time plus the serve's in the command's statistics, its latency
+// histogram and the slow log, and the serve's time as the latency
+// monitor's "command-unblocking" event. A wait that times out, or a WAIT
+// that its replicas end, records nothing more, as in Redis. Holds mu.
+func (s *Server) recordUnblockedLocked(c *Client, st *blockState, reply time.Duration, failed bool) {
+	cmd := st.cmd
+	if cmd == nil {
+		return
+	}
+	total := st.duration + reply
+	cmd.stats.usec += total.Microseconds()
+	if failed {
+		cmd.stats.failed++
+	}
+	s.recordLatencyLocked(cmd, total.Nanoseconds())
+	if !cmd.has(flagSkipSlowlog) {
+		s.slowlog.add(c, st.shown, total, int64(s.cfg.SlowlogLogSlowerThan), int64(s.cfg.SlowlogMaxLen))
+	}
+	s.latmon.addIfNeeded("command-unblocking", reply)
 }
 
 // dispatchDeliveriesLocked hands replies of served waiters to their loops,

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // CLIENT UNBLOCK, INFO's blocked_clients and CLIENT LIST's flag, and a
@@ -103,5 +104,76 @@ func TestParseBlockTimeout(t *testing.T) {
 		if !ok || d.Milliseconds() != tc.ms {
 			t.Errorf("%q: %v ok=%v reply %q, want %d ms", tc.arg, d, ok, out, tc.ms)
 		}
+	}
+}
+
+// TestBlockedCommandStats: as in Redis 7.0 (updateStatsOnUnblock), a
+// command that blocks reaches the slow log only when a push serves it or
+// CLIENT UNBLOCK ends it, after the command that served it (EXEC here,
+// whose SLOWLOG RESET ran before the serve; EXEC itself is never logged),
+// and a wait that times out is never logged. CLIENT UNBLOCK counts a
+// failed call of the command and logs it with no arguments, as Redis 7.0
+// does (it has freed them by then).
+func TestBlockedCommandStats(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		end  func(t *testing.T, other *fakeClient, id string)
+		// the slow log after the wait ended, newest first, and
+		// cmdstat_blpop's failed_calls
+		want   string
+		failed string
+	}{
+		{"served by a push", func(t *testing.T, other *fakeClient, id string) {
+			other.do(t, "LPUSH l foo")
+		}, "blpop,lpush", "failed_calls=0"},
+		{"served after EXEC", func(t *testing.T, other *fakeClient, id string) {
+			other.do(t, "MULTI")
+			other.do(t, "LPUSH l foo")
+			other.do(t, "SLOWLOG RESET")
+			other.do(t, "EXEC")
+		}, "blpop", "failed_calls=0"},
+		{"CLIENT UNBLOCK", func(t *testing.T, other *fakeClient, id string) {
+			other.do(t, "CLIENT UNBLOCK "+id)
+		}, "client,-", "failed_calls=1"},
+		{"timed out", func(t *testing.T, other *fakeClient, id string) {
+			time.Sleep(150 * time.Millisecond)
+		}, "", "failed_calls=0"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			defer h.close()
+			w, other := h.client(1), h.client(2)
+			other.do(t, "CONFIG SET slowlog-log-slower-than 0")
+			id := strings.TrimPrefix(w.do(t, "CLIENT ID")[0], "(integer) ")
+			other.do(t, "SLOWLOG RESET")
+			timeout := "0"
+			if tc.name == "timed out" {
+				timeout = "0.05"
+			}
+			w.do(t, "BLPOP l "+timeout)
+			if got := other.reply(t, "SLOWLOG", "GET", "-1"); len(got.Elems) != 1 {
+				t.Fatalf("slow log while blocked: %v (want the RESET alone)", got)
+			}
+			other.do(t, "SLOWLOG RESET")
+			tc.end(t, other, id)
+			w.pending(t, ordered)
+			var names []string
+			for _, e := range other.reply(t, "SLOWLOG", "GET", "-1").Elems {
+				name := "-" // an entry without arguments
+				if args := e.Elems[3].Elems; len(args) > 0 {
+					name = strings.ToLower(string(args[0].Str))
+				}
+				if name != "slowlog" && name != "multi" {
+					names = append(names, name)
+				}
+			}
+			if got := strings.Join(names, ","); got != tc.want {
+				t.Errorf("slow log = %s, want %s", got, tc.want)
+			}
+			stats := strings.Join(other.do(t, "INFO commandstats"), "\n")
+			if !strings.Contains(stats, "cmdstat_blpop:calls=1,") || !strings.Contains(stats, tc.failed) {
+				t.Errorf("commandstats:\n%s", stats)
+			}
+		})
 	}
 }

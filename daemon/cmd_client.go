@@ -534,6 +534,13 @@ func cmdClientUnblock(c *Client, argv [][]byte) {
 	if withError {
 		reply = func(t *Client) { t.ReplyError("UNBLOCKED client unblocked via CLIENT UNBLOCK") }
 	}
+	st := target.block
 	s.finishBlockLocked(target, reply)
+	// Redis 7.0 counts every CLIENT UNBLOCK as a failed call of the
+	// command it ends, TIMEOUT too (updateStatsOnUnblock with had_errors
+	// set), and by then it has freed the client's arguments, so the slow
+	// log entry it adds has none: the same here.
+	st.shown = nil
+	s.recordUnblockedLocked(target, st, 0, true)
 	c.ReplyInt(1)
 }

@@ -94,6 +94,7 @@ type Server struct {
 	ready      []waitKey
 	readySet   map[waitKey]struct{}
 	deliveries []delivery
+	unblocked  []unblockedStat // served by the running command (blocking.go)
 
 	nextClientID  atomic.Int64
 	netIn, netOut atomic.Int64
@@ -887,21 +888,36 @@ func (s *Server) invoke(c *Client, cmd *command, argv [][]byte) {
 	s.stats.commands++
 	cmd.stats.calls++
 	cmd.stats.usec += elapsed.Microseconds()
-	if c.block == nil {
-		// A blocked command's wait is not its latency (Redis records
-		// the blocked ones when they are served; Redoubt does not).
-		s.recordLatencyLocked(cmd, elapsed.Nanoseconds())
-		if cmd.has(flagFast) {
-			s.latmon.addIfNeeded("fast-command", elapsed)
-		} else {
-			s.latmon.addIfNeeded("command", elapsed)
-		}
+	if cmd.has(flagFast) {
+		s.latmon.addIfNeeded("fast-command", elapsed)
+	} else {
+		s.latmon.addIfNeeded("command", elapsed)
 	}
 	if c.failed {
 		cmd.stats.failed++
 	}
-	if !cmd.has(flagSkipSlowlog) {
-		s.slowlog.add(c, shown, elapsed, int64(s.cfg.SlowlogLogSlowerThan), int64(s.cfg.SlowlogMaxLen))
+	if st := c.block; st != nil && !st.done && st.cmd == nil {
+		// The command blocked: as Redis does, its latency histogram
+		// and slow log entry wait for the serve (recordUnblockedLocked),
+		// and a wait that times out records neither.
+		st.cmd, st.duration = cmd, elapsed
+		for _, a := range shown {
+			st.shown = append(st.shown, append([]byte(nil), a...))
+		}
+	} else {
+		s.recordLatencyLocked(cmd, elapsed.Nanoseconds())
+		if !cmd.has(flagSkipSlowlog) {
+			s.slowlog.add(c, shown, elapsed, int64(s.cfg.SlowlogLogSlowerThan), int64(s.cfg.SlowlogMaxLen))
+		}
+	}
+	if !nested {
+		// What this command served comes after it, as in Redis, where
+		// the blocked clients are served after call() logged the command.
+		for _, u := range s.unblocked {
+			s.recordUnblockedLocked(u.c, u.st, u.reply, u.failed)
+		}
+		clear(s.unblocked)
+		s.unblocked = s.unblocked[:0]
 	}
 	if feed && isExec && len(s.monitors) > 0 {
 		s.feedMonitors(c, shown)
