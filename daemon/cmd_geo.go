@@ -601,29 +601,13 @@ func (f *geoFound) collectRange(co *coll, lo, hi float64, s *geoShape, limit int
 // first: a skiplist keeps a -0 score that a listpack turns into 0. Redis
 // counts every member stored as a change.
 func geoStore(c *Client, dst []byte, got *zsetEntries, event string) {
-	ks := c.srv.ks
-	existed := ks.Delete(c.db, dst)
-	if got.len() == 0 {
-		if existed {
-			c.srv.notifyLocked(notifyGeneric, "del", c.db, dst)
-		}
-		c.ReplyInt(0)
-		return
-	}
-	co, _ := ks.lookupColl(c.db, dst, storage.TypeZSet, true)
 	maxLen := 0
 	for i := 0; i < got.len(); i++ {
 		maxLen = max(maxLen, len(got.member(i)))
 	}
 	cfg := c.srv.cfg
-	if got.len() > cfg.ZsetMaxListpackEntries || int64(maxLen) > int64(cfg.ZsetMaxListpackValue) || len(got.arena) > geoListpackSafe {
-		co.setBig()
+	big := got.len() > cfg.ZsetMaxListpackEntries || int64(maxLen) > int64(cfg.ZsetMaxListpackValue) || len(got.arena) > geoListpackSafe
+	if n := storeZsetEntries(c, dst, got, big, event); n > 0 {
+		c.srv.ks.changes += n - 1
 	}
-	for i := 0; i < got.len(); i++ {
-		zsetInsert(c, co, got.member(i), got.scores[i])
-	}
-	c.srv.saveStoredLocked(co, existed)
-	ks.changes += int64(got.len()) - 1
-	c.srv.notifyLocked(notifyZset, event, c.db, dst)
-	c.ReplyInt(co.Len())
 }

@@ -642,6 +642,13 @@ func zsetRankRange(n, start, end int64, rev bool) (lo, hi int64, ok bool) {
 // zset-max-listpack-entries the new key starts as a skiplist, so a score
 // of -0 stays -0, where a listpack that converts on the way stores 0.
 func zsetStore(c *Client, dst []byte, got *zsetEntries, sizeHint int) {
+	storeZsetEntries(c, dst, got, sizeHint > c.srv.cfg.ZsetMaxListpackEntries, "zrangestore")
+}
+
+// storeZsetEntries replaces dst with a zset of got's members, added in
+// order, starting as a skiplist when big, and publishes event; or deletes
+// dst when got is empty. It replies with the new length and returns it.
+func storeZsetEntries(c *Client, dst []byte, got *zsetEntries, big bool, event string) int64 {
 	ks := c.srv.ks
 	existed := ks.Delete(c.db, dst)
 	if got.len() == 0 {
@@ -649,18 +656,19 @@ func zsetStore(c *Client, dst []byte, got *zsetEntries, sizeHint int) {
 			c.srv.notifyLocked(notifyGeneric, "del", c.db, dst)
 		}
 		c.ReplyInt(0)
-		return
+		return 0
 	}
 	co, _ := ks.lookupColl(c.db, dst, storage.TypeZSet, true)
-	if sizeHint > c.srv.cfg.ZsetMaxListpackEntries {
+	if big {
 		co.setBig()
 	}
 	for i := 0; i < got.len(); i++ {
 		zsetInsert(c, co, got.member(i), got.scores[i])
 	}
 	c.srv.saveStoredLocked(co, existed)
-	c.srv.notifyLocked(notifyZset, "zrangestore", c.db, dst)
+	c.srv.notifyLocked(notifyZset, event, c.db, dst)
 	c.ReplyInt(co.Len())
+	return co.Len()
 }
 
 // ---- counts ----------------------------------------------------------------------
