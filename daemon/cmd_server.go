@@ -40,7 +40,7 @@ func registerServerCommands(t *commandTable) {
 
 	t.registerContainer("slowlog")
 	t.register("slowlog|get", cmdSlowlogGet)
-	t.register("slowlog|len", func(c *Client, argv [][]byte) { c.ReplyInt(int64(len(c.srv.slowlog.entries))) })
+	t.register("slowlog|len", func(c *Client, argv [][]byte) { c.ReplyInt(int64(c.srv.slowlog.len())) })
 	t.register("slowlog|reset", func(c *Client, argv [][]byte) {
 		c.srv.slowlog.reset()
 		c.ReplyOK()
@@ -254,7 +254,7 @@ func cmdSlowlogGet(c *Client, argv [][]byte) {
 		replySubcommandSyntaxError(c, argv)
 		return
 	}
-	entries := c.srv.slowlog.entries
+	log := &c.srv.slowlog
 	count := int64(10)
 	if len(argv) == 3 {
 		n, ok := parseInt(argv[2])
@@ -264,14 +264,15 @@ func cmdSlowlogGet(c *Client, argv [][]byte) {
 		}
 		count = n
 		if n == -1 {
-			count = int64(len(entries))
+			count = int64(log.len())
 		}
 	}
-	if count > int64(len(entries)) {
-		count = int64(len(entries))
+	if count > int64(log.len()) {
+		count = int64(log.len())
 	}
 	c.ReplyArrayLen(int(count))
-	for _, e := range entries[:count] {
+	for i := 0; i < int(count); i++ {
+		e := log.newest(i)
 		c.ReplyArrayLen(6)
 		c.ReplyInt(e.id)
 		c.ReplyInt(e.at)
