@@ -138,20 +138,9 @@ func cmdPfadd(c *Client, argv [][]byte) {
 func cmdPfcount(c *Client, argv [][]byte) {
 	if len(argv) > 2 {
 		var max [hllRegisters]uint8
-		for _, key := range argv[1:] {
-			_, h, found, ok := hllLookup(c, key, true)
-			if !ok {
-				return
-			}
-			if !found {
-				continue
-			}
-			if !hllMerge(max[:], h) {
-				c.ReplyError(errHLLInvalid)
-				return
-			}
+		if _, ok := hllUnion(c, argv[1:], &max); ok {
+			c.ReplyInt(int64(hllRawCount(max[:])))
 		}
-		c.ReplyInt(int64(hllRawCount(max[:])))
 		return
 	}
 	key := argv[1]
@@ -182,26 +171,37 @@ func cmdPfcount(c *Client, argv [][]byte) {
 	c.ReplyInt(int64(card))
 }
 
-// cmdPfmerge implements PFMERGE destkey [sourcekey ...]. The destination
-// is always written (and propagated), dense when any input was.
-func cmdPfmerge(c *Client, argv [][]byte) {
-	var max [hllRegisters]uint8
-	useDense := false
-	for _, key := range argv[1:] {
-		_, h, found, ok := hllLookup(c, key, true)
-		if !ok {
-			return
+// hllUnion merges the registers of the HyperLogLogs at keys into max (a
+// missing key counts as empty), as PFCOUNT of several keys and PFMERGE
+// do, and reports whether any of them was dense. When ok is false it has
+// replied with the error.
+func hllUnion(c *Client, keys [][]byte, max *[hllRegisters]uint8) (dense, ok bool) {
+	for _, key := range keys {
+		_, h, found, valid := hllLookup(c, key, true)
+		if !valid {
+			return false, false
 		}
 		if !found {
 			continue
 		}
 		if hllEncoding(h) == hllDense {
-			useDense = true
+			dense = true
 		}
 		if !hllMerge(max[:], h) {
 			c.ReplyError(errHLLInvalid)
-			return
+			return false, false
 		}
+	}
+	return dense, true
+}
+
+// cmdPfmerge implements PFMERGE destkey [sourcekey ...]. The destination
+// is always written (and propagated), dense when any input was.
+func cmdPfmerge(c *Client, argv [][]byte) {
+	var max [hllRegisters]uint8
+	useDense, ok := hllUnion(c, argv[1:], &max)
+	if !ok {
+		return
 	}
 	dest := argv[1]
 	m, found := c.srv.ks.Lookup(c.db, dest)
