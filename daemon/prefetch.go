@@ -212,9 +212,10 @@ func (c *Client) prefetchMembers(hs []uint64, p uint16) []uint64 {
 		for i := first; i < len(argv) && len(hs) < pipelineAhead; i += int(spec.step) {
 			ks.keyBuf = append(ks.keyBuf[:0], prefix...)
 			if spec.typ == storage.TypeZSet {
-				ks.keyBuf = append(ks.keyBuf, 'm')
+				ks.keyBuf = zsetMemberSub(ks.keyBuf, argv[i])
+			} else {
+				ks.keyBuf = append(ks.keyBuf, argv[i]...)
 			}
-			ks.keyBuf = append(ks.keyBuf, argv[i]...)
 			hs = append(hs, rt.hashBytes(ks.keyBuf))
 			if spec.one {
 				break
