@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"hash/maphash"
 	"unsafe"
 
 	"github.com/redoubtdb/redoubt/storage"
@@ -29,7 +28,6 @@ type rowCache struct {
 	// door is the admission doorkeeper: hashes of new keys refused while
 	// the cache was full, one per slot (see rowCacheDoorBytes).
 	door []uint64
-	seed maphash.Seed
 }
 
 // rowRec is the head of one allocation holding an entry's access time, its
@@ -125,13 +123,13 @@ const rowCacheMaxValue = 4096
 
 func newRowCache(budget, now int64) *rowCache {
 	slots := min(max(budget/rowCacheDoorBytes, 1024), 1<<22)
-	return &rowCache{budget: budget, m: newRowTable(), floor: now, door: make([]uint64, slots), seed: maphash.MakeSeed()}
+	return &rowCache{budget: budget, m: newRowTable(), floor: now, door: make([]uint64, slots)}
 }
 
 // admit is the doorkeeper's answer for a new key offered to a full cache:
 // whether it was refused recently (and is now let in).
 func (rc *rowCache) admit(k string) bool {
-	h := maphash.String(rc.seed, k) | 1 // 0 is an empty slot
+	h := rc.m.hash(k) // never 0, an empty slot
 	slot := &rc.door[h%uint64(len(rc.door))]
 	if *slot == h {
 		*slot = 0
