@@ -11,8 +11,8 @@ import (
 // a map lookup tens of nanoseconds). It is a write-through cache of
 // committed state: Keyspace fills it from reads that found nothing pending,
 // updates it from each committed batch, and clears it on range deletions.
-// Eviction is random (see rowTable.random), which needs no per-entry bookkeeping
-// and behaves like LRU-approximations on skewed workloads.
+// Eviction is by a clock (see rowTable.victim): an entry used since the
+// hand last passed it is passed over once, so a cold entry goes first.
 //
 // Each entry also remembers when its key was last accessed, which is what
 // OBJECT IDLETIME reports: hot keys are exactly the cached ones, so access
@@ -44,10 +44,12 @@ type rowRec struct {
 	vlen  uint32
 	vcap  uint32
 	kind  rowKind
+	// used is set by each lookup and cleared by the clock hand.
+	used bool
 }
 
 // rowKind is what an entry holds.
-type rowKind uint32
+type rowKind uint8
 
 const (
 	// rowValue is the record itself.
@@ -139,6 +141,21 @@ func (rc *rowCache) admit(k string) bool {
 	return false
 }
 
+// remembered reports whether the doorkeeper remembers k, a key refused
+// since its slot was last taken, and forgets it.
+func (rc *rowCache) remembered(k string) bool {
+	if rc.budget <= 0 {
+		return false
+	}
+	h := rc.m.hash(k)
+	slot := &rc.door[h%uint64(len(rc.door))]
+	if *slot != h {
+		return false
+	}
+	*slot = 0
+	return true
+}
+
 // get returns what is cached for k (see rowKind), recording an access at
 // now when touch. The value aliases the cache: copy it before changing the
 // cache.
@@ -147,6 +164,7 @@ func (rc *rowCache) get(k []byte, touch bool, now int64) (v []byte, kind rowKind
 	if !ok {
 		return nil, 0, false
 	}
+	r.used = true
 	if touch && r.kind != rowAbsent {
 		// A missing key has no access time: its mark keeps the floor it
 		// was made with, so evicting it never raises the floor.
@@ -218,11 +236,11 @@ func (rc *rowCache) putKind(k string, v []byte, kind rowKind, atime int64) {
 	rc.evict(k)
 }
 
-// evict drops random entries other than keep until the cache is within
-// budget.
+// evict drops entries other than keep, cold ones first, until the cache
+// is within budget.
 func (rc *rowCache) evict(keep string) {
 	for rc.used > rc.budget && rc.m.len() > 0 {
-		victim := rc.m.random().key()
+		victim := rc.m.victim().key()
 		if victim == keep && rc.m.len() == 1 {
 			return
 		}
@@ -239,12 +257,20 @@ func (rc *rowCache) putAbsent(k string) {
 	rc.putKind(k, nil, rowAbsent, rc.floor)
 }
 
-// update replaces the value of k if the cache holds k, and otherwise does
-// nothing: how committed member writes reach the cache, so that a stream
-// of writes nobody reads (LPUSH) does not evict what is read.
+// update replaces the value of k if the cache holds k, and otherwise (but
+// for the case below) does nothing: how committed member writes reach the
+// cache, so that a stream of writes nobody reads (LPUSH) does not evict
+// what is read.
+//
+// A key the cache refused a moment ago, when it was looked up (the
+// doorkeeper remembers it), is let in now: a command read it and wrote
+// it, so it is in use, and otherwise the next command to use it would
+// read the value just written back from the store (a new hash field: the
+// lookup that found it missing was refused, and so was the first that
+// found it present).
 func (rc *rowCache) update(k string, v []byte, atime int64) {
 	r, ok := rc.m.get(k)
-	if !ok {
+	if !ok && !rc.remembered(k) {
 		return
 	}
 	v, kind, ok := fit(k, v)

@@ -239,3 +239,80 @@ func TestRowCacheHeaders(t *testing.T) {
 		})
 	}
 }
+
+// TestRowCacheClock: a full cache evicts entries not looked up since the
+// clock's hand last passed before ones that were, so a hot set stays
+// while cold entries make room for newcomers.
+func TestRowCacheClock(t *testing.T) {
+	rc := newRowCache(64*1024, 1000)
+	var cold []string
+	for i := 0; ; i++ {
+		k := fmt.Sprintf("cold%06d", i)
+		before := rc.m.len()
+		rc.put(k, []byte("v"), 1000)
+		if rc.m.len() == before {
+			break
+		}
+		cold = append(cold, k)
+	}
+	// A hot quarter, looked up between admissions as a workload would.
+	hot := cold[:len(cold)/4]
+	lookHot := func() {
+		for _, k := range hot {
+			if _, _, ok := rc.get([]byte(k), false, 0); !ok {
+				t.Fatalf("hot key %s was evicted", k)
+			}
+		}
+	}
+	lookHot()
+	for i := 0; i < len(cold)/2; i++ {
+		k := fmt.Sprintf("new%06d", i)
+		rc.put(k, []byte("v"), 1000)
+		rc.put(k, []byte("v"), 1000) // admitted at the second offer
+		if i%64 == 0 {
+			lookHot()
+		}
+	}
+	lookHot()
+}
+
+// TestRowCacheUpdateAdmitsRemembered: a committed write of a key the full
+// cache refused at its lookup (the doorkeeper remembers it) enters the
+// cache; a write of a key nobody looked up does not.
+func TestRowCacheUpdateAdmitsRemembered(t *testing.T) {
+	rc := newRowCache(64*1024, 1000)
+	filled := 0
+	fill := func() { // until a new key is refused
+		for {
+			filled++
+			k := fmt.Sprintf("key%06d", filled)
+			if rc.put(k, []byte("v"), 1000); !rc.has(k) {
+				return
+			}
+		}
+	}
+	for i := 0; i < 100; i++ {
+		fill()
+		read, blind := fmt.Sprintf("read%06d", i), fmt.Sprintf("blind%06d", i)
+		rc.putAbsent(read) // the lookup: refused
+		if _, ok := rc.m.get(read); ok {
+			t.Fatalf("%s admitted at its first lookup", read)
+		}
+		rc.update(read, []byte("written"), 1000)
+		if r, ok := rc.m.get(read); !ok || string(r.value()) != "written" || r.kind != rowValue {
+			t.Fatalf("write of %s after its lookup: cached %v", read, ok)
+		}
+		rc.update(blind, []byte("written"), 1000)
+		if _, ok := rc.m.get(blind); ok {
+			t.Fatalf("blind write of %s entered the cache", blind)
+		}
+		if rc.used > rc.budget {
+			t.Fatalf("used %d over budget %d", rc.used, rc.budget)
+		}
+	}
+}
+
+func (rc *rowCache) has(k string) bool {
+	_, ok := rc.m.get(k)
+	return ok
+}

@@ -3,7 +3,6 @@ package daemon
 import (
 	"hash/maphash"
 	"iter"
-	"math/rand/v2"
 	"unsafe"
 )
 
@@ -19,6 +18,7 @@ type rowTable struct {
 	slots []rowSlot // len a power of two, or 0
 	n     int
 	seed  maphash.Seed
+	hand  uint64 // the clock's (victim)
 }
 
 type rowSlot struct {
@@ -163,19 +163,35 @@ func (t *rowTable) resize(size int) {
 	}
 }
 
-// random returns a record at a random position (the first after a random
-// slot), or nil when the table is empty.
-func (t *rowTable) random() *rowRec {
+// victim returns the record to evict, or nil when the table is empty: a
+// clock. The hand goes round the slots and stops at the first record not
+// used since it last passed (clearing the marks of those it passes), or
+// at the victimScan-th record when every one it saw was used, which
+// bounds the work of one eviction in a cache that is all hot. Slots are
+// in hash order, so the hand visits records in a random order that stays
+// the same from one round to the next.
+func (t *rowTable) victim() *rowRec {
 	if t.n == 0 {
 		return nil
 	}
 	mask := uint64(len(t.slots) - 1)
-	for i := rand.Uint64() & mask; ; i = (i + 1) & mask {
-		if t.slots[i].hash != 0 {
-			return t.slots[i].rec
+	seen := 0
+	for i := t.hand & mask; ; i = (i + 1) & mask {
+		r := t.slots[i].rec
+		if r == nil {
+			continue
 		}
+		if seen++; r.used && seen < victimScan {
+			r.used = false
+			continue
+		}
+		t.hand = i + 1
+		return r
 	}
 }
+
+// victimScan is the most records one eviction looks at.
+const victimScan = 64
 
 // all yields every record; the table must not change meanwhile.
 func (t *rowTable) all() iter.Seq[*rowRec] {

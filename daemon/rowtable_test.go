@@ -59,12 +59,12 @@ func TestRowTableModel(t *testing.T) {
 				if _, ok := tb.getBytes([]byte(k)); !ok {
 					t.Fatalf("%s lost", k)
 				}
-				if rec := tb.random(); model[rec.key()] != rec {
-					t.Fatalf("random yields %s, not the model's", rec.key())
+				if rec := tb.victim(); model[rec.key()] != rec {
+					t.Fatalf("victim is %s, not the model's", rec.key())
 				}
 			}
 			tb.clear()
-			if _, ok := tb.get("k1"); ok || tb.len() != 0 || tb.random() != nil {
+			if _, ok := tb.get("k1"); ok || tb.len() != 0 || tb.victim() != nil {
 				t.Fatal("clear left records")
 			}
 		})
