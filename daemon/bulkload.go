@@ -80,6 +80,9 @@ type bulkLoad struct {
 	// in the store for a duplicate only where it says so. A lookup per
 	// key took 9 of the 20 s of a 4M-key import in two rounds.
 	loaded keyFilter
+	// holds: the load holds off the store filter (storeFilter) until
+	// closed.
+	holds bool
 }
 
 // errNoIngest is a store that cannot take runs.
@@ -93,7 +96,9 @@ func newBulkLoad(ks *Keyspace, log *slog.Logger) (*bulkLoad, error) {
 	// The arena is allocated once, at its full size: growing it by
 	// appends copied it over and over (a quarter of a load's time), and
 	// pages not yet written cost nothing.
-	b := &bulkLoad{ks: ks, log: log, ing: ing, loaded: newKeyFilter()}
+	// Its runs reach the store around the write buffer.
+	ks.wb.holdFilter()
+	b := &bulkLoad{ks: ks, log: log, ing: ing, loaded: newKeyFilter(), holds: true}
 	b.base, b.unmap = mapArena(bulkRunBytes + bulkRunBytes/8)
 	b.arena = b.base[:0]
 	ks.sink = b.take
@@ -104,6 +109,10 @@ func newBulkLoad(ks *Keyspace, log *slog.Logger) (*bulkLoad, error) {
 // used afterwards.
 func (b *bulkLoad) close() {
 	b.ks.sink = nil
+	if b.holds {
+		b.ks.wb.releaseFilter()
+		b.holds = false
+	}
 	if b.unmap != nil {
 		b.arena, b.base = nil, nil
 		b.unmap()

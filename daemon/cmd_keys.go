@@ -322,7 +322,7 @@ func renameGeneric(c *Client, argv [][]byte, nx bool) {
 func copyKey(ks *Keyspace, srcDB int, src []byte, m *storage.Meta, dstDB int, dst []byte) {
 	nm := *m
 	if m.HasData() {
-		nm.Version, nm.DataKey = ks.newVersion(), nil
+		nm.Version, nm.DataKey = ks.newVersionOf(nm.Type), nil
 		copyMembers(ks, storage.DataPrefixOf(nil, ks.physDB(srcDB), src, m), storage.DataPrefixOf(nil, ks.physDB(dstDB), dst, &nm))
 	}
 	ks.Put(dstDB, dst, nil, &nm)

@@ -129,7 +129,7 @@ func (ks *Keyspace) newColl(db int, key []byte, t storage.Type) *coll {
 // first write: reads of missing keys then use none up.
 func (co *coll) ensureVersion() {
 	if co.m.Version == 0 {
-		co.m.Version, co.m.DataKey = co.ks.newVersion(), nil
+		co.m.Version, co.m.DataKey = co.ks.newVersionOf(co.m.Type), nil
 		co.prefix = storage.DataPrefix(co.prefix[:0], co.ks.physDB(co.db), co.key, co.m.Version)
 	}
 }

@@ -379,6 +379,10 @@ func (ks *Keyspace) getRec(key []byte, how recRead) ([]byte, bool) {
 		v = own(v)
 	} else if ks.flushedInUnit(key) {
 		return nil, false
+	} else if ks.wb.absent(key) {
+		// Not in the store, for certain (storeFilter); cached below
+		// as the store's answer would be.
+		v, ok = nil, false
 	} else {
 		var dst []byte
 		if how&readAlias != 0 {
@@ -500,6 +504,12 @@ func (ks *Keyspace) has(key []byte) bool {
 	if ks.flushedInUnit(key) {
 		return false
 	}
+	if ks.wb.absent(key) {
+		if cached {
+			ks.cache.putAbsent(string(key))
+		}
+		return false
+	}
 	v, ok, err := ks.store.Get(ks.valBuf[:0], key)
 	if err != nil {
 		panic(storageError{err})
@@ -555,6 +565,22 @@ func (ks *Keyspace) noteMember(key []byte) {
 			ks.pendingColls[string(key[:n])] = struct{}{}
 		}
 	}
+}
+
+// listVersionBit marks the versions of lists, so that a list element's
+// key says it is one (see filtered). Lists written before the mark have
+// versions without it; their elements are filtered like other members,
+// which is only slower.
+const listVersionBit = 1 << 62
+
+// newVersionOf returns a version never used before for a collection (or
+// chunked string) of type t.
+func (ks *Keyspace) newVersionOf(t storage.Type) uint64 {
+	v := ks.newVersion()
+	if t == storage.TypeList {
+		v |= listVersionBit
+	}
+	return v
 }
 
 // newVersion returns a collection version never used before.

@@ -236,6 +236,8 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 // cron (active expiry, idle clients, stats). Close stops them.
 func (s *Server) Start() {
 	s.ks.wb.start()
+	// Built in the background: a start does not wait for a scan.
+	s.ks.wb.buildFilter(storeFilterMinKeys)
 	s.dur.start()
 	s.cronDone.Add(1)
 	go s.cron()

@@ -63,9 +63,10 @@ type writeBuffer struct {
 		// of the bytes HSET allocated.
 		spare []map[string][]byte
 	}
-	// pairs and words are write's scratch (flushMu).
+	// pairs, words and locs are write's scratch (flushMu).
 	pairs   []bufKV
 	words   []keyWord
+	locs    []filterLoc
 	flushMu sync.Mutex    // serialises writing layers to the store, in order
 	written atomic.Uint64 // newest unit sequence written to the store
 	synced  uint64        // newest unit sequence covered by a Sync; flusher only
@@ -76,6 +77,11 @@ type writeBuffer struct {
 	running bool // the flusher runs; without it, writes go through at once
 
 	flushes atomic.Int64 // layers written (tests check the flusher ran)
+
+	// filter tells lookups which keys the store cannot hold
+	// (storefilter.go); every key written is added before its layer
+	// leaves the buffer.
+	filter filterState
 }
 
 // bufLayer is one generation of buffered writes: key -> value, nil for a
@@ -170,6 +176,10 @@ func (wb *writeBuffer) stop() {
 	}
 	close(wb.quit)
 	wb.done.Wait()
+	wb.flushMu.Lock()
+	wb.filter.stopped = true
+	wb.flushMu.Unlock()
+	wb.filter.jobs.Wait()
 	wb.running = false
 }
 
@@ -319,6 +329,7 @@ func (wb *writeBuffer) run() {
 		case <-tick.C:
 		}
 		wb.flushAll()
+		wb.maybeRebuildFilter()
 	}
 }
 
@@ -411,6 +422,8 @@ func (wb *writeBuffer) write(l *bufLayer) {
 		wb.pairs = pairs[:0]
 	}()
 	wb.words = sortPairs(pairs, wb.words[:0])
+	// Before the layer leaves the buffer (see storeFilter).
+	wb.addLayer(pairs)
 	var b storage.Batch
 	if w, ok := wb.store.(storage.WriteBatcher); ok {
 		b = w.NewWriteBatch(l.bytes)
