@@ -50,8 +50,9 @@ type filterBlock [8]atomic.Uint64
 const (
 	storeFilterBitsPerKey = 10
 	storeFilterProbes     = 6
-	// storeFilterMinKeys is the smallest capacity: 1.25 MB, so a small or
-	// churning data set (a queue's elements come and go) is not rebuilt
+	// storeFilterMinKeys is the smallest capacity (a 2 MB filter, after
+	// rounding to a power of two of blocks), so that a small or churning
+	// data set (keys that come and go, as a cache's do) is not rebuilt
 	// every few seconds.
 	storeFilterMinKeys = 1 << 20
 	// storeFilterMaxBytes caps the filter. A bigger store fills it past
@@ -209,7 +210,6 @@ type filterState struct {
 	// running is set while a build runs; last is when the last began.
 	running atomic.Bool
 	last    atomic.Int64 // unix nanoseconds
-	builds  atomic.Int64 // builds completed (tests, INFO)
 	// build runs a build's scan; tests replace it to run it in place.
 	build func(job func())
 	// minKeys is the least capacity of a filter built (0:
@@ -293,7 +293,6 @@ func (wb *writeBuffer) buildFilter(keys int64) {
 		default:
 			f.added.Store(n)
 			fs.active.Store(f)
-			fs.builds.Add(1)
 		}
 		wb.flushMu.Unlock()
 		fs.running.Store(false)
