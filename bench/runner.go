@@ -42,10 +42,16 @@ type Options struct {
 	SizeFrom *Results
 	// SizeFromPath names SizeFrom in the results.
 	SizeFromPath string
-	// WarmUp runs every case that SizeFrom sized once, unrecorded, on each system before
-	// the measured rounds: the stand-in for the probes that a full run's cases get first
-	// and that warm the servers up. Without it a quick run measured fresh servers, and
-	// Redoubt's write rows came out 15-50% faster than in the full run it was read against.
+	// WarmUp runs every case that SizeFrom sized once, unrecorded, on each system right
+	// before its measured runs: the stand-in for the probes that a full run's cases get
+	// first and for the first part of a full run's longer runs, both of which warm the
+	// servers up. Without it a quick run measured fresh servers, and Redoubt's write rows
+	// came out 15-50% faster than in the full run it was read against. Warming up every
+	// case of a group first and measuring them after was no better: by its turn each
+	// case's keys had gone cold again (Redoubt's row cache had filled with the later
+	// cases' keys), and its 0.3 s run measured mostly their way back in, where a full
+	// run's 2.5 s measure mostly what follows; -P 16 write rows came out at half their
+	// full-run ratios (HSET 0.29 against 0.55, MIXED 0.28 against 0.58).
 	// The warm-up is also the probe: the measured runs are sized again from its rates,
 	// so they last Duration on the machine as it is now, not as it was in SizeFrom's run
 	// (in a slow hour, runs sized from the reference took up to twice as long, and a
@@ -459,12 +465,15 @@ func (r *runner) runGroup(ctx context.Context, g group) {
 		r.logf("%s: %d requests per run on each system", c.Name, n)
 	}
 
-	if r.opts.WarmUp {
-		r.warmUp(ctx, deps, g, failed)
-	}
-
+	warmed := 0
 	for round := 1; round <= r.opts.Repeats; round++ {
 		for _, c := range g.cases {
+			if round == 1 && r.opts.WarmUp && r.results[c.Name].Sized {
+				if !r.warmUp(ctx, deps, c, failed) {
+					return
+				}
+				warmed++
+			}
 			for i, sys := range r.systems {
 				if ctx.Err() != nil {
 					return
@@ -501,6 +510,9 @@ func (r *runner) runGroup(ctx context.Context, g group) {
 				sr.Runs = append(sr.Runs, run)
 			}
 		}
+		if round == 1 && warmed > 0 {
+			r.logf("%s warmed up the %d sized cases of this group, each before its run", r.status(), warmed)
+		}
 	}
 }
 
@@ -520,47 +532,39 @@ func progressSample(s Sample, fixed bool) string {
 	return b.String()
 }
 
-// warmUp runs each sized case of g once on every system that can run it, as the
-// measured runs will (with its setup), and keeps nothing but failures in the log: see
-// Options.WarmUp. Like probes, warm-up runs follow each other without settling.
-func (r *runner) warmUp(ctx context.Context, deps []Deployment, g group, failed []map[string]bool) {
-	warmed := 0
-	for _, c := range g.cases {
-		cr := r.results[c.Name]
-		if !cr.Sized {
-			continue // probed: the probes were its warm-up
+// warmUp runs the sized case c once on every system that can run it, as the measured
+// runs will (with its setup), and keeps nothing but failures in the log: see
+// Options.WarmUp. Like probes, warm-up runs follow each other without settling. It
+// reports false when ctx is done.
+func (r *runner) warmUp(ctx context.Context, deps []Deployment, c Case, failed []map[string]bool) bool {
+	cr := r.results[c.Name]
+	rates := make([]float64, len(r.systems))
+	for i, sys := range r.systems {
+		if ctx.Err() != nil {
+			return false
 		}
-		warmed++
-		rates := make([]float64, len(r.systems))
-		for i, sys := range r.systems {
-			if ctx.Err() != nil {
-				return
-			}
-			r.work.done += r.runWeight()
-			if failed[i][c.Name] {
-				continue
-			}
-			p := c.Params
-			p.Requests = cr.Systems[i].Requests
-			var err error
-			if c.Setup != nil {
-				err = c.Setup.Prepare(ctx, deps[i].Target(), p)
-			}
-			if err == nil {
-				expected := time.Duration(float64(p.Requests) / cr.Systems[i].ProbeRPS * float64(time.Second))
-				var s Sample
-				s, err = r.measure(ctx, deps[i], c, p, expected)
-				rates[i] = s.RPS
-			}
-			if err != nil && ctx.Err() == nil {
-				r.logf("%s warm-up of %s on %s: %v", r.status(), c.Name, sys.Name, err)
-			}
+		r.work.done += r.runWeight()
+		if failed[i][c.Name] {
+			continue
 		}
-		r.resizeFromWarmUp(c, rates, failed)
+		p := c.Params
+		p.Requests = cr.Systems[i].Requests
+		var err error
+		if c.Setup != nil {
+			err = c.Setup.Prepare(ctx, deps[i].Target(), p)
+		}
+		if err == nil {
+			expected := time.Duration(float64(p.Requests) / cr.Systems[i].ProbeRPS * float64(time.Second))
+			var s Sample
+			s, err = r.measure(ctx, deps[i], c, p, expected)
+			rates[i] = s.RPS
+		}
+		if err != nil && ctx.Err() == nil {
+			r.logf("%s warm-up of %s on %s: %v", r.status(), c.Name, sys.Name, err)
+		}
 	}
-	if warmed > 0 {
-		r.logf("%s warmed up the %d sized cases of this group", r.status(), warmed)
-	}
+	r.resizeFromWarmUp(c, rates, failed)
+	return true
 }
 
 // resizeFromWarmUp sizes c's measured runs from the rates its warm-up runs had (see

@@ -434,3 +434,56 @@ func TestCompareFixedWork(t *testing.T) {
 		t.Errorf("latency section lists the fixed-work row, or not the other:\n%s", latency)
 	}
 }
+
+// namedLoad logs its name at every run: which case ran when.
+type namedLoad struct {
+	name string
+	log  *[]string
+}
+
+func (namedLoad) Tool() string              { return "named" }
+func (namedLoad) CommandLine(Params) string { return "named load" }
+func (l namedLoad) Run(_ context.Context, _ Tools, _ Target, p Params) (Sample, error) {
+	*l.log = append(*l.log, l.name)
+	return Sample{Requests: p.Requests, RPS: 1e5, ElapsedSec: float64(p.Requests) / 1e5}, nil
+}
+
+// TestCompareWarmsUpEachCaseBeforeItsRuns: with WarmUp, each case is warmed up on both
+// systems right before its own measured runs, not every case of the group first: the
+// warm-up is there to leave the servers as the case's own work leaves them.
+func TestCompareWarmsUpEachCaseBeforeItsRuns(t *testing.T) {
+	truePath, err := exec.LookPath("true")
+	if err != nil {
+		t.Skip("no true(1)")
+	}
+	var log []string
+	var progress bytes.Buffer
+	opts := Options{
+		Redoubt:        System{Name: "redoubt", Label: "Redoubt", Path: truePath, Style: StyleRedis},
+		Redis:          System{Name: "redis", Label: "Redis", Path: truePath, Style: StyleRedis},
+		RedisBenchmark: truePath,
+		Workloads: []Spec{
+			{Label: "A", Load: namedLoad{"A", &log}, Topology: fakeTopology{}, Pipelines: []int{1}, Fsync: []string{"everysec"}, Clients: 10},
+			{Label: "B", Load: namedLoad{"B", &log}, Topology: fakeTopology{}, Pipelines: []int{1}, Fsync: []string{"everysec"}, Clients: 10},
+		},
+		Repeats:       1,
+		Duration:      200 * time.Millisecond,
+		ProbeDuration: 100 * time.Millisecond,
+		Progress:      &progress,
+	}
+	ref, err := Compare(t.Context(), opts)
+	if err != nil || ref.Failed() != 0 {
+		t.Fatalf("reference: %v\nprogress:\n%s", err, progress.String())
+	}
+	log = nil
+	opts.SizeFrom, opts.WarmUp, opts.Repeats = ref, true, 2
+	res, err := Compare(t.Context(), opts)
+	if err != nil || res.Failed() != 0 {
+		t.Fatalf("Compare: %v\nprogress:\n%s", err, progress.String())
+	}
+	// Round 1: A warmed up and measured on both systems, then B; round 2 measures only.
+	want := "AAAABBBBAABB"
+	if got := strings.Join(log, ""); got != want {
+		t.Errorf("runs in the order %s, want %s", got, want)
+	}
+}
