@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os/exec"
 	"reflect"
 	"regexp"
 	"slices"
@@ -73,25 +72,12 @@ func (b fakeBackground) Start(_ context.Context, _ Target, p Params) (func() (Fi
 // TestCompareRunsBackground: the Background starts before every calibration probe and
 // every measured run, with that run's request count, and stops right after it.
 func TestCompareRunsBackground(t *testing.T) {
-	truePath, err := exec.LookPath("true")
-	if err != nil {
-		t.Skip("no true(1)")
-	}
 	var log []string
 	var progress bytes.Buffer
-	opts := Options{
-		Redoubt:        System{Name: "redoubt", Label: "Redoubt", Path: truePath, Style: StyleRedis},
-		Redis:          System{Name: "redis", Label: "Redis", Path: truePath, Style: StyleRedis},
-		RedisBenchmark: truePath,
-		Workloads: []Spec{{
-			Label: "PUBLISH", Load: fakeLoad{log: &log}, Background: fakeBackground{log: &log},
-			Topology: fakeTopology{}, Pipelines: []int{16}, Fsync: []string{"everysec"}, Clients: 10,
-		}},
-		Repeats:       2,
-		Duration:      200 * time.Millisecond,
-		ProbeDuration: 100 * time.Millisecond,
-		Progress:      &progress,
-	}
+	opts := serverlessOptions(t, &progress, Spec{
+		Label: "PUBLISH", Load: fakeLoad{log: &log}, Background: fakeBackground{log: &log},
+		Topology: fakeTopology{}, Pipelines: []int{16}, Fsync: []string{"everysec"}, Clients: 10,
+	})
 	res, err := Compare(t.Context(), opts)
 	if err != nil {
 		t.Fatal(err)

@@ -372,25 +372,12 @@ func (l fixedLoad) Run(_ context.Context, _ Tools, _ Target, p Params) (Sample, 
 // it (while it does size the request-count case next to it), and the reports show no
 // latencies for it.
 func TestCompareFixedWork(t *testing.T) {
-	truePath, err := exec.LookPath("true")
-	if err != nil {
-		t.Skip("no true(1)")
-	}
 	var fixedLog, otherLog []string
 	var progress bytes.Buffer
-	opts := Options{
-		Redoubt:        System{Name: "redoubt", Label: "Redoubt", Path: truePath, Style: StyleRedis},
-		Redis:          System{Name: "redis", Label: "Redis", Path: truePath, Style: StyleRedis},
-		RedisBenchmark: truePath,
-		Workloads: []Spec{
-			{Label: "FIXED", Load: fixedLoad{keys: 1000, log: &fixedLog}, Topology: fakeTopology{}, Pipelines: []int{1}, Fsync: []string{"everysec"}, Clients: 10},
-			{Label: "SET", Load: fakeLoad{log: &otherLog}, Topology: fakeTopology{}, Pipelines: []int{1}, Fsync: []string{"everysec"}, Clients: 10},
-		},
-		Repeats:       2,
-		Duration:      200 * time.Millisecond,
-		ProbeDuration: 100 * time.Millisecond,
-		Progress:      &progress,
-	}
+	opts := serverlessOptions(t, &progress,
+		Spec{Label: "FIXED", Load: fixedLoad{keys: 1000, log: &fixedLog}, Topology: fakeTopology{}, Pipelines: []int{1}, Fsync: []string{"everysec"}, Clients: 10},
+		Spec{Label: "SET", Load: fakeLoad{log: &otherLog}, Topology: fakeTopology{}, Pipelines: []int{1}, Fsync: []string{"everysec"}, Clients: 10},
+	)
 	// The probe gets the floor of 10 clients * 20 requests, then every run the 1000 the
 	// probe did: one probe per system, two rounds of two systems, nothing else.
 	want := []string{"run 200", "run 200", "run 1000", "run 1000", "run 1000", "run 1000"}
@@ -452,25 +439,13 @@ func (l namedLoad) Run(_ context.Context, _ Tools, _ Target, p Params) (Sample, 
 // systems right before its own measured runs, not every case of the group first: the
 // warm-up is there to leave the servers as the case's own work leaves them.
 func TestCompareWarmsUpEachCaseBeforeItsRuns(t *testing.T) {
-	truePath, err := exec.LookPath("true")
-	if err != nil {
-		t.Skip("no true(1)")
-	}
 	var log []string
 	var progress bytes.Buffer
-	opts := Options{
-		Redoubt:        System{Name: "redoubt", Label: "Redoubt", Path: truePath, Style: StyleRedis},
-		Redis:          System{Name: "redis", Label: "Redis", Path: truePath, Style: StyleRedis},
-		RedisBenchmark: truePath,
-		Workloads: []Spec{
-			{Label: "A", Load: namedLoad{"A", &log}, Topology: fakeTopology{}, Pipelines: []int{1}, Fsync: []string{"everysec"}, Clients: 10},
-			{Label: "B", Load: namedLoad{"B", &log}, Topology: fakeTopology{}, Pipelines: []int{1}, Fsync: []string{"everysec"}, Clients: 10},
-		},
-		Repeats:       1,
-		Duration:      200 * time.Millisecond,
-		ProbeDuration: 100 * time.Millisecond,
-		Progress:      &progress,
-	}
+	opts := serverlessOptions(t, &progress,
+		Spec{Label: "A", Load: namedLoad{"A", &log}, Topology: fakeTopology{}, Pipelines: []int{1}, Fsync: []string{"everysec"}, Clients: 10},
+		Spec{Label: "B", Load: namedLoad{"B", &log}, Topology: fakeTopology{}, Pipelines: []int{1}, Fsync: []string{"everysec"}, Clients: 10},
+	)
+	opts.Repeats = 1
 	ref, err := Compare(t.Context(), opts)
 	if err != nil || ref.Failed() != 0 {
 		t.Fatalf("reference: %v\nprogress:\n%s", err, progress.String())
@@ -485,5 +460,26 @@ func TestCompareWarmsUpEachCaseBeforeItsRuns(t *testing.T) {
 	want := "AAAABBBBAABB"
 	if got := strings.Join(log, ""); got != want {
 		t.Errorf("runs in the order %s, want %s", got, want)
+	}
+}
+
+// serverlessOptions compares two "systems" that are true(1) on workloads whose loads and
+// topologies need no server (fakeLoad, fakeTopology): the harness's own logic alone.
+// Two rounds of 0.2 s runs, 0.1 s probes.
+func serverlessOptions(t *testing.T, progress *bytes.Buffer, workloads ...Spec) Options {
+	t.Helper()
+	truePath, err := exec.LookPath("true")
+	if err != nil {
+		t.Skip("no true(1)")
+	}
+	return Options{
+		Redoubt:        System{Name: "redoubt", Label: "Redoubt", Path: truePath, Style: StyleRedis},
+		Redis:          System{Name: "redis", Label: "Redis", Path: truePath, Style: StyleRedis},
+		RedisBenchmark: truePath,
+		Workloads:      workloads,
+		Repeats:        2,
+		Duration:       200 * time.Millisecond,
+		ProbeDuration:  100 * time.Millisecond,
+		Progress:       progress,
 	}
 }
