@@ -131,8 +131,7 @@ func newRowCache(budget, now int64) *rowCache {
 // admit is the doorkeeper's answer for a new key offered to a full cache:
 // whether it was refused recently (and is now let in).
 func (rc *rowCache) admit(k string) bool {
-	h := rc.m.hash(k) // never 0, an empty slot
-	slot := &rc.door[h%uint64(len(rc.door))]
+	slot, h := rc.doorSlot(k)
 	if *slot == h {
 		*slot = 0
 		return true
@@ -141,14 +140,20 @@ func (rc *rowCache) admit(k string) bool {
 	return false
 }
 
+// doorSlot is k's slot in the doorkeeper and the hash it holds for k
+// (never 0, an empty slot).
+func (rc *rowCache) doorSlot(k string) (*uint64, uint64) {
+	h := rc.m.hash(k)
+	return &rc.door[h%uint64(len(rc.door))], h
+}
+
 // remembered reports whether the doorkeeper remembers k, a key refused
 // since its slot was last taken, and forgets it.
 func (rc *rowCache) remembered(k string) bool {
 	if rc.budget <= 0 {
 		return false
 	}
-	h := rc.m.hash(k)
-	slot := &rc.door[h%uint64(len(rc.door))]
+	slot, h := rc.doorSlot(k)
 	if *slot != h {
 		return false
 	}
