@@ -223,11 +223,19 @@ func (s *Server) recordUnblockedLocked(c *Client, st *blockState, reply time.Dur
 	if failed {
 		cmd.stats.failed++
 	}
-	s.recordLatencyLocked(cmd, total.Nanoseconds())
-	if !cmd.has(flagSkipSlowlog) {
-		s.slowlog.add(c, st.shown, total, int64(s.cfg.SlowlogLogSlowerThan), int64(s.cfg.SlowlogMaxLen))
-	}
+	s.recordCallLocked(c, cmd, st.shown, total)
 	s.latmon.addIfNeeded("command-unblocking", reply)
+}
+
+// recordCallLocked records a call of cmd (argv as the slow log shows it)
+// that took d in cmd's latency histogram and, unless cmd is kept out of
+// it, the slow log: at the end of a call, or for a blocking call when its
+// wait is served. Holds mu.
+func (s *Server) recordCallLocked(c *Client, cmd *command, argv [][]byte, d time.Duration) {
+	s.recordLatencyLocked(cmd, d.Nanoseconds())
+	if !cmd.has(flagSkipSlowlog) {
+		s.slowlog.add(c, argv, d, int64(s.cfg.SlowlogLogSlowerThan), int64(s.cfg.SlowlogMaxLen))
+	}
 }
 
 // dispatchDeliveriesLocked hands replies of served waiters to their loops,

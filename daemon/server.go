@@ -907,10 +907,7 @@ func (s *Server) invoke(c *Client, cmd *command, argv [][]byte) {
 			st.shown = append(st.shown, append([]byte(nil), a...))
 		}
 	} else {
-		s.recordLatencyLocked(cmd, elapsed.Nanoseconds())
-		if !cmd.has(flagSkipSlowlog) {
-			s.slowlog.add(c, shown, elapsed, int64(s.cfg.SlowlogLogSlowerThan), int64(s.cfg.SlowlogMaxLen))
-		}
+		s.recordCallLocked(c, cmd, shown, elapsed)
 	}
 	if !nested {
 		// What this command served comes after it, as in Redis, where
