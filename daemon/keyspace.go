@@ -504,17 +504,17 @@ func (ks *Keyspace) has(key []byte) bool {
 	if ks.flushedInUnit(key) {
 		return false
 	}
-	if ks.wb.absent(key) {
-		if cached {
-			ks.cache.putAbsent(string(key))
+	var v []byte
+	ok := false
+	// Not in the store, for certain, when the filter says so
+	// (storeFilter): cached below as the store's answer would be.
+	if !ks.wb.absent(key) {
+		var err error
+		if v, ok, err = ks.store.Get(ks.valBuf[:0], key); err != nil {
+			panic(storageError{err})
 		}
-		return false
+		ks.valBuf = v[:0]
 	}
-	v, ok, err := ks.store.Get(ks.valBuf[:0], key)
-	if err != nil {
-		panic(storageError{err})
-	}
-	ks.valBuf = v[:0]
 	switch {
 	case ok && cached:
 		ks.cache.put(string(key), v, ks.cache.floor)
