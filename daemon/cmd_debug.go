@@ -11,7 +11,7 @@ import (
 
 func init() { registrations = append(registrations, registerDebugCommands) }
 
-// DEBUG SLEEP, POPULATE, SET-ACTIVE-EXPIRE and HELP, allowed as
+// DEBUG SLEEP, POPULATE, SET-ACTIVE-EXPIRE, STORE-METRICS and HELP, allowed as
 // enable-debug-command says (checked in call, as Redis checks its
 // protected commands).
 // The rest of Redis's DEBUG (RELOAD, OBJECT, DIGEST, JMAP...) answers as an
@@ -50,6 +50,9 @@ var debugHelp = []string{
 	"    default.",
 	"SLEEP <seconds>",
 	"    Stop the server for <seconds>. Decimals allowed.",
+	"STORE-METRICS",
+	"    Return the store's own metrics (Pebble's levels, compactions, caches and",
+	"    WAL) as text. Not a Redis subcommand.",
 }
 
 func cmdDebug(c *Client, argv [][]byte) {
@@ -72,6 +75,15 @@ func cmdDebug(c *Client, argv [][]byte) {
 		c.ReplyOK()
 	case sub == "populate" && len(argv) >= 3 && len(argv) <= 5:
 		debugPopulate(c, argv)
+	case sub == "store-metrics" && len(argv) == 2:
+		// Pebble's table of levels, compactions, flushes and caches: what
+		// an operator (or a benchmark) reads to see where writes go.
+		m, ok := s.store.(interface{ Metrics() string })
+		if !ok {
+			c.ReplyError("ERR the store keeps no metrics")
+			return
+		}
+		c.ReplyVerbatim(m.Metrics())
 	default:
 		replySubcommandSyntaxError(c, argv)
 	}

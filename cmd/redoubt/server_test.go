@@ -857,5 +857,10 @@ func TestDebugCommand(t *testing.T) {
 				t.Errorf("enable-debug-command %s: %q: redoubt %s, redis %s", mode, cmd, got, want)
 			}
 		}
+		// Ours alone: the store's metrics, a table of Pebble's levels.
+		m := b.do(t, "DEBUG", "STORE-METRICS").String()
+		if ok := strings.Contains(m, "level |"); ok != (mode == "local") {
+			t.Errorf("enable-debug-command %s: DEBUG STORE-METRICS replied %.200q", mode, m)
+		}
 	}
 }
