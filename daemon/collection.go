@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 
@@ -268,6 +269,25 @@ func (co *coll) save() {
 		ks.Put(co.db, co.key, &co.old, &co.m)
 		co.old = co.m
 	}
+	if co.m.Count >= isolateMembers {
+		ks.isolate(co.prefix)
+	}
+}
+
+// isolateMembers is the size from which a collection's members are kept
+// in store files of their own (storage.RangeIsolator): enough members to
+// fill a good part of a file even when small, and few enough collections
+// of that size that their own files do not crowd the store.
+const isolateMembers = 8192
+
+// isolate asks the store to keep the members under the data prefix
+// prefix in files of their own.
+func (ks *Keyspace) isolate(prefix []byte) {
+	if ks.isolator == nil || bytes.Equal(prefix, ks.lastIsolated) {
+		return
+	}
+	ks.lastIsolated = append(ks.lastIsolated[:0], prefix...)
+	ks.isolator.IsolateRange(prefix, storage.PrefixEnd(prefix))
 }
 
 // saveEncoding writes the meta record of an existing collection whose

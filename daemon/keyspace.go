@@ -41,6 +41,12 @@ type Keyspace struct {
 	pendingFlush []keyRange
 	cache        *rowCache
 	zfences      map[string]*zfenceSet // rank fences by data prefix (zsetfence.go)
+	// isolator keeps big collections' members in files of their own
+	// (nil when the store cannot); lastIsolated is the data prefix it
+	// was last told of, so a run of writes to one collection tells it
+	// once (coll.save).
+	isolator     storage.RangeIsolator
+	lastIsolated []byte
 
 	// Collection versions are handed out from blocks whose end (verCeil)
 	// is persisted before any version of the block is used, so a version
@@ -144,6 +150,7 @@ func openKeyspace(st storage.Store, databases int, rowCacheBytes int64) (*Keyspa
 	}
 	var seq uint64
 	ks.nextSeq = func() uint64 { seq++; return seq }
+	ks.isolator, _ = st.(storage.RangeIsolator)
 	if err := checkStoreFormat(st); err != nil {
 		return nil, err
 	}

@@ -167,6 +167,16 @@ type Ingester interface {
 	Ingest(runs []Run) error
 }
 
+// RangeIsolator is a Store that can keep a key range in files of its own:
+// compacting its neighbours then never rewrites it, nor it them. The
+// keyspace isolates the members of big collections, so that a list grown
+// at one end moves down the levels instead of being rewritten with
+// whatever else shares its files. A hint: what reads and writes see is
+// the same either way. Ranges must be disjoint or equal.
+type RangeIsolator interface {
+	IsolateRange(start, end []byte)
+}
+
 // Run is a sorted run of records being built for Ingester.Ingest.
 type Run interface {
 	// Set adds a record. Keys must be non-empty and strictly ascending.

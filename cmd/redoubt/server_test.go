@@ -859,7 +859,7 @@ func TestDebugCommand(t *testing.T) {
 		}
 		// Ours alone: the store's metrics, a table of Pebble's levels.
 		m := b.do(t, "DEBUG", "STORE-METRICS").String()
-		if ok := strings.Contains(m, "level |"); ok != (mode == "local") {
+		if ok := strings.Contains(m, "level |") && strings.Contains(m, "Isolated ranges:"); ok != (mode == "local") {
 			t.Errorf("enable-debug-command %s: DEBUG STORE-METRICS replied %.200q", mode, m)
 		}
 	}

@@ -21,5 +21,8 @@
 // store.go): a large block cache,
 // bloom filters for point lookups, big memtables, and L0 thresholds that
 // favour compacting early over ever stalling writes, since a stalled write
-// freezes an event loop and every client on it.
+// freezes an event loop and every client on it. Tables end at every key
+// family boundary and around the ranges the keyspace isolates, the members
+// of big collections (spans.go), so that writes at one end of a big list
+// are moved down the levels instead of rewriting their neighbours.
 package pebble

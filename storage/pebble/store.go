@@ -95,6 +95,8 @@ type Store struct {
 	runDir   string
 	writerOp sstable.WriterOptions
 	runSeq   atomic.Uint64
+	// spans are where tables must end (spans.go).
+	spans *tableSpans
 }
 
 var (
@@ -103,6 +105,7 @@ var (
 	_ storage.DiskGuarded    = (*Store)(nil)
 	_ storage.MemoryReleaser = (*Store)(nil)
 	_ storage.MemoryGrower   = (*Store)(nil)
+	_ storage.RangeIsolator  = (*Store)(nil)
 	_ storage.Batch          = (*batch)(nil)
 	_ storage.Snapshot       = (*snapshot)(nil)
 	_ storage.Iterator       = (*iter)(nil)
@@ -128,6 +131,8 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	spans := &tableSpans{}
+	po.Experimental.SpanPolicyFunc = spans.policy
 	// pebble.Open would fill in the rest on a copy; the writer options of
 	// runs are made from these.
 	po.EnsureDefaults()
@@ -147,7 +152,7 @@ func Open(opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("storage: open %s: %w", opts.Dir, err)
 	}
-	s := &Store{db: db, dir: opts.Dir, bulk: opts.BulkLoad, ballast: bl, cache: po.CacheSize, fs: po.FS, runDir: po.FS.PathJoin(opts.Dir, runDirName)}
+	s := &Store{db: db, dir: opts.Dir, bulk: opts.BulkLoad, ballast: bl, cache: po.CacheSize, fs: po.FS, runDir: po.FS.PathJoin(opts.Dir, runDirName), spans: spans}
 	// Runs are written for the bottom level, where an ingest into an
 	// empty key range puts them, in the row-block format (Pebblev4) rather
 	// than the database's columnar one: for rdb import of 1M keys (6M
@@ -461,13 +466,17 @@ func (s *Store) MemoryHeadroom() uint64 {
 	return uint64(max(s.cache-used, 0))
 }
 
+// IsolateRange implements storage.RangeIsolator: from now on, flushes
+// and compactions end a table at start and at end.
+func (s *Store) IsolateRange(start, end []byte) { s.spans.isolate(start, end) }
+
 // Metrics returns Pebble's multi-line metrics table (levels, compactions,
 // caches, WAL), for INFO and debugging.
 func (s *Store) Metrics() string {
 	if s.closed.Load() {
 		return ""
 	}
-	return s.db.Metrics().String()
+	return s.db.Metrics().String() + fmt.Sprintf("Isolated ranges: %d\n", s.spans.count())
 }
 
 // Flush writes the memtables to sstables.
