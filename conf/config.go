@@ -373,12 +373,12 @@ func Default() *Config {
 		ShutdownTimeout: 10,
 
 		BlockCacheSize:  256 * MB,
-		MemtableSize:    8 * MB,
+		MemtableSize:    64 * MB,
 		BloomBitsPerKey: 10,
 
 		ValueSeparationMinSize: 4 * KB,
 		RowCacheSize:           16 * MB,
-		DiskReserve:            64 * MB,
+		DiskReserve:            256 * MB,
 	}
 }
 

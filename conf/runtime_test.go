@@ -54,7 +54,7 @@ func TestGet(t *testing.T) {
 		}},
 		{"rdb*", []KV{{"rdbchecksum", "yes"}, {"rdbcompression", "yes"}}},
 		{"[^a-z]*", nil},
-		{"*-size", []KV{{"block-cache-size", "268435456"}, {"list-max-listpack-size", "-2"}, {"list-max-ziplist-size", "-2"}, {"memtable-size", "8388608"}, {"repl-backlog-size", "1048576"}, {"row-cache-size", "16777216"}, {"value-separation-min-size", "4096"}}},
+		{"*-size", []KV{{"block-cache-size", "268435456"}, {"list-max-listpack-size", "-2"}, {"list-max-ziplist-size", "-2"}, {"memtable-size", "67108864"}, {"repl-backlog-size", "1048576"}, {"row-cache-size", "16777216"}, {"value-separation-min-size", "4096"}}},
 	} {
 		got := c.Get(tc.pattern)
 		if !reflect.DeepEqual(got, tc.want) {

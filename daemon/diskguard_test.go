@@ -101,7 +101,10 @@ func TestDiskGuard(t *testing.T) {
 	datadriven.Walk(t, "testdata/diskguard", func(t *testing.T, path string) {
 		fd := &fakeDisk{Store: memory.New(), avail: 1 << 40, size: 64 << 20}
 		fd.present = true
-		h := newHarnessOn(t, fd)
+		// The scenarios' figures are for a reserve of 64 MB.
+		cfg := conf.Default()
+		cfg.DiskReserve = 64 << 20
+		h := newHarnessConf(t, fd, cfg)
 		defer h.close()
 		state := func() string {
 			h.srv.mu.Lock()

@@ -127,7 +127,13 @@ func newHarness(t *testing.T) *harness {
 
 func newHarnessOn(t *testing.T, st storage.Store) *harness {
 	t.Helper()
-	cfg := conf.Default()
+	return newHarnessConf(t, st, conf.Default())
+}
+
+// newHarnessConf is newHarnessOn with a configuration of the test's (its
+// appendfsync is set to no).
+func newHarnessConf(t *testing.T, st storage.Store, cfg *conf.Config) *harness {
+	t.Helper()
 	cfg.Appendfsync = "no"
 	srv, err := New(cfg, Options{Store: st})
 	if err != nil {

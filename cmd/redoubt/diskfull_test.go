@@ -51,7 +51,9 @@ func resizeTmpfs(t *testing.T, dir string, sizeMB int) {
 // take writes again on its own once space is freed.
 func TestDiskFull(t *testing.T) {
 	dir := mountTmpfs(t, 96)
-	srv := startServer(t, dir, "--appendfsync", "always", "--save", "", "--disk-reserve", "8mb")
+	// A disk of 96 MB holds four memtables of 8 MB, not of 64 (the
+	// default), which a restart on the full disk may have to flush.
+	srv := startServer(t, dir, "--appendfsync", "always", "--save", "", "--disk-reserve", "8mb", "--memtable-size", "8mb")
 	c := srv.client()
 	ctx := context.Background()
 

@@ -204,6 +204,7 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 		Dir:             filepath.Join(cfg.Dir, "keyspace"),
 		CacheSize:       int64(cfg.BlockCacheSize),
 		MemTableSize:    int64(cfg.MemtableSize),
+		MemTableRecords: pebble.DefaultMemTableRecords,
 		BloomBitsPerKey: cfg.BloomBitsPerKey,
 
 		ValueSeparationMinSize: int(cfg.ValueSeparationMinSize),

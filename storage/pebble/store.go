@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -29,6 +30,9 @@ const (
 	// files (see Options.ValueSeparationMinSize).
 	DefaultValueSeparationMinSize = 4 << 10
 	DefaultMaxOpenFiles           = 4096
+	// DefaultMemTableRecords: a memtable of small records is switched at
+	// about the size an 8 MB one fills at (see Options.MemTableRecords).
+	DefaultMemTableRecords = 100_000
 )
 
 // Options configure Open.
@@ -64,6 +68,12 @@ type Options struct {
 	// MaxOpenFiles bounds the sstables Pebble keeps open; 0 means
 	// DefaultMaxOpenFiles. The server fits it to the open-file limit.
 	MaxOpenFiles int
+	// MemTableRecords switches to a new memtable once the current one
+	// holds this many records, before it is full; 0 means no limit. Small
+	// records then get a small memtable, whose skiplist stays in the CPU
+	// cache, and large ones the whole MemTableSize, which lets their
+	// overwrites meet in memory instead of in flushes and compactions.
+	MemTableRecords int
 	// BulkLoad is for filling a fresh store that is thrown away if the
 	// load fails (rdb import): no write-ahead log; Sync and Close flush
 	// the memtables to sstables instead, which makes the data durable.
@@ -79,6 +89,7 @@ func DefaultOptions(dir string) Options {
 		BloomBitsPerKey: DefaultBloomBitsPerKey,
 
 		ValueSeparationMinSize: DefaultValueSeparationMinSize,
+		MemTableRecords:        DefaultMemTableRecords,
 	}
 }
 
@@ -97,6 +108,15 @@ type Store struct {
 	runSeq   atomic.Uint64
 	// spans are where tables must end (spans.go).
 	spans *tableSpans
+	// memRecords is Options.MemTableRecords; records counts what was
+	// committed since the last switch that limit asked for, switching
+	// is set while one is under way, and switches waits for them.
+	memRecords int64
+	records    atomic.Int64
+	switching  atomic.Bool
+	switches   sync.WaitGroup
+	switched   atomic.Int64 // switches asked of Pebble, for tests
+	log        *slog.Logger
 }
 
 var (
@@ -153,6 +173,12 @@ func Open(opts Options) (*Store, error) {
 		return nil, fmt.Errorf("storage: open %s: %w", opts.Dir, err)
 	}
 	s := &Store{db: db, dir: opts.Dir, bulk: opts.BulkLoad, ballast: bl, cache: po.CacheSize, fs: po.FS, runDir: po.FS.PathJoin(opts.Dir, runDirName), spans: spans}
+	if !opts.BulkLoad {
+		s.memRecords = int64(opts.MemTableRecords)
+	}
+	if s.log = opts.Logger; s.log == nil {
+		s.log = slog.Default()
+	}
 	// Runs are written for the bottom level, where an ingest into an
 	// empty key range puts them, in the row-block format (Pebblev4) rather
 	// than the database's columnar one: for rdb import of 1M keys (6M
@@ -387,6 +413,21 @@ func (s *Store) Commit(b storage.Batch, sync bool) error {
 	if err := s.db.Apply(pb.b, wo); err != nil {
 		return fmt.Errorf("storage: commit: %w", err)
 	}
+	if s.memRecords > 0 && s.records.Add(int64(pb.b.Count())) >= s.memRecords && s.switching.CompareAndSwap(false, true) {
+		// Switching makes a new WAL file: not on the committer's time,
+		// which may be an event loop's.
+		s.records.Store(0)
+		s.switches.Add(1)
+		go func() {
+			defer s.switches.Done()
+			defer s.switching.Store(false)
+			if _, err := s.db.AsyncFlush(); err != nil {
+				s.log.Warn("pebble: switching memtables", "err", err.Error())
+				return
+			}
+			s.switched.Add(1)
+		}()
+	}
 	return nil
 }
 
@@ -423,6 +464,7 @@ func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return storage.ErrClosed
 	}
+	s.switches.Wait()
 	if s.bulk {
 		// Without a WAL, what is still in memtables exists nowhere else;
 		// then one compaction puts the loaded data in its final levels.

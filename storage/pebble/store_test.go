@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 
@@ -348,5 +349,54 @@ func TestValueSeparation(t *testing.T) {
 			defer s.Close()
 			check("after a reopen")
 		})
+	}
+}
+
+// TestMemTableRecords checks that a memtable is switched (and flushed)
+// once it holds MemTableRecords records, long before it is full, and not
+// before.
+func TestMemTableRecords(t *testing.T) {
+	opts := testOptions(vfs.NewMem())
+	opts.MemTableSize = 64 << 20
+	opts.MemTableRecords = 1000
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	write := func(from, n int) {
+		t.Helper()
+		b := s.NewBatch()
+		defer b.Close()
+		for i := from; i < from+n; i++ {
+			if err := b.Set(fmt.Appendf(nil, "k%06d", i), []byte("v")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Commit(b, false); err != nil {
+			t.Fatal(err)
+		}
+		s.switches.Wait()
+	}
+	write(0, 999)
+	if got := s.switched.Load(); got != 0 {
+		t.Fatalf("999 records: %d switches, want none", got)
+	}
+	write(999, 1)
+	if got := s.switched.Load(); got != 1 {
+		t.Fatalf("1000 records: %d switches, want 1", got)
+	}
+	for i := range 5 {
+		write(10000+i*500, 500) // 2500 more: at 1000 and at 2000
+	}
+	if got := s.switched.Load(); got != 3 {
+		t.Fatalf("3500 records: %d switches, want 3", got)
+	}
+	// Pebble flushes what was switched out, in the background.
+	for deadline := time.Now().Add(10 * time.Second); s.db.Metrics().Flush.Count == 0; {
+		if time.Now().After(deadline) {
+			t.Fatal("no memtable was flushed")
+		}
+		time.Sleep(time.Millisecond)
 	}
 }
