@@ -38,6 +38,9 @@ type tableSpans struct {
 // keySpan is the key range [start, end).
 type keySpan struct{ start, end []byte }
 
+// byStart orders a set's ranges against a start key (binary searches).
+func byStart(s keySpan, k []byte) int { return bytes.Compare(s.start, k) }
+
 // maxIsolatedSpans bounds the ranges kept: each adds at most two table
 // boundaries per level, and the set is searched once per table written.
 // Ranges past it are not isolated (a hint not taken, nothing more).
@@ -56,7 +59,7 @@ func (t *tableSpans) isolate(start, end []byte) {
 	if p := t.set.Load(); p != nil {
 		cur = *p
 	}
-	i, found := slices.BinarySearchFunc(cur, start, func(s keySpan, k []byte) int { return bytes.Compare(s.start, k) })
+	i, found := slices.BinarySearchFunc(cur, start, byStart)
 	if found || len(cur) >= maxIsolatedSpans {
 		return
 	}
@@ -76,7 +79,7 @@ func (t *tableSpans) holds(start []byte) bool {
 	if p == nil {
 		return false
 	}
-	_, found := slices.BinarySearchFunc(*p, start, func(s keySpan, k []byte) int { return bytes.Compare(s.start, k) })
+	_, found := slices.BinarySearchFunc(*p, start, byStart)
 	return found
 }
 
