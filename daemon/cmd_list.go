@@ -65,17 +65,14 @@ func listIdx(buf *[8]byte, abs uint64) []byte {
 
 // listAbs is the absolute index of the element whose store key an
 // iterator returned.
-func listAbs(co *coll, k []byte) uint64 {
-	sub := co.sub(k)
-	if len(sub) != 8 {
-		panic(storageError{storage.ErrCorrupt})
-	}
-	return binary.BigEndian.Uint64(sub)
-}
+func listAbs(co *coll, k []byte) uint64 { return listSubIndex(co.sub(k)) }
 
-// listGet returns a copy of the element at absolute index abs, which the
-// count says exists.
+// listGet returns the element at absolute index abs, which the count says
+// exists. Callers must not change it: it may be a window's (listwin.go).
 func listGet(co *coll, abs uint64) []byte {
+	if w := co.ks.lists.find(co.prefix, abs, abs+1); w != nil {
+		return w.at(abs)
+	}
 	var b [8]byte
 	v, ok := co.get(listIdx(&b, abs))
 	if !ok {
@@ -84,14 +81,20 @@ func listGet(co *coll, abs uint64) []byte {
 	return v
 }
 
-// listRead returns copies of the elements at the absolute indexes
-// [lo, hi), in order.
+// listRead returns the elements at the absolute indexes [lo, hi), in
+// order. Callers must not change them: they may be a window's.
 func listRead(co *coll, lo, hi uint64) [][]byte {
 	if lo >= hi {
 		return nil
 	}
-	var lb, ub [8]byte
 	out := make([][]byte, 0, hi-lo)
+	if w := co.ks.lists.find(co.prefix, lo, hi); w != nil {
+		for abs := lo; abs < hi; abs++ {
+			out = append(out, w.at(abs))
+		}
+		return out
+	}
+	var lb, ub [8]byte
 	it := co.iter(listIdx(&lb, lo), listIdx(&ub, hi))
 	for ok := it.First(); ok; ok = it.Next() {
 		out = append(out, append([]byte(nil), it.Value()...))
@@ -122,8 +125,8 @@ func listAdd(co *coll, left bool, vals [][]byte) {
 	co.m.Count = n
 }
 
-// listReadAhead is how many elements a pop that misses the cache reads
-// ahead from the store.
+// listReadAhead is how many elements a pop outside the list's windows
+// reads into a new one.
 const listReadAhead = 128
 
 // listTakeOne removes the element at one end of the non-empty list co and
@@ -134,12 +137,19 @@ func listTakeOne(co *coll, left bool) []byte {
 	if left {
 		abs = h
 	}
-	var b [8]byte
-	if k := co.memberKey(listIdx(&b, abs)); co.Len() > 1 && !co.ks.cachedOrBuffered(k) {
+	if co.Len() > 1 && co.ks.lists.find(co.prefix, abs, abs+1) == nil {
 		// The next pops from this end will want the neighbours too:
-		// one iterator read beats a store lookup per element.
-		co.ks.readAhead(co.prefix, k, !left, listReadAhead)
+		// one iterator read beats a lookup per element.
+		k := min(uint64(listReadAhead), co.m.Count)
+		lo := h + co.m.Count - k
+		if left {
+			lo = h
+		}
+		if vals, ok := listFill(co, lo, lo+k); ok {
+			co.ks.lists.install(co.prefix, lo, vals)
+		}
 	}
+	var b [8]byte
 	v := listGet(co, abs)
 	co.del(listIdx(&b, abs))
 	if left {
@@ -405,18 +415,41 @@ func cmdLRange(c *Client, argv [][]byte) {
 		return
 	}
 	h := co.listHead()
-	k := end - start + 1
+	lo, hi := h+uint64(start), h+uint64(end)+1
+	c.ReplyArrayLen(int(hi - lo))
+	if w := c.srv.ks.lists.find(co.prefix, lo, hi); w != nil {
+		for abs := lo; abs < hi; abs++ {
+			c.ReplyBulk(w.at(abs))
+		}
+		return
+	}
+	// A range at either end of the list, like the newest entries of a
+	// timeline, is likely read again: it becomes a window.
+	var keep [][]byte
+	if k := hi - lo; k <= listWinElems && (start == 0 || end == co.Len()-1) && c.srv.ks.lists.budget > 0 {
+		keep = make([][]byte, 0, k)
+	}
 	var lb, ub [8]byte
-	it := co.iter(listIdx(&lb, h+uint64(start)), listIdx(&ub, h+uint64(end)+1))
-	c.ReplyArrayLen(int(k))
-	got := int64(0)
-	for ok := it.First(); ok && got < k; ok = it.Next() {
-		c.ReplyBulk(it.Value())
+	it := co.iter(listIdx(&lb, lo), listIdx(&ub, hi))
+	got := uint64(0)
+	for ok := it.First(); ok && got < hi-lo; ok = it.Next() {
+		v := it.Value()
+		c.ReplyBulk(v)
+		switch {
+		case keep == nil:
+		case len(v) > rowCacheMaxValue:
+			keep = nil // too big to keep copies of
+		default:
+			keep = append(keep, append([]byte(nil), v...))
+		}
 		got++
 	}
 	closeIter(it)
-	if got != k {
+	if got != hi-lo {
 		panic(storageError{storage.ErrCorrupt})
+	}
+	if keep != nil {
+		c.srv.ks.lists.install(co.prefix, lo, keep)
 	}
 }
 

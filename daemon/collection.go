@@ -199,7 +199,13 @@ func (co *coll) has(sub []byte) bool {
 func (co *coll) put(sub, val []byte) {
 	co.ensureVersion()
 	co.wrote = true
-	co.ks.set(co.memberKey(sub), val)
+	v := co.ks.set(co.memberKey(sub), val)
+	if co.m.Type == storage.TypeList && len(co.ks.lists.m) > 0 {
+		if v == nil {
+			v = append([]byte(nil), val...)
+		}
+		co.ks.lists.put(co.prefix, listSubIndex(sub), v)
+	}
 	// MULTI hook: WATCH. Member writes may leave the meta record alone
 	// (HSET of an existing field, ZADD changing a score, LSET).
 	co.ks.touchWatched(co.db, co.key, true)
@@ -210,6 +216,9 @@ func (co *coll) del(sub []byte) {
 	co.ensureVersion()
 	co.wrote = true
 	co.ks.del(co.memberKey(sub))
+	if co.m.Type == storage.TypeList && len(co.ks.lists.m) > 0 {
+		co.ks.lists.del(co.prefix, listSubIndex(sub))
+	}
 	co.ks.touchWatched(co.db, co.key, true) // MULTI hook: WATCH
 }
 
@@ -340,6 +349,14 @@ func (co *coll) listHead() uint64 {
 
 func (co *coll) setListHead(h uint64) {
 	co.m.Tail = binary.BigEndian.AppendUint64(nil, h)
+}
+
+// listSubIndex decodes a list element's sub key.
+func listSubIndex(sub []byte) uint64 {
+	if len(sub) != 8 {
+		panic(storageError{storage.ErrCorrupt})
+	}
+	return binary.BigEndian.Uint64(sub)
 }
 
 // listSub encodes a list index as a sub key.

@@ -41,6 +41,7 @@ type Keyspace struct {
 	pendingFlush []keyRange
 	cache        *rowCache
 	zfences      map[string]*zfenceSet // rank fences by data prefix (zsetfence.go)
+	lists        *listWindows          // runs of list elements by data prefix (listwin.go)
 	// isolator keeps big collections' members in files of their own
 	// (nil when the store cannot); lastIsolated is the data prefix it
 	// was last told of, so a run of writes to one collection tells it
@@ -144,6 +145,7 @@ func openKeyspace(st storage.Store, databases int, rowCacheBytes int64) (*Keyspa
 		verCeil:      1,
 		verPersisted: 1,
 		cache:        newRowCache(rowCacheBytes, time.Now().UnixMilli()),
+		lists:        newListWindows(rowCacheBytes / 8),
 		phys:         make([]uint16, databases),
 		counts:       make([]dbCounts, databases),
 		countDeltas:  make([]dbCounts, databases),
@@ -307,6 +309,7 @@ func (ks *Keyspace) abort() {
 	ks.pendingDrops = nil
 	ks.pendingFlush = nil
 	ks.zfences = nil // written through with the unit's writes
+	ks.lists.clear() // so are these
 	for i := range ks.countDeltas {
 		ks.countDeltas[i] = dbCounts{}
 	}
@@ -429,70 +432,6 @@ func cacheable(family byte) bool {
 	return family == storage.FamilyMeta || family == storage.FamilyData
 }
 
-// cachedOrBuffered reports whether a read of key would be answered without
-// the store: the pending unit, the row cache or the write buffer has it.
-func (ks *Keyspace) cachedOrBuffered(key []byte) bool {
-	if _, ok := ks.pending[string(key)]; ok {
-		return true
-	}
-	if _, kind, ok := ks.cache.get(key, false, 0); ok && kind != rowHeader {
-		return true
-	}
-	_, ok := ks.wb.lookup(key)
-	return ok
-}
-
-// readAhead caches up to n member records of the collection prefix from
-// the store, starting at from (inclusive) and going down when reverse, so
-// that the point reads about to follow (pops from one end of a list) are
-// map lookups instead of store lookups. It caches only what is the newest
-// state: records the pending unit or the write buffer hold a newer version
-// of are skipped, and if a layer reached the store while it read (the
-// iterator may predate it) nothing is cached.
-func (ks *Keyspace) readAhead(prefix, from []byte, reverse bool, n int) {
-	flushes := ks.wb.flushes.Load()
-	var it storage.Iterator
-	var ok bool
-	if reverse {
-		it = ks.storeIter(prefix, append(append([]byte(nil), from...), 0))
-		ok = it.Last()
-	} else {
-		it = ks.storeIter(from, storage.PrefixEnd(prefix))
-		ok = it.First()
-	}
-	type rec struct {
-		k string
-		v []byte
-	}
-	recs := make([]rec, 0, n)
-	step := it.Next
-	if reverse {
-		step = it.Prev
-	}
-	for ; ok && len(recs) < n; ok = step() {
-		recs = append(recs, rec{string(it.Key()), append([]byte(nil), it.Value()...)})
-	}
-	closeIter(it)
-	keep := recs[:0]
-	for _, r := range recs {
-		if _, ok := ks.pending[r.k]; ok {
-			continue
-		}
-		if _, ok := ks.wb.lookup([]byte(r.k)); ok {
-			continue
-		}
-		keep = append(keep, r)
-	}
-	// Checked after the lookups: a layer retired before them (so they
-	// missed its newer values) counted its flush before retiring.
-	if ks.wb.flushes.Load() != flushes {
-		return
-	}
-	for _, r := range keep {
-		ks.cache.putAhead(r.k, r.v, ks.cache.floor)
-	}
-}
-
 // has reports whether key holds a value: get without the copy, and
 // without recording an access.
 func (ks *Keyspace) has(key []byte) bool {
@@ -541,16 +480,20 @@ func (ks *Keyspace) bufferedDeletion(key []byte) bool {
 	return ok && v == nil
 }
 
-func (ks *Keyspace) set(key, val []byte) {
+// set writes key = val in the pending unit and returns the unit's copy of
+// val, which nothing changes later (nil when a bulk load took it).
+func (ks *Keyspace) set(key, val []byte) []byte {
 	if len(key) == 0 {
 		panic(storageError{errors.New("keyspace: empty store key")})
 	}
 	if ks.sink != nil {
 		ks.sink(key, val, false)
-		return
+		return nil
 	}
-	ks.pending[string(key)] = append(make([]byte, 0, len(val)), val...)
+	v := append(make([]byte, 0, len(val)), val...)
+	ks.pending[string(key)] = v
 	ks.noteMember(key)
+	return v
 }
 
 func (ks *Keyspace) del(key []byte) {
@@ -606,6 +549,9 @@ func (ks *Keyspace) newVersion() uint64 {
 func (ks *Keyspace) dropVersion(p uint16, key []byte, m *storage.Meta) {
 	start := storage.DataPrefixOf(nil, p, key, m)
 	ks.pendingDrops = append(ks.pendingDrops, keyRange{start, storage.PrefixEnd(start)})
+	if m.Type == storage.TypeList {
+		ks.lists.drop(start)
+	}
 }
 
 // flushRange empties [start, end) as part of the pending unit: the unit's
@@ -630,6 +576,7 @@ func (ks *Keyspace) flushRange(start, end []byte) {
 	if len(start) > 0 && start[0] <= storage.FamilyMeta && end[0] >= storage.FamilyMeta {
 		ks.cache.clear()
 	}
+	ks.lists.clear()
 }
 
 // flushedInUnit reports whether the pending unit flushed the range holding

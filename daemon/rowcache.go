@@ -287,20 +287,6 @@ func (rc *rowCache) update(k string, v []byte, atime int64) {
 	rc.evict(k)
 }
 
-// putAhead caches a copy of v under k, read ahead of its use (a list
-// pop's next elements): admitted even when the cache is full, since it is
-// about to be read, unless the key is already cached.
-func (rc *rowCache) putAhead(k string, v []byte, atime int64) {
-	if rc.budget <= 0 || len(v) > rowCacheMaxValue {
-		return
-	}
-	if _, ok := rc.m.get(k); ok {
-		return
-	}
-	rc.set(k, nil, v, rowValue, atime)
-	rc.evict(k)
-}
-
 func (rc *rowCache) del(k string) {
 	if r, ok := rc.m.del(k); ok {
 		rc.used -= r.size()

@@ -199,6 +199,26 @@ func (wb *writeBuffer) lookup(key []byte) (v []byte, found bool) {
 	return nil, false
 }
 
+// lookupEach is lookup of every key of keys under one lock: fn gets the
+// index and value (nil for a deletion) of each key a layer holds.
+func (wb *writeBuffer) lookupEach(keys [][]byte, fn func(i int, v []byte)) {
+	wb.mu.Lock()
+	defer wb.mu.Unlock()
+keys:
+	for i, k := range keys {
+		if v, ok := wb.mu.active.m[string(k)]; ok {
+			fn(i, v)
+			continue
+		}
+		for j := len(wb.mu.frozen) - 1; j >= 0; j-- {
+			if v, ok := wb.mu.frozen[j].m[string(k)]; ok {
+				fn(i, v)
+				continue keys
+			}
+		}
+	}
+}
+
 // dirty reports whether a layer holds member writes under the collection
 // data prefix p.
 func (wb *writeBuffer) dirty(p []byte) bool {

@@ -1,0 +1,261 @@
+package daemon
+
+import (
+	"math/rand"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/redoubtdb/redoubt/storage"
+)
+
+// The windows of one list mirror random writes exactly: after every
+// write, each index a window covers holds the model's value, and the
+// budget's account matches what the windows hold.
+func TestListWindowsMirror(t *testing.T) {
+	for _, budget := range []int64{1 << 20, 3000} {
+		t.Run(strconv.FormatInt(budget, 10), func(t *testing.T) {
+			rng := rand.New(rand.NewSource(budget))
+			lw := newListWindows(budget)
+			prefix := []byte("p")
+			model := map[uint64]string{} // abs -> value; [lo, hi) is the list
+			lo, hi := uint64(1000), uint64(1000)
+			val := func() []byte {
+				if rng.Intn(40) == 0 {
+					return []byte(strings.Repeat("x", rowCacheMaxValue+1))
+				}
+				return []byte(strconv.Itoa(rng.Intn(1000)))
+			}
+			for step := range 20000 {
+				var what string
+				switch op := rng.Intn(10); {
+				case op < 3: // push at either end
+					v := val()
+					if rng.Intn(2) == 0 {
+						lo--
+						model[lo] = string(v)
+						lw.put(prefix, lo, v)
+					} else {
+						model[hi] = string(v)
+						lw.put(prefix, hi, v)
+						hi++
+					}
+					what = "push"
+				case op < 5 && hi > lo: // pop at either end
+					if rng.Intn(2) == 0 {
+						delete(model, lo)
+						lw.del(prefix, lo)
+						lo++
+					} else {
+						hi--
+						delete(model, hi)
+						lw.del(prefix, hi)
+					}
+					what = "pop"
+				case op < 6 && hi > lo: // overwrite
+					abs := lo + uint64(rng.Intn(int(hi-lo)))
+					v := val()
+					model[abs] = string(v)
+					lw.put(prefix, abs, v)
+					what = "set"
+				case op < 7 && hi-lo > 2: // delete inside, then shift the tail down (LREM)
+					abs := lo + 1 + uint64(rng.Intn(int(hi-lo-2)))
+					lw.del(prefix, abs)
+					for a := abs; a+1 < hi; a++ {
+						model[a] = model[a+1]
+						lw.put(prefix, a, []byte(model[a]))
+					}
+					hi--
+					delete(model, hi)
+					lw.del(prefix, hi)
+					what = "remove"
+				case hi > lo: // a read installs a window at a random run
+					a := lo + uint64(rng.Intn(int(hi-lo)))
+					b := min(hi, a+uint64(rng.Intn(200)))
+					var vals [][]byte
+					for x := a; x < b; x++ {
+						vals = append(vals, []byte(model[x]))
+					}
+					lw.install(prefix, a, vals)
+					what = "install"
+				}
+				var sum int64
+				for _, w := range lw.m[string(prefix)] {
+					sum += w.bytes
+					if w.n == 0 || w.n > listWinElems || w.lo < lo || w.hi() > hi {
+						t.Fatalf("step %d (%s): window [%d, %d) of %d elements in the list [%d, %d)", step, what, w.lo, w.hi(), w.n, lo, hi)
+					}
+					var b int64
+					for abs := w.lo; abs < w.hi(); abs++ {
+						if got := string(w.at(abs)); got != model[abs] {
+							t.Fatalf("step %d (%s): index %d holds %.20q, want %.20q", step, what, abs, got, model[abs])
+						}
+						b += elemCost(w.at(abs))
+					}
+					if b != w.bytes {
+						t.Fatalf("step %d (%s): window counts %d bytes, holds %d", step, what, w.bytes, b)
+					}
+				}
+				if sum != lw.bytes || lw.bytes > lw.budget || len(lw.m[string(prefix)]) > 2 {
+					t.Fatalf("step %d (%s): %d windows of %d bytes, account %d, budget %d", step, what, len(lw.m[string(prefix)]), sum, lw.bytes, lw.budget)
+				}
+			}
+		})
+	}
+}
+
+// Random pipelines of list commands on three lists of a live Pebble
+// server give Redis's replies while windows come and go: pushes of many
+// elements and pops at both ends, reads anchored at either end and
+// elsewhere, overwrites, removals and inserts in the middle, trims,
+// rotations and deletions, with empty elements and ones too big for a
+// window, and a window budget both ample and small enough that windows
+// are evicted all the time. At the end each list, read from the store
+// with no window left, is the model's.
+func TestListWindowsCommands(t *testing.T) {
+	for _, budget := range []int64{2 << 20, 4 << 10} {
+		t.Run(strconv.FormatInt(budget, 10), func(t *testing.T) {
+			h := newPebbleHarness(t)
+			defer h.close()
+			h.srv.mu.Lock()
+			h.srv.ks.lists.budget = budget
+			h.srv.mu.Unlock()
+			fc := h.client(1)
+			rng := rand.New(rand.NewSource(budget))
+			models := map[string]*listModel{"a": {}, "b": {}, "c": {}}
+			keys := []string{"a", "b", "c"}
+			val := func() string {
+				switch rng.Intn(30) {
+				case 0:
+					return ""
+				case 1:
+					return strings.Repeat("v", rowCacheMaxValue+rng.Intn(2))
+				}
+				return "v" + strconv.Itoa(rng.Intn(30))
+			}
+			idx := func() string { return strconv.Itoa(rng.Intn(300) - 150) }
+			for step := range 2500 {
+				var req []byte
+				var cmds [][]string
+				var want []string
+				for range 1 + rng.Intn(6) {
+					k := keys[rng.Intn(len(keys))]
+					var cmd []string
+					switch op := rng.Intn(20); {
+					case op < 4, op < 7:
+						cmd = []string{"LPUSH", k}
+						if op >= 4 {
+							cmd[0] = "RPUSH"
+						}
+						for range 1 + rng.Intn(40) {
+							cmd = append(cmd, val())
+						}
+					case op < 9:
+						cmd = []string{"LPOP", k}
+					case op < 11:
+						cmd = []string{"RPOP", k}
+					case op < 12:
+						cmd = []string{[]string{"LPOP", "RPOP"}[rng.Intn(2)], k, strconv.Itoa(rng.Intn(5))}
+					case op < 14:
+						cmd = []string{"LRANGE", k, "0", strconv.Itoa(rng.Intn(120))}
+					case op < 15:
+						cmd = []string{"LRANGE", k, strconv.Itoa(-1 - rng.Intn(120)), "-1"}
+					case op < 16:
+						cmd = []string{"LRANGE", k, idx(), idx()}
+					case op < 17:
+						cmd = []string{"LINDEX", k, idx()}
+					case op < 18:
+						cmd = []string{"LSET", k, idx(), val()}
+					default:
+						switch rng.Intn(5) {
+						case 0:
+							cmd = []string{"LREM", k, strconv.Itoa(rng.Intn(5) - 2), val()}
+						case 1:
+							cmd = []string{"LINSERT", k, []string{"BEFORE", "AFTER"}[rng.Intn(2)], val(), val()}
+						case 2:
+							cmd = []string{"LTRIM", k, strconv.Itoa(rng.Intn(5)), strconv.Itoa(-1 - rng.Intn(5))}
+						case 3:
+							cmd = []string{"LMOVE", k, k, []string{"LEFT", "RIGHT"}[rng.Intn(2)], []string{"LEFT", "RIGHT"}[rng.Intn(2)]}
+						default:
+							cmd = []string{"DEL", k}
+						}
+					}
+					if cmd[0] == "DEL" {
+						want = append(want, intReply(min(len(*models[k]), 1)))
+						*models[k] = nil
+					} else {
+						want = append(want, models[k].apply(cmd))
+					}
+					cmds = append(cmds, cmd)
+					req = append(req, encodeCommand(bytesOf(cmd))...)
+				}
+				got := sendPipeline(t, fc, req)
+				if len(got) != len(want) {
+					t.Fatalf("step %d: %d replies to %d commands", step, len(got), len(want))
+				}
+				for i := range got {
+					if got[i] != want[i] {
+						t.Fatalf("step %d: %.200q\n got %.300s\nwant %.300s", step, cmds[i], got[i], want[i])
+					}
+				}
+			}
+			h.srv.mu.Lock()
+			h.srv.ks.lists.clear()
+			h.srv.mu.Unlock()
+			for _, k := range keys {
+				want := models[k].apply([]string{"LRANGE", k, "0", "-1"})
+				if got := fc.do(t, "LRANGE "+k+" 0 -1"); got[0] != want {
+					t.Fatalf("list %s at the end:\n got %.300s\nwant %.300s", k, got[0], want)
+				}
+			}
+		})
+	}
+}
+
+func bytesOf(argv []string) [][]byte {
+	bs := make([][]byte, len(argv))
+	for i, a := range argv {
+		bs[i] = []byte(a)
+	}
+	return bs
+}
+
+// sendPipeline sends req in one read and returns the replies rendered.
+func sendPipeline(t *testing.T, fc *fakeClient, req []byte) []string {
+	t.Helper()
+	if n, _, closeConn := fc.sess.Data(req); n != len(req) || closeConn {
+		t.Fatalf("pipeline: consumed %d of %d bytes, close %v", n, len(req), closeConn)
+	}
+	fc.loop.run()
+	return fc.pending(t, ordered)
+}
+
+// A unit that fails half-way drops its writes; the windows, which
+// mirrored them, must not keep them.
+func TestListWindowsAbort(t *testing.T) {
+	h := newPebbleHarness(t)
+	defer h.close()
+	fc := h.client(1)
+	fc.do(t, "RPUSH l a b c")
+	fc.do(t, "LRANGE l 0 -1")
+	ks := h.srv.ks
+	h.srv.mu.Lock()
+	co, _ := ks.lookupColl(0, []byte("l"), storage.TypeList, false)
+	if ks.lists.find(co.prefix, co.listHead(), co.listHead()+3) == nil {
+		h.srv.mu.Unlock()
+		t.Fatal("LRANGE 0 -1 of a short list left no window")
+	}
+	var b [8]byte
+	co.put(listIdx(&b, co.listHead()+1), []byte("dropped")) // LSET l 1 dropped
+	listPush(co, true, [][]byte{[]byte("dropped")})
+	ks.abort()
+	ks.endCommand()
+	h.srv.mu.Unlock()
+	for _, tc := range []struct{ cmd, want string }{
+		{"LRANGE l 0 -1", `["a" "b" "c"]`}, {"LINDEX l 1", `"b"`}, {"LINDEX l 0", `"a"`}, {"RPOP l", `"c"`},
+	} {
+		if got := fc.do(t, tc.cmd); got[0] != tc.want {
+			t.Fatalf("%s after the abort: %s, want %s", tc.cmd, got[0], tc.want)
+		}
+	}
+}
