@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"encoding/binary"
 	"errors"
 	"hash/maphash"
 	"math/bits"
@@ -96,8 +95,7 @@ func filtered(key []byte) bool {
 	case storage.FamilyMeta:
 		return true
 	case storage.FamilyData:
-		n := storage.DataPrefixLen(key)
-		return n == 0 || binary.BigEndian.Uint64(key[n-8:n])&listVersionBit == 0
+		return !listElement(key)
 	}
 	return false
 }
