@@ -285,7 +285,8 @@ type Config struct {
 	ValueSeparationMinSize Size `toml:"value-separation-min-size"`
 	// RowCacheSize bounds the keyspace's cache of hot key records (their
 	// type, expiry and, for strings, value), which spares reads of hot keys
-	// a Pebble lookup; 0 disables it.
+	// a Pebble lookup, and (an eighth of it more) of runs of list elements
+	// at the ends lists are read from; 0 disables both.
 	RowCacheSize Size `toml:"row-cache-size"`
 	// DiskReserve is the free space below which writes are refused
 	// (MISCONF), and the size of the emergency ballast file kept in the
