@@ -426,6 +426,7 @@ func cmdLRange(c *Client, argv [][]byte) {
 	// A range at either end of the list, like the newest entries of a
 	// timeline, is likely read again: it becomes a window.
 	var keep [][]byte
+	var kept int64
 	if k := hi - lo; k <= listWinElems && (start == 0 || end == co.Len()-1) && c.srv.ks.lists.budget > 0 {
 		keep = make([][]byte, 0, k)
 	}
@@ -437,10 +438,11 @@ func cmdLRange(c *Client, argv [][]byte) {
 		c.ReplyBulk(v)
 		switch {
 		case keep == nil:
-		case len(v) > rowCacheMaxValue:
-			keep = nil // too big to keep copies of
+		case len(v) > rowCacheMaxValue || kept > c.srv.ks.lists.budget/2:
+			keep = nil // more than a window may hold
 		default:
 			keep = append(keep, append([]byte(nil), v...))
+			kept += elemCost(v)
 		}
 		got++
 	}
