@@ -268,9 +268,7 @@ func (ks *Keyspace) commit() bool {
 	} else {
 		ks.wb.apply(ks.pending, ks.pendingColls, ks.pendingDrops, ks.nextSeq())
 	}
-	clear(ks.atimes)
-	clear(ks.pending)
-	clear(ks.pendingColls)
+	ks.resetUnitMaps()
 	ks.pendingDrops = nil
 	for i := range ks.countDeltas {
 		ks.counts[i].keys += ks.countDeltas[i].keys
@@ -301,12 +299,39 @@ func (ks *Keyspace) releaseBigBufs() {
 	}
 }
 
+// resetUnitMaps empties the pending unit's maps for the next unit. A Go
+// map keeps the capacity its biggest contents gave it, and ranging over it
+// (every commit does, and the write buffer's apply) costs that capacity,
+// not its length: after one client read of 200,000 pipelined SETs, SET
+// -P 16 spent a fifth more CPU a request walking empty slots for good.
+// Maps that held more than unitMapKeep entries are replaced instead.
+func (ks *Keyspace) resetUnitMaps() {
+	ks.pending = resetMap(ks.pending)
+	ks.pendingColls = resetMap(ks.pendingColls)
+	ks.atimes = resetMap(ks.atimes)
+}
+
+// unitMapKeep is the most entries a unit's map may have held and still be
+// reused: a pipeline of 16 MSETs of 10 keys writes about 170 records, of
+// 16 SETs 16. A read of a bigger pipeline leaves a map for its size; one of
+// 4096 entries, kept, still cost SET -P 16 2.5% of its CPU in clearing it
+// alone.
+const unitMapKeep = 256
+
+// resetMap returns m emptied, or a new map if m held more than unitMapKeep
+// entries.
+func resetMap[K comparable, V any](m map[K]V) map[K]V {
+	if len(m) > unitMapKeep {
+		return make(map[K]V)
+	}
+	clear(m)
+	return m
+}
+
 // abort drops the pending unit (a command failed half-way).
 func (ks *Keyspace) abort() {
 	ks.releaseBigBufs()
-	clear(ks.atimes)
-	clear(ks.pending)
-	clear(ks.pendingColls)
+	ks.resetUnitMaps()
 	ks.pendingDrops = nil
 	ks.pendingFlush = nil
 	ks.zfences = nil // written through with the unit's writes
