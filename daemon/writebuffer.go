@@ -188,6 +188,23 @@ func (wb *writeBuffer) stop() {
 func (wb *writeBuffer) lookup(key []byte) (v []byte, found bool) {
 	wb.mu.Lock()
 	defer wb.mu.Unlock()
+	return wb.lookupLocked(key)
+}
+
+// lookupEach is lookup of every key of keys under one lock: fn gets the
+// index and value (nil for a deletion) of each key a layer holds.
+func (wb *writeBuffer) lookupEach(keys [][]byte, fn func(i int, v []byte)) {
+	wb.mu.Lock()
+	defer wb.mu.Unlock()
+	for i, k := range keys {
+		if v, ok := wb.lookupLocked(k); ok {
+			fn(i, v)
+		}
+	}
+}
+
+// lookupLocked is lookup with wb.mu held.
+func (wb *writeBuffer) lookupLocked(key []byte) ([]byte, bool) {
 	if v, ok := wb.mu.active.m[string(key)]; ok {
 		return v, true
 	}
@@ -197,26 +214,6 @@ func (wb *writeBuffer) lookup(key []byte) (v []byte, found bool) {
 		}
 	}
 	return nil, false
-}
-
-// lookupEach is lookup of every key of keys under one lock: fn gets the
-// index and value (nil for a deletion) of each key a layer holds.
-func (wb *writeBuffer) lookupEach(keys [][]byte, fn func(i int, v []byte)) {
-	wb.mu.Lock()
-	defer wb.mu.Unlock()
-keys:
-	for i, k := range keys {
-		if v, ok := wb.mu.active.m[string(k)]; ok {
-			fn(i, v)
-			continue
-		}
-		for j := len(wb.mu.frozen) - 1; j >= 0; j-- {
-			if v, ok := wb.mu.frozen[j].m[string(k)]; ok {
-				fn(i, v)
-				continue keys
-			}
-		}
-	}
 }
 
 // dirty reports whether a layer holds member writes under the collection
