@@ -11,11 +11,12 @@ package daemon
 // [lo, lo+n) of one list, kept on the keyspace by the list's data prefix
 // (versions are never reused, so a prefix names one list's life). It is
 // the newest state, pending unit included, as every read sees it: it is
-// filled from an iterator that sees every write made so far, and every
+// filled from reads that see every write made so far, and every
 // write of an element goes through coll.put or coll.del, which mirror it
 // here. A push next to either end of a window extends it, a pop at
-// either end shrinks it, an overwrite inside replaces the copy; a
-// deletion inside (LREM, LINSERT moving elements) drops it. A unit that
+// either end shrinks it, an overwrite inside replaces the copy (LSET, and
+// LINSERT and LREM moving elements); a deletion inside drops it (no
+// command leaves a hole: LREM and LTRIM delete at the ends). A unit that
 // aborts clears every window, since they mirrored its dropped writes;
 // flushes and version drops clear the windows they orphan.
 //
