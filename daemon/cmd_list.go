@@ -137,7 +137,8 @@ func listTakeOne(co *coll, left bool) []byte {
 	if left {
 		abs = h
 	}
-	if co.Len() > 1 && co.ks.lists.find(co.prefix, abs, abs+1) == nil {
+	w := co.ks.lists.find(co.prefix, abs, abs+1)
+	if w == nil && co.Len() > 1 {
 		// The next pops from this end will want the neighbours too:
 		// one iterator read beats a lookup per element.
 		k := min(uint64(listReadAhead), co.m.Count)
@@ -149,8 +150,13 @@ func listTakeOne(co *coll, left bool) []byte {
 			co.ks.lists.install(co.prefix, lo, vals)
 		}
 	}
+	var v []byte
+	if w != nil {
+		v = w.at(abs)
+	} else {
+		v = listGet(co, abs)
+	}
 	var b [8]byte
-	v := listGet(co, abs)
 	co.del(listIdx(&b, abs))
 	if left {
 		co.setListHead(h + 1)

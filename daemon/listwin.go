@@ -310,6 +310,9 @@ func (lw *listWindows) install(prefix []byte, lo uint64, vals [][]byte) {
 // evict drops other lists' windows while over budget, then those of the
 // list prefix if it alone is.
 func (lw *listWindows) evict(keep []byte) {
+	if lw.bytes <= lw.budget {
+		return // every put calls this: no map iteration then
+	}
 	for p, ws := range lw.m {
 		if lw.bytes <= lw.budget {
 			return
