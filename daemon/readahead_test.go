@@ -7,17 +7,18 @@ import (
 	"testing"
 )
 
-// Pops read ahead from the store into the row cache; values the write
-// buffer or the pending unit hold a newer version of must win, with the
-// flusher writing layers concurrently.
+// Pops outside a list's windows fill one from the pending unit, the write
+// buffer's layers and the store (listFill); values the write buffer or
+// the pending unit hold a newer version of must win, with the flusher
+// writing layers concurrently.
 func TestListPopReadAhead(t *testing.T) {
 	h := newPebbleHarness(t)
 	defer h.close()
 	c := h.client(1)
-	// A small cache evicts buffered writes' entries, so reads ahead meet
-	// keys whose newest value only the write buffer has.
+	// A small budget evicts windows, so fills meet keys whose newest
+	// value only the write buffer has.
 	h.srv.mu.Lock()
-	h.srv.ks.cache.budget = 16 << 10
+	h.srv.ks.lists.budget = 16 << 10
 	h.srv.mu.Unlock()
 	rng := rand.New(rand.NewSource(1))
 	var model []string
