@@ -20,16 +20,18 @@ import (
 // one command and the next, overlapped nothing and cost more than it
 // saved.
 
-// pipelineAhead bounds the commands parsed ahead of their turn (and the
-// keys touched); their records must still be in the CPU's caches when
-// their commands run.
+// pipelineAhead bounds the commands parsed ahead of their turn, and the
+// keys and the members touched for them: their records must still be in
+// the CPU's caches when their commands run. A read of commands with many
+// keys each (MSET, HSET of several fields) is read ahead a few commands
+// at a time, so that every key is touched.
 const pipelineAhead = 32
 
 // aheadCmd is a command parsed ahead: its arguments (aliasing the read
 // buffer) and its length in it.
 type aheadCmd struct {
 	argv       [][]byte
-	cmd        *command // set by prefetch for a command with keys
+	cmd        *command // the command, when it has keys to prefetch
 	start, end int      // argv's place in Client.aheadArgs
 	n          int
 }
@@ -48,9 +50,8 @@ func (c *Client) resetAhead() {
 // Server.mu.
 func (c *Client) nextCommand(buf []byte, off int, lim *resp.Limits) (argv [][]byte, n, need int, err error) {
 	if c.aheadNext == len(c.ahead) && c.aheadMore {
-		c.parseAhead(buf[off:], lim)
+		c.aheadMore = c.parseAhead(buf[off:], lim)
 		c.aheadNext, c.aheadAt = 0, off
-		c.aheadMore = len(c.ahead) == pipelineAhead
 	}
 	if c.aheadNext < len(c.ahead) && c.aheadAt == off {
 		a := &c.ahead[c.aheadNext]
@@ -83,25 +84,38 @@ func (c *Client) dropArgs() {
 // between reads.
 const argvKeep = 4096
 
-// parseAhead parses up to pipelineAhead complete commands from buf into
-// c.ahead, stopping at the first incomplete or malformed one (which the
-// caller's own parsing meets again), and prefetches their keys when there
-// are two or more commands, or one with several keys. Holds Server.mu.
-func (c *Client) parseAhead(buf []byte, lim *resp.Limits) {
+// parseAhead parses complete commands from buf into c.ahead, up to
+// pipelineAhead of them or of their keys or members, stopping at the first
+// incomplete or malformed one (which the caller's own parsing meets
+// again), and prefetches their keys when there are two or more commands,
+// or one with several keys. It reports whether it stopped at a bound, so
+// that more may follow. Holds Server.mu.
+func (c *Client) parseAhead(buf []byte, lim *resp.Limits) (more bool) {
 	c.ahead = c.ahead[:0]
 	c.aheadArgs = c.aheadArgs[:0]
 	if lim.Unauthenticated {
-		return
+		return false
 	}
-	for off := 0; off < len(buf) && len(c.ahead) < pipelineAhead; {
+	var keys, members int
+	for off := 0; off < len(buf); {
+		if len(c.ahead) == pipelineAhead {
+			more = true
+			break
+		}
 		argv, n, _, err := resp.ReadCommand(buf[off:], c.parseArgs[:0], lim)
 		if err != nil || n == 0 {
 			break
 		}
 		c.parseArgs = argv
+		cmd, k, m := c.prefetchCounts(argv)
+		if len(c.ahead) > 0 && (keys+k > pipelineAhead || members+m > pipelineAhead) {
+			more = true
+			break
+		}
+		keys, members = keys+k, members+m
 		start := len(c.aheadArgs)
 		c.aheadArgs = append(c.aheadArgs, argv...)
-		c.ahead = append(c.ahead, aheadCmd{start: start, end: len(c.aheadArgs), n: n})
+		c.ahead = append(c.ahead, aheadCmd{cmd: cmd, start: start, end: len(c.aheadArgs), n: n})
 		off += n
 	}
 	// The argument slices are cut only now, as aheadArgs may have moved
@@ -111,26 +125,41 @@ func (c *Client) parseAhead(buf []byte, lim *resp.Limits) {
 		a := &c.ahead[i]
 		a.argv = c.aheadArgs[a.start:a.end:a.end]
 	}
-	if len(c.ahead) > 1 || len(c.ahead) == 1 && c.manyKeys(c.ahead[0].argv) {
+	// One command alone in its read gains from the overlap as a pipeline
+	// does when it has several keys or members (MSET, MGET, HSET of
+	// several fields).
+	if len(c.ahead) > 1 || keys > 1 || members > 1 {
 		c.prefetch()
 	}
+	return more
 }
 
-// manyKeys reports whether argv is a command with more than one key or
-// member to prefetch (MSET, MGET, HSET of several fields...): alone in its
-// read, it gains from the overlap as a pipeline does.
-func (c *Client) manyKeys(argv [][]byte) bool {
-	if len(argv) < 3 {
-		return false
+// prefetchCounts is the command of argv, when it has keys to prefetch
+// (nil otherwise), with how many keys and members prefetch would touch
+// for it.
+func (c *Client) prefetchCounts(argv [][]byte) (cmd *command, keys, members int) {
+	if len(argv) == 0 {
+		return nil, 0, 0
 	}
 	cmd, ok := c.srv.cmds.lookup(argv)
-	if !ok {
-		return false
+	if !ok || cmd.firstKey <= 0 || cmd.firstKey >= len(argv) {
+		return nil, 0, 0
 	}
-	if cmd.members.step > 0 {
-		return !cmd.members.one && len(argv) > int(cmd.members.first)+int(cmd.members.step)
+	last := cmd.lastKey
+	if last < 0 {
+		last += len(argv)
 	}
-	return cmd.firstKey > 0 && cmd.lastKey != cmd.firstKey && len(argv) > cmd.firstKey+max(cmd.step, 1)
+	last = min(last, len(argv)-1)
+	if last >= cmd.firstKey {
+		keys = (last-cmd.firstKey)/max(cmd.step, 1) + 1
+	}
+	if spec := cmd.members; spec.step > 0 && len(argv) > int(spec.first) {
+		members = 1
+		if !spec.one {
+			members = (len(argv) - int(spec.first) + int(spec.step) - 1) / int(spec.step)
+		}
+	}
+	return cmd, keys, members
 }
 
 // prefetch touches the row-cache entries of the keys of the commands in
@@ -146,16 +175,10 @@ func (c *Client) prefetch() {
 	members := false
 	for i := range c.ahead {
 		a := &c.ahead[i]
-		a.cmd = nil
-		argv := a.argv
-		if len(argv) == 0 {
+		argv, cmd := a.argv, a.cmd
+		if cmd == nil {
 			continue
 		}
-		cmd, ok := s.cmds.lookup(argv)
-		if !ok || cmd.firstKey <= 0 || cmd.firstKey >= len(argv) {
-			continue
-		}
-		a.cmd = cmd
 		members = members || cmd.members.step > 0
 		last := cmd.lastKey
 		if last < 0 {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand"
 	"testing"
+
+	"github.com/redoubtdb/redoubt/netio/resp"
 )
 
 // TestPipelineReadAhead: a pipeline sent in one read gets the same replies,
@@ -136,4 +138,86 @@ func aheadCommand(r *rand.Rand) []byte {
 		args[i] = []byte(a)
 	}
 	return encodeCommand(args)
+}
+
+// TestParseAheadBounds: a read is parsed ahead up to pipelineAhead
+// commands, keys or members, whichever comes first, so that every key of
+// a pipeline of many-key commands is prefetched in some batch; the caller
+// is told to read ahead again when a bound, not the read's end, stopped
+// it.
+func TestParseAheadBounds(t *testing.T) {
+	repeat := func(n int, argv ...string) [][]string {
+		var cmds [][]string
+		for range n {
+			cmds = append(cmds, argv)
+		}
+		return cmds
+	}
+	keys := func(cmd string, n int, pairs bool) []string {
+		argv := []string{cmd}
+		for i := range n {
+			argv = append(argv, fmt.Sprintf("key:%d", i))
+			if pairs {
+				argv = append(argv, "v")
+			}
+		}
+		return argv
+	}
+	fields := func(n int) []string {
+		argv := []string{"HSET", "h"}
+		for i := range n {
+			argv = append(argv, fmt.Sprintf("f%d", i), "v")
+		}
+		return argv
+	}
+	for _, tc := range []struct {
+		name     string
+		cmds     [][]string
+		ahead    int
+		more     bool
+		prefetch bool
+	}{
+		{"16 GETs: all of them", repeat(16, "GET", "k"), 16, false, true},
+		{"40 GETs: 32 and more", repeat(40, "GET", "k"), 32, true, true},
+		{"32 GETs: all, and the read ends", repeat(32, "GET", "k"), 32, false, true},
+		{"one GET: nothing to overlap", repeat(1, "GET", "k"), 1, false, false},
+		{"one SET: nothing to overlap", repeat(1, "SET", "k", "v"), 1, false, false},
+		{"one MSET of 10 keys", repeat(1, keys("MSET", 10, true)...), 1, false, true},
+		{"16 MSETs of 10 keys: 3 at a time", repeat(16, keys("MSET", 10, true)...), 3, true, true},
+		{"4 MGETs of 8 keys: all 32 keys", repeat(4, keys("MGET", 8, false)...), 4, false, true},
+		{"5 MGETs of 8 keys: 4 and more", repeat(5, keys("MGET", 8, false)...), 4, true, true},
+		{"one MSET of 50 keys: alone, and the rest of its keys unfetched", repeat(2, keys("MSET", 50, true)...), 1, true, true},
+		{"HSETs of 20 fields: one at a time", repeat(3, fields(20)...), 1, true, true},
+		{"HSETs of 10 fields: 3 at a time", repeat(8, fields(10)...), 3, true, true},
+		{"one HSET of 2 fields", repeat(1, fields(2)...), 1, false, true},
+		{"PINGs have no keys", repeat(40, "PING"), 32, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			defer h.close()
+			c := h.client(1).sess
+			// Members are looked for only under a key the row cache has.
+			feed(t, c, encodeCommand([][]byte{[]byte("HSET"), []byte("h"), []byte("f0"), []byte("v")}))
+			var buf []byte
+			for _, argv := range tc.cmds {
+				args := make([][]byte, len(argv))
+				for i, a := range argv {
+					args[i] = []byte(a)
+				}
+				buf = append(buf, encodeCommand(args)...)
+			}
+			lim := resp.Limits{MaxBulkLen: 512 << 20, MaxMultibulkLen: 1 << 30, MaxInlineLen: 64 << 10}
+			h.srv.mu.Lock()
+			c.aheadHashes = c.aheadHashes[:0]
+			more := c.parseAhead(buf, &lim)
+			prefetched := len(c.aheadHashes) > 0
+			h.srv.mu.Unlock()
+			if len(c.ahead) != tc.ahead || more != tc.more {
+				t.Fatalf("parsed %d commands ahead, more %v; want %d, %v", len(c.ahead), more, tc.ahead, tc.more)
+			}
+			if prefetched != tc.prefetch {
+				t.Fatalf("prefetched %v, want %v", prefetched, tc.prefetch)
+			}
+		})
+	}
 }
