@@ -30,6 +30,14 @@ type sentinelProc struct {
 
 func (s *sentinelProc) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
 
+// sentinelDownAfterMs is the sentinels' down-after-milliseconds. With
+// 1000, under the whole of make test on two cores, one sentinel once went
+// a second without reading the new primary's PING replies, took it for
+// down and failed over again, to the old primary, which had just
+// restarted; the test then waited for that one to follow the first new
+// primary. Three seconds keeps such a stall from passing for a failure.
+const sentinelDownAfterMs = 3000
+
 func startSentinel(t *testing.T, primaryPort int) *sentinelProc {
 	t.Helper()
 	if testing.Short() {
@@ -47,10 +55,10 @@ daemonize no
 dir %s
 logfile %s
 sentinel monitor mymaster 127.0.0.1 %d 2
-sentinel down-after-milliseconds mymaster 1000
+sentinel down-after-milliseconds mymaster %d
 sentinel failover-timeout mymaster 10000
 sentinel parallel-syncs mymaster 1
-`, s.port, dir, filepath.Join(dir, "sentinel.log"), primaryPort))
+`, s.port, dir, filepath.Join(dir, "sentinel.log"), primaryPort, sentinelDownAfterMs))
 	s.cmd = exec.Command(bin, conf)
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -137,7 +145,7 @@ func TestRealSentinelFailsOverRedoubt(t *testing.T) {
 		}
 		return promoted != nil && sentinelMaster(t, sentinels[0], "flags") == "master"
 	})
-	t.Logf("%v from killing the primary to the sentinels naming %s (down-after-milliseconds 1000)", time.Since(killed).Round(10*time.Millisecond), promoted.addr())
+	t.Logf("%v from killing the primary to the sentinels naming %s (down-after-milliseconds %d)", time.Since(killed).Round(10*time.Millisecond), promoted.addr(), sentinelDownAfterMs)
 	if promoted != r1 {
 		t.Fatalf("the sentinels promoted %s, the replica with priority 0", promoted.addr())
 	}
