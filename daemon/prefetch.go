@@ -145,13 +145,8 @@ func (c *Client) prefetchCounts(argv [][]byte) (cmd *command, keys, members int)
 	if !ok || cmd.firstKey <= 0 || cmd.firstKey >= len(argv) {
 		return nil, 0, 0
 	}
-	last := cmd.lastKey
-	if last < 0 {
-		last += len(argv)
-	}
-	last = min(last, len(argv)-1)
-	if last >= cmd.firstKey {
-		keys = (last-cmd.firstKey)/max(cmd.step, 1) + 1
+	if first, last, step := keyArgs(cmd, argv); last >= first {
+		keys = (last-first)/step + 1
 	}
 	if spec := cmd.members; spec.step > 0 && len(argv) > int(spec.first) {
 		members = 1
@@ -162,13 +157,22 @@ func (c *Client) prefetchCounts(argv [][]byte) (cmd *command, keys, members int)
 	return cmd, keys, members
 }
 
+// keyArgs is where cmd's keys are in argv: every step-th argument from
+// first to last, both included (none when last < first).
+func keyArgs(cmd *command, argv [][]byte) (first, last, step int) {
+	last = cmd.lastKey
+	if last < 0 {
+		last += len(argv)
+	}
+	return cmd.firstKey, min(last, len(argv)-1), max(cmd.step, 1)
+}
+
 // prefetch touches the row-cache entries of the keys of the commands in
 // c.ahead: their meta records, and then, for the commands that read
 // members of a hash, set or sorted set (see memberArgs), those members'
 // records, which it finds through the meta records just touched.
 func (c *Client) prefetch() {
-	s := c.srv
-	ks := s.ks
+	ks := c.srv.ks
 	rt := ks.cache.m
 	hs := c.aheadHashes[:0]
 	p := ks.physDB(c.db)
@@ -180,13 +184,8 @@ func (c *Client) prefetch() {
 			continue
 		}
 		members = members || cmd.members.step > 0
-		last := cmd.lastKey
-		if last < 0 {
-			last += len(argv)
-		}
-		last = min(last, len(argv)-1)
-		step := max(cmd.step, 1)
-		for i := cmd.firstKey; i <= last && len(hs) < pipelineAhead; i += step {
+		first, last, step := keyArgs(cmd, argv)
+		for i := first; i <= last && len(hs) < pipelineAhead; i += step {
 			ks.keyBuf = storage.MetaKey(ks.keyBuf[:0], p, argv[i])
 			hs = append(hs, rt.hashBytes(ks.keyBuf))
 		}
