@@ -44,10 +44,10 @@ func (c *Client) resetAhead() {
 
 // nextCommand parses the command at buf[off:]: the next of the commands
 // read ahead when it starts there, and otherwise as resp.ReadCommand
-// does. Once the commands read ahead run out, and they filled
-// pipelineAhead, the next ones are read ahead in turn, so a long pipeline
-// or a replication stream is prefetched 32 commands at a time. Holds
-// Server.mu.
+// does. Once the commands read ahead run out, and a bound (not the read's
+// end) stopped them, the next ones are read ahead in turn, so a long
+// pipeline or a replication stream is prefetched 32 commands (or keys, or
+// members) at a time. Holds Server.mu.
 func (c *Client) nextCommand(buf []byte, off int, lim *resp.Limits) (argv [][]byte, n, need int, err error) {
 	if c.aheadNext == len(c.ahead) && c.aheadMore {
 		c.aheadMore = c.parseAhead(buf[off:], lim)
