@@ -86,19 +86,9 @@ func newStoreFilter(keys int64) *storeFilter {
 // traffic from costing every push a cache miss (4.6% of the CPU of
 // LPUSH -P 16) and from filling with keys soon popped. Add and test use
 // this same function on the same bytes, so a key is either always in the
-// filter's care or never.
-func filtered(key []byte) bool {
-	if len(key) == 0 {
-		return false
-	}
-	switch key[0] {
-	case storage.FamilyMeta:
-		return true
-	case storage.FamilyData:
-		return !listElement(key)
-	}
-	return false
-}
+// filter's care or never. These are the records the row cache keeps, for
+// the same reason: the filter and the cache answer for one set of keys.
+func filtered(key []byte) bool { return cacheable(key) }
 
 // locate finds key: its block, and in h the 6 bit positions in
 // it, 9 bits each.
