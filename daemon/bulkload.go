@@ -43,6 +43,9 @@ var bulkChunkRows = 512 << 10
 // once (bulkWriter.run).
 const bulkWarmGroups = 32
 
+// bulkWarmSpan bounds the bytes of one group's records fetched ahead.
+const bulkWarmSpan = 1024
+
 // bulkGroup is one key's records in the arena.
 type bulkGroup struct {
 	off   int64  // RDB offset of the key, for errors
@@ -816,7 +819,18 @@ func (w *bulkWriter) run(job bulkJob) (_ []storage.Run, err error) {
 				sum += gs[k].key
 			}
 			for _, k := range next {
-				sum += uint32(arena[gs[k].key])
+				g := &gs[k]
+				// Every cache line the writer reads: the key, and the
+				// member records or the meta record after it.
+				from, to := g.meta, g.end
+				if job.family == storage.FamilyData {
+					from, to = g.rows, g.meta
+				}
+				to = min(to, from+bulkWarmSpan)
+				sum += uint32(arena[g.key])
+				for o := from; o < to; o += 64 {
+					sum += uint32(arena[o])
+				}
 			}
 			runtime.KeepAlive(sum) // the loads are the point
 		}
