@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/redoubtdb/redoubt/storage"
 )
@@ -34,6 +35,10 @@ import (
 // a bigger file takes several rounds, each ingested over the previous ones
 // (Pebble places them in higher levels and merges them by compaction).
 var bulkRunBytes = 256 << 20
+
+// bulkRoundKeys is how many keys a round holds in memory mapped for them
+// (bulkLoad.gbase); a round of smaller keys moves them to the Go heap.
+var bulkRoundKeys = bulkRunBytes / 64
 
 // bulkChunkRows bounds the records of one run (one sstable): a round is cut
 // into several so that they are written in parallel.
@@ -73,10 +78,18 @@ type bulkLoad struct {
 	err    error // a record the load cannot take (a bug)
 	// base is the arena's own memory; a key too big for what is left
 	// makes appends move the arena to the Go heap until the next round.
-	base    []byte
-	unmap   func()
+	base  []byte
+	unmap func()
+	// gbase is groups' own memory, mapped as the arena is: allocated by
+	// Go, the groups of 1M keys were 48 MB cleared at once, and a
+	// collection that began meanwhile spun in its assist, waiting to
+	// stop the goroutine clearing them (8% of the reading phase). A
+	// round with more keys than it holds moves groups to the Go heap.
+	gbase   []bulkGroup
+	gunmap  func()
 	rounds  int                            // rounds ingested
 	nruns   int                            // runs of the last round, for the log
+	since   time.Time                      // when the round began reading, for the log
 	onPhase func(string)                   // ImportOptions.OnPhase
 	step    func(heavy func() error) error // loadHooks.step
 	// loaded holds the keys of the rounds ingested: a later round looks
@@ -101,9 +114,11 @@ func newBulkLoad(ks *Keyspace, log *slog.Logger) (*bulkLoad, error) {
 	// pages not yet written cost nothing.
 	// Its runs reach the store around the write buffer.
 	ks.wb.holdFilter()
-	b := &bulkLoad{ks: ks, log: log, ing: ing, loaded: newKeyFilter(), holds: true}
+	b := &bulkLoad{ks: ks, log: log, ing: ing, loaded: newKeyFilter(), holds: true, since: time.Now()}
 	b.base, b.unmap = mapArena(bulkRunBytes + bulkRunBytes/8)
 	b.arena = b.base[:0]
+	b.gbase, b.gunmap = mapSlice[bulkGroup](bulkRoundKeys)
+	b.groups = b.gbase[:0]
 	ks.sink = b.take
 	return b, nil
 }
@@ -121,6 +136,11 @@ func (b *bulkLoad) close() {
 		b.unmap()
 		b.unmap = nil
 	}
+	if b.gunmap != nil {
+		b.groups, b.gbase = nil, nil
+		b.gunmap()
+		b.gunmap = nil
+	}
 }
 
 // begin starts the records of key in db, found at offset off of the file.
@@ -128,18 +148,6 @@ func (b *bulkLoad) begin(db int, key []byte, off int64) {
 	k := uint32(len(b.arena))
 	b.arena = append(b.arena, key...)
 	b.groups = append(b.groups, bulkGroup{off: off, key: k, rows: uint32(len(b.arena)), db: uint16(db), p: b.ks.physDB(db)})
-}
-
-// expect makes room for n more keys, as a file's RESIZEDB announces them:
-// grown by appends, the groups of 1M keys were copied over and over, a
-// tenth of the time of the goroutine that makes the records. Go clears
-// what it reserves, so a file, which may claim any count, never gets more
-// than 1M groups (48 MB) reserved ahead of the keys it actually has.
-func (b *bulkLoad) expect(n uint64) {
-	most := uint64(min(bulkRunBytes/64, 1<<20))
-	if want := len(b.groups) + int(min(n, most)); want > cap(b.groups) {
-		b.groups = slices.Grow(b.groups, want-len(b.groups))
-	}
 }
 
 // end completes the current key; past the round's budget the held records
@@ -206,6 +214,15 @@ func (b *bulkLoad) take(key, val []byte, del bool) {
 	}
 }
 
+// mapSlice returns a slice of n Ts in memory from mapArena, and the
+// function that unmaps it. T must hold no pointers: the collector does
+// not scan that memory.
+func mapSlice[T any](n int) ([]T, func()) {
+	var t T
+	b, unmap := mapArena(n * int(unsafe.Sizeof(t)))
+	return unsafe.Slice((*T)(unsafe.Pointer(unsafe.SliceData(b))), n), unmap
+}
+
 func (b *bulkLoad) userKey(g *bulkGroup) []byte { return b.arena[g.key:g.rows:g.rows] }
 func (b *bulkLoad) metaRec(g *bulkGroup) []byte { return b.arena[g.meta:g.end:g.end] }
 
@@ -266,9 +283,10 @@ func (b *bulkLoad) flush(last bool) error {
 	}
 	b.rounds++
 	b.log.Info("bulk load: records ingested", "round", b.rounds, "keys", len(b.groups), "bytes", len(b.arena),
-		"runs", b.nruns, "sort", t1.Sub(t0), "write", t2.Sub(t1), "ingest", t3.Sub(t2))
+		"runs", b.nruns, "read", t0.Sub(b.since), "sort", t1.Sub(t0), "write", t2.Sub(t1), "ingest", t3.Sub(t2))
+	b.since = time.Now()
 	b.arena = b.base[:0]
-	b.groups = b.groups[:0]
+	b.groups = b.gbase[:0]
 	return nil
 }
 

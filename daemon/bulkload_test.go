@@ -366,13 +366,14 @@ func TestBulkLoadRounds(t *testing.T) {
 	}
 	diffLines(t, "one round", want, bulkModelDump(t, one.client(1), ms, false))
 
-	// Small rounds and runs, collections of 3 members or more split
-	// across writers (bulkWriter.writeRows), and sorts of more than 2
-	// keys in place (radixScratchMax): every run boundary at once.
-	defer func(b, c, d, e int) {
-		bulkRunBytes, bulkChunkRows, bulkSplitRows, radixScratchMax = b, c, d, e
-	}(bulkRunBytes, bulkChunkRows, bulkSplitRows, radixScratchMax)
-	bulkRunBytes, bulkChunkRows, bulkSplitRows, radixScratchMax = 4096, 7, 3, 2
+	// Small rounds and runs, rounds with more keys than their mapped
+	// memory holds, collections of 3 members or more split across
+	// writers (bulkWriter.writeRows), and sorts of more than 2 keys in
+	// place (radixScratchMax): every boundary at once.
+	defer func(b, k, c, d, e int) {
+		bulkRunBytes, bulkRoundKeys, bulkChunkRows, bulkSplitRows, radixScratchMax = b, k, c, d, e
+	}(bulkRunBytes, bulkRoundKeys, bulkChunkRows, bulkSplitRows, radixScratchMax)
+	bulkRunBytes, bulkRoundKeys, bulkChunkRows, bulkSplitRows, radixScratchMax = 4096, 5, 7, 3, 2
 	many := newPebbleHarness(t)
 	defer many.close()
 	many.clock = ref.clock

@@ -162,7 +162,7 @@ func (s *Server) importLocked(r io.Reader, o ImportOptions, h loadHooks) (Import
 				return st, fmt.Errorf("rdb: offset %d: database %d is out of range (databases is %d)", rec.Offset, rec.DB, s.ks.Databases())
 			}
 		case rdb.KindResizeDB:
-			bl.expect(rec.DBSize)
+			// The groups' memory is reserved once, at its full size.
 		case rdb.KindFunction:
 			st.Functions++
 			s.log.Warn("skipping a function library: Redoubt runs no scripts yet", "offset", rec.Offset)
