@@ -1,6 +1,7 @@
 package rdb
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -397,6 +398,16 @@ func (e *encoder) elem(v []byte) error {
 // all different (set members, hash fields, zset members).
 func (e *encoder) distinct(step int) ([]byte, bool) {
 	count := len(e.ends) / step
+	// A store hands its members over in order, mostly: strictly
+	// increasing, they are distinct, in one pass. The map below was 5%
+	// of a BGSAVE of collections of 10 members.
+	sorted := true
+	for i := 1; i < count && sorted; i++ {
+		sorted = bytes.Compare(e.stashed((i-1)*step), e.stashed(i*step)) < 0
+	}
+	if sorted {
+		return nil, true
+	}
 	if count <= 8 {
 		for i := 0; i < count; i++ {
 			for j := 0; j < i; j++ {

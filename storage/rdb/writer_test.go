@@ -171,6 +171,13 @@ func TestWriterMisuse(t *testing.T) {
 			}
 			return w.End()
 		}, "duplicate zset element"},
+		{"duplicate among many in order", func(w *Writer) error {
+			must(t, w.BeginSet(h, 12))
+			for _, m := range []string{"a", "b", "c", "d", "e", "f", "f", "g", "h", "i", "j", "k"} {
+				must(t, w.Member(bs(m)))
+			}
+			return w.End()
+		}, `duplicate set element "f"`},
 		{"after finish", func(w *Writer) error {
 			must(t, w.Finish())
 			return w.String(h, nil)
