@@ -327,3 +327,67 @@ func TestSaveAfterRename(t *testing.T) {
 		}
 	}
 }
+
+// TestSaveKeysOfManyLengths: the walk reads members through a reader per
+// key length (memberReaders), up to memberReadersMax of them and one shared
+// past that, and steps rather than seeks to a sorted set's score index.
+// Collections of every type under keys of 1 to 90 bytes, interleaved in
+// key order with strings and with keys renamed (whose members stay under
+// their old names), load back as they were saved.
+func TestSaveKeysOfManyLengths(t *testing.T) {
+	h := newPebbleHarness(t)
+	defer h.close()
+	h.srv.cfg.Dir = t.TempDir()
+	a := h.client(1)
+	var reads [][]string
+	for n := 1; n <= 90; n++ {
+		for _, c := range "abc" {
+			key := strings.Repeat(string(c), n)
+			switch (n + int(c)) % 5 {
+			case 0:
+				a.reply(t, "HSET", key, "f1", "1", "f2", key)
+				reads = append(reads, []string{"HGETALL", key})
+			case 1:
+				a.reply(t, "SADD", key, "x", "y", key)
+				reads = append(reads, []string{"SORT", key, "ALPHA"})
+			case 2:
+				a.reply(t, "ZADD", key, "2", "m2", "1", "m1", strconv.Itoa(n), key)
+				reads = append(reads, []string{"ZRANGE", key, "0", "-1", "WITHSCORES"})
+			case 3:
+				a.reply(t, "RPUSH", key, "e1", key, "e3")
+				reads = append(reads, []string{"LRANGE", key, "0", "-1"})
+			default:
+				a.reply(t, "SET", key, key)
+				reads = append(reads, []string{"GET", key})
+			}
+		}
+	}
+	for _, r := range [][2]string{{"aaaa", "renamed-aaaa"}, {"bbbbbbbbbbbbbbbbbbbb", "b"}} {
+		if got := a.reply(t, "RENAME", r[0], r[1]).String(); got != "OK" {
+			t.Fatalf("RENAME %s %s = %s", r[0], r[1], got)
+		}
+	}
+	reads = append(reads, []string{"TYPE", "renamed-aaaa"}, []string{"TYPE", "b"}, []string{"DBSIZE"})
+	want := make([]string, len(reads))
+	for i, r := range reads {
+		want[i] = a.reply(t, r...).String()
+	}
+	if v := waitReply(t, h, a, "SAVE"); v.String() != "OK" {
+		t.Fatalf("SAVE = %v", v)
+	}
+	file, err := os.ReadFile(filepath.Join(h.srv.cfg.Dir, "dump.rdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h2 := newHarness(t)
+	defer h2.close()
+	if _, err := h2.srv.ImportRDB(bytes.NewReader(file), ImportOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	b := h2.client(1)
+	for i, r := range reads {
+		if got := b.reply(t, r...).String(); got != want[i] {
+			t.Errorf("%v after SAVE and load:\n got %.300s\nwant %.300s", r, got, want[i])
+		}
+	}
+}
