@@ -57,6 +57,37 @@ func TestLZFMatchesRedis(t *testing.T) {
 	}
 }
 
+// TestLZFMatchEnd: the word-at-a-time scan stops where liblzf's byte loop
+// does, for matches of every length up to the longest, ending on each byte
+// of a word and at maxlen.
+func TestLZFMatchEnd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	byteLoop := func(in []byte, ref, ip, l, maxlen int) int {
+		for l < maxlen && in[ref+l] == in[ip+l] {
+			l++
+		}
+		return l
+	}
+	for range 20000 {
+		n := 3 + rng.IntN(400)
+		in := make([]byte, n)
+		alphabet := 1 + rng.IntN(3)
+		for i := range in {
+			in[i] = byte(rng.IntN(alphabet))
+		}
+		ip := 1 + rng.IntN(n-2)
+		ref := rng.IntN(ip)
+		maxlen := min(n-ip-2, lzfMaxRef)
+		if maxlen < 0 {
+			continue
+		}
+		from := rng.IntN(maxlen + 1)
+		if got, want := lzfMatchEnd(in, ref, ip, from, maxlen), byteLoop(in, ref, ip, from, maxlen); got != want {
+			t.Fatalf("in %v, ref %d, ip %d, from %d, maxlen %d: %d, want %d", in, ref, ip, from, maxlen, got, want)
+		}
+	}
+}
+
 func TestLZFDecompressErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name string
