@@ -16,13 +16,7 @@ func TestLZFRoundTrip(t *testing.T) {
 		bytes.Repeat([]byte{0}, 100000),
 	}
 	for range 200 {
-		n := 1 + rng.IntN(3000)
-		b := make([]byte, n)
-		alphabet := 1 + rng.IntN(255)
-		for i := range b {
-			b[i] = byte(rng.IntN(alphabet))
-		}
-		inputs = append(inputs, b)
+		inputs = append(inputs, randomBytes(rng, 1+rng.IntN(3000), 1+rng.IntN(255)))
 	}
 	for i, in := range inputs {
 		out := make([]byte, len(in)+len(in)/16+64) // room for incompressible data
@@ -70,11 +64,7 @@ func TestLZFMatchEnd(t *testing.T) {
 	}
 	for range 20000 {
 		n := 3 + rng.IntN(400)
-		in := make([]byte, n)
-		alphabet := 1 + rng.IntN(3)
-		for i := range in {
-			in[i] = byte(rng.IntN(alphabet))
-		}
+		in := randomBytes(rng, n, 1+rng.IntN(3))
 		ip := 1 + rng.IntN(n-2)
 		ref := rng.IntN(ip)
 		maxlen := min(n-ip-2, lzfMaxRef)
@@ -175,4 +165,13 @@ func FuzzLZFDecompress(f *testing.F) {
 			t.Fatalf("decompress %x into %d: got %d %v %x, want %d %v %x", in, size, n, err, got, wn, werr, want)
 		}
 	})
+}
+
+// randomBytes returns n bytes drawn from the first alphabet byte values.
+func randomBytes(rng *rand.Rand, n, alphabet int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(rng.IntN(alphabet))
+	}
+	return b
 }
