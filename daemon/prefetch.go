@@ -148,11 +148,8 @@ func (c *Client) prefetchCounts(argv [][]byte) (cmd *command, keys, members int)
 	if first, last, step := keyArgs(cmd, argv); last >= first {
 		keys = (last-first)/step + 1
 	}
-	if spec := cmd.members; spec.step > 0 && len(argv) > int(spec.first) {
-		members = 1
-		if !spec.one {
-			members = (len(argv) - int(spec.first) + int(spec.step) - 1) / int(spec.step)
-		}
+	if cmd.members.step > 0 {
+		_, members = cmd.members.span(argv)
 	}
 	return cmd, keys, members
 }
@@ -227,21 +224,15 @@ func (c *Client) prefetchMembers(hs []uint64, p uint16) []uint64 {
 		if prefix == nil {
 			continue
 		}
-		first := int(spec.first)
-		if spec.zadd {
-			first = zaddFirstScore(argv) + 1
-		}
-		for i := first; i < len(argv) && len(hs) < pipelineAhead; i += int(spec.step) {
+		first, n := spec.span(argv)
+		for j := 0; j < n && len(hs) < pipelineAhead; j++ {
 			ks.keyBuf = append(ks.keyBuf[:0], prefix...)
-			if spec.typ == storage.TypeZSet {
-				ks.keyBuf = zsetMemberSub(ks.keyBuf, argv[i])
+			if m := argv[first+j*int(spec.step)]; spec.typ == storage.TypeZSet {
+				ks.keyBuf = zsetMemberSub(ks.keyBuf, m)
 			} else {
-				ks.keyBuf = append(ks.keyBuf, argv[i]...)
+				ks.keyBuf = append(ks.keyBuf, m...)
 			}
 			hs = append(hs, rt.hashBytes(ks.keyBuf))
-			if spec.one {
-				break
-			}
 		}
 	}
 	return hs
@@ -254,6 +245,23 @@ type memberArgs struct {
 	typ         storage.Type
 	first, step int8
 	one, zadd   bool
+}
+
+// span is where the members of argv are: n of them, every step-th from
+// first. prefetchCounts bounds a read ahead by it and prefetchMembers
+// touches what it names, so the two agree (ZADD's options included).
+func (spec memberArgs) span(argv [][]byte) (first, n int) {
+	first = int(spec.first)
+	if spec.zadd {
+		first = zaddFirstScore(argv) + 1
+	}
+	switch {
+	case first >= len(argv):
+		return first, 0
+	case spec.one:
+		return first, 1
+	}
+	return first, (len(argv) - first + int(spec.step) - 1) / int(spec.step)
 }
 
 // prefetchedMembers lists the commands whose members are prefetched:
