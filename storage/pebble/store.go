@@ -30,6 +30,13 @@ const (
 	// files (see Options.ValueSeparationMinSize).
 	DefaultValueSeparationMinSize = 4 << 10
 	DefaultMaxOpenFiles           = 4096
+	// memTableCharge is how many memtables Open adds to the cache for
+	// Pebble to charge them against (see Options.CacheSize). Before, two
+	// 64 MB memtables left blocks 192 MB of the default 256: a store of
+	// 200 MB of blocks cycled through the cache on every scan (44-51% hits
+	// over three BGSAVEs of 1M keys, 1.30-1.47 s a save, against 0.85-1.02 s
+	// with the blocks all cached).
+	memTableCharge = 2
 	// DefaultMemTableRecords: a memtable of small records is switched at
 	// about the size an 8 MB one fills at (see Options.MemTableRecords).
 	DefaultMemTableRecords = 100_000
@@ -39,7 +46,11 @@ const (
 type Options struct {
 	// Dir is the database directory; it is created if missing.
 	Dir string
-	// CacheSize is the block cache in bytes; 0 means DefaultCacheSize.
+	// CacheSize is the block cache in bytes: what cached blocks may take
+	// while writes are steady. 0 means DefaultCacheSize. Pebble charges
+	// every memtable it holds, at its full size, to its cache; the cache is
+	// made two memtables bigger (the one being written and the one being
+	// flushed or kept for reuse) so that they do not take it from blocks.
 	CacheSize int64
 	// MemTableSize is the size of one memtable in bytes; 0 means
 	// DefaultMemTableSize. Pebble starts small and doubles up to it, so a
@@ -223,7 +234,7 @@ func pebbleOptions(opts Options) (*pebble.Options, error) {
 	maxCompactions := min(max(runtime.NumCPU()/2, 2), 4)
 	po := &pebble.Options{
 		FS:           opts.FS,
-		CacheSize:    opts.CacheSize,
+		CacheSize:    opts.CacheSize + memTableCharge*opts.MemTableSize,
 		MemTableSize: uint64(opts.MemTableSize),
 		// Four queued memtables absorb a write burst while one flushes
 		// instead of stalling at the second.

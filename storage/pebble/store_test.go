@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -58,7 +59,7 @@ func TestOpenOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if po.CacheSize != DefaultCacheSize || po.MemTableSize != DefaultMemTableSize {
+	if po.CacheSize != DefaultCacheSize+memTableCharge*DefaultMemTableSize || po.MemTableSize != DefaultMemTableSize {
 		t.Errorf("zero sizes: cache %d memtable %d; want the defaults", po.CacheSize, po.MemTableSize)
 	}
 	if po.Levels[0].FilterPolicy != nil {
@@ -398,5 +399,61 @@ func TestMemTableRecords(t *testing.T) {
 			t.Fatal("no memtable was flushed")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestCacheBesideMemtables reads a store whose blocks fit CacheSize twice:
+// the second pass must find them cached, although Pebble charges its
+// memtables (grown to MemTableSize by the writes) to the same cache.
+func TestCacheBesideMemtables(t *testing.T) {
+	opts := testOptions(vfs.NewMem())
+	opts.CacheSize = 4 << 20
+	opts.MemTableSize = 4 << 20
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// 2,000 incompressible 1 KB values, written eight times over: 16 MB
+	// of writes grow the memtables to their full size (Pebble starts them
+	// at 256 KB and doubles), and leave 2 MB of blocks.
+	const keys = 2000
+	rng := rand.New(rand.NewPCG(1, 2))
+	val := make([]byte, 1024)
+	for range 8 {
+		b := s.NewBatch()
+		for i := range keys {
+			for j := range val {
+				val[j] = byte(rng.Uint32())
+			}
+			if err := b.Set(fmt.Appendf(nil, "k%06d", i), val); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Commit(b, false); err != nil {
+			t.Fatal(err)
+		}
+		b.Close()
+	}
+	if err := s.db.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Compact(context.Background(), []byte("k"), []byte("l"), true); err != nil {
+		t.Fatal(err)
+	}
+	pass := func() (hits, misses int64) {
+		t.Helper()
+		before := s.db.Metrics().BlockCache
+		for i := range keys {
+			if _, ok, err := s.Get(nil, fmt.Appendf(nil, "k%06d", i)); err != nil || !ok {
+				t.Fatalf("k%06d: found %v, %v", i, ok, err)
+			}
+		}
+		after := s.db.Metrics().BlockCache
+		return after.Hits - before.Hits, after.Misses - before.Misses
+	}
+	pass()
+	if hits, misses := pass(); misses > keys/100 {
+		t.Errorf("second pass over 2 MB of blocks with a 4 MB cache: %d hits, %d misses", hits, misses)
 	}
 }
