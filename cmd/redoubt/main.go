@@ -203,6 +203,7 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 	store, err := pebble.Open(pebble.Options{
 		Dir:             filepath.Join(cfg.Dir, "keyspace"),
 		CacheSize:       int64(cfg.BlockCacheSize),
+		NoBlockCache:    cfg.BlockCacheSize == 0,
 		MemTableSize:    int64(cfg.MemtableSize),
 		MemTableRecords: pebble.DefaultMemTableRecords,
 		BloomBitsPerKey: cfg.BloomBitsPerKey,

@@ -75,6 +75,7 @@ func openKeyspaceStore(cfg *conf.Config, dir string, log *slog.Logger, bulk bool
 		BulkLoad:        bulk,
 		Dir:             dir,
 		CacheSize:       int64(cfg.BlockCacheSize),
+		NoBlockCache:    cfg.BlockCacheSize == 0,
 		MemTableSize:    int64(cfg.MemtableSize),
 		BloomBitsPerKey: cfg.BloomBitsPerKey,
 

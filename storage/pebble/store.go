@@ -52,6 +52,9 @@ type Options struct {
 	// made two memtables bigger (the one being written and the one being
 	// flushed or kept for reuse) so that they do not take it from blocks.
 	CacheSize int64
+	// NoBlockCache keeps no blocks cached: every read decodes its blocks
+	// again (CacheSize is ignored).
+	NoBlockCache bool
 	// MemTableSize is the size of one memtable in bytes; 0 means
 	// DefaultMemTableSize. Pebble starts small and doubles up to it, so a
 	// small database does not pay for it.
@@ -323,6 +326,11 @@ func pebbleOptions(opts Options) (*pebble.Options, error) {
 				TargetGarbageRatio: 0.5,
 			}
 		}
+	}
+	if opts.NoBlockCache {
+		// Pebble needs a cache; one of a byte keeps nothing, since every
+		// block and memtable charged to it is over its size.
+		po.CacheSize = 1
 	}
 	for i := range po.Levels {
 		if opts.BloomBitsPerKey > 0 {
