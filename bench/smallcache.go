@@ -14,8 +14,11 @@ import (
 // The operating system's page cache still holds the data files (the machine has far more
 // memory than the data set): the rows measure Redoubt without its caches, not the disk.
 type SmallCache struct {
-	// BlockCache and RowCache are Redoubt's --block-cache-size and --row-cache-size.
-	BlockCache, RowCache string
+	// BlockCache, RowCache and MemTable are Redoubt's --block-cache-size, --row-cache-size
+	// and --memtable-size. Pebble's cache gets two memtables on top of the block cache, and
+	// blocks may use that room while the memtables are smaller: a small memtable size keeps
+	// the data set many times the room blocks can have.
+	BlockCache, RowCache, MemTable string
 }
 
 // Name implements Topology.
@@ -23,8 +26,8 @@ func (SmallCache) Name() string { return "smallcache" }
 
 // Validate implements the check Expand makes on a row.
 func (t SmallCache) Validate() error {
-	if t.BlockCache == "" || t.RowCache == "" {
-		return fmt.Errorf("SmallCache needs both cache sizes, got %+v", t)
+	if t.BlockCache == "" || t.RowCache == "" || t.MemTable == "" {
+		return fmt.Errorf("SmallCache needs both cache sizes and the memtable size, got %+v", t)
 	}
 	return nil
 }
@@ -35,7 +38,7 @@ func (t SmallCache) extra(sys System) []string {
 	if sys.Style != StyleRedoubt {
 		return nil
 	}
-	return []string{"--block-cache-size", t.BlockCache, "--row-cache-size", t.RowCache}
+	return []string{"--block-cache-size", t.BlockCache, "--row-cache-size", t.RowCache, "--memtable-size", t.MemTable}
 }
 
 // Start implements Topology.

@@ -8,11 +8,11 @@ import (
 )
 
 func TestSmallCacheArgs(t *testing.T) {
-	top := SmallCache{BlockCache: "4mb", RowCache: "1mb"}
+	top := SmallCache{BlockCache: "4mb", RowCache: "1mb", MemTable: "1mb"}
 	redoubt := System{Name: "redoubt", Path: "/bin/redoubt", Style: StyleRedoubt}
 	redis := System{Name: "redis", Path: "/usr/bin/redis-server", Style: StyleRedis}
 	got := top.CommandLines(redoubt, "everysec")
-	want := "/bin/redoubt server --port PORT --dir DIR --appendfsync everysec --save '' --block-cache-size 4mb --row-cache-size 1mb"
+	want := "/bin/redoubt server --port PORT --dir DIR --appendfsync everysec --save '' --block-cache-size 4mb --row-cache-size 1mb --memtable-size 1mb"
 	if len(got) != 1 || got[0] != want {
 		t.Errorf("Redoubt: %q\nwant %q", got, want)
 	}
@@ -23,7 +23,7 @@ func TestSmallCacheArgs(t *testing.T) {
 			t.Errorf("%s: %q", sys.Name, got)
 		}
 	}
-	if err := (SmallCache{BlockCache: "4mb"}).Validate(); err == nil {
+	if err := (SmallCache{BlockCache: "4mb", MemTable: "1mb"}).Validate(); err == nil {
 		t.Error("a SmallCache without a row cache size passed Validate")
 	}
 }

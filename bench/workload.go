@@ -193,7 +193,7 @@ func DefaultWorkloads() []Spec {
 		{Label: "GET 16KB", Load: RedisBenchmark{Test: "get"}, Keyspace: largeKeyspace, DataSize: largeValue, Pipelines: headline, Fsync: everysec},
 		{
 			Label: "GET", Load: RedisBenchmark{Test: "get"},
-			Topology: SmallCache{BlockCache: "4mb", RowCache: "1mb"},
+			Topology: SmallCache{BlockCache: "4mb", RowCache: "1mb", MemTable: "1mb"},
 			Keyspace: 250000, DataSize: 256, RandomValues: true,
 			Pipelines: headline, Fsync: everysec,
 		},
