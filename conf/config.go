@@ -273,7 +273,9 @@ type Config struct {
 
 	// Storage: Redoubt's own keys, not Redis's.
 
-	// BlockCacheSize is Pebble's block cache; 0 disables it.
+	// BlockCacheSize is Pebble's block cache, to which Pebble also charges
+	// its memtables: it is made two MemtableSize bigger for them. 0
+	// disables it.
 	BlockCacheSize Size `toml:"block-cache-size"`
 	// MemtableSize is Pebble's memtable size, 1mb up to just under 4gb.
 	MemtableSize Size `toml:"memtable-size"`

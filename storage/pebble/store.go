@@ -46,11 +46,12 @@ const (
 type Options struct {
 	// Dir is the database directory; it is created if missing.
 	Dir string
-	// CacheSize is the block cache in bytes: what cached blocks may take
-	// while writes are steady. 0 means DefaultCacheSize. Pebble charges
-	// every memtable it holds, at its full size, to its cache; the cache is
-	// made two memtables bigger (the one being written and the one being
-	// flushed or kept for reuse) so that they do not take it from blocks.
+	// CacheSize is the block cache in bytes: the room blocks have while two
+	// memtables are full. 0 means DefaultCacheSize. Pebble charges every
+	// memtable it holds, at its full size, to its cache; the cache is made
+	// two memtables bigger (the one being written and the one being flushed
+	// or kept for reuse) so that they do not take it from blocks, which may
+	// use what smaller memtables leave.
 	CacheSize int64
 	// NoBlockCache keeps no blocks cached: every read decodes its blocks
 	// again (CacheSize is ignored).
