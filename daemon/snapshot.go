@@ -86,12 +86,8 @@ func (v *keyspaceSnapshot) walk(sink keySink, progress func()) error {
 				return fmt.Errorf("key %q: %w", key, err)
 			}
 			var r storage.Reader = noMembers{}
-			if m.Type != storage.TypeString || m.Chunked {
-				dk := key
-				if m.DataKey != nil {
-					dk = m.DataKey
-				}
-				if r, err = members.reader(len(dk)); err != nil {
+			if m.HasData() {
+				if r, err = members.reader(len(m.DataName(key))); err != nil {
 					_ = it.Close()
 					_ = members.close()
 					return err
@@ -146,29 +142,35 @@ func (m *memberReaders) reader(n int) (*seekReader, error) {
 	if r := m.byLen[n]; r != nil {
 		return r, nil
 	}
+	lower := storage.DBPrefix(nil, storage.FamilyData, m.p)
 	if len(m.byLen) >= memberReadersMax {
 		if m.shared == nil {
-			lower := storage.DBPrefix(nil, storage.FamilyData, m.p)
-			it, err := m.snap.NewIter(lower, storage.PrefixEnd(lower))
+			r, err := m.open(lower)
 			if err != nil {
 				return nil, err
 			}
-			m.shared = &seekReader{it: it}
+			m.shared = r
 		}
 		return m.shared, nil
 	}
-	lower := storage.DBPrefix(nil, storage.FamilyData, m.p)
-	lower = binary.BigEndian.AppendUint32(lower, uint32(n))
-	it, err := m.snap.NewIter(lower, storage.PrefixEnd(lower))
+	r, err := m.open(binary.BigEndian.AppendUint32(lower, uint32(n)))
 	if err != nil {
 		return nil, err
 	}
 	if m.byLen == nil {
 		m.byLen = make(map[int]*seekReader)
 	}
-	r := &seekReader{it: it}
 	m.byLen[n] = r
 	return r, nil
+}
+
+// open is a reader over the members under prefix.
+func (m *memberReaders) open(prefix []byte) (*seekReader, error) {
+	it, err := m.snap.NewIter(prefix, storage.PrefixEnd(prefix))
+	if err != nil {
+		return nil, err
+	}
+	return &seekReader{it: it}, nil
 }
 
 // close closes every iterator, returning the first error met.

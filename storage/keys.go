@@ -90,12 +90,19 @@ func DataPrefix(dst []byte, db uint16, userkey []byte, version uint64) []byte {
 }
 
 // DataPrefixOf appends the data prefix of the key userkey whose meta record
-// is m: under m.DataKey when set.
+// is m: under m.DataName(userkey).
 func DataPrefixOf(dst []byte, db uint16, userkey []byte, m *Meta) []byte {
+	return DataPrefix(dst, db, m.DataName(userkey), m.Version)
+}
+
+// DataName is the name the data records of the key userkey, whose meta
+// record is m, are stored under: m.DataKey when set (a renamed key),
+// userkey otherwise.
+func (m *Meta) DataName(userkey []byte) []byte {
 	if m.DataKey != nil {
-		userkey = m.DataKey
+		return m.DataKey
 	}
-	return DataPrefix(dst, db, userkey, m.Version)
+	return userkey
 }
 
 // DataPrefixLen returns the length of the DataPrefix at the start of the
