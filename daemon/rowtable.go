@@ -3,6 +3,7 @@ package daemon
 import (
 	"hash/maphash"
 	"iter"
+	"math/bits"
 	"unsafe"
 )
 
@@ -18,7 +19,7 @@ type rowTable struct {
 	slots []rowSlot // len a power of two, or 0
 	n     int
 	seed  maphash.Seed
-	hand  uint64 // the clock's (victim)
+	hand  uint64 // the clock's: how many slots it passed (victim)
 }
 
 type rowSlot struct {
@@ -167,17 +168,26 @@ func (t *rowTable) resize(size int) {
 // clock. The hand goes round the slots and stops at the first record not
 // used since it last passed (clearing the marks of those it passes), or
 // at the victimScan-th record when every one it saw was used, which
-// bounds the work of one eviction in a cache that is all hot. Slots are
-// in hash order, so the hand visits records in a random order that stays
-// the same from one round to the next.
+// bounds the work of one eviction in a cache that is all hot.
+//
+// The hand visits the slots in bit-reversed order (see handSlot), not one
+// after the other. A hand walking the slots in order empties them in
+// order: behind it are only the keys inserted since it passed, and ahead
+// of it every key inserted in the whole round before, which at a load
+// over one half packs the slots ahead into one run of occupied slots.
+// With the table three quarters full, churning new keys through a full
+// cache made runs of 100,000 slots, walked by every insertion landing in
+// them and by every eviction's backward shift: a preload of 500,000 keys
+// ran at 55,000 SETs a second with all the CPU in this table. In
+// bit-reversed order neighbouring slots are passed half a round apart, so
+// the slots the hand has just emptied are spread over the whole table.
 func (t *rowTable) victim() *rowRec {
 	if t.n == 0 {
 		return nil
 	}
-	mask := uint64(len(t.slots) - 1)
 	seen := 0
-	for i := t.hand & mask; ; i = (i + 1) & mask {
-		r := t.slots[i].rec
+	for ; ; t.hand++ {
+		r := t.slots[t.handSlot()].rec
 		if r == nil {
 			continue
 		}
@@ -185,9 +195,16 @@ func (t *rowTable) victim() *rowRec {
 			r.used = false
 			continue
 		}
-		t.hand = i + 1
+		t.hand++
 		return r
 	}
+}
+
+// handSlot is the slot the hand is at: the low bits of its count, which
+// index the slots, reversed.
+func (t *rowTable) handSlot() uint64 {
+	shift := 64 - bits.TrailingZeros64(uint64(len(t.slots)))
+	return bits.Reverse64(t.hand) >> shift
 }
 
 // victimScan is the most records one eviction looks at.
