@@ -51,7 +51,7 @@ fuzz: ## run every fuzz target for FUZZTIME each
 bench: build ## compare Redoubt with redis-server side by side: full suite, 3 rounds (about 17 minutes)
 	$(GO) run ./bench/cmd/redoubt-bench -redoubt ./$(BIN)
 
-bench-quick: build ## one short round of every workload, read against the last full run (under 2 minutes)
+bench-quick: build ## two short rounds of every workload, read against the last full run (under 2 minutes)
 	$(GO) run ./bench/cmd/redoubt-bench -redoubt ./$(BIN) -quick
 
 bench-rdb: build ## BGSAVE, writes during BGSAVE and RDB load, next to redis-server (1M keys)

@@ -10,27 +10,32 @@ import (
 )
 
 // Reference reads this run's ratios against another run's: a quick run against the
-// latest full one, whose spread says how far a ratio moves from round to round. A quick
-// ratio within that spread agrees with the full run; one outside it is either noise
-// larger than the full run saw or a real change since.
+// latest full one. Each ratio comes with the spread of its rounds, [min, max]; two runs
+// agree on a ratio when those ranges overlap. Outside it is either noise larger than the
+// two runs saw or a real change since.
+//
+// Why ranges and not a median within the other's range: two full runs of the same code
+// three hours apart (2026-11-24, 05:18 and 08:26, three rounds each) had only 24 of 47
+// medians within the other's [min-max], and a single new sample falls within the range
+// of three others from the same distribution only half the time; 40 of their 47 ranges
+// overlapped, and two of the other seven were a deliberate change.
 type Reference struct {
 	Path    string `json:"path"`
 	Date    string `json:"date"`
 	Quick   bool   `json:"quick"`
 	Repeats int    `json:"repeats"`
 	Commit  string `json:"commit,omitempty"`
-	// Compared counts the cases both runs measured with a ratio; Within those whose
-	// median ratio here lies within the reference's [min, max]; Near those outside it by
-	// at most NearMargin.
+	// Compared counts the cases both runs measured with a ratio; Agree those whose
+	// ranges overlap; Near those whose ranges lie apart by at most NearMargin.
 	Compared int         `json:"compared"`
-	Within   int         `json:"within"`
+	Agree    int         `json:"agree"`
 	Near     int         `json:"near"`
 	Cases    []Agreement `json:"cases"`
 }
 
-// NearMargin is how far outside the reference's [min, max] a ratio may lie and still be
-// counted as near it: about the spread of single short runs on a shared 2-core machine,
-// so that a quick run flags what moved by more than its own noise.
+// NearMargin is how far apart two ranges of a ratio may lie and still be counted as near
+// each other: about the spread of single short runs on a shared 2-core machine, so that
+// a quick run flags what moved by more than its own noise.
 const NearMargin = 0.10
 
 // Agreement is one case measured by both runs.
@@ -39,14 +44,31 @@ type Agreement struct {
 	// Ratio is this run's paired Redoubt/Redis ratio, Reference the other run's.
 	Ratio     Stat `json:"ratio"`
 	Reference Stat `json:"reference"`
-	// Within: Ratio.Median lies within [Reference.Min, Reference.Max].
-	Within bool `json:"within"`
-	// Outside is how far Ratio.Median lies outside [Reference.Min, Reference.Max],
-	// relative to the nearer end (0 when within): 0.1 is 10% above the max or below the
-	// min.
+	// Agrees: [Ratio.Min, Ratio.Max] and [Reference.Min, Reference.Max] overlap.
+	Agrees bool `json:"agrees"`
+	// Outside is how far apart the two ranges lie, relative to the nearer ends (0 when
+	// they overlap): 0.1 when this run's min is 10% above the reference's max, or its
+	// max 10% below the reference's min.
 	Outside float64 `json:"outside"`
 	// Change is Ratio.Median / Reference.Median - 1.
 	Change float64 `json:"change"`
+}
+
+// agreement compares one case's ratio with the reference's.
+func agreement(name string, ratio, ref Stat) Agreement {
+	a := Agreement{Name: name, Ratio: ratio, Reference: ref}
+	switch {
+	case ratio.Min > ref.Max && ref.Max > 0:
+		a.Outside = ratio.Min/ref.Max - 1
+	case ratio.Max < ref.Min && ratio.Max > 0:
+		a.Outside = ref.Min/ratio.Max - 1
+	default:
+		a.Agrees = true
+	}
+	if ref.Median > 0 {
+		a.Change = ratio.Median/ref.Median - 1
+	}
+	return a
 }
 
 // LoadResults reads a results.json written by WriteDir.
@@ -119,25 +141,11 @@ func (r *Results) CompareWith(ref *Results, path string) {
 		if !ok || c.Ratio == nil || other.Ratio == nil {
 			continue
 		}
-		a := Agreement{
-			Name:      c.Name,
-			Ratio:     *c.Ratio,
-			Reference: *other.Ratio,
-			Within:    c.Ratio.Median >= other.Ratio.Min && c.Ratio.Median <= other.Ratio.Max,
-		}
-		switch m := c.Ratio.Median; {
-		case m > other.Ratio.Max && other.Ratio.Max > 0:
-			a.Outside = m/other.Ratio.Max - 1
-		case m < other.Ratio.Min && m > 0:
-			a.Outside = other.Ratio.Min/m - 1
-		}
-		if other.Ratio.Median > 0 {
-			a.Change = c.Ratio.Median/other.Ratio.Median - 1
-		}
+		a := agreement(c.Name, *c.Ratio, *other.Ratio)
 		rf.Compared++
 		switch {
-		case a.Within:
-			rf.Within++
+		case a.Agrees:
+			rf.Agree++
 		case a.Outside <= NearMargin:
 			rf.Near++
 		}

@@ -16,29 +16,38 @@ func TestCompareWith(t *testing.T) {
 	full, quick := fixtureResults(), fixtureResults()
 	full.Cases, quick.Cases = full.Cases[:3], quick.Cases[:3]
 	quick.Settings.Quick = true
-	quick.Settings.Repeats = 1
+	quick.Settings.Repeats = 2
 	for i := range quick.Cases {
 		for j := range quick.Cases[i].Systems {
 			s := &quick.Cases[i].Systems[j]
 			if len(s.Runs) > 0 {
-				s.Runs = s.Runs[:1]
+				s.Runs = s.Runs[:2]
 			}
 		}
 	}
-	quick.Cases[0].Systems[1].Runs[0] = Run{Round: 1, Sample: sample(474000, 1.3, 2)} // 450/474 = 0.949: within
-	quick.Cases[1].Systems[0].Runs[0] = Run{Round: 1, Sample: sample(77000, 0.8, 2)}  // 77/70 = 1.10: outside
+	// set-p16-everysec: 450/440 = 1.023 and 460/460 = 1.0, so [1.00-1.02], whose median
+	// lies above the reference's [0.90-1.00] but whose range touches it: they agree.
+	quick.Cases[0].Systems[0].Runs[0] = Run{Round: 1, Sample: sample(450000, 1.1, 2)}
+	quick.Cases[0].Systems[1].Runs[0] = Run{Round: 1, Sample: sample(440000, 1.3, 2)}
+	quick.Cases[0].Systems[0].Runs[1] = Run{Round: 2, Sample: sample(460000, 1.1, 2)}
+	quick.Cases[0].Systems[1].Runs[1] = Run{Round: 2, Sample: sample(460000, 1.3, 2)}
+	// mixed-p1-everysec: 77/70 = 1.10 and 80/70 = 1.14 against [0.84-0.87]: apart.
+	quick.Cases[1].Systems[0].Runs[0] = Run{Round: 1, Sample: sample(77000, 0.8, 2)}
+	quick.Cases[1].Systems[1].Runs[0] = Run{Round: 1, Sample: sample(70000, 0.8, 2)}
+	quick.Cases[1].Systems[0].Runs[1] = Run{Round: 2, Sample: sample(80000, 0.8, 2)}
+	quick.Cases[1].Systems[1].Runs[1] = Run{Round: 2, Sample: sample(70000, 0.8, 2)}
 	quick.summarize()
 	quick.CompareWith(full, "bench/results/20260102-030405/results.json")
 
 	ref := quick.Reference
-	if ref == nil || ref.Compared != 2 || ref.Within != 1 || ref.Near != 0 || len(ref.Cases) != 2 {
-		t.Fatalf("reference %+v, want 2 compared, 1 within (set-p1-always has no ratio)", ref)
+	if ref == nil || ref.Compared != 2 || ref.Agree != 1 || ref.Near != 0 || len(ref.Cases) != 2 {
+		t.Fatalf("reference %+v, want 2 compared, 1 agreeing (set-p1-always has no ratio)", ref)
 	}
-	if a := ref.Cases[0]; a.Name != "set-p16-everysec" || !a.Within || a.Outside != 0 || abs(a.Change-(450.0/474/0.95-1)) > 1e-9 {
+	if a := ref.Cases[0]; a.Name != "set-p16-everysec" || !a.Agrees || a.Outside != 0 || a.Ratio.Min != 1 {
 		t.Errorf("first case %+v", a)
 	}
-	// 1.10 against [0.84-0.87]: 26% above the max.
-	if a := ref.Cases[1]; a.Name != "mixed-p1-everysec" || a.Within || abs(a.Outside-(77.0/70/(62.0/71)-1)) > 1e-9 || a.Change < 0.2 {
+	// [1.10-1.14] against [0.84-0.87]: its min 26% above the reference's max.
+	if a := ref.Cases[1]; a.Name != "mixed-p1-everysec" || a.Agrees || abs(a.Outside-(77.0/70/(62.0/71)-1)) > 1e-9 || a.Change < 0.2 {
 		t.Errorf("second case %+v", a)
 	}
 	var md, txt bytes.Buffer
@@ -47,9 +56,9 @@ func TestCompareWith(t *testing.T) {
 	}
 	for _, want := range []string{
 		"## Against the full run of 2026-01-02T03:04:05Z",
-		"1 of 2 Redoubt/Redis ratios lie within the [min-max] of the reference run of 2026-01-02T03:04:05Z, 0 more within 10% of it",
-		"| set-p16-everysec | 0.95 | 0.95 [0.90-1.00] | 0% | yes |",
-		"| mixed-p1-everysec | 1.10 | 0.86 [0.84-0.87] | +28% | **no** (26% out) |",
+		"1 of 2 Redoubt/Redis ratios agree with the reference run of 2026-01-02T03:04:05Z (their [min-max] ranges overlap), 0 more within 10%",
+		"| set-p16-everysec | 1.01 [1.00-1.02] | 0.95 [0.90-1.00] | +6% | yes |",
+		"| mixed-p1-everysec | 1.12 [1.10-1.14] | 0.86 [0.84-0.87] | +31% | **no** (26% apart) |",
 	} {
 		if !strings.Contains(md.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, md.String())
@@ -57,6 +66,33 @@ func TestCompareWith(t *testing.T) {
 	}
 	if err := quick.WriteText(&txt); err != nil || !strings.Contains(txt.String(), "1 of 2 Redoubt/Redis ratios") {
 		t.Errorf("terminal table lacks the comparison: %v\n%s", err, txt.String())
+	}
+}
+
+// TestAgreement: ranges that overlap or touch agree, whichever way; apart, Outside is
+// the gap relative to the nearer end.
+func TestAgreement(t *testing.T) {
+	st := func(min, med, max float64) Stat { return Stat{Min: min, Median: med, Max: max, N: 3} }
+	for _, tc := range []struct {
+		name       string
+		ratio, ref Stat
+		agrees     bool
+		outside    float64
+	}{
+		{"inside", st(0.9, 0.95, 1.0), st(0.8, 0.95, 1.1), true, 0},
+		{"overlapping above", st(1.0, 1.1, 1.2), st(0.8, 0.9, 1.05), true, 0},
+		{"overlapping below", st(0.7, 0.75, 0.85), st(0.8, 0.9, 1.0), true, 0},
+		{"touching", st(1.0, 1.0, 1.0), st(0.9, 0.95, 1.0), true, 0},
+		{"one round inside", st(0.95, 0.95, 0.95), st(0.9, 0.95, 1.0), true, 0},
+		{"above", st(1.1, 1.15, 1.2), st(0.9, 0.95, 1.0), false, 0.1},
+		{"below", st(0.5, 0.55, 0.6), st(0.66, 0.7, 0.8), false, 0.1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := agreement("x", tc.ratio, tc.ref)
+			if a.Agrees != tc.agrees || abs(a.Outside-tc.outside) > 1e-9 {
+				t.Errorf("agreement(%+v, %+v) = agrees %v, outside %v; want %v, %v", tc.ratio, tc.ref, a.Agrees, a.Outside, tc.agrees, tc.outside)
+			}
+		})
 	}
 }
 

@@ -394,7 +394,11 @@ func (r *Results) warnings() []string {
 		notes = append(notes, fmt.Sprintf("The %s column is a redis-server standing in for %s (`-redoubt-style redis`): this run tests the harness, not %s.", cand.Label, cand.Label, cand.Label))
 	}
 	if r.Settings.Quick {
-		notes = append(notes, "This is a quick run (short runs, one round): use it to spot regressions, not to publish.")
+		how := fmt.Sprintf("runs of %.1f s, %d round(s)", r.Settings.RunSeconds, r.Settings.Repeats)
+		if r.Settings.WarmUp {
+			how += " of each case right after an unrecorded run of it"
+		}
+		notes = append(notes, "This is a quick run ("+how+"): use it to spot regressions, not to publish.")
 	}
 	return notes
 }
@@ -416,22 +420,22 @@ func (r *Results) writeReference(b *bytes.Buffer) {
 	}
 	fmt.Fprintf(b, "\n## Against the %s run of %s\n\n", kind, ref.Date)
 	fmt.Fprintf(b, "%s The reference is `%s` (%d round(s), commit %s; this run: commit %s). "+
-		"A ratio within the reference's [min-max] agrees with it; one outside is noise larger than the reference saw, or a real change: "+
-		"\"near\" is within %.0f%% of the reference's range, about the noise of one short run here, and **no** is further out, worth measuring again with more rounds.\n\n",
+		"A ratio agrees with the reference's when their [min-max] ranges overlap; when they lie apart, the difference is noise larger than either run saw, or a real change: "+
+		"\"near\" is within %.0f%%, about the noise of one short run here, and **no** is further apart, worth measuring again with more rounds.\n\n",
 		ref.summary(r.Systems), ref.Path, ref.Repeats, orUnknown(ref.Commit), orUnknown(r.Environment.GitCommit), 100*NearMargin)
 	rows := make([][]string, 0, len(ref.Cases))
 	for _, a := range ref.Cases {
 		agree := "yes"
 		switch {
-		case a.Within:
+		case a.Agrees:
 		case a.Outside <= NearMargin:
-			agree = fmt.Sprintf("near (%.0f%% out)", 100*a.Outside)
+			agree = fmt.Sprintf("near (%.0f%% apart)", 100*a.Outside)
 		default:
-			agree = fmt.Sprintf("**no** (%.0f%% out)", 100*a.Outside)
+			agree = fmt.Sprintf("**no** (%.0f%% apart)", 100*a.Outside)
 		}
 		rows = append(rows, []string{a.Name, formatStat(a.Ratio, formatRatio), formatStat(a.Reference, formatRatio), formatChange(a.Change), agree})
 	}
-	writeMarkdownTable(b, []string{"Case", "This run", "Reference", "Change", "Within"}, rows)
+	writeMarkdownTable(b, []string{"Case", "This run", "Reference", "Change", "Agrees"}, rows)
 }
 
 // formatChange shows a relative change in whole percent, with its sign unless it
@@ -452,8 +456,8 @@ func (ref *Reference) summary(systems []System) string {
 	for _, a := range ref.Cases {
 		changes = append(changes, math.Abs(a.Change))
 	}
-	return fmt.Sprintf("%d of %d %s/%s ratios lie within the [min-max] of the reference run of %s, %d more within %.0f%% of it; the median distance from its median ratio is %.0f%%.",
-		ref.Within, ref.Compared, systems[0].Label, systems[1].Label, ref.Date, ref.Near, 100*NearMargin, 100*Summarize(changes).Median)
+	return fmt.Sprintf("%d of %d %s/%s ratios agree with the reference run of %s (their [min-max] ranges overlap), %d more within %.0f%%; the median distance from its median ratio is %.0f%%.",
+		ref.Agree, ref.Compared, systems[0].Label, systems[1].Label, ref.Date, ref.Near, 100*NearMargin, 100*Summarize(changes).Median)
 }
 
 // codeLines shows command lines in a table cell, one code span each.

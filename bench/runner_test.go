@@ -330,9 +330,11 @@ func TestCompareWarmsUpSizedCases(t *testing.T) {
 		t.Fatalf("Compare: %v\nprogress:\n%s", err, progress.String())
 	}
 	c := res.Cases[0]
-	// The warm-ups run the reference's count (same run length); the measured runs are
-	// sized again from the warm-ups' rates, as probes would size them.
-	w, n := ref.Cases[0].Systems[0].Requests, c.Systems[0].Requests
+	// The warm-ups run the reference's count (same run length) times warmUpLength, in
+	// whole pipelines; the measured runs are sized again from the warm-ups' rates, as
+	// probes would size them.
+	w := wholePipelines(int(warmUpLength*float64(ref.Cases[0].Systems[0].Requests)), c.Params.Pipeline)
+	n := c.Systems[0].Requests
 	want := strings.Repeat(fmt.Sprintf("prepare %d,run %d,", w, w), 2) + strings.Repeat(fmt.Sprintf("prepare %d,run %d,", n, n), 2)
 	if got := strings.Join(log, ",") + ","; !c.Sized || got != want {
 		t.Errorf("sized %v, calls %q; want sized, two warm-ups and two measured runs: %q", c.Sized, got, want)
@@ -436,8 +438,9 @@ func (l namedLoad) Run(_ context.Context, _ Tools, _ Target, p Params) (Sample, 
 }
 
 // TestCompareWarmsUpEachCaseBeforeItsRuns: with WarmUp, each case is warmed up on both
-// systems right before its own measured runs, not every case of the group first: the
-// warm-up is there to leave the servers as the case's own work leaves them.
+// systems right before its own measured runs, all its rounds, not every case of the group
+// first nor rounds of other cases in between: the warm-up is there to leave the servers as
+// the case's own work leaves them.
 func TestCompareWarmsUpEachCaseBeforeItsRuns(t *testing.T) {
 	var log []string
 	var progress bytes.Buffer
@@ -456,10 +459,20 @@ func TestCompareWarmsUpEachCaseBeforeItsRuns(t *testing.T) {
 	if err != nil || res.Failed() != 0 {
 		t.Fatalf("Compare: %v\nprogress:\n%s", err, progress.String())
 	}
-	// Round 1: A warmed up and measured on both systems, then B; round 2 measures only.
-	want := "AAAABBBBAABB"
+	// A warmed up and measured twice on both systems, then B.
+	want := "AAAAAABBBBBB"
 	if got := strings.Join(log, ""); got != want {
 		t.Errorf("runs in the order %s, want %s", got, want)
+	}
+
+	// Without warm-ups, round by round.
+	log = nil
+	opts.WarmUp = false
+	if res, err := Compare(t.Context(), opts); err != nil || res.Failed() != 0 {
+		t.Fatalf("Compare: %v\nprogress:\n%s", err, progress.String())
+	}
+	if got, want := strings.Join(log, ""), "AABBAABB"; got != want {
+		t.Errorf("without warm-ups, runs in the order %s, want %s", got, want)
 	}
 }
 

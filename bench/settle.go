@@ -16,17 +16,18 @@ import (
 // runs alternate between systems, so without this the first system's leftover work would
 // be charged to the second.
 const (
-	settleWindow = 200 * time.Millisecond
-	// settleIdleTicks is the CPU time, in clock ticks (1/100 s on Linux), that counts as
-	// idle within one window: 20 ms in 200 ms, a tenth of a core, above a server's timers.
-	settleIdleTicks = 2
+	// DefaultSettleWindow is the window settle watches a server's CPU time over.
+	DefaultSettleWindow = 200 * time.Millisecond
+	// settleIdleShare is the share of a core a process may use and still count as idle
+	// over a window: a tenth, above a server's timers (20 ms in 200 ms).
+	settleIdleShare = 0.1
 	syncTimeout     = 10 * time.Second
 )
 
 // settle waits until every process of deps (and their children, such as Redis's rewrite
 // fork) is idle for one window, or until maxWait, then flushes dirty pages with sync(2).
 // It returns how long it waited and whether the processes went idle.
-func settle(ctx context.Context, deps []Deployment, maxWait time.Duration) (time.Duration, bool) {
+func settle(ctx context.Context, deps []Deployment, maxWait, window time.Duration) (time.Duration, bool) {
 	start := time.Now()
 	var pids []int
 	for _, d := range deps {
@@ -34,16 +35,18 @@ func settle(ctx context.Context, deps []Deployment, maxWait time.Duration) (time
 			pids = append(pids, d.Pids()...)
 		}
 	}
+	// CPU time is counted in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+	idleTicks := int64(max(1, settleIdleShare*window.Seconds()*100))
 	idle := false
 	prev := cpuTicks(pids)
 	for time.Since(start) < maxWait {
 		select {
 		case <-ctx.Done():
 			return time.Since(start), false
-		case <-time.After(settleWindow):
+		case <-time.After(window):
 		}
 		cur := cpuTicks(pids)
-		if cur-prev <= settleIdleTicks {
+		if cur-prev <= idleTicks {
 			idle = true
 			break
 		}

@@ -91,7 +91,7 @@ func startProcess(t *testing.T, name string, args ...string) int {
 func TestSettle(t *testing.T) {
 	ctx := context.Background()
 	idle := pidDeployment{pids: []int{startProcess(t, "sleep", "30")}}
-	waited, ok := settle(ctx, []Deployment{idle, nil}, 2*time.Second)
+	waited, ok := settle(ctx, []Deployment{idle, nil}, 2*time.Second, DefaultSettleWindow)
 	if !ok || waited > time.Second {
 		t.Fatalf("idle process: waited %s, idle %v; want idle within one or two windows", waited, ok)
 	}
@@ -99,7 +99,7 @@ func TestSettle(t *testing.T) {
 	// The busy process is a child of the deployment's process, as Redis's rewrite fork is.
 	parent := startProcess(t, "sh", "-c", "sh -c 'while :; do :; done' & wait")
 	busy := pidDeployment{pids: []int{parent}}
-	waited, ok = settle(ctx, []Deployment{busy}, 600*time.Millisecond)
+	waited, ok = settle(ctx, []Deployment{busy}, 600*time.Millisecond, 100*time.Millisecond)
 	if ok || waited < 600*time.Millisecond {
 		t.Fatalf("busy child: waited %s, idle %v; want not idle after the full wait", waited, ok)
 	}

@@ -26,10 +26,10 @@ func main() {
 
 func run() int {
 	var (
-		quick          = flag.Bool("quick", false, "one round of short runs: the whole suite in under 2 minutes")
+		quick          = flag.Bool("quick", false, "two rounds of short runs: the whole suite in under 2 minutes")
 		filter         = flag.String("filter", "", "run only the workloads whose name matches this regexp (see -list)")
-		repeats        = flag.Int("repeats", 0, "rounds per workload (default 3, or 1 with -quick)")
-		duration       = flag.Duration("duration", 0, "target length of one measured run (default 2.5s, or 0.3s with -quick)")
+		repeats        = flag.Int("repeats", 0, "rounds per workload (default 3, or 2 with -quick)")
+		duration       = flag.Duration("duration", 0, "target length of one measured run (default 2.5s, or 0.2s with -quick)")
 		reference      = flag.String("reference", "", `results.json of a run to read the ratios against; default with -quick: the newest full run under -out; "none": no comparison`)
 		noWarmUp       = flag.Bool("no-warm-up", false, "with -quick, measure without first running each workload once unrecorded")
 		probe          = flag.Bool("probe", false, "with -quick, probe every case even when the reference gives its request count")
@@ -85,10 +85,13 @@ func run() int {
 		Progress:       os.Stderr,
 	}
 	if *quick {
-		opts.Repeats = 1
-		opts.Duration = 300 * time.Millisecond
+		// Two rounds, so that every ratio has a spread to read against the full run's:
+		// short runs and short settling windows pay for the second.
+		opts.Repeats = 2
+		opts.Duration = 200 * time.Millisecond
 		opts.ProbeDuration = 200 * time.Millisecond
 		opts.SettleMax = 500 * time.Millisecond
+		opts.SettleWindow = 100 * time.Millisecond
 	}
 	if *repeats != 0 {
 		opts.Repeats = *repeats
