@@ -192,18 +192,29 @@ func TestRealSentinelFailsOverRedoubt(t *testing.T) {
 
 	// SENTINEL FAILOVER, the operator's planned switch-over: the old
 	// primary, now a replica with the default priority, is the only
-	// candidate, and gets the role back.
-	waitUntil(t, "the sentinel sees the old primary as a healthy replica", func() bool {
-		replicas, err := sentinels[0].Replicas(ctx, "mymaster").Result()
-		if err != nil {
-			return false
-		}
-		for _, r := range replicas {
-			if r["port"] == strconv.Itoa(m.port) {
-				return r["flags"] == "slave" && r["master-link-status"] == "ok"
+	// candidate, and gets the role back. Every sentinel must have seen it
+	// as a replica first: one that still remembers it reporting the master
+	// role since its restart takes the promotion for that and turns it
+	// back into a replica (+convert-to-slave) before the new configuration
+	// reaches it, and Sentinel then needs more than 20 s to notice a
+	// primary that reports itself a replica (seen once in make test).
+	waitUntil(t, "every sentinel sees the old primary as a healthy replica", func() bool {
+		for _, sc := range sentinels {
+			replicas, err := sc.Replicas(ctx, "mymaster").Result()
+			if err != nil {
+				return false
+			}
+			healthy := false
+			for _, r := range replicas {
+				if r["port"] == strconv.Itoa(m.port) {
+					healthy = r["flags"] == "slave" && r["role-reported"] == "slave" && r["master-link-status"] == "ok"
+				}
+			}
+			if !healthy {
+				return false
 			}
 		}
-		return false
+		return true
 	})
 	if err := sentinels[0].Failover(ctx, "mymaster").Err(); err != nil {
 		t.Fatal(err)
