@@ -40,12 +40,13 @@
 // it, scaled, from [Options.SizeFrom], as quick runs do, then again from their warm-up
 // runs' rates), then measures in rounds: every
 // round runs each case once on each system, one system after the other, so that drift of
-// the machine falls on both alike. Before every run it runs the case's Setup, if any,
+// the machine falls on both alike; round by round over the group, or with warm-ups every
+// round of a case right after its warm-up (runOrder). Before every run it runs the case's Setup, if any,
 // then waits until the servers are idle and calls sync(2), so one system's background work
 // is not charged to the other. It returns [Results]: every sample (throughput, p50, p99,
 // p99.9, the latency distribution, the figures), its median/min/max, and the paired
 // Redoubt/Redis throughput ratio of each round. [Results.CompareWith] reads the ratios against another
-// run's spread (a quick run against the last full one). [Results.WriteDir] writes
+// run's (a quick run against the last full one): they agree where their [min-max] overlap. [Results.WriteDir] writes
 // results.json, report.md and the PNG charts of [Results.DrawCharts] (drawn with
 // gonum.org/v1/plot); [Results.WriteText] prints the table for a terminal.
 //

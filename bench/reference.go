@@ -14,11 +14,11 @@ import (
 // agree on a ratio when those ranges overlap. Outside it is either noise larger than the
 // two runs saw or a real change since.
 //
-// Why ranges and not a median within the other's range: two full runs of the same code
-// three hours apart (2026-11-24, 05:18 and 08:26, three rounds each) had only 24 of 47
-// medians within the other's [min-max], and a single new sample falls within the range
-// of three others from the same distribution only half the time; 40 of their 47 ranges
-// overlapped, and two of the other seven were a deliberate change.
+// Why ranges and not a median within the other's range: a single new sample falls within
+// the range of three others from the same distribution only half the time, and two full
+// runs three hours apart (2026-11-24, 05:18 and 08:26, three rounds each, only the
+// smallcache row changed on purpose between them) had 24 of 47 medians within the other's
+// [min-max] but 40 of 47 ranges overlapping, two of the other seven that smallcache row.
 type Reference struct {
 	Path    string `json:"path"`
 	Date    string `json:"date"`
