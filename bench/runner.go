@@ -305,7 +305,7 @@ func Compare(ctx context.Context, opts Options) (*Results, error) {
 		if _, ok := r.sized(c); !ok {
 			w += r.calibrationWeight()
 		} else if opts.WarmUp {
-			w += warmUpLength * r.runWeight()
+			w += r.runWeight()
 		}
 		r.work.total += float64(len(systems)) * w
 	}
@@ -580,12 +580,12 @@ func (r *runner) warmUp(ctx context.Context, deps []Deployment, c Case, failed [
 		if ctx.Err() != nil {
 			return false
 		}
-		r.work.done += warmUpLength * r.runWeight()
+		r.work.done += r.runWeight()
 		if failed[i][c.Name] {
 			continue
 		}
 		p := c.Params
-		p.Requests = wholePipelines(int(warmUpLength*float64(cr.Systems[i].Requests)), p.Pipeline)
+		p.Requests = cr.Systems[i].Requests
 		var err error
 		if c.Setup != nil {
 			err = c.Setup.Prepare(ctx, deps[i].Target(), p)
@@ -603,13 +603,6 @@ func (r *runner) warmUp(ctx context.Context, deps []Deployment, c Case, failed [
 	r.resizeFromWarmUp(c, rates, failed)
 	return true
 }
-
-// warmUpLength is how much longer a warm-up run is than a measured run. A quick run's
-// cases that depend on Redoubt's row cache (MIXED, HSET -P 16) came out 22-35% below the
-// full run with warm-ups as long as their 0.2 s runs: a key enters the full cache at its
-// second miss, and 0.2 s of MIXED -P 16 (120,000 requests over 100,000 keys) misses most
-// keys only once.
-const warmUpLength = 1.5
 
 // resizeFromWarmUp sizes c's measured runs from the rates its warm-up runs had (see
 // Options.WarmUp), as a full run sizes them from its probes; with a system whose warm-up

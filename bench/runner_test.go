@@ -330,11 +330,9 @@ func TestCompareWarmsUpSizedCases(t *testing.T) {
 		t.Fatalf("Compare: %v\nprogress:\n%s", err, progress.String())
 	}
 	c := res.Cases[0]
-	// The warm-ups run the reference's count (same run length) times warmUpLength, in
-	// whole pipelines; the measured runs are sized again from the warm-ups' rates, as
-	// probes would size them.
-	w := wholePipelines(int(warmUpLength*float64(ref.Cases[0].Systems[0].Requests)), c.Params.Pipeline)
-	n := c.Systems[0].Requests
+	// The warm-ups run the reference's count (same run length); the measured runs are
+	// sized again from the warm-ups' rates, as probes would size them.
+	w, n := ref.Cases[0].Systems[0].Requests, c.Systems[0].Requests
 	want := strings.Repeat(fmt.Sprintf("prepare %d,run %d,", w, w), 2) + strings.Repeat(fmt.Sprintf("prepare %d,run %d,", n, n), 2)
 	if got := strings.Join(log, ",") + ","; !c.Sized || got != want {
 		t.Errorf("sized %v, calls %q; want sized, two warm-ups and two measured runs: %q", c.Sized, got, want)
