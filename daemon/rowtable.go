@@ -178,9 +178,15 @@ func (t *rowTable) resize(size int) {
 // With the table three quarters full, churning new keys through a full
 // cache made runs of 100,000 slots, walked by every insertion landing in
 // them and by every eviction's backward shift: a preload of 500,000 keys
-// ran at 55,000 SETs a second with all the CPU in this table. In
-// bit-reversed order neighbouring slots are passed half a round apart, so
-// the slots the hand has just emptied are spread over the whole table.
+// ran at 55,000 SETs a second with all the CPU in this table. The hand
+// now passes runs of handRun slots in bit-reversed order of runs:
+// neighbouring runs are passed half a round apart, so the slots the hand
+// has just emptied are spread over the whole table (the longest run of
+// occupied slots at load 0.72 was 297 of 262,144 slots), while within a
+// run it reads the slots in order. Single slots in bit-reversed order made
+// runs as short, but each step of the hand a cache miss: uniform GETs over
+// 1M keys cost 3.14 us of CPU a request against 2.86 with the ordered
+// hand, and 2.71 with runs of 64.
 func (t *rowTable) victim() *rowRec {
 	if t.n == 0 {
 		return nil
@@ -200,12 +206,17 @@ func (t *rowTable) victim() *rowRec {
 	}
 }
 
-// handSlot is the slot the hand is at: the low bits of its count, which
-// index the slots, reversed.
+// handSlot is the slot the hand is at. It passes handRun slots in order
+// (reading their slots costs one cache miss for several), then jumps to
+// the next run of them in bit-reversed order of runs.
 func (t *rowTable) handSlot() uint64 {
-	shift := 64 - bits.TrailingZeros64(uint64(len(t.slots)))
-	return bits.Reverse64(t.hand) >> shift
+	runs := uint64(len(t.slots)) / handRun // a power of two, at least 16
+	shift := 64 - bits.TrailingZeros64(runs)
+	return bits.Reverse64(t.hand/handRun)>>shift*handRun + t.hand%handRun
 }
+
+// handRun is how many slots the hand passes in order.
+const handRun = 64
 
 // victimScan is the most records one eviction looks at.
 const victimScan = 64
