@@ -200,19 +200,11 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 		return err
 	}
 	start := time.Now()
-	store, err := pebble.Open(pebble.Options{
-		Dir:             filepath.Join(cfg.Dir, "keyspace"),
-		CacheSize:       int64(cfg.BlockCacheSize),
-		NoBlockCache:    cfg.BlockCacheSize == 0,
-		MemTableSize:    int64(cfg.MemtableSize),
-		MemTableRecords: pebble.DefaultMemTableRecords,
-		BloomBitsPerKey: cfg.BloomBitsPerKey,
-
-		ValueSeparationMinSize: int(cfg.ValueSeparationMinSize),
-		Ballast:                int64(cfg.DiskReserve),
-		MaxOpenFiles:           pebbleFiles,
-		Logger:                 log.With("component", "pebble"),
-	})
+	opts := storeOptions(cfg, filepath.Join(cfg.Dir, "keyspace"), log)
+	opts.MemTableRecords = pebble.DefaultMemTableRecords
+	opts.Ballast = int64(cfg.DiskReserve)
+	opts.MaxOpenFiles = pebbleFiles
+	store, err := pebble.Open(opts)
 	if err != nil {
 		return fmt.Errorf("open store in %s: %w", cfg.Dir, err)
 	}

@@ -68,11 +68,19 @@ func rdbMain(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// openKeyspaceStore opens the Pebble store of a data directory as the
-// server would.
+// openKeyspaceStore opens the Pebble store of a data directory with the
+// config's storage settings (storeOptions).
 func openKeyspaceStore(cfg *conf.Config, dir string, log *slog.Logger, bulk bool) (*pebble.Store, error) {
-	return pebble.Open(pebble.Options{
-		BulkLoad:        bulk,
+	opts := storeOptions(cfg, dir, log)
+	opts.BulkLoad = bulk
+	return pebble.Open(opts)
+}
+
+// storeOptions are the Pebble options the config's storage keys give a
+// store in dir; the server adds what only it needs (record-counted
+// memtables, the disk reserve, its share of open files).
+func storeOptions(cfg *conf.Config, dir string, log *slog.Logger) pebble.Options {
+	return pebble.Options{
 		Dir:             dir,
 		CacheSize:       int64(cfg.BlockCacheSize),
 		NoBlockCache:    cfg.BlockCacheSize == 0,
@@ -81,7 +89,7 @@ func openKeyspaceStore(cfg *conf.Config, dir string, log *slog.Logger, bulk bool
 
 		ValueSeparationMinSize: int(cfg.ValueSeparationMinSize),
 		Logger:                 log.With("component", "pebble"),
-	})
+	}
 }
 
 func rdbImport(flags []string, file string, stdout, stderr io.Writer) (err error) {
