@@ -75,10 +75,14 @@ func (c *Config) ApplyFlags(args []string) error {
 			words = values
 		}
 		if p.name == "save" && savedOnce {
-			// Redis appends every save line after the first.
+			// Redis appends every save line after the first, but an
+			// empty one resets them all.
 			points, prob := parseSave(words)
 			if prob != nil {
 				return fmt.Errorf("flag --%s: %s", name, prob.plain)
+			}
+			if len(words) == 0 {
+				next.Save = SavePoints{}
 			}
 			next.Save = append(next.Save, points...)
 			continue

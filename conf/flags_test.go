@@ -35,6 +35,7 @@ func TestApplyFlags(t *testing.T) {
 		}},
 		{"save points add up", []string{"--save", "900", "1", "--save", "300 10"}, func(c *Config) { c.Save = SavePoints{{900, 1}, {300, 10}} }},
 		{"save reset then add", []string{"--save", "", "--save", "60 5"}, func(c *Config) { c.Save = SavePoints{{60, 5}} }},
+		{"save added then reset", []string{"--save", "900 1", "--save", "300 10", "--save", ""}, func(c *Config) { c.Save = SavePoints{} }},
 		{"sizes", []string{"--proto-max-bulk-len", "2mb", "--block-cache-size", "1GB"}, func(c *Config) {
 			c.ProtoMaxBulkLen = 2 * MB
 			c.BlockCacheSize = GB
