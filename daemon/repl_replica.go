@@ -373,6 +373,8 @@ func (s *Server) linkOnce(m *masterLink) error {
 		}
 		if strings.HasPrefix(reply, "-") {
 			if auth != "" && i == 0 {
+				// Redis's line: what operators and tools look for.
+				s.log.Warn("Unable to AUTH to MASTER: " + reply)
 				return errors.New("unable to AUTH to MASTER: " + reply)
 			}
 			s.log.Info("master replied to REPLCONF with an error (ignored)", "option", c[1], "reply", reply)
