@@ -118,6 +118,14 @@ type heldOut struct {
 // outbufLimit tracks when a client first exceeded its soft output limit.
 type outbufLimit struct {
 	softSince time.Time
+	// pending is the reply bytes the client's loop last found waiting
+	// (queued in the transport and held for durability): CLIENT LIST's
+	// omem, read from any loop. The loop refreshes it at every write,
+	// and the cron has it refreshed while it is not 0, since the
+	// transport drains its queue without telling.
+	pending atomic.Int64
+	// checkQueued: a refresh from the cron is queued on the loop.
+	checkQueued atomic.Bool
 }
 
 // ---- replies ---------------------------------------------------------------

@@ -198,8 +198,9 @@ type fdConn interface{ Fd() int }
 // order. self is the client running the command and argv its arguments:
 // only its argv-mem and rbs are known (others are between commands, and
 // their reply buffers are their loops' business). Fields Redoubt does not
-// track are 0 (qbuf-free, obl, oll, omem, rbp); fd is -1 when the transport
-// does not expose it. Holds mu.
+// track are 0 (qbuf-free, obl, oll, rbp); omem is the reply bytes the
+// client's loop last found waiting (see outbufLimit.pending); fd is -1 when
+// the transport does not expose it. Holds mu.
 func clientInfoLine(c, self *Client, argv [][]byte) string {
 	now := time.Now()
 	fd := -1
@@ -216,6 +217,7 @@ func clientInfoLine(c, self *Client, argv [][]byte) string {
 		}
 		rbs = int64(cap(c.out))
 	}
+	omem := c.obuf.pending.Load()
 	cmd := c.lastCmd
 	if cmd == "" {
 		cmd = "NULL"
@@ -243,8 +245,8 @@ func clientInfoLine(c, self *Client, argv [][]byte) string {
 		{"rbp", "0"},
 		{"obl", "0"},
 		{"oll", "0"},
-		{"omem", "0"},
-		{"tot-mem", infoInt(rbs + argvMem)},
+		{"omem", infoInt(omem)},
+		{"tot-mem", infoInt(rbs + argvMem + omem)},
 		{"events", "r"},
 		{"cmd", cmd},
 		{"user", c.user.Name()},

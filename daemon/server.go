@@ -662,7 +662,11 @@ func (c *Client) checkOutputLimit() {
 	class := c.outputClass() // pub/sub hook: the class follows subscriptions, read under mu
 	lim := c.srv.cfg.OutputLimit(class)
 	c.srv.mu.Unlock()
-	pending := c.pendingOutput()
+	// What was written has left c.out (which holds it until after the
+	// write, or the next read's replies): the transport's queue and the
+	// replies held for durability are what waits.
+	pending := int64(c.conn.OutboundBuffered()) + c.heldBytes
+	c.obuf.pending.Store(pending)
 	over := false
 	if lim.Hard > 0 && pending >= int64(lim.Hard) {
 		over = true
@@ -682,6 +686,31 @@ func (c *Client) checkOutputLimit() {
 			"client", c.addr, "id", c.id, "class", class, "pending", pending)
 		_ = c.conn.Close()
 	}
+}
+
+// queueOutputChecks has the loop of every client with reply bytes waiting
+// re-measure them (CLIENT LIST's omem) and apply the output limits: the
+// transport drains its queue without telling, and a soft limit must close
+// a client that stays over it with no traffic, as Redis's clientsCron
+// does. Called by the cron, without mu.
+func (s *Server) queueOutputChecks(clients []*Client) {
+	for _, c := range clients {
+		if !c.obuf.checkQueued.CompareAndSwap(false, true) {
+			continue
+		}
+		if err := c.conn.Execute(c.recheckOutput); err != nil {
+			c.obuf.checkQueued.Store(false)
+		}
+	}
+}
+
+// recheckOutput is queueOutputChecks's task. On the loop.
+func (c *Client) recheckOutput() {
+	c.obuf.checkQueued.Store(false)
+	if c.closed.Load() || c.cutOff {
+		return
+	}
+	c.checkOutputLimit()
 }
 
 // ---- dispatch ----------------------------------------------------------------
@@ -1084,6 +1113,7 @@ func (s *Server) cron() {
 			// the cron in between its steps).
 			s.saveCronLocked(now)
 		}
+		waiting := s.outputWaitingLocked()
 		s.idleMemoryCronLocked(now)
 		s.quietFlushCronLocked(now)
 		s.diskCronLocked()
@@ -1092,7 +1122,20 @@ func (s *Server) cron() {
 			s.replCronLocked(now)
 		}
 		s.mu.Unlock()
+		s.queueOutputChecks(waiting)
 	}
+}
+
+// outputWaitingLocked lists the clients whose loops last found reply bytes
+// waiting. Holds mu.
+func (s *Server) outputWaitingLocked() []*Client {
+	var out []*Client
+	for _, c := range s.clients {
+		if c.obuf.pending.Load() > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // sampleOps keeps instantaneous_ops_per_sec like Redis (a moving average of
