@@ -176,8 +176,10 @@ type Config struct {
 	// Persistence.
 
 	// Dir holds the store and the RDB snapshots. Relative paths are relative
-	// to the working directory at start-up. Redis 7.0 treats it as a
-	// protected config, so CONFIG SET refuses it.
+	// to the working directory at start-up; the server then works in it,
+	// as Redis does, so relative aclfile, logfile and pidfile paths name
+	// files in it. Redis 7.0 treats it as a protected config, so CONFIG
+	// SET refuses it.
 	Dir string `toml:"dir"`
 	// Appendonly exists for compatibility and must be true: every write goes
 	// to the store's write-ahead log. CONFIG SET appendonly yes is accepted.

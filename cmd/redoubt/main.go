@@ -98,8 +98,30 @@ func loadConfig(args []string) (*conf.Config, error) {
 	return cfg, nil
 }
 
+// enterDir makes the data directory the working directory, as Redis
+// does with its dir setting, so that relative paths in the other settings
+// (aclfile, logfile, pidfile) name files in it, and records it as an
+// absolute path (what CONFIG GET dir shows, as in Redis). The directory
+// is created if missing.
+func enterDir(cfg *conf.Config) error {
+	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
+		return fmt.Errorf("dir %s: %w", cfg.Dir, err)
+	}
+	abs, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return fmt.Errorf("dir %s: %w", cfg.Dir, err)
+	}
+	if err := os.Chdir(abs); err != nil {
+		return fmt.Errorf("can't chdir to %s: %w", cfg.Dir, err)
+	}
+	cfg.Dir = abs
+	return nil
+}
+
+// newLogger logs to cfg.Logfile, or to standard output when it is "", as
+// Redis does (errors before the log exists go to standard error).
 func newLogger(cfg *conf.Config, level *slog.LevelVar) (*slog.Logger, io.Closer, error) {
-	var w io.Writer = os.Stderr
+	var w io.Writer = os.Stdout
 	var closer io.Closer = io.NopCloser(nil)
 	if cfg.Logfile != "" {
 		f, err := os.OpenFile(cfg.Logfile, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -115,6 +137,10 @@ func newLogger(cfg *conf.Config, level *slog.LevelVar) (*slog.Logger, io.Closer,
 func serverMain(args []string, stderr io.Writer) int {
 	cfg, err := loadConfig(args)
 	if err != nil {
+		fmt.Fprintf(stderr, "redoubt: %v\n", err)
+		return 1
+	}
+	if err := enterDir(cfg); err != nil {
 		fmt.Fprintf(stderr, "redoubt: %v\n", err)
 		return 1
 	}
