@@ -69,6 +69,7 @@ type Client struct {
 	held        []heldOut   // replies waiting for durability (loop only)
 	heldBytes   int64       // total size of held (loop only)
 	cutOff      bool        // closing for its output buffer limit (loop only)
+	postponed   bool        // a pause held the command back (postponeLocked; mu)
 	obuf        outbufLimit // soft output-limit tracking (loop only)
 
 	// replyDropped: the replies of a read passed maxReply; the client is

@@ -247,6 +247,14 @@ func TestClientPause(t *testing.T) {
 	if out := other.do(t, "PING"); strings.Join(out, "") != "PONG" {
 		t.Errorf("PING during a WRITE pause: %v", out)
 	}
+	// What a check refuses is answered at once, as Redis checks a
+	// command before it postpones it: a wrong arity, an unknown command.
+	if out := other.do(t, "SET k"); strings.Join(out, "") != "(error) ERR wrong number of arguments for 'set' command" {
+		t.Errorf("SET of the wrong arity during a WRITE pause: %v", out)
+	}
+	if out := other.do(t, "NOSUCHCMD"); len(out) != 1 || !strings.HasPrefix(out[0], "(error) ERR unknown command 'NOSUCHCMD'") {
+		t.Errorf("an unknown command during a WRITE pause: %v", out)
+	}
 	// A write waits, and counts in INFO's blocked_clients as Redis 7.0
 	// counts it (BLOCKED_POSTPONE), until its client goes away.
 	third := h.client(3)
@@ -277,7 +285,11 @@ func TestClientPause(t *testing.T) {
 	if e := p.events[pauseByClient]; !e.all || !e.until.Equal(until) {
 		t.Errorf("after PAUSE 10 ALL: all %v until %v (was %v)", e.all, e.until, until)
 	}
-	// Everyone waits during an ALL pause, the pausing client included.
+	// Everyone waits during an ALL pause, the pausing client included,
+	// for a command that passes its checks.
+	if out := other.do(t, "GET"); strings.Join(out, "") != "(error) ERR wrong number of arguments for 'get' command" {
+		t.Errorf("GET of the wrong arity during an ALL pause: %v", out)
+	}
 	if out := other.do(t, "PING"); len(out) != 0 {
 		t.Errorf("PING during an ALL pause replied %v", out)
 	}

@@ -28,9 +28,10 @@ func (e pauseEvent) active(now time.Time) bool { return !e.until.IsZero() && now
 
 // pauseState implements CLIENT PAUSE / UNPAUSE and FAILOVER's pause of
 // writes. While a pause is active, clients stop being served (all commands,
-// or only writes in WRITE mode, judged by the command's flags when it is
-// parsed) until its deadline or its end; their bytes stay buffered and they
-// are woken when it ends. Replicas are never paused. Guarded by Server.mu.
+// or only writes in WRITE mode, judged by the command's flags) until its
+// deadline or its end: a command that passed every check that may refuse
+// it waits in the buffer (Server.postponeLocked), and its client is woken
+// when the pause ends. Replicas are never paused. Guarded by Server.mu.
 type pauseState struct {
 	events [pausePurposes]pauseEvent
 	// set: some event has a deadline, so the checks every command makes
@@ -67,8 +68,8 @@ func (p *pauseState) pausesAll() bool {
 	return false
 }
 
-// blocks reports whether c must wait before its next command. WRITE pauses
-// are applied per command (blocksWrite); here only ALL pauses stop parsing.
+// blocks reports whether an ALL pause holds c's commands back; WRITE
+// pauses are judged per command (blocksWrite).
 func (p *pauseState) blocks(c *Client) bool {
 	return !c.isReplica() && p.pausesAll()
 }

@@ -494,10 +494,6 @@ func (c *Client) data(buf []byte) (consumed, need int, closeConn bool) {
 	}
 	c.resetAhead()
 	for consumed < len(buf) && !c.closeASAP {
-		if s.pause.blocks(c) {
-			s.pause.park(c)
-			break
-		}
 		argv, n, nd, err := c.nextCommand(buf, consumed, &lim)
 		if err != nil {
 			c.replyMode = replyOn
@@ -517,11 +513,6 @@ func (c *Client) data(buf []byte) (consumed, need int, closeConn bool) {
 			break
 		}
 		c.argv = argv
-		// MULTI hook: an EXEC of queued writes waits like a write.
-		if len(argv) > 0 && (s.pause.blocksWrite(c, s.cmds, argv) || s.execBlockedByPause(c, argv)) {
-			s.pause.park(c)
-			break
-		}
 		consumed += n
 		if len(argv) == 0 && c.repl != nil {
 			// A replica's keepalive while it loads our snapshot (an
@@ -530,6 +521,13 @@ func (c *Client) data(buf []byte) (consumed, need int, closeConn bool) {
 		}
 		if len(argv) > 0 {
 			s.call(c, argv)
+			if c.postponed {
+				// A pause holds it back (postponeLocked): it stays in
+				// the buffer and runs when the pause ends.
+				c.postponed = false
+				consumed -= n
+				break
+			}
 			if c.block != nil {
 				break
 			}
@@ -713,6 +711,22 @@ func (c *Client) recheckOutput() {
 	c.checkOutputLimit()
 }
 
+// postponeLocked parks c while a pause holds its command back (every
+// command under CLIENT PAUSE ALL; under WRITE, writes and an EXEC of
+// queued writes), as Redis's processCommand does once every check that
+// may refuse the command has passed: an unknown command, a wrong arity or
+// a NOAUTH is answered at once. It marks c postponed, and the caller
+// leaves the command unread, to run when the pause ends. Holds mu.
+func (s *Server) postponeLocked(c *Client, argv [][]byte) bool {
+	// MULTI hook: an EXEC of queued writes waits like a write.
+	if !s.pause.blocks(c) && !s.pause.blocksWrite(c, s.cmds, argv) && !s.execBlockedByPause(c, argv) {
+		return false
+	}
+	s.pause.park(c)
+	c.postponed = true
+	return true
+}
+
 // ---- dispatch ----------------------------------------------------------------
 
 // call looks argv up and runs it with Redis's pre-checks, in
@@ -823,6 +837,9 @@ func (s *Server) call(c *Client, argv [][]byte) {
 	if s.loading.Load() && (!cmd.has(flagLoading) || cmd.name == "exec" && c.multi.queuesWithout(flagLoading)) {
 		cmd.stats.rejected++
 		s.rejectLocked(c, cmd, errLoading)
+		return
+	}
+	if s.postponeLocked(c, argv) {
 		return
 	}
 	if c.multi.active && !passesMulti(cmd) {
