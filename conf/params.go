@@ -655,6 +655,13 @@ func lookup(name string) *param {
 	return byName[strings.ToLower(name)]
 }
 
+// Known reports whether name (any case) is a configuration key: a
+// parameter, an alias of one, or "user". Tools that translate other
+// configuration formats (a redis.conf) use it to tell what Redoubt reads.
+func Known(name string) bool {
+	return lookup(name) != nil || strings.EqualFold(name, userKey)
+}
+
 // Sensitive reports whether a parameter (by name or alias) holds a secret
 // that SLOWLOG, MONITOR and logs must redact, as Redis 7.0 redacts
 // requirepass, masterauth and masteruser.

@@ -14,17 +14,20 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
 // TestRedisSuite runs units of Redis 7.0.15's own test suite (its
-// tests/test_helper.tcl, in external-server mode) against the binary: the
-// reference the brief names for every command, reply and error text,
-// checked by the tests Redis checks itself with. testdata/redis-suite.txt
-// lists the units and the tests left out, each group with its reason.
+// tests/test_helper.tcl) against the binary: the reference the brief
+// names for every command, reply and error text, checked by the tests
+// Redis checks itself with. The suite starts its servers itself, as it
+// does Redis's, with the test's settings in a redis.conf: suiteShim (its
+// src/redis-server) hands them to Redoubt, so the tests that need their
+// own server or settings (tagged external:skip) run too.
+// testdata/redis-suite.txt lists the units and the tests left out, each
+// group with its reason.
 //
 // The suite comes from Debian's source package of redis (the same
 // release as the redis-server the interop tests run), fetched once into
@@ -215,20 +218,19 @@ func readSuitePlan(path string) (*suitePlan, error) {
 
 var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
-// runSuiteUnit runs one unit against a fresh server and fails on every
-// [err] and [exception] the suite reports.
+// runSuiteUnit runs one unit, the suite starting Redoubt for each of its
+// servers through suiteShim, and fails on every [err] and [exception] the
+// suite reports.
 func runSuiteUnit(t *testing.T, tclsh, root, unit string, skips []string, debug bool) {
-	flags := []string{"--save", ""}
-	if debug {
-		flags = append(flags, "--enable-debug-command", "local")
+	dir := t.TempDir()
+	if err := suiteTree(root, dir, binPath); err != nil {
+		t.Fatal(err)
 	}
-	srv := startServer(t, "", flags...)
-	skipfile := filepath.Join(t.TempDir(), "skip.txt")
+	skipfile := filepath.Join(dir, "skip.txt")
 	if err := os.WriteFile(skipfile, []byte(strings.Join(skips, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	args := []string{"tests/test_helper.tcl",
-		"--host", "127.0.0.1", "--port", strconv.Itoa(srv.port),
 		"--clients", "1", "--timeout", "300",
 		"--ignore-encoding", "--ignore-digest",
 		// Replication and DEBUG RELOAD/OBJECT/... are Redis's own
@@ -239,7 +241,7 @@ func runSuiteUnit(t *testing.T, tclsh, root, unit string, skips []string, debug 
 		args = append(args, "--tags", "-needs:debug")
 	}
 	cmd := exec.Command(tclsh, args...)
-	cmd.Dir = root
+	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
 	text := ansiEscape.ReplaceAllString(string(out), "")
 	var ok, skipped int
