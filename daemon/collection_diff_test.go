@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -236,12 +237,25 @@ func startDiffRedis(t *testing.T) *diffRedis {
 		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", t.TempDir(),
 			"--enable-debug-command", "local")
 		cmd.SysProcAttr = diffRedisAttr()
-		if err := cmd.Start(); err != nil {
+		// Started from an OS thread that lives until the cleanup:
+		// Pdeathsig (diffRedisAttr) fires when the thread that started
+		// the child ends, not the process, and Go ends threads (the
+		// server's background saves lock one and let it go), which
+		// killed the server in the middle of a test.
+		started, done := make(chan error), make(chan struct{})
+		go func() {
+			runtime.LockOSThread()
+			started <- cmd.Start()
+			<-done
+		}()
+		if err := <-started; err != nil {
+			close(done)
 			t.Fatal(err)
 		}
 		t.Cleanup(func() {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
+			close(done)
 		})
 		addr = "127.0.0.1:" + strconv.Itoa(port)
 	}
