@@ -51,7 +51,23 @@ func cmdFlushAll(c *Client, argv [][]byte) {
 	s := c.srv
 	s.ks.FlushAll()
 	c.propagate(argv...)
-	c.ReplyOK()
+	if len(s.cfg.Save) == 0 {
+		c.ReplyOK()
+		return
+	}
+	// As Redis does when save points are set, the emptied dataset is
+	// saved at once: the RDB file no longer holds the flushed keys, and
+	// the changes since the last save drop to 0. The reply (OK, whatever
+	// the save's outcome, as Redis's) waits for it. Inside EXEC, which
+	// stays one unit, or from the primary's stream, nothing can wait: the
+	// save is scheduled.
+	if c.multi.execing || c.isMaster {
+		s.save.scheduled = true
+		c.ReplyOK()
+		return
+	}
+	c.park()
+	s.saveThenLocked(func(error) { c.resume([]byte("+OK\r\n")) })
 }
 
 // cmdSwapDB parses its indexes like Redis (getIntFromObjectOrReply with a

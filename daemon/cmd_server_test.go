@@ -118,8 +118,8 @@ func TestShutdown(t *testing.T) {
 	} {
 		h := newHarness(t)
 		h.srv.cfg.Dir = t.TempDir()
-		if !tc.savePoint {
-			h.srv.cfg.Save = nil
+		if tc.savePoint {
+			h.srv.cfg.Save = conf.Default().Save
 		}
 		fc := h.client(1)
 		argv, _, _, _ := resp.ReadCommand([]byte(tc.line+"\r\n"), nil, &resp.Limits{MaxBulkLen: 1 << 20, MaxMultibulkLen: 100, MaxInlineLen: 1 << 10})

@@ -176,6 +176,8 @@ func TestStopWritesOnBgsaveError(t *testing.T) {
 	}
 	h.srv.mu.Lock()
 	h.srv.cfg.Dir = dir
+	// The refusal applies only with save points, as in Redis.
+	h.srv.cfg.Save = conf.Default().Save
 	h.srv.mu.Unlock()
 	fc := h.client(1)
 	do := func(line string) string {

@@ -131,10 +131,16 @@ func newHarnessOn(t *testing.T, st storage.Store) *harness {
 }
 
 // newHarnessConf is newHarnessOn with a configuration of the test's (its
-// appendfsync is set to no).
+// appendfsync is set to no; its save points are cleared, since with them
+// FLUSHALL waits for a save, and tests of saving set them; saves go to a
+// temporary directory unless the test names one).
 func newHarnessConf(t *testing.T, st storage.Store, cfg *conf.Config) *harness {
 	t.Helper()
 	cfg.Appendfsync = "no"
+	cfg.Save = conf.SavePoints{}
+	if cfg.Dir == conf.Default().Dir {
+		cfg.Dir = t.TempDir()
+	}
 	srv, err := New(cfg, Options{Store: st})
 	if err != nil {
 		t.Fatal(err)
@@ -374,6 +380,14 @@ func groupText(g []resp.Value) string {
 }
 
 // do sends one inline command line and returns its replies rendered.
+// savingParked reports whether f's client is parked (Client.park) while a
+// save runs.
+func (f *fakeClient) savingParked() bool {
+	f.sess.srv.mu.Lock()
+	defer f.sess.srv.mu.Unlock()
+	return f.sess.block != nil && f.sess.block.done && f.sess.srv.save.running
+}
+
 func (f *fakeClient) do(t *testing.T, line string, order ...replyOrder) []string {
 	ord := ordered
 	if len(order) > 0 {
@@ -387,6 +401,17 @@ func (f *fakeClient) do(t *testing.T, line string, order ...replyOrder) []string
 	req := encodeCommand(argv)
 	_, _, closeConn := f.sess.Data(req)
 	if f.loop != nil {
+		f.loop.run()
+		// A command waiting for a save (SAVE, FLUSHALL with save
+		// points) parks its client until the reply is sent on its loop.
+		for deadline := time.Now().Add(10 * time.Second); f.savingParked(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%q: its client still waits for a save", line)
+			}
+			f.loop.run()
+		}
+		// The save's end queued the reply (under the lock the check
+		// took).
 		f.loop.run()
 	}
 	out := f.pending(t, ord)

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -361,4 +362,63 @@ func TestDumpRestoreInterop(t *testing.T) {
 	r2 := startRedis(t, t.TempDir(), "dump.rdb")
 	moveByDump(t, s.addr(), r2.addr())
 	diffKeyspaces(t, "Redoubt DUMP restored into Redis", want, dumpKeyspace(t, r2.addr()))
+}
+
+// TestFlushAllSavesWithSavePoints: as in Redis, FLUSHALL with save points
+// set saves the emptied dataset before it replies, so the RDB file no
+// longer holds the flushed keys; without save points it saves nothing.
+func TestFlushAllSavesWithSavePoints(t *testing.T) {
+	rdbKeys := func(t *testing.T, path string) string {
+		t.Helper()
+		out, err := exec.Command(binPath, "rdb", "check", path).CombinedOutput()
+		if err != nil {
+			t.Fatalf("rdb check: %v\n%s", err, out)
+		}
+		m := regexp.MustCompile(`(?m)^keys:\s+(\d+)`).FindSubmatch(out)
+		if m == nil {
+			t.Fatalf("rdb check:\n%s", out)
+		}
+		return string(m[1])
+	}
+	changes := func(t *testing.T, c *redis.Client) string {
+		t.Helper()
+		info := c.Info(context.Background(), "persistence").Val()
+		m := regexp.MustCompile(`rdb_changes_since_last_save:(\d+)`).FindStringSubmatch(info)
+		if m == nil {
+			t.Fatalf("INFO persistence:\n%s", info)
+		}
+		return m[1]
+	}
+	ctx := context.Background()
+	for _, tc := range []struct {
+		save     string
+		saved    bool // rdb_changes_since_last_save is 0 after FLUSHALL
+		wantKeys string
+	}{
+		{"3600 1", true, "0"},
+		{"", false, "2"},
+	} {
+		s := startServer(t, "", "--save", tc.save)
+		c := s.client()
+		for _, k := range []string{"a", "b"} {
+			if err := c.Set(ctx, k, "v", 0).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := c.Save(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Set(ctx, "c", "v", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.FlushAll(ctx).Err(); err != nil {
+			t.Fatalf("save %q: FLUSHALL: %v", tc.save, err)
+		}
+		if got := changes(t, c); (got == "0") != tc.saved {
+			t.Errorf("save %q: rdb_changes_since_last_save after FLUSHALL = %s", tc.save, got)
+		}
+		if got := rdbKeys(t, filepath.Join(s.dir, "dump.rdb")); got != tc.wantKeys {
+			t.Errorf("save %q: dump.rdb holds %s keys after FLUSHALL, want %s", tc.save, got, tc.wantKeys)
+		}
+	}
 }
