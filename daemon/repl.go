@@ -84,6 +84,11 @@ func (r *replState) init() {
 	r.secondOffset = -1
 	r.seldb = -1
 	r.noReplicasSince = time.Now()
+	// Redis pings its replicas every repl-ping-replica-period seconds
+	// counted from its start (replication_cron_loops), not at once when
+	// the first replica attaches: a stream read right after attaching
+	// starts with the commands, not a PING.
+	r.lastPing = r.noReplicasSince
 }
 
 // The replication id and offset are stored with the data, in the unit
