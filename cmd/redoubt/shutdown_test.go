@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -37,7 +39,31 @@ func (p shutdownPair) lag(t *testing.T) string {
 	t.Helper()
 	sendSignal(t, p.replicaPID, syscall.SIGSTOP)
 	t.Cleanup(func() { _ = syscall.Kill(p.replicaPID, syscall.SIGCONT) })
+	// kill returns before the process stops: a replica still running
+	// (on a busy machine) could take the write and acknowledge it, and
+	// the primary would then shut down at once.
+	waitStopped(t, p.replicaPID)
 	return "SET " + p.mc.Set(context.Background(), "k", "v", 0).Val()
+}
+
+// waitStopped waits until the process is in the stopped state
+// (/proc/PID/stat's state T).
+func waitStopped(t *testing.T, pid int) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+		stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// pid (comm) state ...: comm may hold spaces, so look after
+		// its closing parenthesis.
+		if i := bytes.LastIndexByte(stat, ')'); i >= 0 && i+2 < len(stat) && stat[i+2] == 'T' {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("process %d did not stop: %s", pid, stat)
+		}
+	}
 }
 
 // replicaHas reads k on the replica.
