@@ -54,6 +54,10 @@ type masterLink struct {
 	// pending is the stream of a transaction being applied: it counts,
 	// and goes to our replicas, once its EXEC ran.
 	pending []byte
+	// held: a pause holds the stream's next command back; unapplied is
+	// how many bytes were read and not applied (slave_read_repl_offset).
+	held      bool
+	unapplied int64
 }
 
 // cachedMaster is where a replica's history stands when its link is down:
@@ -760,10 +764,33 @@ func (s *Server) streamFromMaster(m *masterLink, lr *linkReader) error {
 	lim := resp.Limits{MaxBulkLen: 1 << 40, MaxMultibulkLen: 1 << 30, MaxInlineLen: 64 << 10}
 	var buf []byte
 	read := make([]byte, 256<<10)
+	lastData := time.Now()
+	s.mu.Lock()
+	m.held, m.unapplied = false, 0
+	s.mu.Unlock()
 	for {
-		_ = lr.conn.SetReadDeadline(time.Now().Add(lr.timeout))
+		s.mu.Lock()
+		held := m.held
+		s.mu.Unlock()
+		wait := lr.timeout
+		if held {
+			// A pause holds the stream back (see applyStreamLocked):
+			// read on, and look again soon, since its end says nothing
+			// to this goroutine.
+			wait = min(wait, streamPausePoll)
+		}
+		_ = lr.conn.SetReadDeadline(time.Now().Add(wait))
 		n, err := lr.r.Read(read)
 		if n > 0 {
+			lastData = time.Now()
+		}
+		if err != nil && held && n == 0 && time.Since(lastData) < lr.timeout {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				err = nil
+			}
+		}
+		if n > 0 || held {
 			buf = append(buf, read[:n]...)
 			// Applied in steps, each committed (which delivers what it
 			// published) with the lock released in between: a replica
@@ -796,17 +823,24 @@ func (s *Server) streamFromMaster(m *masterLink, lr *linkReader) error {
 				if aerr != nil {
 					return aerr
 				}
-				if used == 0 {
-					break // the rest is the start of a command
+				if used == 0 || m.held {
+					break // the rest is the start of a command, or held
 				}
 			}
 			buf = append(buf[:0], buf[done:]...)
+			s.mu.Lock()
+			m.unapplied = int64(len(buf))
+			s.mu.Unlock()
 		}
 		if err != nil {
 			return err
 		}
 	}
 }
+
+// streamPausePoll is how often a stream held back by a pause looks whether
+// the pause ended.
+const streamPausePoll = 20 * time.Millisecond
 
 // applyStreamLocked runs every complete command at the start of buf as the
 // master client and reports how many bytes it used and how many GETACKs it
@@ -837,6 +871,14 @@ func (s *Server) applyStreamLocked(m *masterLink, buf []byte, lim *resp.Limits) 
 		case len(args) >= 2 && equalFold(args[0], "replconf") && equalFold(args[1], "getack"):
 			acks++
 		default:
+			// As Redis 7.0, whose pause holds back the primary's client
+			// like any other: the stream is read, not applied, until
+			// the pause ends (slave_read_repl_offset moves on,
+			// slave_repl_offset does not).
+			if m.held = s.pausedLocked(mc, args); m.held {
+				m.pending = m.pending[:len(m.pending)-len(raw)]
+				return used - n, acks, nil
+			}
 			s.call(mc, args)
 			mc.out = mc.out[:0]
 			mc.replyMode = replyOn
@@ -985,7 +1027,7 @@ func (s *Server) replicaInfoLocked(now time.Time) []infoField {
 		{"master_link_status", status},
 		{"master_last_io_seconds_ago", infoInt(lastIO)},
 		{"master_sync_in_progress", syncing},
-		{"slave_read_repl_offset", infoInt(off)},
+		{"slave_read_repl_offset", infoInt(off + m.unapplied)},
 		{"slave_repl_offset", infoInt(off)},
 	}
 	if m.syncing {

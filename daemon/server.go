@@ -718,13 +718,18 @@ func (c *Client) recheckOutput() {
 // a NOAUTH is answered at once. It marks c postponed, and the caller
 // leaves the command unread, to run when the pause ends. Holds mu.
 func (s *Server) postponeLocked(c *Client, argv [][]byte) bool {
-	// MULTI hook: an EXEC of queued writes waits like a write.
-	if !s.pause.blocks(c) && !s.pause.blocksWrite(c, s.cmds, argv) && !s.execBlockedByPause(c, argv) {
+	if !s.pausedLocked(c, argv) {
 		return false
 	}
 	s.pause.park(c)
 	c.postponed = true
 	return true
+}
+
+// pausedLocked reports whether a pause holds c's argv back. Holds mu.
+func (s *Server) pausedLocked(c *Client, argv [][]byte) bool {
+	// MULTI hook: an EXEC of queued writes waits like a write.
+	return s.pause.blocks(c) || s.pause.blocksWrite(c, s.cmds, argv) || s.execBlockedByPause(c, argv)
 }
 
 // ---- dispatch ----------------------------------------------------------------
