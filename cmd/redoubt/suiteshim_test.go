@@ -44,7 +44,7 @@ func suiteShim(args []string) int {
 			return 1
 		}
 		for _, l := range dropped {
-			fmt.Fprintf(os.Stderr, "suite shim: left out %q: Redoubt has no such setting\n", l)
+			fmt.Fprintf(os.Stderr, "suite shim: left out %q: Redoubt has no such setting, or cannot take this value\n", l)
 		}
 		args = args[1:]
 	}
