@@ -3,6 +3,8 @@ package conf
 import (
 	"fmt"
 	"strings"
+
+	"github.com/redoubtdb/redoubt/daemon/acl"
 )
 
 // ApplyFlags applies command-line overrides the way redis-server reads them:
@@ -15,12 +17,14 @@ import (
 // so that a password may. List values (bind, save, replicaof,
 // client-output-buffer-limit) may come as several words or as one
 // ("--replicaof '127.0.0.1 6379'"); other flags take exactly one word.
-// "--name=value" is accepted too. "--user" declares one ACL user and may
-// be repeated: --user "alice on >secret ~* +@all" (one word, split like a
+// "--name=value" is accepted too, and so is a setting with its value in one
+// argument, as Redis 7.0 takes it ("--port 6380", "--requirepass 'a b'":
+// split like a redis.conf line). "--user" declares one ACL user and may be
+// repeated: --user "alice on >secret ~* +@all" (one word, split like a
 // redis.conf line) or --user alice on '>secret' (several words, each kept
-// whole). "--save" with nothing after it, or
-// followed by another flag, disables snapshots, and repeated --save flags
-// add up, as in Redis. Values use Redis's syntax (yes/no, 512mb...).
+// whole). "--save" with nothing after it, or followed by another flag,
+// disables snapshots, and repeated --save flags add up, as in Redis.
+// Values use Redis's syntax (yes/no, 512mb...).
 //
 // Flags override the file. On error c is unchanged; the error names the
 // flag: "flag --port: must be between 0 and 65535", "unknown flag --prot".
@@ -34,7 +38,19 @@ func (c *Config) ApplyFlags(args []string) error {
 			return fmt.Errorf("unexpected argument %q: flags look like --port 6380", arg)
 		}
 		name, values := arg[2:], []string(nil)
-		if eq := strings.IndexByte(name, '='); eq >= 0 {
+		if strings.ContainsAny(name, " \t") {
+			// Redis 7.0's "--maxmemory 700mb" in one argument: a config
+			// line, split like one, which the words after it extend.
+			words, err := acl.SplitArgs(name)
+			if err != nil || len(words) == 0 {
+				return fmt.Errorf("flag %q: unbalanced quotes", arg)
+			}
+			name, values = words[0], words[1:]
+			for i < len(args) && !strings.HasPrefix(args[i], "--") {
+				values = append(values, args[i])
+				i++
+			}
+		} else if eq := strings.IndexByte(name, '='); eq >= 0 {
 			name, values = name[:eq], []string{name[eq+1:]}
 		} else {
 			if i < len(args) && !(strings.EqualFold(name, "save") && strings.HasPrefix(args[i], "--")) {

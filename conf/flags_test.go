@@ -18,6 +18,15 @@ func TestApplyFlags(t *testing.T) {
 			c.Requirepass = "a=b"
 		}},
 		{"case-insensitive names", []string{"--MaxClients", "5"}, func(c *Config) { c.Maxclients = 5 }},
+		{"name and value in one argument", []string{"--port 6382", "--requirepass 'a b'", "--loglevel", "verbose"}, func(c *Config) {
+			c.Port = 6382
+			c.Requirepass = "a b"
+			c.Loglevel = "verbose"
+		}},
+		{"one argument, then more words", []string{"--save 900 1", "300", "10", "--replicaof 127.0.0.1", "6379"}, func(c *Config) {
+			c.Save = SavePoints{{900, 1}, {300, 10}}
+			c.Replicaof = ReplicaOf{"127.0.0.1", 6379}
+		}},
 		{"replicaof two words", []string{"--replicaof", "127.0.0.1", "6379"}, func(c *Config) { c.Replicaof = ReplicaOf{"127.0.0.1", 6379} }},
 		{"replicaof one word", []string{"--replicaof", "127.0.0.1 6379"}, func(c *Config) { c.Replicaof = ReplicaOf{"127.0.0.1", 6379} }},
 		{"alias", []string{"--slaveof", "h", "1", "--slave-priority", "7"}, func(c *Config) {
@@ -92,6 +101,8 @@ func TestApplyFlagsErrors(t *testing.T) {
 	}{
 		{"unknown", []string{"--prot", "1"}, "unknown flag --prot"},
 		{"unknown key=value", []string{"--prot=1"}, "unknown flag --prot"},
+		{"unknown in one argument", []string{"--prot 1"}, "unknown flag --prot"},
+		{"unbalanced quotes in one argument", []string{"--requirepass 'a"}, `flag "--requirepass 'a": unbalanced quotes`},
 		{"range", []string{"--port", "65536"}, "flag --port: must be between 0 and 65535"},
 		{"missing value", []string{"--port"}, "flag --port: missing value"},
 		{"not an integer", []string{"--port", "--bind"}, `flag --port: "--bind" is not an integer`},
