@@ -200,9 +200,7 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 	// the server (Go's default for SIGHUP is to exit at once, without the
 	// clean shutdown SIGTERM gets).
 	signal.Ignore(syscall.SIGHUP)
-	if err := os.MkdirAll(cfg.Dir, 0o755); err != nil {
-		return fmt.Errorf("dir %s: %w", cfg.Dir, err)
-	}
+	// cfg.Dir exists and is the working directory (enterDir).
 	if cfg.Pidfile != "" {
 		if err := os.WriteFile(cfg.Pidfile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
 			return fmt.Errorf("pidfile: %w", err)
