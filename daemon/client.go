@@ -53,7 +53,13 @@ type Client struct {
 	lastInteraction atomic.Int64 // unix nanoseconds of the last read; idle timeout
 	closed          atomic.Bool
 
-	out       []byte      // replies of the current Data call
+	// out holds the replies not yet written: the current read's, after
+	// those of earlier reads that wait for the end of the loop's batch of
+	// events (deferred; see Client.send).
+	out       []byte
+	readStart int         // where the current read's replies start in out (loop only)
+	deferred  bool        // a send of out is queued for the end of the batch (loop only)
+	sendFn    func()      // sendDeferred, made once
 	redirect  *[]byte     // replies go here instead of out (mu; see replyBuf)
 	block     *blockState // the blocking command c waits in (mu)
 	argv      [][]byte    // the running command's arguments (Client.data)

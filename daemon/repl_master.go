@@ -622,6 +622,9 @@ func (s *Server) replicaSend(c *Client, b []byte, timeout time.Duration) error {
 				queued <- -1
 				return
 			}
+			// Past the replies still waiting for the end of the batch
+			// (+FULLRESYNC among them).
+			c.sendDeferred()
 			if len(write) > 0 {
 				if err := c.conn.Write(write); err != nil {
 					queued <- -1

@@ -1001,6 +1001,7 @@ func (discardConn) OutboundBuffered() int   { return 0 }
 func (discardConn) AsyncWrite([]byte) error { return nil }
 func (discardConn) Execute(f func()) error  { f(); return nil }
 func (discardConn) Wake() error             { return nil }
+func (discardConn) Defer(func()) bool       { return false }
 func (discardConn) Close() error            { return nil }
 
 // replicaInfoLocked is INFO replication's replica part (before

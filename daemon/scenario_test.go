@@ -250,6 +250,35 @@ type fakeClient struct {
 type fakeLoop struct {
 	mu    sync.Mutex
 	queue []func()
+	// As gnetio's batch, while batching (the scenarios' requests, which
+	// run the loop after each): the first deferred send arms a task and
+	// is written at once; later ones wait for the task. Loop only.
+	batching bool
+	armed    bool
+	deferred []func()
+}
+
+func (l *fakeLoop) deferCall(f func()) bool {
+	if !l.batching {
+		return false
+	}
+	if l.armed {
+		l.deferred = append(l.deferred, f)
+		return true
+	}
+	l.armed = true
+	l.mu.Lock()
+	l.queue = append(l.queue, l.runDeferred)
+	l.mu.Unlock()
+	return false
+}
+
+func (l *fakeLoop) runDeferred() {
+	for i := 0; i < len(l.deferred); i++ {
+		l.deferred[i]()
+	}
+	l.deferred = l.deferred[:0]
+	l.armed = false
 }
 
 func (l *fakeLoop) run() {
@@ -295,6 +324,12 @@ func (f *fakeClient) Execute(fn func()) error {
 	return nil
 }
 func (f *fakeClient) Wake() error { return nil }
+func (f *fakeClient) Defer(fn func()) bool {
+	if f.loop == nil {
+		return false
+	}
+	return f.loop.deferCall(fn)
+}
 func (f *fakeClient) Close() error {
 	f.mu.Lock()
 	f.closed = true
@@ -399,6 +434,10 @@ func (f *fakeClient) do(t *testing.T, line string, order ...replyOrder) []string
 		t.Fatalf("bad scenario line %q: %v", line, err)
 	}
 	req := encodeCommand(argv)
+	if f.loop != nil {
+		f.loop.batching = true
+		defer func() { f.loop.batching = false }()
+	}
 	_, _, closeConn := f.sess.Data(req)
 	if f.loop != nil {
 		f.loop.run()

@@ -331,6 +331,7 @@ func (s *Server) Open(conn netio.Conn) netio.Session {
 		addr:    addrString(conn.RemoteAddr()),
 		ladr:    addrString(conn.LocalAddr()),
 	}
+	c.sendFn = c.sendDeferred
 	c.lastInteraction.Store(time.Now().UnixNano())
 	if s.loading.Load() {
 		// A replica's load holds the lock between its steps: the
@@ -457,6 +458,7 @@ func (c *Client) Data(buf []byte) (consumed, need int, closeConn bool) {
 func (c *Client) data(buf []byte) (consumed, need int, closeConn bool) {
 	s := c.srv
 	s.mu.Lock()
+	c.readStart = len(c.out)
 	if c.unadmitted {
 		c.unadmitted = false
 		if !s.admitLocked(c) {
@@ -555,6 +557,10 @@ func (c *Client) data(buf []byte) (consumed, need int, closeConn bool) {
 		c.closeAfterFlush = true
 		closeConn = false
 	}
+	if closeConn && c.deferred {
+		// The transport closes once what it was given is sent.
+		c.sendDeferred()
+	}
 	return consumed, need, closeConn
 }
 
@@ -569,11 +575,42 @@ func (c *Client) flush(seq uint64) (held bool) {
 			c.out = nil
 			c.srv.dur.wait(c, seq)
 		} else {
-			c.write(c.out)
-			c.out = c.out[:0]
+			c.send()
 		}
 	}
 	return len(c.held) > 0
+}
+
+// send writes out, or, while the loop has other connections' events to
+// handle, leaves it to be written with their replies at the end of the
+// batch (netio.Conn.Defer): replies written together wake a client process
+// once rather than once per connection. On the loop.
+func (c *Client) send() {
+	if c.deferred {
+		return // queued already: out goes with the earlier replies
+	}
+	if c.conn.Defer(c.sendFn) {
+		c.deferred = true
+		return
+	}
+	c.writeOut()
+}
+
+// sendDeferred writes the replies left for the end of the batch. On the loop.
+func (c *Client) sendDeferred() {
+	if !c.deferred {
+		return
+	}
+	c.deferred = false
+	if c.closed.Load() || len(c.out) == 0 {
+		return
+	}
+	c.writeOut()
+}
+
+func (c *Client) writeOut() {
+	c.transmit(c.out)
+	c.out = c.out[:0]
 }
 
 // releaseHeld writes held replies that are now durable. On the loop.
@@ -598,9 +635,16 @@ func (c *Client) releaseHeld() {
 	}
 }
 
-// write hands bytes to the transport and enforces the output buffer limit.
-// On the loop.
+// write hands bytes to the transport after the replies left for the end of
+// the batch, and enforces the output buffer limit. On the loop.
 func (c *Client) write(b []byte) {
+	c.sendDeferred()
+	c.transmit(b)
+}
+
+// transmit hands bytes to the transport and enforces the output buffer
+// limit. On the loop.
+func (c *Client) transmit(b []byte) {
 	if c.cutOff {
 		// Closing for its output limit: writes queued before the close
 		// lands must not pile more onto the dead connection.
@@ -995,7 +1039,9 @@ func (s *Server) run(c *Client, cmd *command, argv [][]byte) {
 		}
 		s.stats.unexpectedErrors++
 		s.ks.abort()
-		c.out = c.out[:0]
+		// Earlier reads' replies, deferred to the end of the batch, are
+		// for writes that stand: only this read's go.
+		c.out = c.out[:min(c.readStart, len(c.out))]
 		c.replyMode = replyOn
 		c.ReplyError("ERR internal error while executing '" + cmd.name + "'; the connection is closed and writes of this request were not applied")
 		c.closeASAP = true

@@ -20,6 +20,12 @@ type Conn interface {
 	LocalAddr() net.Addr
 	// Write queues b for sending. Loop only. The transport copies b.
 	Write(b []byte) error
+	// Defer asks for f to run on the loop once it has handled the events
+	// it is handling now, before it waits for more (at the end of this
+	// batch of events or the next), so that the replies of many
+	// connections go out together. It reports false when f will not run:
+	// the caller writes now. Loop only.
+	Defer(f func()) bool
 	// OutboundBuffered is the number of bytes queued but not yet sent. Loop only.
 	OutboundBuffered() int
 	// AsyncWrite queues b from any goroutine. b must not be modified afterwards.

@@ -1,6 +1,7 @@
 // Package gnetio is the gnet v2 transport: event loops read client bytes and
 // hand them to a netio.Handler's sessions; replies go out through the
-// connection's outbound buffer, written once per read.
+// connection's outbound buffer, written once per read or, while the loop is
+// busy, together at the end of its batch of events (batch.go).
 package gnetio
 
 import (
@@ -139,13 +140,15 @@ func (s *Server) booted(e gnet.Engine) gnet.Action {
 // events adapts gnet callbacks to the netio.Handler.
 type events struct {
 	gnet.BuiltinEventEngine
-	srv *Server
+	srv     *Server
+	batches batches
 }
 
 // connState is kept in the gnet connection's context.
 type connState struct {
-	sess netio.Session
-	need int // bytes needed before the session can make progress
+	sess  netio.Session
+	need  int    // bytes needed before the session can make progress
+	batch *batch // the loop's replies waiting for the end of its batch
 }
 
 func (e *events) OnBoot(eng gnet.Engine) gnet.Action { return e.srv.booted(eng) }
@@ -155,7 +158,7 @@ func (e *events) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	if sess == nil {
 		return nil, gnet.Close
 	}
-	c.SetContext(&connState{sess: sess})
+	c.SetContext(&connState{sess: sess, batch: e.batches.of(c.EventLoop())})
 	return nil, gnet.None
 }
 
@@ -215,6 +218,14 @@ func (c conn) Wake() error {
 			}
 		}
 	})
+}
+
+func (c conn) Defer(f func()) bool {
+	st, ok := c.c.Context().(*connState)
+	if !ok || st == nil {
+		return false
+	}
+	return st.batch.deferCall(f)
 }
 
 func (c conn) Write(b []byte) error {
