@@ -581,6 +581,14 @@ func (c *Client) flush(seq uint64) (held bool) {
 	return len(c.held) > 0
 }
 
+// deferMax is the most reply bytes send leaves for the end of the batch.
+// A larger write is worth its wake-up of the client on its own, and waiting
+// for the end of the next batch of events leaves that client idle: with
+// everything deferred, ZRANGE of 100 members at -P 16 (27 KB a pipeline)
+// ran at 66-67k req/s, with every reply written at once 70-73k, and with
+// this limit 70-74k; LRANGE of 100 (14 KB) 328k deferred, 336-340k here.
+const deferMax = 4 << 10
+
 // send writes out, or, while the loop has other connections' events to
 // handle, leaves it to be written with their replies at the end of the
 // batch (netio.Conn.Defer): replies written together wake a client process
@@ -588,6 +596,10 @@ func (c *Client) flush(seq uint64) (held bool) {
 func (c *Client) send() {
 	if c.deferred {
 		return // queued already: out goes with the earlier replies
+	}
+	if len(c.out) >= deferMax {
+		c.writeOut()
+		return
 	}
 	if c.conn.Defer(c.sendFn) {
 		c.deferred = true
