@@ -174,6 +174,7 @@ func Open(opts Options) (*Store, error) {
 	if opts.Ballast < 0 {
 		return nil, errors.New("storage: negative ballast size")
 	}
+	po.FS = walPreallocFS{po.FS}
 	bl := &ballast{fs: po.FS, path: po.FS.PathJoin(opts.Dir, BallastName), size: opts.Ballast}
 	// Every write Pebble makes goes through the wrapper, which deletes
 	// the ballast and retries once when the disk is full.
