@@ -55,6 +55,13 @@ type Server struct {
 	replCronAt time.Time // last replCronLocked (cron only)
 
 	startTime time.Time
+	// clockBase is a reading of the clock with its monotonic part,
+	// renewed by the cron (so a step of the wall clock reaches commands
+	// within a tick). A command reads the time as time.Since(clockBase),
+	// one read of the monotonic clock where time.Now takes two (the wall
+	// clock too): three reads a command were 3.5% of INCR -P 16's CPU.
+	// Holds mu.
+	clockBase time.Time
 	runID     string
 	hz        atomic.Int64
 	// activeExpireOff: DEBUG SET-ACTIVE-EXPIRE 0 stopped the active expiry
@@ -176,6 +183,7 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 		store:        opts.Store,
 		cmds:         newCommandTable(),
 		startTime:    time.Now(),
+		clockBase:    time.Now(),
 		runID:        newRunID(),
 		clients:      map[int64]*Client{},
 		monitors:     map[*Client]struct{}{},
@@ -946,9 +954,10 @@ func (s *Server) invoke(c *Client, cmd *command, argv [][]byte) {
 		c.lastCmd = cmd.name
 	}
 	c.failed = false
-	start := time.Now()
+	base := s.clockBase // the cron may renew it while a command waits
+	start := time.Since(base)
 	if !nested {
-		s.ks.beginCommand(start)
+		s.ks.beginCommand(base.Add(start))
 	}
 	caller := s.pubsub.caller
 	s.pubsub.caller = c // pub/sub hook: publishLocked puts c's own copies in its replies
@@ -993,7 +1002,7 @@ func (s *Server) invoke(c *Client, cmd *command, argv [][]byte) {
 	if !nested {
 		s.ks.endCommand()
 	}
-	elapsed := time.Since(start)
+	elapsed := time.Since(base) - start
 	s.stats.commands++
 	cmd.stats.calls++
 	cmd.stats.usec += elapsed.Microseconds()
@@ -1182,6 +1191,7 @@ func (s *Server) cron() {
 			s.replyCapAt = now
 		}
 		s.mu.Lock()
+		s.clockBase = time.Now()
 		s.sampleOps()
 		s.closeIdleClientsLocked()
 		s.pause.expire()
