@@ -22,10 +22,18 @@ import (
 // shapes are unit-tested).
 func TestCollectionsDifferential(t *testing.T) {
 	d := newDiffRun(t, 6000)
+	d.mem.srv.cfg.EnableDebugCommand = "yes"
+	d.peb.srv.cfg.EnableDebugCommand = "yes"
 	for i := 0; i < d.n; i++ {
 		cmd, order := collDiffCommand(d.r)
 		got := d.both(cmd, order)
 		d.compare(cmd, order, got, nil)
+		if i%500 == 499 || i == d.n-1 {
+			// The data sets, whole: Redis's digest of every key.
+			for _, cmd := range [][]string{{"DEBUG", "DIGEST"}, {"DEBUG", "DIGEST-VALUE", "a", "b", "c", "d"}} {
+				d.compare(cmd, ordered, d.both(cmd, ordered), nil)
+			}
+		}
 	}
 }
 

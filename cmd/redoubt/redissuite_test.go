@@ -232,7 +232,7 @@ func runSuiteUnit(t *testing.T, tclsh, root, unit string, skips []string, debug 
 	}
 	args := []string{"tests/test_helper.tcl",
 		"--clients", "1", "--timeout", "300",
-		"--ignore-encoding", "--ignore-digest",
+		"--ignore-encoding",
 		"--skipfile", skipfile, "--single", unit}
 	if !debug {
 		// DEBUG RELOAD/OBJECT/... are Redis's own internals; the suite
