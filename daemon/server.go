@@ -990,7 +990,7 @@ func (s *Server) invoke(c *Client, cmd *command, argv [][]byte) {
 	}
 	s.repl.depth--
 	if !nested && len(s.repl.unitOps) > 0 {
-		s.flushUnitLocked(true)
+		s.flushUnitLocked(!cmd.has(flagTouchesArbitraryKeys))
 		c.woff = s.repl.offset
 	}
 	if len(s.ready) > 0 && !nested {

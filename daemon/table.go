@@ -44,7 +44,15 @@ const (
 	flagMayReplicate
 	flagNoMulti
 	flagAllowBusy
+	// flagTouchesArbitraryKeys is Redis's CMD_TOUCHES_ARBITRARY_KEYS,
+	// which COMMAND INFO does not show: SCAN and RANDOMKEY, whose lazily
+	// expired keys' DELs are propagated each on its own, not in a
+	// MULTI/EXEC, as active expiry's are.
+	flagTouchesArbitraryKeys
 )
+
+// touchesArbitraryKeys are the commands Redis 7.0 flags so.
+var touchesArbitraryKeys = map[string]bool{"scan": true, "randomkey": true}
 
 var flagNames = map[string]cmdFlag{
 	"write": flagWrite, "readonly": flagReadonly, "denyoom": flagDenyOOM, "admin": flagAdmin,
@@ -197,6 +205,9 @@ func (t *commandTable) register(name string, fn handler) {
 	cmd.arity = int(info[1].N)
 	for _, f := range info[2].A {
 		cmd.flags |= flagNames[f.S]
+	}
+	if touchesArbitraryKeys[name] {
+		cmd.flags |= flagTouchesArbitraryKeys
 	}
 	cmd.firstKey, cmd.lastKey, cmd.step = int(info[3].N), int(info[4].N), int(info[5].N)
 	if parent, sub, isSub := strings.Cut(name, "|"); isSub {
