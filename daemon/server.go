@@ -995,7 +995,11 @@ func (s *Server) invoke(c *Client, cmd *command, argv [][]byte) {
 	}
 	if len(s.ready) > 0 && !nested {
 		// The pops served to blocked clients follow the command in the
-		// stream, each on its own, as Redis propagates them.
+		// stream, each on its own, as Redis propagates them. Redis
+		// serves them after call() returns, with the clock read anew: a
+		// key the command left to expire meanwhile (MULTI, RPUSH,
+		// PEXPIRE, DEBUG SLEEP, EXEC) is found expired, not served.
+		s.ks.beginCommand(base.Add(time.Since(base)))
 		s.serveReadyLocked()
 	}
 	s.pubsub.caller = caller
