@@ -21,6 +21,16 @@ func (s *Server) activeExpireCycle() {
 	if paused {
 		return
 	}
+	s.mu.Lock()
+	if s.isReplicaLocked() {
+		// A replica's keys expire when its primary says so, but for
+		// those its own clients gave an expiry.
+		s.expireOwnKeysLocked()
+		s.mu.Unlock()
+		return
+	}
+	s.ks.ownExpires = nil // no longer a replica: every key expires here
+	s.mu.Unlock()
 	if effort < 1 {
 		effort = 1
 	}
@@ -100,4 +110,42 @@ func (s *Server) expireStepLocked(db, max int) int {
 		ks.del(storage.ExpireKey(nil, p, k.at, k.key))
 	}
 	return len(keys)
+}
+
+// expireOwnKeysLocked is Redis's expireSlaveKeys: a writable replica
+// expires the keys its own clients gave an expiry (Keyspace.ownExpires),
+// taking them in random order until more than three are not due yet or a
+// millisecond has passed. A key no longer there, or without an expiry, is
+// forgotten. Holds mu.
+func (s *Server) expireOwnKeysLocked() {
+	ks := s.ks
+	if len(ks.ownExpires) == 0 {
+		return
+	}
+	start := time.Now()
+	cycles, notDue := 0, 0
+	for name, dbs := range ks.ownExpires {
+		left := uint64(0)
+		for db := 0; dbs != 0 && db < ks.Databases(); db, dbs = db+1, dbs>>1 {
+			if dbs&1 == 0 {
+				continue
+			}
+			// Outside a command expiry deletes: a due key goes, as
+			// expired (expired_keys, the expired event).
+			if m, found := ks.PeekMeta(db, []byte(name)); found && m.ExpireAt != 0 {
+				notDue++
+				left |= 1 << db
+			}
+		}
+		if left != 0 {
+			ks.ownExpires[name] = left
+		} else {
+			delete(ks.ownExpires, name)
+		}
+		cycles++
+		if notDue > 3 || cycles%64 == 0 && time.Since(start) > time.Millisecond {
+			break
+		}
+	}
+	s.commitLocked()
 }

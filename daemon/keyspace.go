@@ -87,6 +87,13 @@ type Keyspace struct {
 	// expiry is what lookups do with expired keys (set per command on a
 	// replica).
 	expiry expiryMode
+	// ownExpires is Redis's slaveKeysWithExpire: on a writable replica,
+	// the keys its own clients gave an expiry, each with a bit per
+	// database (the first 64), for the cron to expire
+	// (Server.expireOwnKeysLocked); the primary's keys expire when its
+	// DELs come. trackOwn is set while such a client's write runs.
+	ownExpires map[string]uint64
+	trackOwn   bool
 	// onExpired is called for every key removed because it expired (INFO
 	// expired_keys; later keyspace events and propagation).
 	onExpired func(db int, key []byte)
@@ -891,6 +898,12 @@ func (ks *Keyspace) put(db int, key []byte, old *storage.Meta, m *storage.Meta, 
 		}
 	}
 	ks.dirty = ks.dirty || old == nil || old.ExpireAt != m.ExpireAt
+	if ks.trackOwn && m.ExpireAt != 0 && (old == nil || old.ExpireAt != m.ExpireAt) && db < 64 {
+		if ks.ownExpires == nil {
+			ks.ownExpires = map[string]uint64{}
+		}
+		ks.ownExpires[string(key)] |= 1 << db
+	}
 	if ks.onCreate != nil && (old == nil || old.Type != m.Type) {
 		ks.onCreate(db, key, m.Type)
 	}
@@ -999,6 +1012,7 @@ func (ks *Keyspace) FlushAll() {
 	for db := range ks.Databases() {
 		ks.Flush(db)
 	}
+	ks.ownExpires = nil
 }
 
 // Flush deletes every key of db with three range deletions.
@@ -1021,6 +1035,7 @@ func (ks *Keyspace) Swap(a, b int) {
 	ks.touchWatchedDB(a, b)
 	ks.touchWatchedDB(b, a)
 	ks.phys[a], ks.phys[b] = ks.phys[b], ks.phys[a]
+	ks.ownExpires = nil // as Redis's SWAPDB: the bits name the wrong databases now
 	buf := make([]byte, 0, 2*len(ks.phys))
 	for _, p := range ks.phys {
 		buf = binary.BigEndian.AppendUint16(buf, p)

@@ -973,10 +973,11 @@ func (s *Server) invoke(c *Client, cmd *command, argv [][]byte) {
 			s.ks.expiry = expiryKeep
 		case cmd.has(flagWrite):
 			s.ks.expiry = expiryDelete // a writable replica's own writes
+			s.ks.trackOwn = true       // and their keys' expiries
 		default:
 			s.ks.expiry = expiryHide
 		}
-		defer func() { s.ks.expiry = expiryDelete }()
+		defer func() { s.ks.expiry, s.ks.trackOwn = expiryDelete, false }()
 	} else if s.pause.active() && !isExec && !cmd.has(flagWrite) {
 		// While clients are paused Redis 7.0 keeps the dataset as it is
 		// (expireIfNeeded): a read finds an expired key gone but leaves

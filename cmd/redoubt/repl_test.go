@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -952,4 +953,53 @@ func TestReplicaLoadsBigKeyInSteps(t *testing.T) {
 		t.Fatalf("the primary served %s full syncs, want 1; replica log:\n%s", n, logText)
 	}
 	t.Logf("%d INFOs answered while loading, the slowest in %v", loads, slowest)
+}
+
+// TestWritableReplicaExpiresOwnKeys: a writable replica expires the keys
+// its own clients gave an expiry, as Redis's expireSlaveKeys does, while a
+// key of its primary's that expired stays until the primary's DEL (here
+// never: the primary's active expiry is off).
+func TestWritableReplicaExpiresOwnKeys(t *testing.T) {
+	ctx := context.Background()
+	p := startRedisArgs(t, t.TempDir(), "--repl-diskless-sync-delay", "0", "--enable-debug-command", "yes")
+	pc := p.client(t)
+	if err := pc.Do(ctx, "DEBUG", "SET-ACTIVE-EXPIRE", "0").Err(); err != nil {
+		t.Fatal(err)
+	}
+	r := startServer(t, "", "--replicaof", "127.0.0.1 "+strconv.Itoa(p.port), "--replica-read-only", "no")
+	rc := r.client()
+	waitInSync(t, pc, rc)
+	pc.Set(ctx, "primary", "v", 100*time.Millisecond)
+	waitInSync(t, pc, rc)
+	for _, k := range []string{"own", "own2"} {
+		if err := rc.Set(ctx, k, "v", 100*time.Millisecond).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rc.Do(ctx, "SET", "own", "v", "PX", "100").Err(); err != nil { // a second expiry, one key
+		t.Fatal(err)
+	}
+	rc.Set(ctx, "kept", "v", time.Hour)
+	deadline := time.Now().Add(5 * time.Second)
+	for infoField(t, rc, "stats", "expired_keys") != "2" {
+		if time.Now().After(deadline) {
+			t.Fatalf("expired_keys = %s after 5 s, want 2 (own and own2)", infoField(t, rc, "stats", "expired_keys"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // more cron ticks: the primary's key must stay
+	keys, err := rc.Keys(ctx, "*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(keys)
+	if got, want := strings.Join(keys, " "), "kept"; got != want {
+		t.Errorf("KEYS * on the replica: %q, want %q (the expired primary key hidden)", got, want)
+	}
+	if n := rc.DBSize(ctx).Val(); n != 2 {
+		t.Errorf("DBSIZE on the replica = %d, want 2: kept, and the primary's expired key until its DEL", n)
+	}
+	if got := infoField(t, rc, "stats", "expired_keys"); got != "2" {
+		t.Errorf("expired_keys = %s, want 2", got)
+	}
 }
