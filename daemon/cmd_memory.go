@@ -10,12 +10,12 @@ import (
 
 func init() { registrations = append(registrations, registerMemoryCommands) }
 
-// MEMORY USAGE, STATS, MALLOC-STATS, PURGE and HELP. MEMORY DOCTOR, whose
-// report is built on jemalloc's figures, is not implemented.
+// MEMORY DOCTOR, USAGE, STATS, MALLOC-STATS, PURGE and HELP.
 func registerMemoryCommands(t *commandTable) {
 	t.registerContainer("memory")
 	t.register("memory|usage", cmdMemoryUsage)
 	t.register("memory|stats", cmdMemoryStats)
+	t.register("memory|doctor", func(c *Client, argv [][]byte) { c.ReplyVerbatim(c.srv.memoryDoctorReport()) })
 	t.register("memory|malloc-stats", func(c *Client, argv [][]byte) {
 		// What Redis built without jemalloc answers: the Go runtime's
 		// figures are in MEMORY STATS and INFO memory.
@@ -40,6 +40,8 @@ func registerMemoryCommands(t *commandTable) {
 var purging atomic.Bool
 
 var memoryHelp = []string{
+	"DOCTOR",
+	"    Return memory problems reports.",
 	"MALLOC-STATS",
 	"    Return internal statistics report from the memory allocator.",
 	"PURGE",
