@@ -42,6 +42,7 @@ fuzz: ## run every fuzz target for FUZZTIME each
 	$(GO) test ./storage/rdb -run '^$$' -fuzz '^FuzzReader$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./storage/rdb -run '^$$' -fuzz '^FuzzParsePayload$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./storage/rdb -run '^$$' -fuzz '^FuzzLZFDecompress$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./storage/rdb -run '^$$' -fuzz '^FuzzLZF$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./daemon/acl -run '^$$' -fuzz '^FuzzSetUser$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./daemon -run '^$$' -fuzz '^FuzzCommands$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./daemon -run '^$$' -fuzz '^FuzzCommandsPebble$$' -fuzztime $(FUZZTIME)

@@ -71,13 +71,18 @@ func (c *lzfCompressor) compress(in, out []byte) int {
 			if maxlen > lzfMaxRef {
 				maxlen = lzfMaxRef
 			}
-			out[op-lit-1] = byte(lit - 1) // stop run
+			// liblzf checks the room before it writes: a literal run that
+			// just filled up left op one past out's end (a run opened, no
+			// byte in it), and stopping that run would write there.
+			start := op
 			if lit == 0 {
-				op-- // undo run if length is zero
+				start-- // undo run if length is zero
 			}
-			if op+3+1 >= outLen {
+			if start+3+1 >= outLen {
 				return 0
 			}
+			out[op-lit-1] = byte(lit - 1) // stop run
+			op = start
 			// liblzf unrolls the first 16 steps without the maxlen check;
 			// keep that, as it decides the match length near the end.
 			scan := true
