@@ -1002,4 +1002,7 @@ func TestWritableReplicaExpiresOwnKeys(t *testing.T) {
 	if got := infoField(t, rc, "stats", "expired_keys"); got != "2" {
 		t.Errorf("expired_keys = %s, want 2", got)
 	}
+	if got := infoField(t, rc, "stats", "slave_expires_tracked_keys"); got != "1" {
+		t.Errorf("slave_expires_tracked_keys = %s, want 1 (kept)", got)
+	}
 }
