@@ -203,12 +203,8 @@ func debugReload(c *Client, argv [][]byte) {
 	}
 	path := filepath.Join(s.cfg.Dir, s.cfg.Dbfilename)
 	if save {
-		st := &s.save
-		st.started = time.Now()
-		st.lastTry = st.started.Unix()
-		st.changesAtStart = s.ks.changes
-		v := s.ks.snapshot()
-		err := writeRDBFile(v, path, s.rdbOptionsLocked(), nil)
+		v, _, opts := s.beginSaveLocked()
+		err := writeRDBFile(v, path, opts, nil)
 		v.close()
 		s.finishSaveLocked("save", err)
 		if err != nil {

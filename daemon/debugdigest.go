@@ -143,20 +143,15 @@ func (ks *Keyspace) datasetDigest() (digest, error) {
 	return s.all, err
 }
 
-// valueDigest is DEBUG DIGEST-VALUE's for one key of db: zeros for a key
-// that is not there. Holds Server.mu.
+// valueDigest is DEBUG DIGEST-VALUE's for one key of db, expired or not
+// (rawMeta): zeros for a key that is not there. Holds Server.mu.
 func (ks *Keyspace) valueDigest(db int, key []byte) (digest, error) {
-	ks.settle()
-	p := ks.physDB(db)
-	rec, found, err := ks.store.Get(nil, storage.MetaKey(nil, p, key))
-	if err != nil || !found {
-		return digest{}, err
-	}
-	var m storage.Meta
-	if err := storage.DecodeMeta(rec, &m); err != nil {
-		return digest{}, fmt.Errorf("key %q: %w", key, err)
+	ks.settle() // the members are read from the store
+	m, found := ks.rawMeta(db, key)
+	if !found {
+		return digest{}, nil
 	}
 	s := &digestSink{}
-	err = emitKey(ks.store, p, key, &m, s)
+	err := emitKey(ks.store, ks.physDB(db), key, &m, s)
 	return s.key, err
 }

@@ -109,16 +109,9 @@ func cmdBgsave(c *Client, argv [][]byte) {
 // startSaveLocked snapshots the keyspace (see Keyspace.snapshot) and
 // writes it out in the background. Holds mu.
 func (s *Server) startSaveLocked(kind string) {
-	v := s.ks.snapshot()
+	v, path, opts := s.beginSaveLocked()
 	st := &s.save
 	st.running, st.scheduled = true, false
-	st.started = time.Now()
-	st.lastTry = st.started.Unix()
-	st.changesAtStart = s.ks.changes
-	st.keysTotal = v.keys()
-	st.keysDone.Store(0)
-	path := filepath.Join(s.cfg.Dir, s.cfg.Dbfilename)
-	opts := s.rdbOptionsLocked()
 	if kind == "bgsave" {
 		s.log.Info("Background saving started")
 	}
@@ -129,6 +122,20 @@ func (s *Server) startSaveLocked(kind string) {
 		s.finishSaveLocked(kind, err)
 		s.mu.Unlock()
 	})
+}
+
+// beginSaveLocked snapshots the keyspace and records the start of a save
+// of it (its time, the changes it covers, its keys), for
+// finishSaveLocked; it returns where and how to write the file. Holds mu.
+func (s *Server) beginSaveLocked() (*keyspaceSnapshot, string, rdbOptions) {
+	v := s.ks.snapshot()
+	st := &s.save
+	st.started = time.Now()
+	st.lastTry = st.started.Unix()
+	st.changesAtStart = s.ks.changes
+	st.keysTotal = v.keys()
+	st.keysDone.Store(0)
+	return v, filepath.Join(s.cfg.Dir, s.cfg.Dbfilename), s.rdbOptionsLocked()
 }
 
 // finishSaveLocked records a save's outcome and answers SAVE callers.
