@@ -148,6 +148,7 @@ func cmdMemoryStats(c *Client, argv [][]byte) {
 	s := c.srv
 	m := readMemory()
 	keys := s.keyCountLocked()
+	bufs := s.clientBuffersLocked()
 	type field struct {
 		name string
 		val  any // int64, float64, or []field for a database
@@ -157,8 +158,8 @@ func cmdMemoryStats(c *Client, argv [][]byte) {
 		{"total.allocated", int64(m.used)},
 		{"startup.allocated", int64(0)},
 		{"replication.backlog", s.repl.backlogMem()},
-		{"clients.slaves", int64(0)},
-		{"clients.normal", int64(0)},
+		{"clients.slaves", bufs.replicaBytes},
+		{"clients.normal", bufs.clientBytes},
 		{"cluster.links", int64(0)},
 		{"aof.buffer", int64(0)},
 		{"lua.caches", int64(0)},

@@ -366,6 +366,7 @@ func infoRatio(a, b uint64) float64 {
 
 func (s *Server) infoMemory() []infoField {
 	m := readMemory()
+	bufs := s.clientBuffersLocked()
 	u := func(n uint64) string { return strconv.FormatUint(n, 10) }
 	diff := func(a, b uint64) string { return infoInt(int64(a) - int64(b)) }
 	// Redis's overhead covers its own structures; Redoubt does not break
@@ -414,8 +415,8 @@ func (s *Server) infoMemory() []infoField {
 		{"mem_not_counted_for_evict", "0"},
 		{"mem_replication_backlog", infoInt(s.repl.backlogMem())},
 		{"mem_total_replication_buffers", "0"},
-		{"mem_clients_slaves", "0"},
-		{"mem_clients_normal", "0"},
+		{"mem_clients_slaves", infoInt(bufs.replicaBytes)},
+		{"mem_clients_normal", infoInt(bufs.clientBytes)},
 		{"mem_cluster_links", "0"},
 		{"mem_aof_buffer", "0"},
 		{"mem_allocator", runtime.Version()},

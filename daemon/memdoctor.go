@@ -11,22 +11,33 @@ import "strings"
 // report, where Redis flags its total RSS above 1.4 times its data. Nor are
 // there scripts to count. Holds mu.
 func (s *Server) memoryDoctorReport() string {
-	var b doctorBuffers
-	for _, c := range s.clients {
-		if c.isReplica() {
-			b.replicas++
-			b.replicaBytes += c.obuf.pending.Load()
-		} else {
-			b.clients++
-			b.clientBytes += c.obuf.pending.Load()
-		}
-	}
-	return memoryDoctor(readMemory(), b)
+	return memoryDoctor(readMemory(), s.clientBuffersLocked())
 }
 
-// doctorBuffers are the clients' output buffers MEMORY DOCTOR looks at.
+// doctorBuffers are the clients' buffers, replicas apart: what MEMORY
+// DOCTOR checks, and MEMORY STATS and INFO memory report as
+// clients.normal and clients.slaves.
 type doctorBuffers struct {
 	clients, clientBytes, replicas, replicaBytes int64
+}
+
+// clientBuffersLocked sums each client's output waiting on its loop and
+// the arguments of the command it last read: the bytes that CLIENT LIST's
+// omem and argv-mem show (reply buffers between commands belong to the
+// loops, which flush them without mu). Holds mu.
+func (s *Server) clientBuffersLocked() doctorBuffers {
+	var b doctorBuffers
+	for _, c := range s.clients {
+		n := c.obuf.pending.Load() + int64(c.argvBytes)
+		if c.isReplica() {
+			b.replicas++
+			b.replicaBytes += n
+		} else {
+			b.clients++
+			b.clientBytes += n
+		}
+	}
+	return b
 }
 
 func memoryDoctor(m memorySample, b doctorBuffers) string {

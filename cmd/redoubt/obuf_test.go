@@ -65,6 +65,23 @@ func TestOutputBufferShownAndSoftLimitWithoutTraffic(t *testing.T) {
 			t.Fatalf("the subscriber was closed at omem %d, before its soft limit's time", omem)
 		}
 	}
+	// The waiting replies count as the normal clients' memory (pub/sub
+	// clients are normal ones there, as in Redis).
+	if v := infoField(t, c, "memory", "mem_clients_normal"); func() bool {
+		n, err := strconv.ParseInt(v, 10, 64)
+		return err != nil || n < omem
+	}() {
+		t.Errorf("INFO mem_clients_normal %q, below the subscriber's omem %d", v, omem)
+	}
+	// The test's client speaks RESP3: MEMORY STATS is a map.
+	stats, err := c.Do(ctx, "MEMORY", "STATS").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := stats.(map[any]any)
+	if n, ok := m["clients.normal"].(int64); !ok || n < omem {
+		t.Errorf("MEMORY STATS clients.normal %v, below the subscriber's omem %d", m["clients.normal"], omem)
+	}
 	// No more traffic: the soft limit's second runs out all the same.
 	closedBy := time.Now().Add(5 * time.Second)
 	for {
