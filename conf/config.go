@@ -47,6 +47,14 @@ type Config struct {
 	Bind string `toml:"bind"`
 	// Port is the TCP port, 0 for none. Not runtime in Redoubt (it is in Redis 7.0).
 	Port int `toml:"port"`
+	// Unixsocket is the path of a Unix socket to listen on as well (or
+	// alone, with port 0); "" for none. A stale socket file there is
+	// replaced; anything else at the path (a file, a directory, a socket a
+	// live server answers on) stops the start-up instead.
+	Unixsocket string `toml:"unixsocket"`
+	// Unixsocketperm is the Unix socket's file mode, octal as in Redis
+	// ("700"); 0 leaves what the umask gives.
+	Unixsocketperm FileMode `toml:"unixsocketperm"`
 	// TCPBacklog is the listen(2) backlog.
 	TCPBacklog int `toml:"tcp-backlog"`
 	// Timeout closes a client idle for that many seconds; 0 never does. Runtime.

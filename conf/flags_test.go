@@ -64,6 +64,11 @@ func TestApplyFlags(t *testing.T) {
 			c.ClientOutputBufferLimit.Pubsub = OutputLimit{MB, 0, 0}
 		}},
 		{"bind words", []string{"--bind", "127.0.0.1", "::1"}, func(c *Config) { c.Bind = "127.0.0.1 ::1" }},
+		{"unix socket, mode in octal", []string{"--unixsocket", "/tmp/r.sock", "--unixsocketperm", "770"}, func(c *Config) {
+			c.Unixsocket = "/tmp/r.sock"
+			c.Unixsocketperm = 0o770
+		}},
+		{"octal with a leading zero", []string{"--unixsocketperm", "0700"}, func(c *Config) { c.Unixsocketperm = 0o700 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := Default()
@@ -118,6 +123,8 @@ func TestApplyFlagsErrors(t *testing.T) {
 		{"second save", []string{"--save", "900 1", "--save", "x 1"}, "flag --save: invalid save parameters: want pairs of <seconds> <changes>, seconds >= 1, changes >= 0"},
 		{"appendonly", []string{"--appendonly", "no"}, "flag --appendonly: Redoubt always persists the keyspace to its write-ahead log; appendonly cannot be 'no'"},
 		{"replicaof", []string{"--replicaof", "h"}, `flag --replicaof: want "<host> <port>", "no one" or ""`},
+		{"octal digits only", []string{"--unixsocketperm", "789"}, `flag --unixsocketperm: "789" is not an octal number`},
+		{"octal range", []string{"--unixsocketperm", "1777"}, "flag --unixsocketperm: argument must be between 0 and 777 inclusive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := Default()

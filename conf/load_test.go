@@ -153,6 +153,24 @@ func TestLoadSyntaxErrorPosition(t *testing.T) {
 	}
 }
 
+// unixsocketperm is octal digits in a string: an integer is refused, since
+// TOML would read 700 as decimal.
+func TestLoadUnixSocketPerm(t *testing.T) {
+	c, err := Load(writeConfig(t, "unixsocket = \"/tmp/r.sock\"\nunixsocketperm = \"750\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Unixsocket != "/tmp/r.sock" || c.Unixsocketperm != 0o750 {
+		t.Errorf("unixsocket %q unixsocketperm %o", c.Unixsocket, c.Unixsocketperm)
+	}
+	path := writeConfig(t, "unixsocketperm = 700\n")
+	_, err = Load(path)
+	want := path + `:1: key "unixsocketperm": must be octal digits in a string (like "700"), not an integer`
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+}
+
 // Every bad key is reported, in file order.
 func TestLoadReportsAllErrors(t *testing.T) {
 	path := writeConfig(t, "zzz = 1\nport = -1\nhz = \"x\"\n")

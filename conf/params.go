@@ -1,6 +1,7 @@
 package conf
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -23,6 +24,8 @@ var params = []*param{
 	// cannot rebind yet.
 	bindParam(),
 	intParam("port", 0, 0, 65535, func(c *Config) *int { return &c.Port }),
+	stringParam("unixsocket", 0, func(c *Config) *string { return &c.Unixsocket }, nil),
+	modeParam("unixsocketperm", 0, 0, 0o777, func(c *Config) *FileMode { return &c.Unixsocketperm }),
 	intParam("tcp-backlog", 0, 0, maxInt32, func(c *Config) *int { return &c.TCPBacklog }),
 	intParam("timeout", mutable, 0, maxInt32, func(c *Config) *int { return &c.Timeout }),
 	intParam("tcp-keepalive", mutable, 0, maxInt32, func(c *Config) *int { return &c.TCPKeepalive }),
@@ -468,6 +471,56 @@ func stringParam(name string, fl paramFlag, field func(*Config) *string, valid f
 		get:     func(c *Config) string { return *field(c) },
 		check:   func(c *Config) *problem { return valid(*field(c)) },
 		literal: func(c *Config) string { return tomlQuote(*field(c)) },
+	}
+}
+
+// FileMode is a file's permission bits, written in octal as Redis's
+// OCTAL_CONFIG parameters are ("700").
+type FileMode uint32
+
+func (m FileMode) String() string { return strconv.FormatUint(uint64(m), 8) }
+
+// MarshalText writes the mode as TOML's string form of it.
+func (m FileMode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// modeParam is an octal parameter (Redis's OCTAL_CONFIG). In TOML it is a
+// string of octal digits: an integer would read 700 as decimal seven
+// hundred, which is not the mode anyone who writes it means.
+func modeParam(name string, fl paramFlag, min, max FileMode, field func(*Config) *FileMode) *param {
+	rangeErr := func() *problem {
+		return problemText(fmt.Sprintf("argument must be between %o and %o inclusive", min, max))
+	}
+	parse := func(c *Config, s string) *problem {
+		v, err := strconv.ParseInt(s, 8, 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return &problem{redis: "argument couldn't be parsed as an octal number", plain: fmt.Sprintf("%q is not an octal number", s)}
+		}
+		if err != nil || v < int64(min) || v > int64(max) {
+			return rangeErr()
+		}
+		*field(c) = FileMode(v)
+		return nil
+	}
+	get := func(c *Config) string { return field(c).String() }
+	return &param{
+		name:  name,
+		flags: fl,
+		set:   func(c *Config, args []string) *problem { return parse(c, args[0]) },
+		load: func(c *Config, v any) *problem {
+			s, ok := v.(string)
+			if !ok {
+				return typeProblem(`octal digits in a string (like "700")`, v)
+			}
+			return parse(c, s)
+		},
+		get: get,
+		check: func(c *Config) *problem {
+			if v := *field(c); v < min || v > max {
+				return rangeErr()
+			}
+			return nil
+		},
+		literal: func(c *Config) string { return tomlQuote(get(c)) },
 	}
 }
 

@@ -49,6 +49,7 @@ type Client struct {
 	failed            bool // the current command replied with an error
 	closeAfterFlush   bool // close once held replies are written (loop only)
 	addr, ladr        string
+	unix              bool // connected through the Unix socket (CLIENT LIST's flag U)
 
 	lastInteraction atomic.Int64 // unix nanoseconds of the last read; idle timeout
 	closed          atomic.Bool

@@ -153,8 +153,8 @@ func clientType(c *Client) int {
 
 // clientFlags is the flags field of CLIENT LIST, in Redis's letter order
 // ('O' monitor, 'P' pub/sub, 'x' in MULTI, 'b' blocked, 'd' a watched key
-// was modified, 'c' close after reply, 'A' close asap, 'e' no-evict; 'N'
-// when none applies).
+// was modified, 'c' close after reply, 'A' close asap, 'U' Unix socket,
+// 'e' no-evict; 'N' when none applies).
 func clientFlags(c *Client) string {
 	var f []byte
 	if c.isReplica() {
@@ -180,6 +180,9 @@ func clientFlags(c *Client) string {
 	}
 	if c.killed {
 		f = append(f, 'A')
+	}
+	if c.unix {
+		f = append(f, 'U')
 	}
 	if c.noEvict {
 		f = append(f, 'e')

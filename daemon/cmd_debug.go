@@ -36,6 +36,9 @@ func (s *Server) protectedAllowed(c *Client) bool {
 	case "yes":
 		return true
 	case "local":
+		if c.unix {
+			return true
+		}
 		host, _, err := net.SplitHostPort(c.addr)
 		return err == nil && (host == "127.0.0.1" || host == "::1")
 	}

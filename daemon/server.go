@@ -36,14 +36,17 @@ var RedoubtVersion = "0.1.0-dev"
 // goroutines (the syncer, the expiry cycle, cron) take it for short steps.
 // Waiting for fsync never happens under mu or on a loop.
 type Server struct {
-	cfg      *conf.Config
-	log      *slog.Logger
-	logLevel *slog.LevelVar // nil when the owner did not share it
-	store    storage.Store
-	cmds     *commandTable
-	ks       *Keyspace
-	dur      *durability
-	disk     diskGuard
+	cfg *conf.Config
+	// unixsocket is cfg.Unixsocket, which cannot change: what Unix
+	// socket clients show as their address, read on the loops.
+	unixsocket string
+	log        *slog.Logger
+	logLevel   *slog.LevelVar // nil when the owner did not share it
+	store      storage.Store
+	cmds       *commandTable
+	ks         *Keyspace
+	dur        *durability
+	disk       diskGuard
 	// maxClientsFD: the most clients the open-file limit allows; 0: no
 	// limit known.
 	maxClientsFD int
@@ -177,6 +180,7 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 	}
 	s := &Server{
 		cfg:          cfg,
+		unixsocket:   cfg.Unixsocket,
 		maxClientsFD: opts.MaxClientsLimit,
 		log:          opts.Logger,
 		logLevel:     opts.LogLevel,
@@ -338,6 +342,13 @@ func (s *Server) Open(conn netio.Conn) netio.Session {
 		created: time.Now(),
 		addr:    addrString(conn.RemoteAddr()),
 		ladr:    addrString(conn.LocalAddr()),
+	}
+	if _, ok := conn.RemoteAddr().(*net.UnixAddr); ok {
+		// As Redis: both ends are the socket's path, with port 0 (the
+		// peer of a Unix socket has no name).
+		c.unix = true
+		c.addr = s.unixsocket + ":0"
+		c.ladr = c.addr
 	}
 	c.sendFn = c.sendDeferred
 	c.lastInteraction.Store(time.Now().UnixNano())
@@ -1115,7 +1126,11 @@ func (s *Server) countError(msg string) {
 func (s *Server) feedMonitors(c *Client, argv [][]byte) {
 	now := time.Now()
 	var b strings.Builder
-	fmt.Fprintf(&b, "+%d.%06d [%d %s]", now.Unix(), now.Nanosecond()/1000, c.db, c.addr)
+	if c.unix {
+		fmt.Fprintf(&b, "+%d.%06d [%d unix:%s]", now.Unix(), now.Nanosecond()/1000, c.db, s.unixsocket)
+	} else {
+		fmt.Fprintf(&b, "+%d.%06d [%d %s]", now.Unix(), now.Nanosecond()/1000, c.db, c.addr)
+	}
 	for _, a := range argv {
 		b.WriteByte(' ')
 		b.WriteString(quoteArg(a))

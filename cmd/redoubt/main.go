@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -159,20 +160,39 @@ func serverMain(args []string, stderr io.Writer) int {
 	return 0
 }
 
-// listenAddr is one address of bind with port: host:port, and whether it
-// is optional (Redis's "-addr").
+// listenAddr is one address to listen on: host:port of bind with port,
+// and whether it is optional (Redis's "-addr"), or the Unix socket's path.
 type listenAddr struct {
 	hostPort string
 	optional bool
+	unix     string
 }
 
-func listenAddrs(cfg *conf.Config) []listenAddr {
-	var out []listenAddr
-	for _, b := range strings.Fields(cfg.Bind) {
-		host, optional := strings.CutPrefix(b, "-")
-		out = append(out, listenAddr{net.JoinHostPort(host, strconv.Itoa(cfg.Port)), optional})
+func (a listenAddr) gnet() string {
+	if a.unix != "" {
+		return "unix://" + a.unix
 	}
-	return out
+	return "tcp://" + a.hostPort
+}
+
+// listenAddrs is where the server listens: bind's addresses on port (none
+// with port 0) and the Unix socket. Nowhere at all is an error, in Redis's
+// words.
+func listenAddrs(cfg *conf.Config) ([]listenAddr, error) {
+	var out []listenAddr
+	if cfg.Port != 0 {
+		for _, b := range strings.Fields(cfg.Bind) {
+			host, optional := strings.CutPrefix(b, "-")
+			out = append(out, listenAddr{hostPort: net.JoinHostPort(host, strconv.Itoa(cfg.Port)), optional: optional})
+		}
+	}
+	if cfg.Unixsocket != "" {
+		out = append(out, listenAddr{unix: cfg.Unixsocket})
+	}
+	if len(out) == 0 {
+		return nil, errors.New("configured to not listen anywhere (port 0, no bind address or no unixsocket), exiting")
+	}
+	return out, nil
 }
 
 // checkListen tries each address the server will listen on (not the
@@ -181,6 +201,12 @@ func listenAddrs(cfg *conf.Config) []listenAddr {
 // "setsockopt: bad file descriptor".
 func checkListen(addrs []listenAddr) error {
 	for _, a := range addrs {
+		if a.unix != "" {
+			if err := checkUnixSocket(a.unix); err != nil {
+				return err
+			}
+			continue
+		}
 		if a.optional {
 			continue
 		}
@@ -191,6 +217,39 @@ func checkListen(addrs []listenAddr) error {
 		if err := l.Close(); err != nil {
 			return fmt.Errorf("listening socket %s: %w", a.hostPort, err)
 		}
+	}
+	return nil
+}
+
+// maxUnixPath is the room for a path in sockaddr_un, its final NUL
+// included.
+const maxUnixPath = 108
+
+// checkUnixSocket makes path ready for the Unix socket: nothing there, or
+// a stale socket, which it removes. Redis unlinks whatever is at the path;
+// gnet removes it recursively. So a socket a live server answers on, a
+// file or a directory (a mistyped unixsocket naming the data directory)
+// is an error here instead.
+func checkUnixSocket(path string) error {
+	if len(path) >= maxUnixPath {
+		return fmt.Errorf("could not create server Unix socket %s: the path is %d bytes, the limit is %d", path, len(path), maxUnixPath-1)
+	}
+	fi, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("could not create server Unix socket %s: %w", path, err)
+	}
+	if fi.Mode().Type() != fs.ModeSocket {
+		return fmt.Errorf("could not create server Unix socket %s: the path exists and is not a socket (%s)", path, fi.Mode().Type())
+	}
+	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+		_ = c.Close()
+		return fmt.Errorf("could not create server Unix socket %s: a server is listening on it", path)
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("could not create server Unix socket %s: removing the stale socket: %w", path, err)
 	}
 	return nil
 }
@@ -215,7 +274,10 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 			}
 		}()
 	}
-	listen := listenAddrs(cfg)
+	listen, err := listenAddrs(cfg)
+	if err != nil {
+		return err
+	}
 	if err := checkListen(listen); err != nil {
 		return err
 	}
@@ -241,7 +303,7 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 
 	var addrs []string
 	for _, a := range listen {
-		addrs = append(addrs, "tcp://"+a.hostPort)
+		addrs = append(addrs, a.gnet())
 	}
 	transport := gnetio.New(srv, gnetio.Options{
 		Addrs:        addrs,
@@ -254,6 +316,15 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 	go func() { serveErr <- transport.Serve() }()
 	select {
 	case <-transport.Ready():
+		if cfg.Unixsocket != "" && cfg.Unixsocketperm != 0 {
+			// As Redis: the mode is set once the socket exists (gnet
+			// creates it with what the umask leaves).
+			if err := os.Chmod(cfg.Unixsocket, fs.FileMode(cfg.Unixsocketperm)); err != nil {
+				_ = transport.Stop(context.Background())
+				srv.Close()
+				return fmt.Errorf("unixsocketperm: %w", err)
+			}
+		}
 		log.Info("Ready to accept connections", "addrs", addrs, "pid", os.Getpid(),
 			"version", daemon.RedoubtVersion, "startup", time.Since(start).Round(time.Microsecond).String())
 	case err := <-serveErr:
