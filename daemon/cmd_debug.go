@@ -50,6 +50,8 @@ var debugHelp = []string{
 	"    Output a hex signature representing the current DB content.",
 	"DIGEST-VALUE <key> [<key> ...]",
 	"    Output a hex signature of the values of all the specified keys.",
+	"OBJECT <key>",
+	"    Show low level info about `key` and associated value.",
 	"POPULATE <count> [<prefix>] [<size>]",
 	"    Create <count> string keys named key:<num>. If <prefix> is specified then",
 	"    it is used instead of the 'key' prefix. These are not propagated to",
@@ -99,6 +101,8 @@ func cmdDebug(c *Client, argv [][]byte) {
 			}
 			c.ReplySimple(d.String())
 		}
+	case sub == "object" && len(argv) == 3:
+		debugObject(c, argv[2])
 	case sub == "protocol" && len(argv) == 3:
 		debugProtocol(c, strings.ToLower(string(argv[2])))
 	case sub == "reload":

@@ -557,13 +557,16 @@ func cmdObjectRefcount(c *Client, argv [][]byte) {
 		c.ReplyNull()
 		return
 	}
+	c.ReplyInt(objectRefcount(&m))
+}
+
+func objectRefcount(m *storage.Meta) int64 {
 	if m.Type == storage.TypeString && m.Enc == storage.StrEncAuto && len(m.Value) <= 20 {
 		if n, ok := parseInt(m.Value); ok && n >= 0 && n < 10000 {
-			c.ReplyInt(1<<31 - 1)
-			return
+			return 1<<31 - 1
 		}
 	}
-	c.ReplyInt(1)
+	return 1
 }
 
 var objectHelp = []string{

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -90,6 +91,60 @@ func TestDebugReload(t *testing.T) {
 			}
 			if got, want := do("DEBUG RELOAD BOGUS"), "(error) ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options."; got != want {
 				t.Errorf("DEBUG RELOAD BOGUS: %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// debugObjectSteps are commands with Redis 7.0.15's answers to them
+// (redis-server --enable-debug-command yes), the address and the LRU
+// clock aside: each encoding, a shared integer, an LZF-compressed string,
+// a quicklist, a hash converted inside MULTI. A list long enough for two
+// nodes differs (Redis cuts its nodes at 8 KB, Redoubt at 128 elements):
+// for l2 Redis answers serializedlength:58 ... ql_nodes:1
+// ql_avg_node:200.00 ... ql_uncompressed_size:2407; the figures below
+// are Redoubt's.
+var debugObjectSteps = []struct{ cmd, want string }{
+	{"SET foo bar", "OK"},
+	{"SET n 123", "OK"},
+	{"SET big 12345678901234567890123", "OK"},
+	{"SET long " + strings.Repeat("a", 100), "OK"},
+	{"RPUSH l a b 1", "(integer) 3"},
+	{"SADD s 1 2 3", "(integer) 3"},
+	{"SADD s2 a b", "(integer) 2"},
+	{"ZADD z 1.5 m 2 n", "(integer) 2"},
+	{"HSET h f v", "(integer) 1"},
+	{"DEBUG OBJECT foo", "Value at:0x0 refcount:1 encoding:embstr serializedlength:4 lru:* lru_seconds_idle:0"},
+	{"DEBUG OBJECT n", "Value at:0x0 refcount:2147483647 encoding:int serializedlength:2 lru:* lru_seconds_idle:0"},
+	{"DEBUG OBJECT big", "Value at:0x0 refcount:1 encoding:embstr serializedlength:21 lru:* lru_seconds_idle:0"},
+	{"DEBUG OBJECT long", "Value at:0x0 refcount:1 encoding:raw serializedlength:13 lru:* lru_seconds_idle:0"},
+	{"DEBUG OBJECT l", "Value at:0x0 refcount:1 encoding:quicklist serializedlength:18 lru:* lru_seconds_idle:0 " +
+		"ql_nodes:1 ql_avg_node:3.00 ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:15"},
+	{"DEBUG OBJECT s", "Value at:0x0 refcount:1 encoding:intset serializedlength:15 lru:* lru_seconds_idle:0"},
+	{"DEBUG OBJECT s2", "Value at:0x0 refcount:1 encoding:hashtable serializedlength:5 lru:* lru_seconds_idle:0"},
+	{"DEBUG OBJECT z", "Value at:0x0 refcount:1 encoding:listpack serializedlength:21 lru:* lru_seconds_idle:0"},
+	{"DEBUG OBJECT h", "Value at:0x0 refcount:1 encoding:listpack serializedlength:14 lru:* lru_seconds_idle:0"},
+	{"DEBUG OBJECT nokey", "(error) ERR no such key"},
+	{"RPUSH l2 " + strings.TrimSpace(strings.Repeat("abcdefghij ", 200)), "(integer) 200"},
+	{"DEBUG OBJECT l2", "Value at:0x0 refcount:1 encoding:quicklist serializedlength:85 lru:* lru_seconds_idle:0 " +
+		"ql_nodes:2 ql_avg_node:100.00 ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:2414"},
+	{"MULTI", "OK"},
+	{"HSET h f2 " + strings.Repeat("v", 65), "QUEUED"},
+	{"DEBUG OBJECT h", "QUEUED"},
+	{"EXEC", "[(integer) 1 Value at:0x0 refcount:1 encoding:hashtable serializedlength:21 lru:* lru_seconds_idle:0]"},
+}
+
+func TestDebugObject(t *testing.T) {
+	lru := regexp.MustCompile(`lru:\d+ `)
+	for name, h := range map[string]*harness{"memory": newHarness(t), "pebble": newPebbleHarness(t)} {
+		t.Run(name, func(t *testing.T) {
+			defer h.close()
+			h.srv.cfg.EnableDebugCommand = "yes"
+			for _, s := range debugObjectSteps {
+				got := lru.ReplaceAllString(strings.Join(h.client(1).do(t, s.cmd), " "), "lru:* ")
+				if got != s.want {
+					t.Errorf("%.60s: got %q, want %q", s.cmd, got, s.want)
+				}
 			}
 		})
 	}
