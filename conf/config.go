@@ -145,6 +145,13 @@ type Config struct {
 	// reports, each in [0, 100]. Runtime.
 	LatencyTrackingInfoPercentiles Percentiles `toml:"latency-tracking-info-percentiles"`
 
+	// Client-side caching.
+
+	// TrackingTableMaxKeys bounds the keys CLIENT TRACKING remembers for
+	// its clients; past it, keys are forgotten at random and their
+	// clients told to drop them. 0 is no limit. Runtime.
+	TrackingTableMaxKeys int `toml:"tracking-table-max-keys"`
+
 	// Keyspace notifications.
 
 	// NotifyKeyspaceEvents selects the keyspace notifications published
@@ -334,6 +341,8 @@ func Default() *Config {
 		Aclfile:          "",
 		AcllogMaxLen:     128,
 		AclPubsubDefault: AclResetChannels,
+
+		TrackingTableMaxKeys: 1000000,
 
 		ProtoMaxBulkLen:        512 * MB,
 		ClientQueryBufferLimit: 1 * GB,

@@ -65,6 +65,9 @@ var params = []*param{
 	enumParam("enable-debug-command", 0, []string{"no", "yes", "local"}, func(c *Config) *string { return &c.EnableDebugCommand }),
 	listParam("latency-tracking-info-percentiles", mutable, func(c *Config) *Percentiles { return &c.LatencyTrackingInfoPercentiles }, parsePercentiles),
 
+	// Client-side caching.
+	intParam("tracking-table-max-keys", mutable, 0, maxInt64, func(c *Config) *int { return &c.TrackingTableMaxKeys }),
+
 	// Keyspace notifications.
 	notifyParam(),
 

@@ -88,6 +88,9 @@ type Client struct {
 	// Pub/sub hook: subscriptions and undelivered messages (pubsub.go).
 	// Guarded by Server.mu.
 	pubsub clientPubsub
+	// tracking is its CLIENT TRACKING state (tracking.go), guarded by
+	// Server.mu.
+	tracking clientTracking
 
 	// MULTI hook: the transaction and watched keys (multi.go). Guarded by
 	// Server.mu.

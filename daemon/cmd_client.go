@@ -11,7 +11,8 @@ import (
 )
 
 // CLIENT subcommands: ID SETNAME GETNAME LIST INFO KILL PAUSE UNPAUSE REPLY
-// NO-EVICT HELP. (CLIENT SETINFO came with Redis 7.2 and is left out.)
+// NO-EVICT UNBLOCK, TRACKING CACHING GETREDIR TRACKINGINFO (tracking.go)
+// and HELP. (CLIENT SETINFO came with Redis 7.2 and is left out.)
 
 func init() { registrations = append(registrations, registerClientCommands) }
 
@@ -50,6 +51,10 @@ func registerClientCommands(t *commandTable) {
 		}
 		c.ReplyOK()
 	})
+	t.register("client|tracking", cmdClientTracking)
+	t.register("client|caching", cmdClientCaching)
+	t.register("client|getredir", func(c *Client, argv [][]byte) { c.ReplyInt(c.tracking.redirectShown()) })
+	t.register("client|trackinginfo", cmdClientTrackingInfo)
 	t.register("client|help", func(c *Client, argv [][]byte) { replyHelpLines(c, argv, clientHelp) })
 }
 
@@ -152,9 +157,10 @@ func clientType(c *Client) int {
 // ---- CLIENT LIST / INFO ------------------------------------------------------
 
 // clientFlags is the flags field of CLIENT LIST, in Redis's letter order
-// ('O' monitor, 'P' pub/sub, 'x' in MULTI, 'b' blocked, 'd' a watched key
-// was modified, 'c' close after reply, 'A' close asap, 'U' Unix socket,
-// 'e' no-evict; 'N' when none applies).
+// ('O' monitor, 'P' pub/sub, 'x' in MULTI, 'b' blocked, 't' tracking, 'R'
+// its redirect gone, 'B' broadcast tracking, 'd' a watched key was
+// modified, 'c' close after reply, 'A' close asap, 'U' Unix socket, 'e'
+// no-evict; 'N' when none applies).
 func clientFlags(c *Client) string {
 	var f []byte
 	if c.isReplica() {
@@ -172,6 +178,7 @@ func clientFlags(c *Client) string {
 	if c.block != nil && !c.block.done {
 		f = append(f, 'b')
 	}
+	f = c.tracking.flags(f)
 	if c.multi.dirtyCAS { // MULTI hook: a watched key was modified
 		f = append(f, 'd')
 	}
@@ -253,7 +260,7 @@ func clientInfoLine(c, self *Client, argv [][]byte) string {
 		{"events", "r"},
 		{"cmd", cmd},
 		{"user", c.user.Name()},
-		{"redir", "-1"},
+		{"redir", strconv.FormatInt(c.tracking.redirectShown(), 10)},
 		{"resp", strconv.Itoa(c.proto)},
 	}
 	var b strings.Builder

@@ -169,6 +169,7 @@ func cmdReset(c *Client, argv [][]byte) {
 	s := c.srv
 	s.discardLocked(c) // MULTI hook: ends a transaction and drops watches
 	s.resetPubsubLocked(c)
+	s.disableTrackingLocked(c)
 	c.db = 0
 	c.proto = 2
 	c.name = ""

@@ -52,6 +52,8 @@ var debugHelp = []string{
 	"    Output a hex signature of the values of all the specified keys.",
 	"OBJECT <key>",
 	"    Show low level info about `key` and associated value.",
+	"PAUSE-CRON <0|1>",
+	"    Stop periodic cron job processing.",
 	"POPULATE <count> [<prefix>] [<size>]",
 	"    Create <count> string keys named key:<num>. If <prefix> is specified then",
 	"    it is used instead of the 'key' prefix. These are not propagated to",
@@ -114,6 +116,10 @@ func cmdDebug(c *Client, argv [][]byte) {
 			secs = 0 // Redis's strtod: what does not parse sleeps not at all
 		}
 		time.Sleep(time.Duration(secs * float64(time.Second)))
+		c.ReplyOK()
+	case sub == "pause-cron" && len(argv) == 3:
+		n, _ := strconv.Atoi(string(argv[2])) // Redis's atoi
+		s.cronPaused.Store(n != 0)
 		c.ReplyOK()
 	case sub == "set-active-expire" && len(argv) == 3:
 		n, _ := strconv.Atoi(string(argv[2])) // Redis's atoi

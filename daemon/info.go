@@ -253,7 +253,7 @@ func (s *Server) infoClients() []infoField {
 		{"client_recent_max_input_buffer", "0"},
 		{"client_recent_max_output_buffer", "0"},
 		{"blocked_clients", strconv.Itoa(blocked)},
-		{"tracking_clients", "0"},
+		{"tracking_clients", strconv.Itoa(s.tracking.clients)},
 		{"clients_in_timeout_table", strconv.Itoa(inTimeoutTable)},
 	}
 }
@@ -563,9 +563,9 @@ func (s *Server) infoStats() []infoField {
 		{"active_defrag_key_misses", "0"},
 		{"total_active_defrag_time", "0"},
 		{"current_active_defrag_time", "0"},
-		{"tracking_total_keys", "0"},
-		{"tracking_total_items", "0"},
-		{"tracking_total_prefixes", "0"},
+		{"tracking_total_keys", strconv.Itoa(len(s.tracking.keys))},
+		{"tracking_total_items", strconv.Itoa(s.tracking.items)},
+		{"tracking_total_prefixes", strconv.Itoa(len(s.tracking.prefixes))},
 		{"unexpected_error_replies", infoInt(st.unexpectedErrors)},
 		{"total_error_replies", infoInt(st.errorReplies)},
 		{"dump_payload_sanitizations", "0"},

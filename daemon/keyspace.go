@@ -97,6 +97,11 @@ type Keyspace struct {
 	// onExpired is called for every key removed because it expired (INFO
 	// expired_keys; later keyspace events and propagation).
 	onExpired func(db int, key []byte)
+	// onTouch, when set, is told of every key written (where WATCH is),
+	// and onFlushed of every FLUSHDB or FLUSHALL, once: client-side
+	// caching (tracking.go).
+	onTouch   func(key []byte)
+	onFlushed func()
 	// onCreate is called when a key is created or changes type (blocked
 	// clients wait for lists and sorted sets to appear).
 	onCreate func(db int, key []byte, t storage.Type)
@@ -1010,13 +1015,23 @@ func (ks *Keyspace) Expires(db int) int64 {
 // FlushAll flushes every database (FLUSHALL).
 func (ks *Keyspace) FlushAll() {
 	for db := range ks.Databases() {
-		ks.Flush(db)
+		ks.flush(db)
 	}
 	ks.ownExpires = nil
+	if ks.onFlushed != nil {
+		ks.onFlushed()
+	}
 }
 
 // Flush deletes every key of db with three range deletions.
 func (ks *Keyspace) Flush(db int) {
+	ks.flush(db)
+	if ks.onFlushed != nil {
+		ks.onFlushed()
+	}
+}
+
+func (ks *Keyspace) flush(db int) {
 	ks.touchWatchedDB(db, -1) // MULTI hook: WATCH, before the keys go
 	p := ks.physDB(db)
 	for _, fam := range []byte{storage.FamilyMeta, storage.FamilyData, storage.FamilyExpire} {

@@ -62,6 +62,9 @@ type watchIndex struct {
 // touchWatched reports a modification of key in logical db (a keyspace
 // hook). exists tells whether the key exists after it. Holds mu.
 func (ks *Keyspace) touchWatched(db int, key []byte, exists bool) {
+	if ks.onTouch != nil {
+		ks.onTouch(key) // client-side caching hook (tracking.go)
+	}
 	if len(ks.watch.keys) == 0 {
 		return
 	}

@@ -70,6 +70,8 @@ type Server struct {
 	// activeExpireOff: DEBUG SET-ACTIVE-EXPIRE 0 stopped the active expiry
 	// cycle (lazy expiry goes on).
 	activeExpireOff atomic.Bool
+	// cronPaused: DEBUG PAUSE-CRON 1 stopped the cron's periodic work.
+	cronPaused atomic.Bool
 	// staleDenied mirrors replica-serve-stale-data no, for the lock-free
 	// answers of a loading replica (replyLoading).
 	staleDenied atomic.Bool
@@ -86,6 +88,7 @@ type Server struct {
 	save       saveState            // RDB saves (save.go), guarded by mu
 	scans      scanCursors          // SCAN cursor positions, guarded by mu
 	pubsub     pubsubState          // subscriptions (pubsub.go), guarded by mu
+	tracking   trackingState        // client-side caching (tracking.go), guarded by mu
 	repl       replState            // the replication stream and replicas (repl.go), guarded by mu
 	idleMem    idleMemory           // releases memory when idle (idle.go), guarded by mu
 	quietFlush quietFlush           // flushes the store when writes stop (idle.go), guarded by mu
@@ -221,6 +224,7 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 		}
 	}
 	ks.onCreate = s.keyCreated
+	ks.onFlushed = s.trackingFlushedLocked
 	s.dur = newDurability(s, cfg.Appendfsync)
 	ks.nextSeq = s.dur.nextSeq
 	ks.onSettle = s.commitLocked
@@ -443,6 +447,7 @@ func (s *Server) forgetClientLocked(c *Client) {
 	s.pubsubClosedLocked(c) // pub/sub hook: leave every subscription
 	s.replicaClosedLocked(c)
 	s.discardLocked(c) // MULTI hook: drop the queue and the watches
+	s.disableTrackingLocked(c)
 }
 
 // Data parses and executes every complete command in buf. On the loop.
@@ -813,6 +818,10 @@ func (s *Server) pausedLocked(c *Client, argv [][]byte) bool {
 // processCommand's order: existence, arity, authentication, no-multi,
 // ACL, then the Pub/Sub context. Holds mu.
 func (s *Server) call(c *Client, argv [][]byte) {
+	if c.tracking.caching {
+		// CLIENT CACHING applies to the next command, or transaction.
+		defer s.cachingSpentLocked(c)
+	}
 	cmd, ok := s.cmds.lookup(argv)
 	if !ok {
 		c.lastCmd = ""
@@ -922,6 +931,11 @@ func (s *Server) call(c *Client, argv [][]byte) {
 	if s.postponeLocked(c, argv) {
 		return
 	}
+	if s.tracking.clients > 0 && s.cfg.TrackingTableMaxKeys > 0 && len(s.tracking.keys) > s.cfg.TrackingTableMaxKeys {
+		// Client-side caching: back under tracking-table-max-keys before
+		// the command, as Redis's processCommand (queued ones too).
+		s.trackingLimitLocked(c)
+	}
 	if c.multi.active && !passesMulti(cmd) {
 		// MULTI hook: queue instead of running (multi.go).
 		s.queueLocked(c, cmd, argv)
@@ -997,6 +1011,10 @@ func (s *Server) invoke(c *Client, cmd *command, argv [][]byte) {
 		defer func() { s.ks.expiry = expiryDelete }()
 	}
 	s.run(c, cmd, argv)
+	if c.tracking.on && !c.tracking.bcast && cmd.has(flagReadonly) {
+		// Client-side caching hook: remember what it read (tracking.go).
+		s.trackingRememberLocked(c, cmd, argv)
+	}
 	if s.repl.active() && !c.propDone && !isExec && cmd.has(flagWrite) && s.ks.changes != changes {
 		s.propagateLocked(c.db, argv...)
 	}
@@ -1013,6 +1031,10 @@ func (s *Server) invoke(c *Client, cmd *command, argv [][]byte) {
 		// PEXPIRE, DEBUG SLEEP, EXEC) is found expired, not served.
 		s.ks.beginCommand(base.Add(time.Since(base)))
 		s.serveReadyLocked()
+	}
+	if !nested && len(s.tracking.pending) > 0 {
+		// After the replies (EXEC's, for its commands), as Redis does.
+		s.trackingSendPendingLocked()
 	}
 	s.pubsub.caller = caller
 	if !nested {
@@ -1096,6 +1118,11 @@ func (s *Server) commitLocked() {
 		// or of the replication position must not land among them.
 		s.saveReplPosLocked()
 		s.ks.commit()
+	}
+	if s.tracking.clients > 0 && len(s.tracking.prefixes) > 0 {
+		// Client-side caching: BCAST invalidations of what the unit
+		// wrote (Redis sends them before its event loop sleeps).
+		s.trackingBroadcastLocked()
 	}
 	// Pub/sub hook: messages first, so a blocked client served in this
 	// unit gets the ones published before its reply ahead of it.
@@ -1202,6 +1229,9 @@ func (s *Server) cron() {
 			return
 		case <-time.After(time.Second / time.Duration(hz)):
 		}
+		if s.cronPaused.Load() {
+			continue
+		}
 		if !s.activeExpireOff.Load() {
 			s.activeExpireCycle()
 		}
@@ -1227,6 +1257,10 @@ func (s *Server) cron() {
 		s.idleMemoryCronLocked(now)
 		s.quietFlushCronLocked(now)
 		s.diskCronLocked()
+		if s.tracking.clients > 0 && s.cfg.TrackingTableMaxKeys > 0 && len(s.tracking.keys) > s.cfg.TrackingTableMaxKeys {
+			s.trackingLimitLocked(nil)
+			s.commitLocked() // hands the invalidations to their loops
+		}
 		if now.Sub(s.replCronAt) >= time.Second {
 			s.replCronAt = now
 			s.replCronLocked(now)
