@@ -113,6 +113,12 @@ type Config struct {
 
 	// userOrigin says where each User entry came from, for errors.
 	userOrigin []origin
+	// RenameCommand renames or removes commands at start-up (Redis's
+	// rename-command; see rename.go): TOML table rename-command, flag
+	// --rename-command OLD NEW. Like Redis, CONFIG GET and CONFIG SET do
+	// not know it; CONFIG REWRITE leaves it as written.
+	RenameCommand []CommandRename `toml:"-"`
+	renameOrigin  []origin
 
 	// Limits.
 
@@ -410,6 +416,8 @@ func (c *Config) Clone() *Config {
 	d.Save = c.Save.clone()
 	d.User = append([]string(nil), c.User...)
 	d.userOrigin = append([]origin(nil), c.userOrigin...)
+	d.RenameCommand = append([]CommandRename(nil), c.RenameCommand...)
+	d.renameOrigin = append([]origin(nil), c.renameOrigin...)
 	return &d
 }
 
@@ -437,6 +445,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.checkUsers(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.checkRenames(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

@@ -22,7 +22,8 @@ import (
 // split like a redis.conf line). "--user" declares one ACL user and may be
 // repeated: --user "alice on >secret ~* +@all" (one word, split like a
 // redis.conf line) or --user alice on '>secret' (several words, each kept
-// whole). "--save" with nothing after it, or followed by another flag,
+// whole). "--rename-command OLD NEW" renames a command ("" removes it) and
+// may be repeated. "--save" with nothing after it, or followed by another flag,
 // disables snapshots, and repeated --save flags add up, as in Redis.
 // Values use Redis's syntax (yes/no, 512mb...).
 //
@@ -61,6 +62,12 @@ func (c *Config) ApplyFlags(args []string) error {
 				values = append(values, args[i])
 				i++
 			}
+		}
+		if strings.EqualFold(name, renameKey) {
+			if err := next.addFlagRename(values); err != nil {
+				return err
+			}
+			continue
 		}
 		if strings.EqualFold(name, userKey) {
 			if len(values) == 0 {

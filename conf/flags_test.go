@@ -69,6 +69,11 @@ func TestApplyFlags(t *testing.T) {
 			c.Unixsocketperm = 0o770
 		}},
 		{"octal with a leading zero", []string{"--unixsocketperm", "0700"}, func(c *Config) { c.Unixsocketperm = 0o700 }},
+		{"rename-command, repeated, two values or one", []string{"--rename-command", "flushall", "", "--rename-command config cfg", "--port", "2"}, func(c *Config) {
+			c.RenameCommand = []CommandRename{{"flushall", ""}, {"config", "cfg"}}
+			c.renameOrigin = []origin{{flag: true}, {flag: true}}
+			c.Port = 2
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := Default()
@@ -124,6 +129,9 @@ func TestApplyFlagsErrors(t *testing.T) {
 		{"appendonly", []string{"--appendonly", "no"}, "flag --appendonly: Redoubt always persists the keyspace to its write-ahead log; appendonly cannot be 'no'"},
 		{"replicaof", []string{"--replicaof", "h"}, `flag --replicaof: want "<host> <port>", "no one" or ""`},
 		{"octal digits only", []string{"--unixsocketperm", "789"}, `flag --unixsocketperm: "789" is not an octal number`},
+		{"rename-command alone", []string{"--rename-command", "flushall"}, `flag --rename-command: want the command and its new name ("" to remove it), got 1 values`},
+		{"rename-command twice", []string{"--rename-command", "get", "g", "--rename-command", "GET", "h"}, "flag --rename-command: GET is renamed twice"},
+		{"rename-command to a subcommand", []string{"--rename-command", "config", "a|b"}, `flag --rename-command: config: "a|b" is not a command name`},
 		{"octal range", []string{"--unixsocketperm", "1777"}, "flag --unixsocketperm: argument must be between 0 and 777 inclusive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

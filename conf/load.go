@@ -78,6 +78,12 @@ func (c *Config) loadTOML(name, src string) error {
 			}
 			continue
 		}
+		if k == renameKey {
+			if prob := c.loadRenames(name, raw[k], doc.line(k)); prob != nil {
+				bad(k, prob.plain, true)
+			}
+			continue
+		}
 		p := byName[k]
 		if p == nil {
 			bad(k, fmt.Sprintf("unknown key %q", k), false)

@@ -2,6 +2,7 @@ package conf
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -171,6 +172,27 @@ func TestLoadUnixSocketPerm(t *testing.T) {
 	}
 }
 
+// rename-command is a table, command = "new name"; its errors name the
+// table's line.
+func TestLoadRenameCommand(t *testing.T) {
+	c, err := Load(writeConfig(t, "port = 1\n\n[rename-command]\nflushall = \"\"\nCONFIG = \"cfg\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []CommandRename{{"CONFIG", "cfg"}, {"flushall", ""}}; !reflect.DeepEqual(c.RenameCommand, want) {
+		t.Errorf("RenameCommand %v, want %v", c.RenameCommand, want)
+	}
+	path := writeConfig(t, "port = 1\n[rename-command]\nflushall = 0\n")
+	_, err = Load(path)
+	want := path + `:2: key "rename-command": flushall: must be a string (the new name, or "" to remove the command), not an integer`
+	if err == nil || err.Error() != want {
+		t.Errorf("got %v, want %s", err, want)
+	}
+	if got := c.RenameError(1, errors.New("boom")).Error(); !strings.HasSuffix(got, `:3: key "rename-command": boom`) {
+		t.Errorf("RenameError: %q", got)
+	}
+}
+
 // Every bad key is reported, in file order.
 func TestLoadReportsAllErrors(t *testing.T) {
 	path := writeConfig(t, "zzz = 1\nport = -1\nhz = \"x\"\n")
@@ -261,6 +283,7 @@ func TestTagsMatchTable(t *testing.T) {
 		delete(tags, p.name)
 	}
 	delete(tags, userKey) // declared users: a key, not a parameter
+	delete(tags, "-")     // RenameCommand: a table of its own, not a parameter
 	for tag := range tags {
 		t.Errorf("field tagged %q has no parameter", tag)
 	}

@@ -712,10 +712,10 @@ func lookup(name string) *param {
 }
 
 // Known reports whether name (any case) is a configuration key: a
-// parameter, an alias of one, or "user". Tools that translate other
+// parameter, an alias of one, "user" or "rename-command". Tools that translate other
 // configuration formats (a redis.conf) use it to tell what Redoubt reads.
 func Known(name string) bool {
-	return lookup(name) != nil || strings.EqualFold(name, userKey)
+	return lookup(name) != nil || strings.EqualFold(name, userKey) || strings.EqualFold(name, renameKey)
 }
 
 // Sensitive reports whether a parameter (by name or alias) holds a secret

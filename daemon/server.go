@@ -234,6 +234,13 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 	ks.wb.markDurable = s.dur.markDurable
 	ks.wb.onErr = func(err error) { s.fatal("can't write to the store, exiting", err) }
 	registerCommands(s.cmds)
+	// rename-command, before the users' rules name commands, as Redis
+	// applies it while reading its config.
+	for i, r := range cfg.RenameCommand {
+		if err := s.cmds.rename(r.Old, r.New); err != nil {
+			return nil, cfg.RenameError(i, err)
+		}
+	}
 	if err := s.initACL(cfg); err != nil {
 		return nil, err
 	}

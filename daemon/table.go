@@ -241,6 +241,27 @@ func (t *commandTable) registerContainer(name string) {
 
 // lookup finds the entry for argv: a subcommand when the command has them
 // and argv names one. ok is false for an unknown command.
+// rename is Redis's rename-command: command old answers to new from now
+// on, or to nothing when new is "". The command keeps its own name
+// (errors, COMMAND INFO and INFO commandstats show it, as in Redis);
+// subcommands follow their container.
+func (t *commandTable) rename(old, new string) error {
+	old, new = strings.ToLower(old), strings.ToLower(new)
+	cmd := t.byName[old]
+	if cmd == nil {
+		return fmt.Errorf("%s: No such command in rename-command", old)
+	}
+	delete(t.byName, old)
+	if new == "" {
+		return nil
+	}
+	if t.byName[new] != nil {
+		return fmt.Errorf("%s: Target command name already exists", new)
+	}
+	t.byName[new] = cmd
+	return nil
+}
+
 func (t *commandTable) lookup(argv [][]byte) (*command, bool) {
 	var nameBuf [32]byte
 	cmd := t.byName[lowerInto(nameBuf[:0], argv[0])]
