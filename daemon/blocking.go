@@ -261,6 +261,7 @@ func (c *Client) deliverUnblocked(buf []byte, seq uint64) {
 	c.flush(seq)
 	c.srv.mu.Lock()
 	c.block = nil
+	c.argvBytes = 0
 	c.srv.mu.Unlock()
 	_ = c.conn.Wake()
 }

@@ -44,7 +44,7 @@ type Client struct {
 	noEvict           bool
 	created           time.Time
 	lastCmd           string
-	argvBytes         int
+	argvBytes         int  // the arguments a blocked client waits with (CLIENT LIST's argv-mem)
 	qbuf              int  // CLIENT LIST's qbuf (see Client.data)
 	failed            bool // the current command replied with an error
 	closeAfterFlush   bool // close once held replies are written (loop only)

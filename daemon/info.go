@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -250,8 +251,8 @@ func (s *Server) infoClients() []infoField {
 		{"connected_clients", strconv.Itoa(len(s.clients) - len(s.repl.replicas))},
 		{"cluster_connections", "0"},
 		{"maxclients", strconv.Itoa(s.cfg.Maxclients)},
-		{"client_recent_max_input_buffer", "0"},
-		{"client_recent_max_output_buffer", "0"},
+		{"client_recent_max_input_buffer", infoInt(slices.Max(s.stats.peakIn[:]))},
+		{"client_recent_max_output_buffer", infoInt(slices.Max(s.stats.peakOut[:]))},
 		{"blocked_clients", strconv.Itoa(blocked)},
 		{"tracking_clients", strconv.Itoa(s.tracking.clients)},
 		{"clients_in_timeout_table", strconv.Itoa(inTimeoutTable)},

@@ -21,14 +21,15 @@ type doctorBuffers struct {
 	clients, clientBytes, replicas, replicaBytes int64
 }
 
-// clientBuffersLocked sums each client's output waiting on its loop and
-// the arguments of the command it last read: the bytes that CLIENT LIST's
-// omem and argv-mem show (reply buffers between commands belong to the
-// loops, which flush them without mu). Holds mu.
+// clientBuffersLocked sums, for each client, its output waiting on its
+// loop, the part of a command waiting in its input and the arguments a
+// blocked client waits with: CLIENT LIST's omem, qbuf and argv-mem
+// (reply buffers between commands belong to the loops, which flush them
+// without mu). Holds mu.
 func (s *Server) clientBuffersLocked() doctorBuffers {
 	var b doctorBuffers
 	for _, c := range s.clients {
-		n := c.obuf.pending.Load() + int64(c.argvBytes)
+		n := c.obuf.pending.Load() + int64(c.qbuf) + int64(c.argvBytes)
 		if c.isReplica() {
 			b.replicas++
 			b.replicaBytes += n

@@ -143,11 +143,14 @@ type serverStats struct {
 	unexpectedErrors int64
 	// aclDenied counts refusals by reason: failed AUTH attempts and
 	// NOPERM replies (INFO acl_access_denied_*).
-	aclDenied      struct{ auth, cmd, key, channel int64 }
-	opsSamples     [16]int64
-	opsSampleIdx   int
-	lastOpsCount   int64
-	lastSampleTime time.Time
+	aclDenied    struct{ auth, cmd, key, channel int64 }
+	opsSamples   [16]int64
+	opsSampleIdx int
+	// peakIn and peakOut are the biggest client input and output
+	// buffers of each of the last seconds (trackClientPeaksLocked).
+	peakIn, peakOut [clientPeakSlots]int64
+	lastOpsCount    int64
+	lastSampleTime  time.Time
 }
 
 // Options carry what New needs besides the config.
@@ -562,6 +565,13 @@ func (c *Client) data(buf []byte) (consumed, need int, closeConn bool) {
 				break
 			}
 			if c.block != nil {
+				// CLIENT LIST's argv-mem of a blocked client: the
+				// arguments it waits with (Redis frees them otherwise).
+				n := 0
+				for _, a := range argv {
+					n += len(a)
+				}
+				c.argvBytes = n
 				break
 			}
 			if c.overOutputLimitLocked() {
@@ -1251,6 +1261,7 @@ func (s *Server) cron() {
 		s.clockBase = time.Now()
 		s.sampleOps()
 		s.closeIdleClientsLocked()
+		s.trackClientPeaksLocked()
 		s.pause.expire()
 		now := time.Now()
 		s.updateFailoverLocked(now)
@@ -1330,6 +1341,27 @@ func (s *Server) closeIdleClientsLocked() {
 			s.log.Debug("closing idle client", "client", c.addr)
 			_ = c.conn.Close()
 		}
+	}
+}
+
+// clientPeakSlots is Redis's CLIENTS_PEAK_MEM_USAGE_SLOTS: INFO's
+// client_recent_max_input_buffer and _output_buffer are the biggest
+// buffers seen in the last this many seconds.
+const clientPeakSlots = 8
+
+// trackClientPeaksLocked is Redis's clientsCronTrackExpansiveClients, for
+// every client at each cron tick: the slot of the current second keeps
+// the biggest input (a command's part waiting, a blocked client's
+// arguments) and output (replies waiting on the loop) seen in it; the
+// next slot is cleared for the coming second. Holds mu.
+func (s *Server) trackClientPeaksLocked() {
+	sec := time.Now().Unix()
+	cur := int(sec % clientPeakSlots)
+	next := (cur + 1) % clientPeakSlots
+	s.stats.peakIn[next], s.stats.peakOut[next] = 0, 0
+	for _, c := range s.clients {
+		s.stats.peakIn[cur] = max(s.stats.peakIn[cur], int64(c.qbuf+c.argvBytes))
+		s.stats.peakOut[cur] = max(s.stats.peakOut[cur], c.obuf.pending.Load())
 	}
 }
 

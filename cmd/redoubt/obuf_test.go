@@ -73,6 +73,19 @@ func TestOutputBufferShownAndSoftLimitWithoutTraffic(t *testing.T) {
 	}() {
 		t.Errorf("INFO mem_clients_normal %q, below the subscriber's omem %d", v, omem)
 	}
+	// The cron's peak of the last seconds sees it too (at hz 10, within a
+	// tick; the soft limit leaves a second).
+	for deadline := time.Now().Add(500 * time.Millisecond); ; {
+		v := infoField(t, c, "clients", "client_recent_max_output_buffer")
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= omem {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("INFO client_recent_max_output_buffer %q, below the subscriber's omem %d", v, omem)
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	// The test's client speaks RESP3: MEMORY STATS is a map.
 	stats, err := c.Do(ctx, "MEMORY", "STATS").Result()
 	if err != nil {
