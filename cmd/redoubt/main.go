@@ -190,7 +190,7 @@ func listenAddrs(cfg *conf.Config) ([]listenAddr, error) {
 		out = append(out, listenAddr{unix: cfg.Unixsocket})
 	}
 	if len(out) == 0 {
-		return nil, errors.New("configured to not listen anywhere (port 0, no bind address or no unixsocket), exiting")
+		return nil, errors.New("configured to not listen anywhere (no TCP port or bind address, no unixsocket), exiting")
 	}
 	return out, nil
 }
