@@ -71,6 +71,11 @@ type Config struct {
 	// Daemonize exists for compatibility and must be false: Redoubt runs in
 	// the foreground under a service manager.
 	Daemonize bool `toml:"daemonize"`
+	// Supervised tells a service manager when the server is ready and when
+	// it stops: "systemd" (sd_notify to $NOTIFY_SOCKET: READY=1,
+	// STOPPING=1, STATUS=...), "upstart" (SIGSTOP once started), "auto"
+	// (whichever the environment names), or "no".
+	Supervised string `toml:"supervised"`
 	// Pidfile is where to write the process id; "" writes none.
 	Pidfile string `toml:"pidfile"`
 	// Loglevel is one of debug, verbose, notice, warning. Runtime.
@@ -335,6 +340,7 @@ func Default() *Config {
 		IOThreads:    1,
 
 		Daemonize:          false,
+		Supervised:         "no",
 		Pidfile:            "",
 		Loglevel:           LogNotice,
 		Logfile:            "",

@@ -35,6 +35,7 @@ var params = []*param{
 	// General.
 	requireBool(boolParam("daemonize", 0, func(c *Config) *bool { return &c.Daemonize }), false,
 		"Redoubt does not daemonize; run it in the foreground under a service manager"),
+	enumParam("supervised", 0, []string{"upstart", "systemd", "auto", "no"}, func(c *Config) *string { return &c.Supervised }),
 	stringParam("pidfile", 0, func(c *Config) *string { return &c.Pidfile }, nil),
 	enumParam("loglevel", mutable, []string{LogDebug, LogVerbose, LogNotice, LogWarning}, func(c *Config) *string { return &c.Loglevel }),
 	stringParam("logfile", 0, func(c *Config) *string { return &c.Logfile }, nil),

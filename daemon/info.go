@@ -158,7 +158,7 @@ func (s *Server) infoServer() []infoField {
 		// Redis prints 0.0.0 when it was not built by GCC.
 		{"gcc_version", "0.0.0"},
 		{"process_id", strconv.Itoa(os.Getpid())},
-		{"process_supervised", "no"},
+		{"process_supervised", s.supervised},
 		{"run_id", s.runID},
 		{"tcp_port", strconv.Itoa(s.cfg.Port)},
 		{"server_time_usec", infoInt(now.UnixMicro())},

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -40,6 +41,9 @@ type Server struct {
 	// unixsocket is cfg.Unixsocket, which cannot change: what Unix
 	// socket clients show as their address, read on the loops.
 	unixsocket string
+	// supervised and notify are Options.Supervised and Options.Notify.
+	supervised string
+	notify     func(msg string)
 	log        *slog.Logger
 	logLevel   *slog.LevelVar // nil when the owner did not share it
 	store      storage.Store
@@ -163,6 +167,12 @@ type Options struct {
 	// MaxClientsLimit is the most clients the open-file limit allows
 	// (0: no limit); CONFIG SET maxclients above it fails, as in Redis.
 	MaxClientsLimit int
+	// Supervised is the service manager's supervision in force (INFO's
+	// process_supervised: upstart, systemd or no; "" is no), and Notify,
+	// under systemd, sends it a status line (sd_notify: "STOPPING=1\n").
+	// Notify must not block.
+	Supervised string
+	Notify     func(msg string)
 }
 
 // LogLevel maps Redis's loglevel names to slog levels.
@@ -187,6 +197,8 @@ func New(cfg *conf.Config, opts Options) (*Server, error) {
 	s := &Server{
 		cfg:          cfg,
 		unixsocket:   cfg.Unixsocket,
+		supervised:   cmp.Or(opts.Supervised, "no"),
+		notify:       opts.Notify,
 		maxClientsFD: opts.MaxClientsLimit,
 		log:          opts.Logger,
 		logLevel:     opts.LogLevel,

@@ -136,6 +136,7 @@ func (s *Server) prepareShutdownLocked(flags conf.ShutdownFlags) {
 	}
 	st.flags = flags
 	s.log.Warn("User requested shutdown...")
+	s.sdNotify("STOPPING=1\n")
 	if !flags.Now && s.cfg.ShutdownTimeout != 0 && !s.replicasCaughtUpLocked() {
 		st.deadline = time.Now().Add(time.Duration(s.cfg.ShutdownTimeout) * time.Second)
 		if !s.pause.active() {
@@ -199,6 +200,7 @@ func (s *Server) finishShutdownLocked() {
 		return
 	}
 	s.log.Info("Saving the final RDB snapshot before exiting.")
+	s.sdNotify("STATUS=Saving the final RDB snapshot\n")
 	gen := st.gen
 	s.saveThenLocked(func(err error) {
 		if st.gen != gen {
@@ -207,6 +209,7 @@ func (s *Server) finishShutdownLocked() {
 		if err != nil {
 			if !flags.Force {
 				s.log.Warn("Error trying to save the DB, can't exit.")
+				s.sdNotify("STATUS=Error trying to save the DB, can't exit.\n")
 				s.log.Warn("Errors trying to shut down the server. Check the logs for more information.")
 				s.cancelShutdownLocked()
 				return
@@ -251,4 +254,11 @@ func (s *Server) abortShutdownLocked() bool {
 	s.cancelShutdownLocked()
 	s.log.Info("Shutdown manually aborted.")
 	return true
+}
+
+// sdNotify sends systemd a status line when it supervises the server.
+func (s *Server) sdNotify(msg string) {
+	if s.notify != nil {
+		s.notify(msg)
+	}
 }

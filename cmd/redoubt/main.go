@@ -274,6 +274,8 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 			}
 		}()
 	}
+	sup := supervise(cfg.Supervised, log)
+	defer sup.stop()
 	listen, err := listenAddrs(cfg)
 	if err != nil {
 		return err
@@ -295,7 +297,8 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 		return fmt.Errorf("open store in %s: %w", cfg.Dir, err)
 	}
 	defer store.Close()
-	srv, err := daemon.New(cfg, daemon.Options{Logger: log, LogLevel: level, Store: store, MaxClientsLimit: clientLimit})
+	srv, err := daemon.New(cfg, daemon.Options{Logger: log, LogLevel: level, Store: store, MaxClientsLimit: clientLimit,
+		Supervised: sup.mode, Notify: sup.notify})
 	if err != nil {
 		return err
 	}
@@ -327,6 +330,7 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 		}
 		log.Info("Ready to accept connections", "addrs", addrs, "pid", os.Getpid(),
 			"version", daemon.RedoubtVersion, "startup", time.Since(start).Round(time.Microsecond).String())
+		sup.ready(cfg.Replicaof.IsSet())
 	case err := <-serveErr:
 		srv.Close()
 		return err
