@@ -76,6 +76,15 @@ type Config struct {
 	// STOPPING=1, STATUS=...), "upstart" (SIGSTOP once started), "auto"
 	// (whichever the environment names), or "no".
 	Supervised string `toml:"supervised"`
+	// OOMScoreAdj lets the server set its own Linux OOM-killer score
+	// (/proc/self/oom_score_adj) from OOMScoreAdjValues, for its role:
+	// "no", "yes" or "relative" (added to the score it started with), or
+	// "absolute". Runtime.
+	OOMScoreAdj string `toml:"oom-score-adj"`
+	// OOMScoreAdjValues are the scores for a primary, a replica and (in
+	// Redis) a forked child, each -2000..2000. Redoubt forks no child: the
+	// third is kept for compatibility and unused. Runtime.
+	OOMScoreAdjValues OOMScoreValues `toml:"oom-score-adj-values"`
 	// Pidfile is where to write the process id; "" writes none.
 	Pidfile string `toml:"pidfile"`
 	// Loglevel is one of debug, verbose, notice, warning. Runtime.
@@ -341,6 +350,8 @@ func Default() *Config {
 
 		Daemonize:          false,
 		Supervised:         "no",
+		OOMScoreAdj:        "no",
+		OOMScoreAdjValues:  OOMScoreValues{0, 200, 800},
 		Pidfile:            "",
 		Loglevel:           LogNotice,
 		Logfile:            "",

@@ -36,6 +36,8 @@ var params = []*param{
 	requireBool(boolParam("daemonize", 0, func(c *Config) *bool { return &c.Daemonize }), false,
 		"Redoubt does not daemonize; run it in the foreground under a service manager"),
 	enumParam("supervised", 0, []string{"upstart", "systemd", "auto", "no"}, func(c *Config) *string { return &c.Supervised }),
+	enumParam("oom-score-adj", mutable, []string{"no", "yes", "relative", "absolute"}, func(c *Config) *string { return &c.OOMScoreAdj }),
+	listParam("oom-score-adj-values", mutable, func(c *Config) *OOMScoreValues { return &c.OOMScoreAdjValues }, parseOOMScoreValues),
 	stringParam("pidfile", 0, func(c *Config) *string { return &c.Pidfile }, nil),
 	enumParam("loglevel", mutable, []string{LogDebug, LogVerbose, LogNotice, LogWarning}, func(c *Config) *string { return &c.Loglevel }),
 	stringParam("logfile", 0, func(c *Config) *string { return &c.Logfile }, nil),

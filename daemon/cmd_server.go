@@ -133,6 +133,20 @@ func cmdConfigSet(c *Client, argv [][]byte) {
 		c.ReplyErrorf("ERR CONFIG SET failed (possibly related to argument 'maxclients') - The operating system is not able to handle the specified number of clients, try with %d", n)
 		return
 	}
+	if s.cfg.OOMScoreAdj != before.OOMScoreAdj || s.cfg.OOMScoreAdjValues != before.OOMScoreAdjValues {
+		if err := s.applyOOMScoreLocked(); err != nil {
+			// As Redis: the whole CONFIG SET is rolled back.
+			s.log.Warn(err.Error())
+			name := "oom-score-adj"
+			if s.cfg.OOMScoreAdj == before.OOMScoreAdj {
+				name = "oom-score-adj-values"
+			}
+			*s.cfg = before
+			s.roleOOMScoreLocked()
+			c.ReplyErrorf("ERR CONFIG SET failed (possibly related to argument '%s') - %s", name, errOOMScore)
+			return
+		}
+	}
 	s.applyConfigLocked(&before)
 	c.ReplyOK()
 }

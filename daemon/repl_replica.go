@@ -153,6 +153,7 @@ func (s *Server) followLocked(host string, port int) {
 	s.cfg.Replicaof = conf.ReplicaOf{Host: host, Port: port}
 	m := &masterLink{host: host, port: port, state: "connect", stop: make(chan struct{})}
 	r.master = m
+	s.roleOOMScoreLocked()
 	go s.runLink(m)
 }
 
@@ -220,6 +221,7 @@ func (s *Server) promoteLocked() {
 	}
 	s.dropAllReplicasLocked()
 	r.noReplicasSince = time.Now()
+	s.roleOOMScoreLocked()
 	s.log.Info("Setting secondary replication ID to " + r.id2 + ", valid up to offset: " + strconv.FormatInt(r.secondOffset, 10) + ". New replication ID is " + r.id)
 }
 

@@ -93,6 +93,7 @@ type Server struct {
 	scans      scanCursors          // SCAN cursor positions, guarded by mu
 	pubsub     pubsubState          // subscriptions (pubsub.go), guarded by mu
 	tracking   trackingState        // client-side caching (tracking.go), guarded by mu
+	oom        oomState             // oom-score-adj (oom.go), guarded by mu
 	repl       replState            // the replication stream and replicas (repl.go), guarded by mu
 	idleMem    idleMemory           // releases memory when idle (idle.go), guarded by mu
 	quietFlush quietFlush           // flushes the store when writes stop (idle.go), guarded by mu
@@ -284,6 +285,7 @@ func (s *Server) Start() {
 	if r := s.cfg.Replicaof; r.IsSet() {
 		s.followLocked(r.Host, r.Port)
 	}
+	s.roleOOMScoreLocked()
 	s.mu.Unlock()
 }
 
