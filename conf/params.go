@@ -204,6 +204,18 @@ func rangeProblem(min, max int64, size bool) *problem {
 	return p
 }
 
+// loadString is the TOML loader of a parameter written as a string: parse
+// takes it, and any other type is refused as not want.
+func loadString(want string, parse func(*Config, string) *problem) func(*Config, any) *problem {
+	return func(c *Config, v any) *problem {
+		s, ok := v.(string)
+		if !ok {
+			return typeProblem(want, v)
+		}
+		return parse(c, s)
+	}
+}
+
 // typeProblem reports a TOML value of the wrong type.
 func typeProblem(want string, v any) *problem {
 	return problemText("must be " + want + ", not " + tomlTypeName(v))
@@ -432,14 +444,8 @@ func enumParam(name string, fl paramFlag, values []string, field func(*Config) *
 		name:  name,
 		flags: fl,
 		set:   func(c *Config, args []string) *problem { return parse(c, args[0]) },
-		load: func(c *Config, v any) *problem {
-			s, ok := v.(string)
-			if !ok {
-				return typeProblem("a string", v)
-			}
-			return parse(c, s)
-		},
-		get: func(c *Config) string { return *field(c) },
+		load:  loadString("a string", parse),
+		get:   func(c *Config) string { return *field(c) },
 		check: func(c *Config) *problem {
 			for _, v := range values {
 				if *field(c) == v {
@@ -464,16 +470,10 @@ func stringParam(name string, fl paramFlag, field func(*Config) *string, valid f
 		return nil
 	}
 	return &param{
-		name:  name,
-		flags: fl,
-		set:   func(c *Config, args []string) *problem { return store(c, args[0]) },
-		load: func(c *Config, v any) *problem {
-			s, ok := v.(string)
-			if !ok {
-				return typeProblem("a string", v)
-			}
-			return store(c, s)
-		},
+		name:    name,
+		flags:   fl,
+		set:     func(c *Config, args []string) *problem { return store(c, args[0]) },
+		load:    loadString("a string", store),
 		get:     func(c *Config) string { return *field(c) },
 		check:   func(c *Config) *problem { return valid(*field(c)) },
 		literal: func(c *Config) string { return tomlQuote(*field(c)) },
@@ -512,14 +512,8 @@ func modeParam(name string, fl paramFlag, min, max FileMode, field func(*Config)
 		name:  name,
 		flags: fl,
 		set:   func(c *Config, args []string) *problem { return parse(c, args[0]) },
-		load: func(c *Config, v any) *problem {
-			s, ok := v.(string)
-			if !ok {
-				return typeProblem(`octal digits in a string (like "700")`, v)
-			}
-			return parse(c, s)
-		},
-		get: get,
+		load:  loadString(`octal digits in a string (like "700")`, parse),
+		get:   get,
 		check: func(c *Config) *problem {
 			if v := *field(c); v < min || v > max {
 				return rangeErr()
@@ -552,16 +546,10 @@ func baseName(s string) *problem {
 // spaces (by the caller). set must leave c unchanged when it fails.
 func wordsParam(name string, fl paramFlag, set func(*Config, []string) *problem, get func(*Config) string, check func(*Config) *problem, literal func(*Config) string) *param {
 	return &param{
-		name:  name,
-		flags: fl | multiArg,
-		set:   set,
-		load: func(c *Config, v any) *problem {
-			s, ok := v.(string)
-			if !ok {
-				return typeProblem("a string", v)
-			}
-			return set(c, strings.Fields(s))
-		},
+		name:    name,
+		flags:   fl | multiArg,
+		set:     set,
+		load:    loadString("a string", func(c *Config, s string) *problem { return set(c, strings.Fields(s)) }),
 		get:     get,
 		check:   check,
 		literal: literal,

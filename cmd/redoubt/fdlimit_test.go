@@ -57,16 +57,7 @@ func TestClientFloodPastOpenFileLimit(t *testing.T) {
 	defer logf.Close()
 	cmd := exec.Command("sh", "-c", `ulimit -n 256 || exit 77; exec "$0" "$@"`, binPath, "server",
 		"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir, "--save", "")
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-	})
+	done := spawn(t, cmd, logf)
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	var conns []net.Conn
 	defer func() {

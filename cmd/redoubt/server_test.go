@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/redoubtdb/redoubt/netio/resp"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -117,6 +118,24 @@ func (s *server) start() {
 }
 
 func (s *server) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+
+// spawn starts cmd, its output going to out, and kills it when the test
+// ends; done is closed once it has exited. For servers a test starts its
+// own way (an environment, a shell's ulimit, no TCP port).
+func spawn(t testing.TB, cmd *exec.Cmd, out io.Writer) (done <-chan struct{}) {
+	t.Helper()
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ch := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(ch) }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-ch
+	})
+	return ch
+}
 
 // kill sends SIGKILL (crash) and waits.
 func (s *server) kill() {

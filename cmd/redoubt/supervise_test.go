@@ -36,16 +36,7 @@ func TestSupervisedSystemd(t *testing.T) {
 		"--supervised", "auto", "--save", "3600 1")
 	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sockPath)
 	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-	})
+	done := spawn(t, cmd, &out)
 	next := func() string {
 		t.Helper()
 		buf := make([]byte, 4096)

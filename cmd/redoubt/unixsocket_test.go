@@ -105,16 +105,7 @@ func TestUnixSocketOnly(t *testing.T) {
 	sock := filepath.Join(dir, "r.sock")
 	cmd := exec.Command(binPath, "server", "--port", "0", "--dir", dir, "--unixsocket", sock)
 	var log bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-	})
+	spawn(t, cmd, &log)
 	ctx := context.Background()
 	c := unixClient(t, sock)
 	deadline := time.Now().Add(10 * time.Second)
