@@ -63,7 +63,7 @@ func TestRedisSuite(t *testing.T) {
 	}
 	for _, unit := range plan.units {
 		t.Run(strings.TrimPrefix(unit, "unit/"), func(t *testing.T) {
-			runSuiteUnit(t, tclsh, root, unit, plan.skips[unit], plan.debug[unit])
+			runSuiteUnit(t, tclsh, root, unit, plan.skips[unit], plan.debug[unit], plan.unixsocket[unit])
 		})
 	}
 }
@@ -176,6 +176,9 @@ type suitePlan struct {
 	// tests included ("unit NAME with-debug"): those whose DEBUG
 	// subcommands Redoubt has.
 	debug map[string]bool
+	// unixsocket lists the units whose servers listen on the Unix socket
+	// the suite gives them ("with-unixsocket"; see suiteUnixSocketEnv).
+	unixsocket map[string]bool
 }
 
 func readSuitePlan(path string) (*suitePlan, error) {
@@ -184,7 +187,7 @@ func readSuitePlan(path string) (*suitePlan, error) {
 		return nil, err
 	}
 	defer f.Close()
-	p := &suitePlan{skips: map[string][]string{}, debug: map[string]bool{}}
+	p := &suitePlan{skips: map[string][]string{}, debug: map[string]bool{}, unixsocket: map[string]bool{}}
 	listed := map[string]bool{}
 	reason := ""
 	sc := bufio.NewScanner(f)
@@ -193,13 +196,17 @@ func readSuitePlan(path string) (*suitePlan, error) {
 		switch {
 		case line == "" || strings.HasPrefix(line, "#"):
 		case strings.HasPrefix(line, "unit "):
-			u, opt, _ := strings.Cut(strings.TrimSpace(strings.TrimPrefix(line, "unit ")), " ")
-			switch opt {
-			case "":
-			case "with-debug":
-				p.debug[u] = true
-			default:
-				return nil, fmt.Errorf("%s:%d: unknown unit option %q", path, n, opt)
+			words := strings.Fields(strings.TrimPrefix(line, "unit "))
+			u := words[0]
+			for _, opt := range words[1:] {
+				switch opt {
+				case "with-debug":
+					p.debug[u] = true
+				case "with-unixsocket":
+					p.unixsocket[u] = true
+				default:
+					return nil, fmt.Errorf("%s:%d: unknown unit option %q", path, n, opt)
+				}
 			}
 			p.units = append(p.units, u)
 			listed[u] = true
@@ -221,7 +228,7 @@ var ansiEscape = regexp.MustCompile("\x1b\\[[0-9;]*m")
 // runSuiteUnit runs one unit, the suite starting Redoubt for each of its
 // servers through suiteShim, and fails on every [err] and [exception] the
 // suite reports.
-func runSuiteUnit(t *testing.T, tclsh, root, unit string, skips []string, debug bool) {
+func runSuiteUnit(t *testing.T, tclsh, root, unit string, skips []string, debug, unixsocket bool) {
 	dir := t.TempDir()
 	if err := suiteTree(root, dir, binPath); err != nil {
 		t.Fatal(err)
@@ -242,6 +249,9 @@ func runSuiteUnit(t *testing.T, tclsh, root, unit string, skips []string, debug 
 	}
 	cmd := exec.Command(tclsh, args...)
 	cmd.Dir = dir
+	if unixsocket {
+		cmd.Env = append(os.Environ(), suiteUnixSocketEnv+"=1")
+	}
 	out, err := cmd.CombinedOutput()
 	text := ansiEscape.ReplaceAllString(string(out), "")
 	var ok, skipped int

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"testing"
 
 	"github.com/redoubtdb/redoubt/conf"
 	"github.com/redoubtdb/redoubt/daemon/acl"
@@ -26,6 +27,12 @@ const suiteShimEnv = "REDOUBT_SUITE_SHIM"
 // suiteShimDropped are redis.conf lines Redoubt reads but whose value it
 // cannot take: it always persists every write (appendonly yes).
 var suiteShimDropped = map[string]bool{"appendonly no": true}
+
+// suiteUnixSocketEnv, set for the units marked with-unixsocket in
+// testdata/redis-suite.txt, lets the shim pass on the unixsocket line the
+// suite writes for every server; the other units' servers leave it out
+// (see that file for why).
+const suiteUnixSocketEnv = "REDOUBT_SUITE_UNIXSOCKET"
 
 // suiteShim execs the redoubt binary named by suiteShimEnv with the
 // flags the redis.conf in args[0] stands for, then the other arguments
@@ -82,7 +89,8 @@ func redisConfFlags(path string) (flags, dropped []string, err error) {
 			return nil, nil, fmt.Errorf("%s:%d: %v", path, n, err)
 		}
 		key := strings.ToLower(words[0])
-		if !conf.Known(key) || suiteShimDropped[key+" "+strings.Join(words[1:], " ")] {
+		if key == "unixsocket" && os.Getenv(suiteUnixSocketEnv) == "" ||
+			!conf.Known(key) || suiteShimDropped[key+" "+strings.Join(words[1:], " ")] {
 			dropped = append(dropped, line)
 			continue
 		}
@@ -127,4 +135,40 @@ func suiteTree(root, dir, redoubt string) error {
 // shellQuote quotes s as one sh word.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// The shim keeps what Redoubt knows, drops the rest, and passes the suite's
+// unixsocket only to the units that ask for it.
+func TestRedisConfFlags(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "redis.conf")
+	conf := "port 7000\nappendonly no\nunixsocket /tmp/x/socket\nnosuchkey 1\nsave \"\"\n"
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		env            string
+		flags, dropped string
+	}{
+		{"", `--port 7000 --save ""`, `appendonly no|unixsocket /tmp/x/socket|nosuchkey 1`},
+		{"1", `--port 7000 --unixsocket /tmp/x/socket --save ""`, `appendonly no|nosuchkey 1`},
+	} {
+		t.Setenv(suiteUnixSocketEnv, tc.env)
+		flags, dropped, err := redisConfFlags(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		quoted := make([]string, len(flags))
+		for i, f := range flags {
+			quoted[i] = f
+			if f == "" {
+				quoted[i] = `""`
+			}
+		}
+		if got := strings.Join(quoted, " "); got != tc.flags {
+			t.Errorf("%s=%q: flags %s, want %s", suiteUnixSocketEnv, tc.env, got, tc.flags)
+		}
+		if got := strings.Join(dropped, "|"); got != tc.dropped {
+			t.Errorf("%s=%q: left out %s, want %s", suiteUnixSocketEnv, tc.env, got, tc.dropped)
+		}
+	}
 }
