@@ -108,19 +108,31 @@ func (s *Server) Serve() error {
 }
 
 // Stop stops every engine; connections are closed after their queued
-// replies are flushed.
+// replies are flushed. The engines stop together: gnet checks whether an
+// engine is done every 500 ms, so stopping a TCP and a Unix socket engine
+// one after the other took a second (measured: 1.0 s from SIGTERM to exit
+// with a Unix socket, 0.5 s without).
 func (s *Server) Stop(ctx context.Context) error {
 	s.mu.Lock()
 	s.mu.stopped = true
 	engines := append([]gnet.Engine(nil), s.mu.engines...)
 	s.mu.Unlock()
-	var first error
-	for _, e := range engines {
-		if err := e.Stop(ctx); err != nil && first == nil {
-			first = err
+	errs := make([]error, len(engines))
+	var wg sync.WaitGroup
+	for i, e := range engines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = e.Stop(ctx)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
 		}
 	}
-	return first
+	return nil
 }
 
 func (s *Server) booted(e gnet.Engine) gnet.Action {
