@@ -117,3 +117,38 @@ func ParseFunctionsPayload(b []byte) ([][]byte, error) {
 	}
 	return libs, nil
 }
+
+// QuicklistNodes reads the list in a DUMP payload written as a quicklist
+// (version 2): how many nodes it has and the sum of their listpacks' sizes
+// once decompressed, what DEBUG OBJECT reports as ql_nodes and
+// ql_uncompressed_size. Errors: ErrPayload for a bad trailer, else an
+// *Error.
+func QuicklistNodes(payload []byte) (nodes, size uint64, err error) {
+	body, ver, err := payloadBody(payload)
+	if err != nil {
+		return 0, 0, err
+	}
+	r := newStaticReader(body, ver)
+	t, err := r.readByte()
+	if err != nil {
+		return 0, 0, err
+	}
+	if Encoding(t) != EncListQuicklist2 {
+		return 0, 0, r.errAt(0, ErrCorrupt, "value type %d is not a quicklist", t)
+	}
+	if nodes, err = r.readLen(); err != nil {
+		return 0, 0, err
+	}
+	var buf []byte
+	for range nodes {
+		if _, err := r.readLen(); err != nil { // the container: plain or packed
+			return 0, 0, err
+		}
+		b, err := r.readString(&buf)
+		if err != nil {
+			return 0, 0, err
+		}
+		size += uint64(len(b))
+	}
+	return nodes, size, nil
+}

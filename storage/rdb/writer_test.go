@@ -248,3 +248,30 @@ func TestFunctionsPayload(t *testing.T) {
 		t.Fatalf("non-function payload: %v", err)
 	}
 }
+
+// QuicklistNodes reads back the nodes a list payload was written in, with
+// and without LZF, and refuses what is not a quicklist.
+func TestQuicklistNodes(t *testing.T) {
+	for _, compress := range []bool{false, true} {
+		p := NewPayloadWriter(WriterOptions{Compress: compress, ListNodeEntries: 2})
+		must(t, p.BeginList(5))
+		for range 5 {
+			must(t, p.Elem(bs("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"))) // 32 bytes: LZF shrinks a pair
+		}
+		must(t, p.End())
+		payload, err := p.Payload()
+		must(t, err)
+		nodes, size, err := QuicklistNodes(payload)
+		// Three listpacks: 6-byte header, 34 bytes an element, 1-byte end.
+		if err != nil || nodes != 3 || size != 2*(6+2*34+1)+(6+34+1) {
+			t.Errorf("compress %v: %d nodes, %d bytes, %v", compress, nodes, size, err)
+		}
+	}
+	p := NewPayloadWriter(WriterOptions{})
+	must(t, p.String(bs("a")))
+	payload, err := p.Payload()
+	must(t, err)
+	if _, _, err := QuicklistNodes(payload); err == nil {
+		t.Error("a string payload read as a quicklist")
+	}
+}
