@@ -104,14 +104,7 @@ func checkRename(r CommandRename, before []CommandRename) *problem {
 // RenameError wraps an error about the i-th RenameCommand entry with where
 // it came from, as UserError does for users.
 func (c *Config) RenameError(i int, err error) error {
-	var o origin
-	if i >= 0 && i < len(c.renameOrigin) {
-		o = c.renameOrigin[i]
-	}
-	if o.flag {
-		return fmt.Errorf("flag --%s: %w", renameKey, err)
-	}
-	return &keyError{file: o.file, line: o.line, key: renameKey, msg: err.Error()}
+	return originErr(c.renameOrigin, i, renameKey, err)
 }
 
 // checkRenames validates RenameCommand for Validate.

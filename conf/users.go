@@ -157,24 +157,28 @@ func (c *Config) UserDeclarations() []acl.Declaration {
 // UserError wraps an error about the i-th User entry with where the entry
 // came from: `redoubt.toml:12: key "user": ...` for the file,
 // `flag --user: ...` for the command line.
-func (c *Config) UserError(i int, err error) error {
+func (c *Config) UserError(i int, err error) error { return originErr(c.userOrigin, i, userKey, err) }
+
+// originErr wraps an error about the i-th entry of a repeatable key (user,
+// rename-command) with where origins says it came from.
+func originErr(origins []origin, i int, key string, err error) error {
 	var o origin
-	if i >= 0 && i < len(c.userOrigin) {
-		o = c.userOrigin[i]
+	if i >= 0 && i < len(origins) {
+		o = origins[i]
 	}
 	if o.flag {
-		return fmt.Errorf("flag --%s: %w", userKey, err)
+		return fmt.Errorf("flag --%s: %w", key, err)
 	}
-	return &userError{keyError: keyError{file: o.file, line: o.line, key: userKey, msg: err.Error()}, err: err}
+	return &entryError{keyError: keyError{file: o.file, line: o.line, key: key, msg: err.Error()}, err: err}
 }
 
-// userError keeps the cause of a UserError reachable with errors.As.
-type userError struct {
+// entryError keeps the cause of an originErr reachable with errors.As.
+type entryError struct {
 	keyError
 	err error
 }
 
-func (e *userError) Unwrap() error { return e.err }
+func (e *entryError) Unwrap() error { return e.err }
 
 // SetUsers replaces the User entries with the given declarations (the
 // server's current users, for CONFIG REWRITE). Their origins are lost.
