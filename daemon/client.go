@@ -108,6 +108,7 @@ type Client struct {
 	propDone   bool
 	woff       int64
 	wait       waitReq
+	psyncWait  time.Time // a PSYNC FAILOVER waits for the stream until then (mu)
 }
 
 type replyMode uint8

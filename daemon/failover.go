@@ -254,3 +254,54 @@ func (s *Server) failoverPsyncLocked(c *Client, replid string) bool {
 	s.log.Info(fmt.Sprintf("MASTER MODE enabled (failover request from 'id=%d addr=%s')", c.id, c.addr))
 	return true
 }
+
+// failoverCatchUp is how long a PSYNC FAILOVER waits for this replica to
+// apply the stream its primary sent before asking (psyncCatchUpLocked).
+const failoverCatchUp = time.Second
+
+// psyncCatchUpLocked holds a PSYNC <replid> <offset> FAILOVER back while
+// this replica's link is up and has not yet applied the stream up to the
+// offset the primary asks to continue from. Redis reads the link and the
+// new connection on its one thread, in the order their bytes came, so the
+// writes its primary made before handing over are applied before it takes
+// over; here the link has its own goroutine, which may not have run yet
+// when the loop reads the PSYNC. Taking over first would drop those writes
+// (acknowledged to their clients) and make the old primary's PSYNC a full
+// sync of this replica's shorter history. It waits up to failoverCatchUp,
+// then goes on as Redis would; the link's progress, its end and the cron
+// wake it (wakePsyncWaitersLocked). Reports whether c must wait. Holds mu.
+func (s *Server) psyncCatchUpLocked(c *Client, argv [][]byte) bool {
+	if len(argv) < 4 || !equalFold(argv[0], "psync") || !equalFold(argv[3], "failover") {
+		return false
+	}
+	m := s.repl.master
+	off, ok := parseInt(argv[2])
+	if m == nil || m.client == nil || !ok || off <= s.repl.offset+1 || !strings.EqualFold(string(argv[1]), s.repl.id) {
+		c.psyncWait = time.Time{}
+		return false
+	}
+	now := time.Now()
+	switch {
+	case c.psyncWait.IsZero():
+		c.psyncWait = now.Add(failoverCatchUp)
+		s.log.Info(fmt.Sprintf("Failover request for offset %d: waiting for the stream from my master, applied up to %d.", off-1, s.repl.offset))
+	case !now.Before(c.psyncWait):
+		c.psyncWait = time.Time{}
+		s.log.Warn(fmt.Sprintf("Failover request for offset %d: the stream from my master stopped at %d.", off-1, s.repl.offset))
+		return false
+	}
+	if s.repl.psyncWaiters == nil {
+		s.repl.psyncWaiters = map[*Client]struct{}{}
+	}
+	s.repl.psyncWaiters[c] = struct{}{}
+	return true
+}
+
+// wakePsyncWaitersLocked has the PSYNC FAILOVERs waiting for the stream
+// try again: it moved on, the link ended, or time passed. Holds mu.
+func (s *Server) wakePsyncWaitersLocked() {
+	for c := range s.repl.psyncWaiters {
+		_ = c.conn.Wake()
+	}
+	clear(s.repl.psyncWaiters)
+}

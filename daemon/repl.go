@@ -65,6 +65,9 @@ type replState struct {
 	cached *cachedMaster
 
 	failover failoverState // FAILOVER (failover.go)
+	// psyncWaiters are PSYNC FAILOVERs waiting for the link's stream
+	// (psyncCatchUpLocked).
+	psyncWaiters map[*Client]struct{}
 
 	// The position last written to the store with the data (see
 	// saveReplPosLocked), and the one read at start.

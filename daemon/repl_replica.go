@@ -201,6 +201,7 @@ func (s *Server) dropLinkLocked(cache bool) {
 		s.discardLocked(m.client)
 		m.client = nil
 	}
+	s.wakePsyncWaitersLocked()
 }
 
 // promoteLocked is REPLICAOF NO ONE on a replica (A.9). Holds mu.
@@ -264,6 +265,7 @@ func (s *Server) runLink(m *masterLink) {
 			// PSYNC asks for it again from its MULTI.
 			m.pending = m.pending[:0]
 			m.state, m.syncing, m.conn = "connect", false, nil
+			s.wakePsyncWaitersLocked()
 		}
 		s.mu.Unlock()
 		if stopped {
@@ -814,6 +816,7 @@ func (s *Server) streamFromMaster(m *masterLink, lr *linkReader) error {
 					used, acks, aerr = s.applyStreamLocked(m, buf[done:], &lim)
 				}
 				s.commitLocked()
+				s.wakePsyncWaitersLocked()
 				s.mu.Unlock()
 				done += used
 				if acks > 0 {

@@ -468,6 +468,7 @@ func (s *Server) forgetClientLocked(c *Client) {
 	delete(s.monitors, c)
 	s.unblockOnCloseLocked(c)
 	s.pause.forget(c)
+	delete(s.repl.psyncWaiters, c)
 	s.pubsubClosedLocked(c) // pub/sub hook: leave every subscription
 	s.replicaClosedLocked(c)
 	s.discardLocked(c) // MULTI hook: drop the queue and the watches
@@ -962,6 +963,11 @@ func (s *Server) call(c *Client, argv [][]byte) {
 	if s.postponeLocked(c, argv) {
 		return
 	}
+	if s.repl.master != nil && s.psyncCatchUpLocked(c, argv) {
+		// Replication hook: waits in the buffer like a paused command.
+		c.postponed = true
+		return
+	}
 	if s.tracking.clients > 0 && s.cfg.TrackingTableMaxKeys > 0 && len(s.tracking.keys) > s.cfg.TrackingTableMaxKeys {
 		// Client-side caching: back under tracking-table-max-keys before
 		// the command, as Redis's processCommand (queued ones too).
@@ -1279,6 +1285,7 @@ func (s *Server) cron() {
 		s.pause.expire()
 		now := time.Now()
 		s.updateFailoverLocked(now)
+		s.wakePsyncWaitersLocked()
 		s.shutdownCronLocked(now)
 		if !s.loading.Load() {
 			// Not a snapshot of half a keyspace (a replica's load lets

@@ -522,6 +522,43 @@ func TestFailoverTimeoutAbortForce(t *testing.T) {
 		if n := logCount(t, mlog, "time out exceeded, failing over."); n != 1 {
 			t.Errorf("%d forced-failover messages in the log, want 1", n)
 		}
+		// The write the stopped target had not read is not lost: it
+		// applies its stream before it takes over.
+		if got := rc.Get(ctx, "case").Val(); got != "6" {
+			t.Errorf("new primary has case=%q after a forced failover, want 6", got)
+		}
+		syncsServed(t, "new primary after a forced failover", rc, "0", "1")
 		sameKeyspace(t, "after a forced failover", r.addr(), m.addr())
+	})
+
+	t.Run("force, target's stream held", func(t *testing.T) {
+		// Now m is the replica and r the primary. A pause holds m's
+		// stream back: m has read r's write but not applied it when
+		// r's PSYNC FAILOVER comes, so m waits for the pause's end
+		// (up to a second) to take over with the whole history.
+		full, partial := infoField(t, mc, "stats", "sync_full"), infoField(t, mc, "stats", "sync_partial_ok")
+		if err := mc.Do(ctx, "CLIENT", "PAUSE", 500, "WRITE").Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := rc.Set(ctx, "case", "7", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := rc.Do(ctx, "FAILOVER", "TO", "127.0.0.1", m.port, "TIMEOUT", 100, "FORCE").Err(); err != nil {
+			t.Fatal(err)
+		}
+		waitFailoverDone(t, rc)
+		if got := role(t, mc); got != "master" {
+			t.Fatalf("target's role after a forced failover: %s", got)
+		}
+		waitInSync(t, mc, rc)
+		if got := mc.Get(ctx, "case").Val(); got != "7" {
+			t.Errorf("new primary has case=%q, want 7", got)
+		}
+		p, _ := strconv.Atoi(partial)
+		syncsServed(t, "new primary after its held stream", mc, full, strconv.Itoa(p+1))
+		if n := logCount(t, mlog, "Failover request for offset"); n != 1 {
+			t.Errorf("%d messages of a PSYNC FAILOVER waiting for the stream, want 1", n)
+		}
+		sameKeyspace(t, "after a forced failover to a held replica", m.addr(), r.addr())
 	})
 }
