@@ -50,19 +50,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "server":
+		if len(args) > 1 && isHelp(args[1]) {
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
 		return serverMain(args[1:], stderr)
 	case "rdb":
 		return rdbMain(args[1:], stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintf(stdout, "redoubt %s (redis protocol %s) %s %s/%s\n", daemon.RedoubtVersion, daemon.Version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 		return 0
-	case "help", "--help", "-h":
+	}
+	if isHelp(args[0]) {
 		fmt.Fprint(stdout, usage)
 		return 0
 	}
 	fmt.Fprintf(stderr, "redoubt: unknown command %q\n\n%s", args[0], usage)
 	return 2
 }
+
+// isHelp reports whether arg asks for the usage text.
+func isHelp(arg string) bool { return arg == "help" || arg == "--help" || arg == "-h" }
 
 // loadConfig reads --config (if any) then applies the other flags.
 func loadConfig(args []string) (*conf.Config, error) {

@@ -32,11 +32,20 @@ on it. check validates a file and summarises it.
 `
 
 func rdbMain(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 1 && isHelp(args[0]) {
+		fmt.Fprint(stdout, rdbUsage)
+		return 0
+	}
 	if len(args) < 2 {
 		fmt.Fprint(stderr, rdbUsage)
 		return 2
 	}
 	verb, file, flags := args[0], args[len(args)-1], args[1:len(args)-1]
+	if isHelp(verb) || file == "--help" || file == "-h" {
+		// Not a file name: export would have written the data there.
+		fmt.Fprint(stdout, rdbUsage)
+		return 0
+	}
 	if path := os.Getenv("REDOUBT_CPUPROFILE"); path != "" {
 		// Profiling for operators and benchmarks; off unless asked for.
 		if f, err := os.Create(path); err == nil {

@@ -422,3 +422,33 @@ func TestFlushAllSavesWithSavePoints(t *testing.T) {
 		}
 	}
 }
+
+// TestHelp: every way of asking for help prints the usage and exits 0,
+// and none is taken for a file name (rdb export would have written one
+// named --help).
+func TestHelp(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--help"}, "redoubt server"},
+		{[]string{"-h"}, "redoubt server"},
+		{[]string{"help"}, "redoubt server"},
+		{[]string{"server", "--help"}, "redoubt server"},
+		{[]string{"rdb", "--help"}, "redoubt rdb import"},
+		{[]string{"rdb", "check", "--help"}, "redoubt rdb import"},
+		{[]string{"rdb", "import", "--dir", t.TempDir(), "--help"}, "redoubt rdb import"},
+		{[]string{"rdb", "export", "--dir", t.TempDir(), "-h"}, "redoubt rdb import"},
+	} {
+		var stdout, stderr strings.Builder
+		if rc := run(tc.args, &stdout, &stderr); rc != 0 || !strings.Contains(stdout.String(), tc.want) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q", tc.args, rc, stdout.String(), stderr.String())
+		}
+	}
+	for _, name := range []string{"--help", "-h"} {
+		if _, err := os.Stat(name); err == nil {
+			os.Remove(name)
+			t.Errorf("a file named %s was written", name)
+		}
+	}
+}
