@@ -152,7 +152,7 @@ type serverStats struct {
 	opsSamples   [16]int64
 	opsSampleIdx int
 	// peakIn and peakOut are the biggest client input and output
-	// buffers of each of the last seconds (trackClientPeaksLocked).
+	// buffers of each of the last seconds (clientsCronLocked).
 	peakIn, peakOut [clientPeakSlots]int64
 	lastOpsCount    int64
 	lastSampleTime  time.Time
@@ -1281,7 +1281,6 @@ func (s *Server) cron() {
 		s.clockBase = time.Now()
 		s.sampleOps()
 		s.closeIdleClientsLocked()
-		s.trackClientPeaksLocked()
 		s.pause.expire()
 		now := time.Now()
 		s.updateFailoverLocked(now)
@@ -1292,7 +1291,7 @@ func (s *Server) cron() {
 			// the cron in between its steps).
 			s.saveCronLocked(now)
 		}
-		waiting := s.outputWaitingLocked()
+		waiting := s.clientsCronLocked()
 		s.idleMemoryCronLocked(now)
 		s.quietFlushCronLocked(now)
 		s.diskCronLocked()
@@ -1309,15 +1308,29 @@ func (s *Server) cron() {
 	}
 }
 
-// outputWaitingLocked lists the clients whose loops last found reply bytes
-// waiting. Holds mu.
-func (s *Server) outputWaitingLocked() []*Client {
+// clientsCronLocked is the cron's one walk over the clients: it lists
+// those whose loops last found reply bytes waiting, and keeps the recent
+// peaks of the clients' buffers (INFO's client_recent_max_*). Holds mu.
+func (s *Server) clientsCronLocked() []*Client {
 	var out []*Client
+	// The buffer peaks: Redis's clientsCronTrackExpansiveClients. The
+	// slot of the current second keeps the biggest input (a command's
+	// part waiting, a blocked client's arguments) and output (replies
+	// waiting on the loop) seen in it; the next slot is cleared for the
+	// coming second.
+	cur := int(time.Now().Unix() % clientPeakSlots)
+	next := (cur + 1) % clientPeakSlots
+	s.stats.peakIn[next], s.stats.peakOut[next] = 0, 0
+	peakIn, peakOut := s.stats.peakIn[cur], s.stats.peakOut[cur]
 	for _, c := range s.clients {
-		if c.obuf.pending.Load() > 0 {
+		pending := c.obuf.pending.Load()
+		if pending > 0 {
 			out = append(out, c)
 		}
+		peakIn = max(peakIn, int64(c.qbuf+c.argvBytes))
+		peakOut = max(peakOut, pending)
 	}
+	s.stats.peakIn[cur], s.stats.peakOut[cur] = peakIn, peakOut
 	return out
 }
 
@@ -1369,22 +1382,6 @@ func (s *Server) closeIdleClientsLocked() {
 // client_recent_max_input_buffer and _output_buffer are the biggest
 // buffers seen in the last this many seconds.
 const clientPeakSlots = 8
-
-// trackClientPeaksLocked is Redis's clientsCronTrackExpansiveClients, for
-// every client at each cron tick: the slot of the current second keeps
-// the biggest input (a command's part waiting, a blocked client's
-// arguments) and output (replies waiting on the loop) seen in it; the
-// next slot is cleared for the coming second. Holds mu.
-func (s *Server) trackClientPeaksLocked() {
-	sec := time.Now().Unix()
-	cur := int(sec % clientPeakSlots)
-	next := (cur + 1) % clientPeakSlots
-	s.stats.peakIn[next], s.stats.peakOut[next] = 0, 0
-	for _, c := range s.clients {
-		s.stats.peakIn[cur] = max(s.stats.peakIn[cur], int64(c.qbuf+c.argvBytes))
-		s.stats.peakOut[cur] = max(s.stats.peakOut[cur], c.obuf.pending.Load())
-	}
-}
 
 // fatal logs and exits: used when durability can no longer be guaranteed,
 // as Redis exits when it cannot write its AOF under appendfsync always.
