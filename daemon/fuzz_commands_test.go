@@ -1,12 +1,16 @@
 package daemon
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/redoubtdb/redoubt/conf"
 	"github.com/redoubtdb/redoubt/netio/resp"
+	"github.com/redoubtdb/redoubt/storage"
+	"github.com/redoubtdb/redoubt/storage/memory"
 )
 
 // FuzzCommands sends programs of random commands, from every command the
@@ -24,7 +28,7 @@ import (
 func FuzzCommands(f *testing.F) {
 	fuzzCommandSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		h := newHarness(t)
+		h := newFuzzHarness(t, memory.New())
 		defer h.close()
 		runFuzzProgram(t, h, data)
 	})
@@ -36,10 +40,21 @@ func FuzzCommands(f *testing.F) {
 func FuzzCommandsPebble(f *testing.F) {
 	fuzzCommandSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		h := newPebbleHarness(t)
+		h := newFuzzHarness(t, nil)
 		defer h.close()
 		runFuzzProgram(t, h, data)
 	})
+}
+
+// newFuzzHarness is a harness on st (nil: newPebbleHarness's store, with
+// its flusher running) that allows DEBUG.
+func newFuzzHarness(t *testing.T, st storage.Store) *harness {
+	cfg := conf.Default()
+	cfg.EnableDebugCommand = "yes"
+	if st != nil {
+		return newHarnessConf(t, st, cfg)
+	}
+	return newPebbleHarnessConf(t, cfg)
 }
 
 func fuzzCommandSeeds(f *testing.F) {
@@ -52,6 +67,11 @@ func fuzzCommandSeeds(f *testing.F) {
 		{2, fuzzPick("multi"), 0, 2, fuzzPick("sort"), 4, 0, 2, 2, 2, 2, fuzzPick("exec"), 0},
 		{0, fuzzPick("bitfield"), 6, 0, 2, 2, 2, 3, 3},
 		{0, fuzzPick("restore"), 3, 0, 3, 5, 0x0b, 0x0a, 0xff},
+		// CLIENT TRACKING on, then a write of another client: an
+		// invalidation pushed to the first; DEBUG OBJECT of a key.
+		{0, fuzzPick("client"), 1, fuzzSub("client", "tracking"), fuzzWord("on"),
+			0, fuzzPick("get"), 1, fuzzWord("k"), 1, fuzzPick("set"), 2, fuzzWord("k"), fuzzWord("v"),
+			2, fuzzPick("debug"), 1, fuzzSub("debug", "object"), fuzzWord("k")},
 	}
 	for _, s := range seeds {
 		f.Add(s)
@@ -93,11 +113,19 @@ func runFuzzProgram(t *testing.T, h *harness, data []byte) {
 
 // fuzzCommandsSkip are the commands a fuzz program may not run.
 var fuzzCommandsSkip = map[string]bool{
-	"shutdown": true, "debug": true, "monitor": true, "quit": true,
+	"shutdown": true, "monitor": true, "quit": true,
 	"save": true, "bgsave": true, "bgrewriteaof": true, // files in the working directory
 	"replicaof": true, "slaveof": true, "sync": true, "psync": true, "migrate": true, "failover": true,
-	"client": true, // KILL, PAUSE and REPLY OFF stop the program's own clients
 	"config": true, // SET dir and REWRITE reach the file system
+}
+
+// fuzzSubcommands are commands a program runs only with these first
+// arguments: CLIENT's KILL, PAUSE and REPLY OFF would stop the program's
+// own clients, and DEBUG's RELOAD, SLEEP, POPULATE and PAUSE-CRON reach
+// files, stop the server or run as long as their count says.
+var fuzzSubcommands = map[string][]string{
+	"client": {"caching", "getname", "getredir", "id", "info", "list", "no-evict", "setname", "tracking", "trackinginfo", "unblock"},
+	"debug":  {"digest", "digest-value", "object", "protocol", "set-active-expire"},
 }
 
 // fuzzTable returns the sorted list of command names a program picks from,
@@ -133,6 +161,24 @@ func fuzzPick(name string) byte {
 	i := sort.SearchStrings(names, name)
 	if i == len(names) || names[i] != name || i > 255 {
 		panic("fuzz seed names unknown command " + name)
+	}
+	return byte(i)
+}
+
+// fuzzSub is the byte that picks sub among name's fuzzSubcommands.
+func fuzzSub(name, sub string) byte {
+	i := slices.Index(fuzzSubcommands[name], sub)
+	if i < 0 {
+		panic("fuzz seed names unknown subcommand " + name + " " + sub)
+	}
+	return byte(i)
+}
+
+// fuzzWord is the argument selector of a seed program for word.
+func fuzzWord(word string) byte {
+	i := slices.Index(fuzzWords, word)
+	if i < 0 || i >= 128 {
+		panic("fuzz seed names unknown word " + word)
 	}
 	return byte(i)
 }
@@ -189,6 +235,9 @@ func (p *fuzzProgram) command() [][]byte {
 	toks := tokens[name]
 	argv := [][]byte{[]byte(name)}
 	n := int(p.next() % 9)
+	if subs := fuzzSubcommands[name]; subs != nil {
+		argv = append(argv, []byte(subs[int(p.next())%len(subs)]))
+	}
 	for i := 0; i < n; i++ {
 		sel := p.next()
 		switch {

@@ -95,12 +95,19 @@ func TestScenariosOnPebble(t *testing.T) {
 // blob files once flushed (4 KB by default). The test's cleanup stops both.
 func newPebbleHarness(t *testing.T) *harness {
 	t.Helper()
+	return newPebbleHarnessConf(t, conf.Default())
+}
+
+// newPebbleHarnessConf is newPebbleHarness with a configuration of the
+// test's (see newHarnessConf).
+func newPebbleHarnessConf(t *testing.T, cfg *conf.Config) *harness {
+	t.Helper()
 	st, err := pebble.Open(pebble.Options{Dir: t.TempDir(), CacheSize: 8 << 20, MemTableSize: 4 << 20, BloomBitsPerKey: 10,
 		ValueSeparationMinSize: 1 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHarnessOn(t, st)
+	h := newHarnessConf(t, st, cfg)
 	h.srv.ks.wb.start()
 	t.Cleanup(func() {
 		h.srv.ks.wb.stop()
