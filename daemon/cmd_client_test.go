@@ -13,7 +13,9 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/redoubtdb/redoubt/conf"
 	"github.com/redoubtdb/redoubt/netio/resp"
+	"github.com/redoubtdb/redoubt/storage/memory"
 )
 
 // redisClientListFields is the field order of a Redis 7.0.15 CLIENT LIST
@@ -456,5 +458,28 @@ func TestProtectedMode(t *testing.T) {
 			}
 			sess.(*Client).Closed(nil)
 		})
+	}
+}
+
+// TestPauseHoldsRenamedExec: under CLIENT PAUSE WRITE an EXEC of queued
+// writes waits, found by the command and not by its name, so a renamed
+// EXEC waits too.
+func TestPauseHoldsRenamedExec(t *testing.T) {
+	cfg := conf.Default()
+	cfg.RenameCommand = []conf.CommandRename{{Old: "exec", New: "commit"}}
+	h := newHarnessConf(t, memory.New(), cfg)
+	defer h.close()
+	me, other := h.client(1), h.client(2)
+	other.do(t, "MULTI")
+	other.do(t, "SET k v")
+	me.do(t, "CLIENT PAUSE 100000 WRITE")
+	if out := other.do(t, "COMMIT"); len(out) != 0 {
+		t.Errorf("a renamed EXEC of a write during a WRITE pause replied %v", out)
+	}
+	me.do(t, "CLIENT UNPAUSE")
+	// The loop runs the waiting command again once woken; the harness's
+	// connections have no buffer to keep it in, so it is sent again.
+	if out := other.do(t, "COMMIT"); strings.Join(out, " ") != "[OK]" {
+		t.Errorf("the renamed EXEC after the pause: %q", out)
 	}
 }

@@ -287,10 +287,12 @@ func (c *Client) denyBlocking() bool { return c.multi.execing }
 // CLIENT PAUSE WRITE to end because its queue holds a write, as Redis
 // counts an EXEC by the flags of what it queued. Holds mu.
 func (s *Server) execBlockedByPause(c *Client, argv [][]byte) bool {
-	if !c.multi.active || len(argv) != 1 || !equalFold(argv[0], "exec") || c.isReplica() || !s.pause.active() || s.pause.pausesAll() {
+	if !c.multi.active || len(argv) != 1 || c.isReplica() || !s.pause.active() || s.pause.pausesAll() {
 		return false
 	}
-	return c.multi.queued(flagWrite | flagMayReplicate)
+	// By the command, not its name: rename-command may have renamed EXEC.
+	cmd, ok := s.cmds.lookup(argv)
+	return ok && cmd.name == "exec" && c.multi.queued(flagWrite|flagMayReplicate)
 }
 
 // queued reports whether a queued command has any of flags: Redis counts
