@@ -535,9 +535,12 @@ func TestFailoverTimeoutAbortForce(t *testing.T) {
 		// Now m is the replica and r the primary. A pause holds m's
 		// stream back: m has read r's write but not applied it when
 		// r's PSYNC FAILOVER comes, so m waits for the pause's end
-		// (up to a second) to take over with the whole history.
+		// (up to a second) to take over with the whole history. The
+		// PSYNC comes 100 ms (the failover's timeout) or more into the
+		// pause, so the wait is under 0.8 s; a PSYNC later than the
+		// pause's end would find nothing to wait for.
 		full, partial := infoField(t, mc, "stats", "sync_full"), infoField(t, mc, "stats", "sync_partial_ok")
-		if err := mc.Do(ctx, "CLIENT", "PAUSE", 500, "WRITE").Err(); err != nil {
+		if err := mc.Do(ctx, "CLIENT", "PAUSE", 900, "WRITE").Err(); err != nil {
 			t.Fatal(err)
 		}
 		if err := rc.Set(ctx, "case", "7", 0).Err(); err != nil {
