@@ -968,7 +968,7 @@ func (s *Server) call(c *Client, argv [][]byte) {
 		c.postponed = true
 		return
 	}
-	if s.tracking.clients > 0 && s.cfg.TrackingTableMaxKeys > 0 && len(s.tracking.keys) > s.cfg.TrackingTableMaxKeys {
+	if s.trackingOverLimitLocked() {
 		// Client-side caching: back under tracking-table-max-keys before
 		// the command, as Redis's processCommand (queued ones too).
 		s.trackingLimitLocked(c)
@@ -1190,11 +1190,11 @@ func (s *Server) countError(msg string) {
 func (s *Server) feedMonitors(c *Client, argv [][]byte) {
 	now := time.Now()
 	var b strings.Builder
+	addr := c.addr
 	if c.unix {
-		fmt.Fprintf(&b, "+%d.%06d [%d unix:%s]", now.Unix(), now.Nanosecond()/1000, c.db, s.unixsocket)
-	} else {
-		fmt.Fprintf(&b, "+%d.%06d [%d %s]", now.Unix(), now.Nanosecond()/1000, c.db, c.addr)
+		addr = "unix:" + s.unixsocket
 	}
+	fmt.Fprintf(&b, "+%d.%06d [%d %s]", now.Unix(), now.Nanosecond()/1000, c.db, addr)
 	for _, a := range argv {
 		b.WriteByte(' ')
 		b.WriteString(quoteArg(a))
@@ -1295,7 +1295,7 @@ func (s *Server) cron() {
 		s.idleMemoryCronLocked(now)
 		s.quietFlushCronLocked(now)
 		s.diskCronLocked()
-		if s.tracking.clients > 0 && s.cfg.TrackingTableMaxKeys > 0 && len(s.tracking.keys) > s.cfg.TrackingTableMaxKeys {
+		if s.trackingOverLimitLocked() {
 			s.trackingLimitLocked(nil)
 			s.commitLocked() // hands the invalidations to their loops
 		}

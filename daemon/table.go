@@ -239,8 +239,6 @@ func (t *commandTable) registerContainer(name string) {
 	})
 }
 
-// lookup finds the entry for argv: a subcommand when the command has them
-// and argv names one. ok is false for an unknown command.
 // rename is Redis's rename-command: command old answers to new from now
 // on, or to nothing when new is "". The command keeps its own name
 // (errors, COMMAND INFO and INFO commandstats show it, as in Redis);
@@ -262,6 +260,8 @@ func (t *commandTable) rename(old, new string) error {
 	return nil
 }
 
+// lookup finds the entry for argv: a subcommand when the command has them
+// and argv names one. ok is false for an unknown command.
 func (t *commandTable) lookup(argv [][]byte) (*command, bool) {
 	var nameBuf [32]byte
 	cmd := t.byName[lowerInto(nameBuf[:0], argv[0])]

@@ -331,6 +331,12 @@ func appendKeyArray(dst []byte, keys []string, by map[string]*Client, except *Cl
 	return dst
 }
 
+// trackingOverLimitLocked reports whether the tracking table holds more
+// keys than tracking-table-max-keys allows (0: no limit). Holds mu.
+func (s *Server) trackingOverLimitLocked() bool {
+	return s.tracking.clients > 0 && s.cfg.TrackingTableMaxKeys > 0 && len(s.tracking.keys) > s.cfg.TrackingTableMaxKeys
+}
+
 // trackingLimitLocked is Redis's trackingLimitUsedSlots: past
 // tracking-table-max-keys, keys are forgotten in random order (their
 // clients told, as if the keys changed), up to an effort that grows while
