@@ -267,6 +267,14 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 	// the server (Go's default for SIGHUP is to exit at once, without the
 	// clean shutdown SIGTERM gets).
 	signal.Ignore(syscall.SIGHUP)
+	// SIGTERM and SIGINT are caught from the start, as Redis sets its
+	// handlers before it listens: one that comes while the listeners
+	// start (a client may already be served on TCP while the Unix socket
+	// starts) waits here and shuts the server down cleanly once it is
+	// up, where Go's default would have killed it.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	defer signal.Stop(sigs)
 	// cfg.Dir exists and is the working directory (enterDir).
 	if cfg.Pidfile != "" {
 		if err := os.WriteFile(cfg.Pidfile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
@@ -344,9 +352,6 @@ func serve(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) error {
 		return err
 	}
 
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	defer signal.Stop(sigs)
 	for stop := false; !stop; {
 		select {
 		case sig := <-sigs:

@@ -168,3 +168,16 @@ func TestUnixSocketPathRefused(t *testing.T) {
 		t.Errorf("port 0 without a socket: %v %q", err, out)
 	}
 }
+
+// TestSIGTERMAtStart: a SIGTERM that comes as soon as the server answers
+// on TCP, while its other listeners may still be starting, shuts it down
+// cleanly (exit 0), as one that comes later does.
+func TestSIGTERMAtStart(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir, "--unixsocket", filepath.Join(dir, "redoubt.sock"), "--unixsocketperm", "700")
+	s.stop()
+	for range 10 {
+		s.start()
+		s.stop()
+	}
+}
