@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"strings"
@@ -72,6 +73,12 @@ func fuzzCommandSeeds(f *testing.F) {
 		{0, fuzzPick("client"), 1, fuzzSub("client", "tracking"), fuzzWord("on"),
 			0, fuzzPick("get"), 1, fuzzWord("k"), 1, fuzzPick("set"), 2, fuzzWord("k"), fuzzWord("v"),
 			2, fuzzPick("debug"), 1, fuzzSub("debug", "object"), fuzzWord("k")},
+		// A small listpack limit, then a hash that outgrows it; keyspace
+		// events for every class while it is read and deleted.
+		{0, fuzzPick("config"), 0, fuzzSub("config", "set"), fuzzConfigKey("hash-max-listpack-entries"), fuzzWord("1"),
+			1, fuzzPick("hset"), 4, fuzzWord("k"), fuzzWord("a"), fuzzWord("v"), fuzzWord("b"), fuzzWord("v"),
+			2, fuzzPick("config"), 0, fuzzSub("config", "set"), fuzzConfigKey("notify-keyspace-events"), fuzzWord("KEA"),
+			0, fuzzPick("hgetall"), 1, fuzzWord("k"), 1, fuzzPick("del"), 1, fuzzWord("k")},
 	}
 	for _, s := range seeds {
 		f.Add(s)
@@ -116,16 +123,37 @@ var fuzzCommandsSkip = map[string]bool{
 	"shutdown": true, "monitor": true, "quit": true,
 	"save": true, "bgsave": true, "bgrewriteaof": true, // files in the working directory
 	"replicaof": true, "slaveof": true, "sync": true, "psync": true, "migrate": true, "failover": true,
-	"config": true, // SET dir and REWRITE reach the file system
 }
 
 // fuzzSubcommands are commands a program runs only with these first
 // arguments: CLIENT's KILL, PAUSE and REPLY OFF would stop the program's
 // own clients, and DEBUG's RELOAD, SLEEP, POPULATE and PAUSE-CRON reach
 // files, stop the server or run as long as their count says.
+// CONFIG runs GET, RESETSTAT and SET, and SET only of fuzzConfigKeys:
+// REWRITE writes a file, and SET of dir, logfile, save... reach the file
+// system or the test process.
 var fuzzSubcommands = map[string][]string{
 	"client": {"caching", "getname", "getredir", "id", "info", "list", "no-evict", "setname", "tracking", "trackinginfo", "unblock"},
+	"config": {"get", "resetstat", "set"},
 	"debug":  {"digest", "digest-value", "object", "protocol", "set-active-expire"},
+}
+
+// fuzzConfigKeys are the settings CONFIG SET may change in a program: the
+// ones that change how commands, replies, caches and the cron behave.
+// Left out: file names and directories, ports and sockets, passwords
+// (NOAUTH would end the program), save (it writes snapshots),
+// oom-score-adj (it rewrites the test process's score), disk-reserve (a
+// ballast file) and proto-max-bulk-len (a program keeps it at 1mb).
+var fuzzConfigKeys = []string{
+	"acllog-max-len", "active-expire-effort", "appendfsync", "client-output-buffer-limit",
+	"client-query-buffer-limit", "hash-max-listpack-entries", "hash-max-listpack-value",
+	"hll-sparse-max-bytes", "hz", "latency-monitor-threshold", "latency-tracking",
+	"latency-tracking-info-percentiles", "list-compress-depth", "list-max-listpack-size",
+	"loglevel", "maxclients", "min-replicas-max-lag", "min-replicas-to-write",
+	"notify-keyspace-events", "repl-backlog-size", "replica-read-only",
+	"set-max-intset-entries", "slowlog-log-slower-than", "slowlog-max-len",
+	"stop-writes-on-bgsave-error", "timeout", "tracking-table-max-keys",
+	"zset-max-listpack-entries", "zset-max-listpack-value",
 }
 
 // fuzzTable returns the sorted list of command names a program picks from,
@@ -174,6 +202,37 @@ func fuzzSub(name, sub string) byte {
 	return byte(i)
 }
 
+// TestFuzzConfigKeys: every key the fuzzer may set exists and takes its
+// own current value back at runtime, so that the list cannot drift into
+// keys that only ever fail.
+func TestFuzzConfigKeys(t *testing.T) {
+	h := newFuzzHarness(t, memory.New())
+	defer h.close()
+	c := h.client(0)
+	for _, key := range fuzzConfigKeys {
+		got := c.do(t, "CONFIG GET "+key)
+		// The reply is rendered as ["key" "value"].
+		prefix := fmt.Sprintf("[%q ", key)
+		if len(got) != 1 || !strings.HasPrefix(got[0], prefix) || !strings.HasSuffix(got[0], "]") {
+			t.Errorf("CONFIG GET %s = %q", key, got)
+			continue
+		}
+		val := strings.TrimSuffix(strings.TrimPrefix(got[0], prefix), "]")
+		if r := c.do(t, "CONFIG SET "+key+" "+val); len(r) != 1 || r[0] != "OK" {
+			t.Errorf("CONFIG SET %s %s = %q", key, val, r)
+		}
+	}
+}
+
+// fuzzConfigKey is the byte that picks key among fuzzConfigKeys.
+func fuzzConfigKey(key string) byte {
+	i := slices.Index(fuzzConfigKeys, key)
+	if i < 0 {
+		panic("fuzz seed names unknown config key " + key)
+	}
+	return byte(i)
+}
+
 // fuzzWord is the argument selector of a seed program for word.
 func fuzzWord(word string) byte {
 	i := slices.Index(fuzzWords, word)
@@ -213,6 +272,8 @@ var fuzzWords = []string{
 	"1.5", "-0", "inf", "-inf", "+inf", "nan", "1e308", "-1e308", "5e-324", "0x10",
 	"(1", "(-1", "(inf", "[a", "(a", "-", "+", "[", "(",
 	"u8", "i64", "i5", "u63", "#1", "#-1", "~", "*1", "&", "allkeys", "on", "off", "nopass", ">pw", "+@all", "-@all",
+	// CONFIG SET values: event classes, sizes, client classes, yes/no.
+	"KEA", "Kx", "1mb", "normal 1 1 1", "pubsub 0 0 0", "yes", "no",
 }
 
 // fuzzProgram decodes fuzz input into commands: a client byte, a command
@@ -236,25 +297,38 @@ func (p *fuzzProgram) command() [][]byte {
 	argv := [][]byte{[]byte(name)}
 	n := int(p.next() % 9)
 	if subs := fuzzSubcommands[name]; subs != nil {
-		argv = append(argv, []byte(subs[int(p.next())%len(subs)]))
-	}
-	for i := 0; i < n; i++ {
-		sel := p.next()
-		switch {
-		case sel < 128:
-			argv = append(argv, []byte(fuzzWords[int(sel)%len(fuzzWords)]))
-		case sel < 224 && len(toks) > 0:
-			argv = append(argv, []byte(toks[int(sel)%len(toks)]))
-		default:
-			l := int(p.next() % 16)
-			raw := make([]byte, 0, l)
-			for j := 0; j < l; j++ {
-				raw = append(raw, p.next())
+		sub := subs[int(p.next())%len(subs)]
+		argv = append(argv, []byte(sub))
+		if name == "config" && sub == "set" {
+			// Pairs of a key from the list and any value: a key drawn
+			// like other arguments could name dir or save.
+			for range 1 + n%2 {
+				argv = append(argv, []byte(fuzzConfigKeys[int(p.next())%len(fuzzConfigKeys)]), p.arg(toks))
 			}
-			argv = append(argv, raw)
+			return argv
 		}
 	}
+	for i := 0; i < n; i++ {
+		argv = append(argv, p.arg(toks))
+	}
 	return argv
+}
+
+// arg is one argument: a word, one of the command's tokens, or raw bytes.
+func (p *fuzzProgram) arg(toks []string) []byte {
+	sel := p.next()
+	switch {
+	case sel < 128:
+		return []byte(fuzzWords[int(sel)%len(fuzzWords)])
+	case sel < 224 && len(toks) > 0:
+		return []byte(toks[int(sel)%len(toks)])
+	}
+	l := int(p.next() % 16)
+	raw := make([]byte, 0, l)
+	for j := 0; j < l; j++ {
+		raw = append(raw, p.next())
+	}
+	return raw
 }
 
 // truncateForLog keeps a failure message readable.
