@@ -1269,43 +1269,49 @@ func (s *Server) cron() {
 		if s.cronPaused.Load() {
 			continue
 		}
-		if !s.activeExpireOff.Load() {
-			s.activeExpireCycle()
-		}
-		if now := time.Now(); now.Sub(s.replyCapAt) >= time.Second {
-			// File reads (/proc, cgroup): outside the lock.
-			s.updateReplyCap()
-			s.replyCapAt = now
-		}
-		s.mu.Lock()
-		s.clockBase = time.Now()
-		s.sampleOps()
-		s.closeIdleClientsLocked()
-		s.pause.expire()
-		now := time.Now()
-		s.updateFailoverLocked(now)
-		s.wakePsyncWaitersLocked()
-		s.shutdownCronLocked(now)
-		if !s.loading.Load() {
-			// Not a snapshot of half a keyspace (a replica's load lets
-			// the cron in between its steps).
-			s.saveCronLocked(now)
-		}
-		waiting := s.clientsCronLocked()
-		s.idleMemoryCronLocked(now)
-		s.quietFlushCronLocked(now)
-		s.diskCronLocked()
-		if s.trackingOverLimitLocked() {
-			s.trackingLimitLocked(nil)
-			s.commitLocked() // hands the invalidations to their loops
-		}
-		if now.Sub(s.replCronAt) >= time.Second {
-			s.replCronAt = now
-			s.replCronLocked(now)
-		}
-		s.mu.Unlock()
-		s.queueOutputChecks(waiting)
+		s.cronTick()
 	}
+}
+
+// cronTick is one run of the cron's work. The cron's goroutine (or a
+// test) only.
+func (s *Server) cronTick() {
+	if !s.activeExpireOff.Load() {
+		s.activeExpireCycle()
+	}
+	if now := time.Now(); now.Sub(s.replyCapAt) >= time.Second {
+		// File reads (/proc, cgroup): outside the lock.
+		s.updateReplyCap()
+		s.replyCapAt = now
+	}
+	s.mu.Lock()
+	s.clockBase = time.Now()
+	s.sampleOps()
+	s.closeIdleClientsLocked()
+	s.pause.expire()
+	now := time.Now()
+	s.updateFailoverLocked(now)
+	s.wakePsyncWaitersLocked()
+	s.shutdownCronLocked(now)
+	if !s.loading.Load() {
+		// Not a snapshot of half a keyspace (a replica's load lets
+		// the cron in between its steps).
+		s.saveCronLocked(now)
+	}
+	waiting := s.clientsCronLocked()
+	s.idleMemoryCronLocked(now)
+	s.quietFlushCronLocked(now)
+	s.diskCronLocked()
+	if s.trackingOverLimitLocked() {
+		s.trackingLimitLocked(nil)
+		s.commitLocked() // hands the invalidations to their loops
+	}
+	if now.Sub(s.replCronAt) >= time.Second {
+		s.replCronAt = now
+		s.replCronLocked(now)
+	}
+	s.mu.Unlock()
+	s.queueOutputChecks(waiting)
 }
 
 // clientsCronLocked is the cron's one walk over the clients: it lists
