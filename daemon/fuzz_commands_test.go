@@ -23,9 +23,10 @@ import (
 // connection), but a panic is a bug: Redis answers bad arguments with an
 // error.
 //
-// Commands that touch files, the network or other processes, stop the
-// server, or take the connection into modes a program cannot leave are
-// left out (fuzzCommandsSkip).
+// Commands that touch files, the network or other processes, or stop the
+// server, are left out (fuzzCommandsSkip, fuzzSubcommands). A connection
+// the server closes (QUIT, CLIENT KILL) is replaced by a new one, and the
+// cron's work runs every 16 commands.
 func FuzzCommands(f *testing.F) {
 	fuzzCommandSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -73,6 +74,16 @@ func fuzzCommandSeeds(f *testing.F) {
 		{0, fuzzPick("client"), 1, fuzzSub("client", "tracking"), fuzzWord("on"),
 			0, fuzzPick("get"), 1, fuzzWord("k"), 1, fuzzPick("set"), 2, fuzzWord("k"), fuzzWord("v"),
 			2, fuzzPick("debug"), 1, fuzzSub("debug", "object"), fuzzWord("k")},
+		// A write held by CLIENT PAUSE WRITE with a read queued behind
+		// it, both released by UNPAUSE; a client that quits, and one
+		// killed with the others of its type.
+		{0, fuzzPick("client"), 2, fuzzSub("client", "pause"), fuzzWord("10"), fuzzToken("client", "WRITE"),
+			1, fuzzPick("set"), 2, fuzzWord("k"), fuzzWord("v"),
+			1, fuzzPick("get"), 1, fuzzWord("k"),
+			2, fuzzPick("client"), 0, fuzzSub("client", "unpause"),
+			0, fuzzPick("quit"), 0,
+			2, fuzzPick("client"), 2, fuzzSub("client", "kill"), fuzzToken("client", "TYPE"), fuzzToken("client", "NORMAL"),
+			1, fuzzPick("get"), 1, fuzzWord("k")},
 		// A small listpack limit, then a hash that outgrows it; keyspace
 		// events for every class while it is read and deleted.
 		{0, fuzzPick("config"), 0, fuzzSub("config", "set"), fuzzConfigKey("hash-max-listpack-entries"), fuzzWord("1"),
@@ -94,20 +105,40 @@ func runFuzzProgram(t *testing.T, h *harness, data []byte) {
 	p := &fuzzProgram{data: data}
 	for i := 0; i < 48 && len(p.data) > 0; i++ {
 		c := h.client(int(p.next() % 3))
+		c.rerun = true
 		argv := p.command()
-		c.sess.Data(encodeCommand(argv))
+		c.feed(encodeCommand(argv))
 		h.loop.run()
-		// Whatever the server wrote must parse as whole RESP replies.
-		c.mu.Lock()
-		out := c.buf
-		c.buf = nil
-		c.mu.Unlock()
-		for len(out) > 0 {
-			_, n, err := resp.ReadReply(out)
-			if err != nil || n == 0 {
-				t.Fatalf("after %q the reply stream does not parse (%v): %q", argv, err, truncateForLog(out))
+		if i%16 == 15 {
+			// The cron's work between commands, as a server does it
+			// hz times a second: expiry, pause ends, idle clients,
+			// the tracking table's limit, the output checks.
+			h.srv.cronTick()
+			h.loop.run()
+		}
+		for id, fc := range h.clients {
+			// Whatever the server wrote to any client (replies, pushes,
+			// MONITOR's lines) must parse as whole RESP replies.
+			fc.mu.Lock()
+			out, closed := fc.buf, fc.closed
+			fc.buf = nil
+			fc.mu.Unlock()
+			for len(out) > 0 {
+				_, n, err := resp.ReadReply(out)
+				if err != nil || n == 0 {
+					t.Fatalf("after %q the reply stream does not parse (%v): %q", argv, err, truncateForLog(out))
+				}
+				out = out[n:]
 			}
-			out = out[n:]
+			if closed {
+				// As gnet does once the server closed a connection
+				// (QUIT, CLIENT KILL, a protocol error): its close
+				// callback. The program's next command on that client
+				// opens a new connection.
+				fc.sess.Closed(nil)
+				delete(h.clients, id)
+				h.loop.run()
+			}
 		}
 		h.srv.mu.Lock()
 		panicked := h.srv.stats.unexpectedErrors
@@ -120,20 +151,20 @@ func runFuzzProgram(t *testing.T, h *harness, data []byte) {
 
 // fuzzCommandsSkip are the commands a fuzz program may not run.
 var fuzzCommandsSkip = map[string]bool{
-	"shutdown": true, "monitor": true, "quit": true,
-	"save": true, "bgsave": true, "bgrewriteaof": true, // files in the working directory
+	"shutdown": true, "save": true, "bgsave": true, "bgrewriteaof": true, // the server's end, files
 	"replicaof": true, "slaveof": true, "sync": true, "psync": true, "migrate": true, "failover": true,
 }
 
 // fuzzSubcommands are commands a program runs only with these first
-// arguments: CLIENT's KILL, PAUSE and REPLY OFF would stop the program's
-// own clients, and DEBUG's RELOAD, SLEEP, POPULATE and PAUSE-CRON reach
-// files, stop the server or run as long as their count says.
-// CONFIG runs GET, RESETSTAT and SET, and SET only of fuzzConfigKeys:
-// REWRITE writes a file, and SET of dir, logfile, save... reach the file
-// system or the test process.
+// arguments. DEBUG's RELOAD, SLEEP, POPULATE and PAUSE-CRON reach files,
+// stop the server or run as long as their count says. CONFIG's REWRITE
+// writes a file, and its SET runs only with keys of fuzzConfigKeys (dir,
+// logfile, save... reach the file system or the test process). CLIENT
+// KILL, PAUSE and REPLY are in: a killed client is replaced (see
+// runFuzzProgram), and the others leave the program running.
 var fuzzSubcommands = map[string][]string{
-	"client": {"caching", "getname", "getredir", "id", "info", "list", "no-evict", "setname", "tracking", "trackinginfo", "unblock"},
+	"client": {"caching", "getname", "getredir", "id", "info", "list", "no-evict", "setname", "tracking", "trackinginfo", "unblock",
+		"kill", "pause", "unpause", "reply"},
 	"config": {"get", "resetstat", "set"},
 	"debug":  {"digest", "digest-value", "object", "protocol", "set-active-expire"},
 }
@@ -231,6 +262,19 @@ func fuzzConfigKey(key string) byte {
 		panic("fuzz seed names unknown config key " + key)
 	}
 	return byte(i)
+}
+
+// fuzzToken is the argument selector of a seed program for tok, one of
+// name's syntax tokens.
+func fuzzToken(name, tok string) byte {
+	_, tokens := fuzzTable()
+	toks := tokens[name]
+	for sel := 128; sel < 224; sel++ {
+		if toks[sel%len(toks)] == tok {
+			return byte(sel)
+		}
+	}
+	panic("fuzz seed names unknown token " + tok + " of " + name)
 }
 
 // fuzzWord is the argument selector of a seed program for word.
