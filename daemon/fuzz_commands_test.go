@@ -226,9 +226,16 @@ func fuzzPick(name string) byte {
 
 // fuzzSub is the byte that picks sub among name's fuzzSubcommands.
 func fuzzSub(name, sub string) byte {
-	i := slices.Index(fuzzSubcommands[name], sub)
-	if i < 0 {
-		panic("fuzz seed names unknown subcommand " + name + " " + sub)
+	return seedIndex(fuzzSubcommands[name], sub, 256, "subcommand "+name)
+}
+
+// seedIndex is the byte of a seed program that picks item from list, of
+// which only the first limit entries can be picked; what names the list
+// in the panic of a seed that names something missing.
+func seedIndex(list []string, item string, limit int, what string) byte {
+	i := slices.Index(list, item)
+	if i < 0 || i >= limit {
+		panic("fuzz seed names unknown " + what + " " + item)
 	}
 	return byte(i)
 }
@@ -256,13 +263,7 @@ func TestFuzzConfigKeys(t *testing.T) {
 }
 
 // fuzzConfigKey is the byte that picks key among fuzzConfigKeys.
-func fuzzConfigKey(key string) byte {
-	i := slices.Index(fuzzConfigKeys, key)
-	if i < 0 {
-		panic("fuzz seed names unknown config key " + key)
-	}
-	return byte(i)
-}
+func fuzzConfigKey(key string) byte { return seedIndex(fuzzConfigKeys, key, 256, "config key") }
 
 // fuzzToken is the argument selector of a seed program for tok, one of
 // name's syntax tokens.
@@ -278,13 +279,7 @@ func fuzzToken(name, tok string) byte {
 }
 
 // fuzzWord is the argument selector of a seed program for word.
-func fuzzWord(word string) byte {
-	i := slices.Index(fuzzWords, word)
-	if i < 0 || i >= 128 {
-		panic("fuzz seed names unknown word " + word)
-	}
-	return byte(i)
-}
+func fuzzWord(word string) byte { return seedIndex(fuzzWords, word, 128, "word") }
 
 // docTokens collects the "token" values of a COMMAND DOCS entry: the
 // option words of its syntax (EX, WITHSCORES, LIMIT...).
