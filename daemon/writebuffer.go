@@ -15,9 +15,12 @@ import (
 //
 // Why: a Pebble memtable insert is a walk down a skiplist of ~10^5 entries,
 // 1-3 µs of cache misses per key, and it dominated every write command on
-// the event loop. A map insert costs ~100 ns; the flusher inserts keys in
-// sorted order, so Pebble's inserter reuses most of its splice from one key
-// to the next, and it does so on another goroutine.
+// the event loop. A map insert costs ~100 ns, and the flusher does the
+// memtable inserts on another goroutine. It hands Pebble sorted batches,
+// but Pebble's inserter reuses its cached splice only for a key that lands
+// next to the last one, which keys of a batch seldom do once the memtable
+// holds other keys between them: each insert still walks from the top
+// (docs/benchmarks.md, "Two patches to Pebble's write path").
 //
 // Durability is unchanged:
 //   - always: every unit commit kicks the flusher, which writes the frozen
@@ -113,7 +116,7 @@ type keyRange struct{ start, end []byte }
 
 const (
 	// writeBufferLayerKeys freezes the active layer once it holds this many
-	// keys (everysec/no); sorted batches of this size insert cheaply.
+	// keys (everysec/no).
 	writeBufferLayerKeys = 8192
 	// writeBufferLayerBytes freezes it once its keys and values pass this
 	// size. 8192 values of 16 KB made 134 MB layers: up to five of them in
