@@ -23,8 +23,10 @@ import (
 // connection), but a panic is a bug: Redis answers bad arguments with an
 // error.
 //
-// Commands that touch files, the network or other processes, or stop the
-// server, are left out (fuzzCommandsSkip, fuzzSubcommands). A connection
+// Commands that touch the network or other processes, or stop the server,
+// are left out (fuzzCommandsSkip, fuzzSubcommands); SAVE, BGSAVE and DEBUG
+// RELOAD write snapshots in the test's directory, and a reload must give
+// back the data set it saved. A connection
 // the server closes (QUIT, CLIENT KILL) is replaced by a new one, and the
 // cron's work runs every 16 commands.
 func FuzzCommands(f *testing.F) {
@@ -90,6 +92,17 @@ func fuzzCommandSeeds(f *testing.F) {
 			1, fuzzPick("hset"), 4, fuzzWord("k"), fuzzWord("a"), fuzzWord("v"), fuzzWord("b"), fuzzWord("v"),
 			2, fuzzPick("config"), 0, fuzzSub("config", "set"), fuzzConfigKey("notify-keyspace-events"), fuzzWord("KEA"),
 			0, fuzzPick("hgetall"), 1, fuzzWord("k"), 1, fuzzPick("del"), 1, fuzzWord("k")},
+		// A key of each type, one with an expiry, then a reload: the
+		// data set must come back from the snapshot as it was.
+		{0, fuzzPick("set"), 2, fuzzWord("k"), fuzzWord("v"),
+			0, fuzzPick("pexpire"), 2, fuzzWord("k"), fuzzWord("1000000000"),
+			1, fuzzPick("hset"), 3, fuzzWord("k2"), fuzzWord("a"), fuzzWord("1.5"),
+			1, fuzzPick("rpush"), 3, fuzzWord("a"), fuzzWord("-1"), fuzzWord(""),
+			2, fuzzPick("sadd"), 3, fuzzWord("b"), fuzzWord("0"), fuzzWord("m"),
+			2, fuzzPick("zadd"), 5, fuzzWord("{k}3"), fuzzWord("-inf"), fuzzWord("m"), fuzzWord("5e-324"), fuzzWord("v"),
+			0, fuzzPick("debug"), 0, fuzzSub("debug", "reload"),
+			1, fuzzPick("bgsave"), 0,
+			2, fuzzPick("save"), 0},
 	}
 	for _, s := range seeds {
 		f.Add(s)
@@ -103,12 +116,26 @@ func runFuzzProgram(t *testing.T, h *harness, data []byte) {
 	// legal, but each such input would take seconds.
 	h.client(0).do(t, "CONFIG SET proto-max-bulk-len 1mb")
 	p := &fuzzProgram{data: data}
+	// A save still writing when the program ends would write into the
+	// test's directory while it is removed.
+	defer waitSaved(t, h)
 	for i := 0; i < 48 && len(p.data) > 0; i++ {
-		c := h.client(int(p.next() % 3))
+		id := int(p.next() % 3)
+		c := h.client(id)
 		c.rerun = true
 		argv := p.command()
+		reload := len(argv) == 2 && string(argv[0]) == "debug" && string(argv[1]) == "reload"
+		var before digest
+		if reload {
+			// What the loop still has queued (replies, woken clients)
+			// runs first, so that only the reload runs between the two
+			// digests.
+			h.loop.run()
+			before = fuzzDigest(t, h)
+		}
 		c.feed(encodeCommand(argv))
 		h.loop.run()
+		var senderOut []byte
 		if i%16 == 15 {
 			// The cron's work between commands, as a server does it
 			// hz times a second: expiry, pause ends, idle clients,
@@ -123,6 +150,9 @@ func runFuzzProgram(t *testing.T, h *harness, data []byte) {
 			out, closed := fc.buf, fc.closed
 			fc.buf = nil
 			fc.mu.Unlock()
+			if fc == c {
+				senderOut = out
+			}
 			for len(out) > 0 {
 				_, n, err := resp.ReadReply(out)
 				if err != nil || n == 0 {
@@ -146,18 +176,41 @@ func runFuzzProgram(t *testing.T, h *harness, data []byte) {
 		if panicked > 0 {
 			t.Fatalf("command panicked: %q", argv)
 		}
+		// A reload that ran (not queued in MULTI, held by a pause or
+		// refused during a save) writes the keyspace to an RDB file and
+		// reads it back: every key, type, value and expiry must come
+		// back as it was.
+		if reload && string(senderOut) == "+OK\r\n" {
+			if after := fuzzDigest(t, h); after != before {
+				t.Fatalf("DEBUG RELOAD changed the data set: digest %s before, %s after", before.String(), after.String())
+			}
+		}
 	}
+}
+
+// fuzzDigest is DEBUG DIGEST's figure for the harness's data set.
+func fuzzDigest(t *testing.T, h *harness) digest {
+	t.Helper()
+	h.srv.mu.Lock()
+	defer h.srv.mu.Unlock()
+	d, err := h.srv.ks.datasetDigest()
+	if err != nil {
+		t.Fatalf("digest: %v", err)
+	}
+	return d
 }
 
 // fuzzCommandsSkip are the commands a fuzz program may not run.
 var fuzzCommandsSkip = map[string]bool{
-	"shutdown": true, "save": true, "bgsave": true, "bgrewriteaof": true, // the server's end, files
+	"shutdown": true, "bgrewriteaof": true, // the server's end, the AOF's file
 	"replicaof": true, "slaveof": true, "sync": true, "psync": true, "migrate": true, "failover": true,
 }
 
 // fuzzSubcommands are commands a program runs only with these first
-// arguments. DEBUG's RELOAD, SLEEP, POPULATE and PAUSE-CRON reach files,
-// stop the server or run as long as their count says. CONFIG's REWRITE
+// arguments. DEBUG's SLEEP, POPULATE and PAUSE-CRON stop the server or run
+// as long as their count says; its RELOAD (and SAVE and BGSAVE) write in
+// the test's directory, and a reload must give back the data set it
+// saved (runFuzzProgram checks the digest). CONFIG's REWRITE
 // writes a file, and its SET runs only with keys of fuzzConfigKeys (dir,
 // logfile, save... reach the file system or the test process). CLIENT
 // KILL, PAUSE and REPLY are in: a killed client is replaced (see
@@ -166,7 +219,7 @@ var fuzzSubcommands = map[string][]string{
 	"client": {"caching", "getname", "getredir", "id", "info", "list", "no-evict", "setname", "tracking", "trackinginfo", "unblock",
 		"kill", "pause", "unpause", "reply"},
 	"config": {"get", "resetstat", "set"},
-	"debug":  {"digest", "digest-value", "object", "protocol", "set-active-expire"},
+	"debug":  {"digest", "digest-value", "object", "protocol", "set-active-expire", "reload"},
 }
 
 // fuzzConfigKeys are the settings CONFIG SET may change in a program: the
