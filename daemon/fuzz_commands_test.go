@@ -120,8 +120,7 @@ func runFuzzProgram(t *testing.T, h *harness, data []byte) {
 	// test's directory while it is removed.
 	defer waitSaved(t, h)
 	for i := 0; i < 48 && len(p.data) > 0; i++ {
-		id := int(p.next() % 3)
-		c := h.client(id)
+		c := h.client(int(p.next() % 3))
 		c.rerun = true
 		argv := p.command()
 		reload := len(argv) == 2 && string(argv[0]) == "debug" && string(argv[1]) == "reload"
