@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/redoubtdb/redoubt/netio/resp"
 )
@@ -140,7 +141,13 @@ type commandTable struct {
 	meta   map[string]struct{ Info, Docs *metaNode }
 }
 
-func loadCommandMeta() map[string]struct{ Info, Docs *metaNode } {
+// loadCommandMeta is the embedded commands.json, parsed once per process:
+// it was two thirds of the time New took (8 ms), which every test harness
+// and every program of the command fuzzer pays. Shared, so never changed:
+// COMMAND INFO and DOCS copy what they trim (infoNode, docsNode).
+var loadCommandMeta = sync.OnceValue(parseCommandMeta)
+
+func parseCommandMeta() map[string]struct{ Info, Docs *metaNode } {
 	var file struct {
 		Version  string
 		Commands map[string]struct {
