@@ -2,9 +2,11 @@ package daemon
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -41,6 +43,30 @@ type saveState struct {
 	// onDone are called, under mu, when the running save ends (SAVE
 	// answers its parked client, SHUTDOWN goes on or reports failure).
 	onDone []func(err error)
+	// abort makes the running save fail at its next write (Close, as
+	// Redis kills its saving child at shutdown); writer is the
+	// goroutine writing it, which Close waits for.
+	abort  atomic.Bool
+	writer sync.WaitGroup
+}
+
+// saveKeyHook, if set (by tests), runs after each key a save writes.
+var saveKeyHook func()
+
+// errSaveAborted is a save stopped by the server's shutdown.
+var errSaveAborted = errors.New("save aborted: the server is shutting down")
+
+// abortableWriter fails every write once abort is set.
+type abortableWriter struct {
+	w     io.Writer
+	abort *atomic.Bool
+}
+
+func (a abortableWriter) Write(p []byte) (int, error) {
+	if a.abort.Load() {
+		return 0, errSaveAborted
+	}
+	return a.w.Write(p)
 }
 
 // errSaveInProgress is Redis's reply when a save is already running.
@@ -115,13 +141,33 @@ func (s *Server) startSaveLocked(kind string) {
 	if kind == "bgsave" {
 		s.log.Info("Background saving started")
 	}
+	st.writer.Add(1)
 	go runInBackground(func() {
-		err := writeRDBFile(v, path, opts, func() { st.keysDone.Add(1) })
+		defer st.writer.Done()
+		err := writeRDBFileAbortable(v, path, opts, func() {
+			st.keysDone.Add(1)
+			if saveKeyHook != nil {
+				saveKeyHook()
+			}
+		}, &st.abort)
 		v.close()
 		s.mu.Lock()
 		s.finishSaveLocked(kind, err)
 		s.mu.Unlock()
 	})
+}
+
+// abortSave stops a running save, if any, and waits for its writer to
+// end, so that nothing reads the store once Close goes on: Redis kills
+// its saving child at shutdown, leaving no file. Not under mu.
+func (s *Server) abortSave() {
+	s.mu.Lock()
+	if s.save.running {
+		s.log.Warn("There is a child saving an .rdb. Killing it!")
+		s.save.abort.Store(true)
+	}
+	s.mu.Unlock()
+	s.save.writer.Wait()
 }
 
 // beginSaveLocked snapshots the keyspace and records the start of a save
@@ -213,7 +259,16 @@ func (s *Server) saveThenLocked(done func(err error)) {
 // writeRDBFile writes the snapshot to path durably; on any failure path
 // is left as it was (see atomicfile).
 func writeRDBFile(v *keyspaceSnapshot, path string, opts rdbOptions, progress func()) error {
+	return writeRDBFileAbortable(v, path, opts, progress, nil)
+}
+
+// writeRDBFileAbortable is writeRDBFile that fails, leaving path as it
+// was, once abort (if not nil) is set.
+func writeRDBFileAbortable(v *keyspaceSnapshot, path string, opts rdbOptions, progress func(), abort *atomic.Bool) error {
 	err := atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		if abort != nil {
+			w = abortableWriter{w, abort}
+		}
 		bw := bufio.NewWriterSize(w, 1<<20)
 		if err := encodeRDB(bw, v, opts, progress); err != nil {
 			return err

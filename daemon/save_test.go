@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -219,6 +220,55 @@ func TestSaveFailureRemovesTempFile(t *testing.T) {
 	}
 	if len(entries) != 1 || entries[0].Name() != "taken" {
 		t.Fatalf("directory holds %v after a failed save", entries)
+	}
+}
+
+// TestCloseAbortsBackgroundSave: Close stops a BGSAVE still writing, as
+// Redis kills its saving child at shutdown, and waits for it, so that
+// nothing reads the store once it closes; the save leaves no file.
+func TestCloseAbortsBackgroundSave(t *testing.T) {
+	h := newHarness(t)
+	defer h.close()
+	a := h.client(1)
+	a.reply(t, "SET", "a", "1")
+	a.reply(t, "SET", "b", "2")
+	started := make(chan struct{})
+	var once sync.Once
+	saveKeyHook = func() {
+		// Hold the save at its first key until Close has asked it to
+		// stop.
+		once.Do(func() { close(started) })
+		for !h.srv.save.abort.Load() {
+			time.Sleep(time.Millisecond)
+		}
+	}
+	defer func() { saveKeyHook = nil }()
+	if v := a.reply(t, "BGSAVE"); v.String() != "Background saving started" {
+		t.Fatalf("BGSAVE = %v", v)
+	}
+	<-started
+	closed := make(chan error, 1)
+	go func() { closed <- h.srv.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	h.srv.mu.Lock()
+	running, ok := h.srv.save.running, h.srv.save.lastOK
+	h.srv.mu.Unlock()
+	if running || ok {
+		t.Fatalf("after Close: save running %v, last save ok %v", running, ok)
+	}
+	entries, err := os.ReadDir(h.srv.cfg.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Fatalf("directory holds %v after an aborted save", entries)
 	}
 }
 

@@ -338,6 +338,8 @@ func (s *Server) Close() error {
 	}
 	close(s.stopCron)
 	s.cronDone.Wait()
+	// A background save would read the store after it closes.
+	s.abortSave()
 	s.dur.stop()
 	s.mu.Lock()
 	s.commitLocked()
