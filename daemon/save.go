@@ -22,7 +22,9 @@ import (
 // once and written by a goroutine while the calling client waits for its
 // reply (its later commands wait too), and everyone else goes on. A save
 // is written to a temporary file, fsynced and renamed over the target, so
-// a failed save never leaves a partial file under the final name.
+// a failed save never leaves a partial file under the final name. A save
+// still running when the server closes is stopped, as Redis kills its
+// saving child at shutdown: the last complete file stays (abortSave).
 
 // saveState is the bookkeeping behind INFO persistence. Guarded by mu,
 // except keysDone.
