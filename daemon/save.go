@@ -161,7 +161,8 @@ func (s *Server) startSaveLocked(kind string) {
 
 // abortSave stops a running save, if any, and waits for its writer to
 // end, so that nothing reads the store once Close goes on: Redis kills
-// its saving child at shutdown, leaving no file. Not under mu.
+// its saving child at shutdown. The save's temporary file goes; the last
+// complete file stays. Not under mu.
 func (s *Server) abortSave() {
 	s.mu.Lock()
 	if s.save.running {
