@@ -156,8 +156,7 @@ func listTakeOne(co *coll, left bool) []byte {
 	} else {
 		v = listGet(co, abs)
 	}
-	var b [8]byte
-	co.del(listIdx(&b, abs))
+	co.dropTaken(abs, abs+1)
 	if left {
 		co.setListHead(h + 1)
 	}
@@ -182,10 +181,7 @@ func listTake(co *coll, left bool, count int64) [][]byte {
 	if !left {
 		slices.Reverse(out)
 	}
-	var b [8]byte
-	for abs := lo; abs < lo+uint64(k); abs++ {
-		co.del(listIdx(&b, abs))
-	}
+	co.dropTaken(lo, lo+uint64(k))
 	if left {
 		co.setListHead(h + uint64(k))
 	}

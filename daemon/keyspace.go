@@ -35,6 +35,12 @@ type Keyspace struct {
 	pending      map[string][]byte
 	pendingColls map[string]struct{}
 	pendingDrops []keyRange
+	// pendingTrims holds the runs of list elements this unit's pops took
+	// off, by data prefix, to be deleted by range (listtrim.go).
+	pendingTrims map[string][]idxSpan
+	// bufClean holds list data prefixes the write buffer held no member
+	// writes of (bufferHoldsMembers).
+	bufClean map[string]struct{}
 	// pendingFlush holds the ranges FLUSHDB/FLUSHALL emptied in this unit.
 	// They are deleted in the unit's own batch, before its point writes,
 	// so a transaction with a flush stays one batch on disk; until then
@@ -251,7 +257,7 @@ func (ks *Keyspace) commit() bool {
 		ks.set(storage.ServerKey(nil, recordVersions), binary.BigEndian.AppendUint64(nil, ks.verCeil))
 		ks.verPersisted = ks.verCeil
 	}
-	if len(ks.pending) == 0 && len(ks.pendingDrops) == 0 && len(ks.pendingFlush) == 0 {
+	if len(ks.pending) == 0 && len(ks.pendingDrops) == 0 && len(ks.pendingFlush) == 0 && len(ks.pendingTrims) == 0 {
 		return false
 	}
 	ks.units++
@@ -274,11 +280,16 @@ func (ks *Keyspace) commit() bool {
 			ks.cache.update(k, v, now)
 		}
 	}
+	if len(ks.bufClean) > 0 {
+		for p := range ks.pendingColls {
+			delete(ks.bufClean, p)
+		}
+	}
 	if len(ks.pendingFlush) > 0 {
-		ks.wb.writeNow(ks.pendingFlush, ks.pending, ks.pendingDrops, ks.nextSeq())
+		ks.wb.writeNow(ks.pendingFlush, ks.pending, mergeTrims(nil, ks.pendingTrims), ks.pendingDrops, ks.nextSeq())
 		ks.pendingFlush = nil
 	} else {
-		ks.wb.apply(ks.pending, ks.pendingColls, ks.pendingDrops, ks.nextSeq())
+		ks.wb.apply(ks.pending, ks.pendingColls, ks.pendingTrims, ks.pendingDrops, ks.nextSeq())
 	}
 	ks.resetUnitMaps()
 	ks.pendingDrops = nil
@@ -320,6 +331,9 @@ func (ks *Keyspace) releaseBigBufs() {
 func (ks *Keyspace) resetUnitMaps() {
 	ks.pending = resetMap(ks.pending)
 	ks.pendingColls = resetMap(ks.pendingColls)
+	if ks.pendingTrims != nil {
+		ks.pendingTrims = resetMap(ks.pendingTrims)
+	}
 	ks.atimes = resetMap(ks.atimes)
 }
 
@@ -670,6 +684,7 @@ func (ks *Keyspace) collIter(prefix, lower, upper []byte) storage.Iterator {
 	if ks.wb.dirty(prefix) {
 		ks.wb.drain()
 	}
+	ks.materializeTrims(prefix)
 	base := ks.storeIter(lower, upper)
 	if _, ok := ks.pendingColls[string(prefix)]; !ok {
 		return base

@@ -168,7 +168,8 @@ func listFill(co *coll, lo, hi uint64) (out [][]byte, ok bool) {
 	}
 	ok = true
 	_, inUnit := ks.pendingColls[string(co.prefix)]
-	buffered := ks.wb.dirty(co.prefix)
+	// Trims only cover indexes outside the live range (listtrim.go).
+	buffered := ks.wb.holdsMembers(co.prefix)
 	if inUnit || buffered {
 		keys := make([][]byte, n)
 		buf := make([]byte, 0, n*(len(co.prefix)+8))

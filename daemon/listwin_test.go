@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"math/rand"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -108,10 +109,13 @@ func TestListWindowsMirror(t *testing.T) {
 // server give Redis's replies while windows come and go: pushes of many
 // elements and pops at both ends, reads anchored at either end and
 // elsewhere, overwrites, removals and inserts in the middle, trims,
-// rotations and deletions, with empty elements and ones too big for a
-// window, and a window budget both ample and small enough that windows
-// are evicted all the time. At the end each list, read from the store
-// with no window left, is the model's.
+// rotations, copies and deletions, with empty elements and ones too big
+// for a window, some pipelines in MULTI (one unit: a copy then sees the
+// unit's own pops, see materializeTrims), and a window budget both ample
+// and small enough that windows are evicted all the time. Every so often,
+// and at the end, each list's records in the store are exactly its live
+// indexes (popped ones are deleted by range, listtrim.go); at the end
+// each list, read from the store with no window left, is the model's.
 func TestListWindowsCommands(t *testing.T) {
 	for _, budget := range []int64{2 << 20, 4 << 10} {
 		t.Run(strconv.FormatInt(budget, 10), func(t *testing.T) {
@@ -176,18 +180,37 @@ func TestListWindowsCommands(t *testing.T) {
 							cmd = []string{"LTRIM", k, strconv.Itoa(rng.Intn(5)), strconv.Itoa(-1 - rng.Intn(5))}
 						case 3:
 							cmd = []string{"LMOVE", k, k, []string{"LEFT", "RIGHT"}[rng.Intn(2)], []string{"LEFT", "RIGHT"}[rng.Intn(2)]}
+						case 4:
+							cmd = []string{"COPY", k, keys[rng.Intn(len(keys))], "REPLACE"}
 						default:
 							cmd = []string{"DEL", k}
 						}
 					}
-					if cmd[0] == "DEL" {
+					switch {
+					case cmd[0] == "DEL":
 						want = append(want, intReply(min(len(*models[k]), 1)))
 						*models[k] = nil
-					} else {
+					case cmd[0] == "COPY" && cmd[1] == cmd[2]:
+						want = append(want, "(error) ERR source and destination objects are the same")
+					case cmd[0] == "COPY":
+						want = append(want, intReply(min(len(*models[k]), 1)))
+						if len(*models[k]) > 0 {
+							*models[cmd[2]] = slices.Clone(*models[k])
+						}
+					default:
 						want = append(want, models[k].apply(cmd))
 					}
 					cmds = append(cmds, cmd)
 					req = append(req, encodeCommand(bytesOf(cmd))...)
+				}
+				if rng.Intn(4) == 0 {
+					req = append(append(encodeCommand(bytesOf([]string{"MULTI"})), req...), encodeCommand(bytesOf([]string{"EXEC"}))...)
+					queued := []string{"OK"}
+					for range want {
+						queued = append(queued, "QUEUED")
+					}
+					want = append(queued, "["+strings.Join(want, " ")+"]")
+					cmds = append(append([][]string{{"MULTI"}}, cmds...), []string{"EXEC"})
 				}
 				got := sendPipeline(t, fc, req)
 				if len(got) != len(want) {
@@ -198,6 +221,14 @@ func TestListWindowsCommands(t *testing.T) {
 						t.Fatalf("step %d: %.200q\n got %.300s\nwant %.300s", step, cmds[i], got[i], want[i])
 					}
 				}
+				if step%100 == 99 {
+					for _, k := range keys {
+						checkLayout(t, h, k)
+					}
+				}
+			}
+			for _, k := range keys {
+				checkLayout(t, h, k)
 			}
 			h.srv.mu.Lock()
 			h.srv.ks.lists.clear()
@@ -257,5 +288,87 @@ func TestListWindowsAbort(t *testing.T) {
 		if got := fc.do(t, tc.cmd); got[0] != tc.want {
 			t.Fatalf("%s after the abort: %s, want %s", tc.cmd, got[0], tc.want)
 		}
+	}
+}
+
+// Pops of elements that sit in the store alone are deleted by range when
+// their unit's layer is written (listtrim.go). Until then, within the
+// same transaction, whatever reads the whole list must not see the
+// popped records: COPY copies the unit's view record by record, DUMP
+// serializes it. Each case starts from a list written and drained to the
+// store, runs one transaction, and checks the replies, the copies, and
+// that every list's records are exactly its live indexes.
+func TestListPopsInOneUnit(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		multi []string // after MULTI, before EXEC
+		exec  string
+		lists map[string]string // LRANGE 0 -1 of each afterwards
+	}{
+		{"pops then copy", []string{"LPOP l", "RPOP l", "COPY l c"},
+			`["a" "e" (integer) 1]`, map[string]string{"l": `["b" "c" "d"]`, "c": `["b" "c" "d"]`}},
+		{"pop, push at the same index, copy", []string{"LPOP l", "LPUSH l x", "COPY l c"},
+			`["a" (integer) 5 (integer) 1]`, map[string]string{"l": `["x" "b" "c" "d" "e"]`, "c": `["x" "b" "c" "d" "e"]`}},
+		{"count pops then copy", []string{"LPOP l 2", "RPOP l 2", "COPY l c"},
+			`[["a" "b"] ["e" "d"] (integer) 1]`, map[string]string{"l": `["c"]`, "c": `["c"]`}},
+		{"push, pop it, pop a stored one", []string{"RPUSH l z", "RPOP l", "RPOP l", "COPY l c"},
+			`[(integer) 6 "z" "e" (integer) 1]`, map[string]string{"l": `["a" "b" "c" "d"]`, "c": `["a" "b" "c" "d"]`}},
+		{"rotation", []string{"LMOVE l l LEFT RIGHT", "LMOVE l l LEFT RIGHT", "COPY l c"},
+			`["a" "b" (integer) 1]`, map[string]string{"l": `["c" "d" "e" "a" "b"]`, "c": `["c" "d" "e" "a" "b"]`}},
+		{"pops then iterate and pop more", []string{"LPOP l", "COPY l c", "LPOP l", "COPY l d"},
+			`["a" (integer) 1 "b" (integer) 1]`, map[string]string{"l": `["c" "d" "e"]`, "c": `["b" "c" "d" "e"]`, "d": `["c" "d" "e"]`}},
+		{"pop all", []string{"LPOP l 5", "COPY l c"},
+			`[["a" "b" "c" "d" "e"] (integer) 0]`, map[string]string{"l": `[]`, "c": `[]`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newPebbleHarness(t)
+			defer h.close()
+			fc := h.client(1)
+			fc.do(t, "RPUSH l a b c d e")
+			h.srv.mu.Lock()
+			h.srv.ks.wb.drain()
+			h.srv.mu.Unlock()
+			fc.do(t, "MULTI")
+			for _, c := range tc.multi {
+				if got := fc.do(t, c); got[0] != "QUEUED" {
+					t.Fatalf("%s: %s", c, got[0])
+				}
+			}
+			if got := fc.do(t, "EXEC"); got[0] != tc.exec {
+				t.Fatalf("EXEC: %s, want %s", got[0], tc.exec)
+			}
+			for k, want := range tc.lists {
+				if got := fc.do(t, "LRANGE "+k+" 0 -1"); got[0] != want {
+					t.Errorf("LRANGE %s: %s, want %s", k, got[0], want)
+				}
+				checkLayout(t, h, k)
+			}
+		})
+	}
+}
+
+// A DUMP in the transaction that popped serializes the list as the unit
+// left it, and the payload restores to it.
+func TestListDumpAfterPopsInOneUnit(t *testing.T) {
+	h := newPebbleHarness(t)
+	defer h.close()
+	fc := h.client(1)
+	fc.do(t, "RPUSH l a b c d e")
+	h.srv.mu.Lock()
+	h.srv.ks.wb.drain()
+	h.srv.mu.Unlock()
+	fc.do(t, "MULTI")
+	fc.do(t, "LPOP l")
+	fc.do(t, "RPOP l")
+	fc.do(t, "DUMP l")
+	exec := fc.reply(t, "EXEC")
+	if len(exec.Elems) != 3 || exec.Elems[0].String() != `"a"` || exec.Elems[1].String() != `"e"` {
+		t.Fatalf("EXEC: %s", exec)
+	}
+	if got := fc.reply(t, "RESTORE", "r", "0", string(exec.Elems[2].Str)).String(); got != "OK" {
+		t.Fatalf("RESTORE of the payload: %s", got)
+	}
+	if got := fc.do(t, "LRANGE r 0 -1"); got[0] != `["b" "c" "d"]` {
+		t.Fatalf("restored %s", got[0])
 	}
 }

@@ -122,7 +122,7 @@ func TestStoreFilterBuild(t *testing.T) {
 			}
 		}
 		seq++
-		wb.apply(unit, nil, nil, seq)
+		wb.apply(unit, nil, nil, nil, seq)
 	}
 	for i := 0; i < 200; i++ {
 		write(50)
@@ -166,7 +166,7 @@ func TestStoreFilterBuild(t *testing.T) {
 // the load is thrown away, and the build after it holds the loaded keys.
 func TestStoreFilterBulkLoad(t *testing.T) {
 	wb, st, jobs := filterTestBuffer(t)
-	wb.apply(map[string][]byte{"Mbefore": []byte("v")}, nil, nil, 1)
+	wb.apply(map[string][]byte{"Mbefore": []byte("v")}, nil, nil, nil, 1)
 	wb.buildFilter(1000)
 	(<-jobs)()
 	checkFilterComplete(t, wb, st)

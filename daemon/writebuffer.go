@@ -100,6 +100,9 @@ type writeBuffer struct {
 // colls holds the data prefix (see storage.DataPrefix) of every collection
 // version the layer writes members of, so an iterator over one collection
 // can tell whether the store alone is up to date for it.
+//
+// trims are runs of popped list elements, by data prefix (listtrim.go):
+// deleted by range after flushed and before the point writes.
 type bufLayer struct {
 	// flushed are ranges a FLUSHDB/FLUSHALL unit emptied: written before
 	// the points (see writeNow).
@@ -107,6 +110,7 @@ type bufLayer struct {
 	m       map[string][]byte
 	drops   []keyRange
 	colls   map[string]struct{}
+	trims   map[string][]idxSpan
 	maxSeq  uint64
 	bytes   int // keys and values in m
 }
@@ -219,16 +223,48 @@ func (wb *writeBuffer) lookupLocked(key []byte) ([]byte, bool) {
 	return nil, false
 }
 
-// dirty reports whether a layer holds member writes under the collection
-// data prefix p.
+// dirty reports whether a layer holds member writes or trims under the
+// collection data prefix p: whether the store alone is not up to date for
+// an iterator over the collection.
 func (wb *writeBuffer) dirty(p []byte) bool {
 	wb.mu.Lock()
 	defer wb.mu.Unlock()
-	if _, ok := wb.mu.active.colls[string(p)]; ok {
+	if wb.mu.active.touches(p, true) {
 		return true
 	}
 	for _, l := range wb.mu.frozen {
-		if _, ok := l.colls[string(p)]; ok {
+		if l.touches(p, true) {
+			return true
+		}
+	}
+	return false
+}
+
+// holdsMembers reports whether a layer holds member writes under the
+// collection data prefix p. Reads of a list's live elements need no more:
+// a layer's trims only cover indexes outside the list's live range.
+func (wb *writeBuffer) holdsMembers(p []byte) bool {
+	wb.mu.Lock()
+	defer wb.mu.Unlock()
+	if wb.mu.active.touches(p, false) {
+		return true
+	}
+	for _, l := range wb.mu.frozen {
+		if l.touches(p, false) {
+			return true
+		}
+	}
+	return false
+}
+
+// touches reports whether l writes members under the data prefix p, or,
+// with trims, deletes a run of them.
+func (l *bufLayer) touches(p []byte, trims bool) bool {
+	if _, ok := l.colls[string(p)]; ok {
+		return true
+	}
+	if trims {
+		if _, ok := l.trims[string(p)]; ok {
 			return true
 		}
 	}
@@ -238,7 +274,7 @@ func (wb *writeBuffer) dirty(p []byte) bool {
 // apply merges a committed unit into the active layer: its point writes,
 // the collection prefixes they touch, and its version drops. Values and
 // ranges are owned by the buffer from now on. Holds Server.mu.
-func (wb *writeBuffer) apply(unit map[string][]byte, colls map[string]struct{}, drops []keyRange, seq uint64) {
+func (wb *writeBuffer) apply(unit map[string][]byte, colls map[string]struct{}, trims map[string][]idxSpan, drops []keyRange, seq uint64) {
 	wb.mu.Lock()
 	for len(wb.mu.frozen) >= writeBufferMaxFrozen {
 		wb.signal()
@@ -258,9 +294,10 @@ func (wb *writeBuffer) apply(unit map[string][]byte, colls map[string]struct{}, 
 	for p := range colls {
 		a.colls[p] = struct{}{}
 	}
+	a.trims = mergeTrims(a.trims, trims)
 	a.drops = append(a.drops, drops...)
 	a.maxSeq = seq
-	full := len(a.m)+len(a.drops) >= writeBufferLayerKeys || a.bytes >= writeBufferLayerBytes
+	full := len(a.m)+len(a.drops)+len(a.trims) >= writeBufferLayerKeys || a.bytes >= writeBufferLayerBytes
 	wb.mu.Unlock()
 	if !wb.running {
 		// No flusher (tests, tools): write through, in this goroutine.
@@ -282,16 +319,16 @@ func (wb *writeBuffer) apply(unit map[string][]byte, colls map[string]struct{}, 
 // writeNow writes a unit that flushed databases straight to the store,
 // after every layer ahead of it, as one batch, skipping the layers: the
 // flushed ranges go first, so they remove what earlier units wrote, then
-// the unit's point writes (all made after the flush: flushRange dropped
+// the unit's trims, point writes (all made after the flush: flushRange dropped
 // the earlier ones) and version drops, one batch on disk like any other
 // unit.
 //
 // Nothing of the unit is kept once this returns. Holds Server.mu.
-func (wb *writeBuffer) writeNow(flushed []keyRange, unit map[string][]byte, drops []keyRange, seq uint64) {
+func (wb *writeBuffer) writeNow(flushed []keyRange, unit map[string][]byte, trims map[string][]idxSpan, drops []keyRange, seq uint64) {
 	wb.freeze()
 	wb.flushMu.Lock()
 	wb.writeFrozenLocked()
-	wb.write(&bufLayer{flushed: flushed, m: unit, drops: drops, maxSeq: seq})
+	wb.write(&bufLayer{flushed: flushed, m: unit, trims: trims, drops: drops, maxSeq: seq})
 	if seq > wb.written.Load() {
 		wb.written.Store(seq)
 	}
@@ -356,7 +393,7 @@ func (wb *writeBuffer) run() {
 // freeze moves the active layer, if it holds anything, to the frozen list.
 func (wb *writeBuffer) freeze() {
 	wb.mu.Lock()
-	if len(wb.mu.active.m) > 0 || len(wb.mu.active.drops) > 0 {
+	if a := wb.mu.active; len(a.m) > 0 || len(a.drops) > 0 || len(a.trims) > 0 {
 		wb.mu.frozen = append(wb.mu.frozen, wb.mu.active)
 		wb.mu.active = wb.newLayerLocked()
 	}
@@ -455,6 +492,15 @@ func (wb *writeBuffer) write(l *bufLayer) {
 		if err := b.DeleteRange(r.start, r.end); err != nil {
 			wb.onErr(err)
 			return
+		}
+	}
+	// Before the points: see listtrim.go.
+	for p, spans := range l.trims {
+		for _, s := range spans {
+			if err := b.DeleteRange(trimRange(p, s)); err != nil {
+				wb.onErr(err)
+				return
+			}
 		}
 	}
 	for _, w := range wb.words {

@@ -81,7 +81,7 @@ func TestWriteBufferModel(t *testing.T) {
 						model[k] = v
 					}
 				}
-				wb.apply(unit, nil, drops, seq)
+				wb.apply(unit, nil, nil, drops, seq)
 				for i := 0; i < 5; i++ {
 					k := key()
 					got, ok := read(k)
@@ -154,7 +154,7 @@ func TestWriteBufferHidesStoreValues(t *testing.T) {
 func TestWriteBufferDirty(t *testing.T) {
 	wb := newWriteBuffer(memory.New())
 	wb.running = true // keep the write in the layer: no write-through
-	wb.apply(map[string][]byte{"p1x": []byte("v")}, map[string]struct{}{"p1": {}}, nil, 1)
+	wb.apply(map[string][]byte{"p1x": []byte("v")}, map[string]struct{}{"p1": {}}, nil, nil, 1)
 	if !wb.dirty([]byte("p1")) || wb.dirty([]byte("p2")) {
 		t.Fatal("dirty does not match the layer's collections")
 	}
@@ -179,7 +179,7 @@ func TestWriteBufferBoundsBytes(t *testing.T) {
 		return map[string][]byte{fmt.Sprintf("k%d", seq): big}
 	}
 	for range 2 * writeBufferMaxFrozen {
-		wb.apply(unit(), nil, nil, seq)
+		wb.apply(unit(), nil, nil, nil, seq)
 	}
 	wb.mu.Lock()
 	frozen, active := len(wb.mu.frozen), len(wb.mu.active.m)
@@ -189,7 +189,7 @@ func TestWriteBufferBoundsBytes(t *testing.T) {
 	}
 	done := make(chan struct{})
 	go func() {
-		wb.apply(unit(), nil, nil, seq+1)
+		wb.apply(unit(), nil, nil, nil, seq+1)
 		close(done)
 	}()
 	select {
