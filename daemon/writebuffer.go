@@ -33,9 +33,12 @@ import (
 //     with Redis's AOF.
 //
 // Reads look in the pending unit, then the active and frozen layers (newest
-// first), then the store. Range deletions and iterators first drain the
-// buffer (everything reaches the store), so layers only ever hold point
-// writes and iterators read the store alone.
+// first), then the store. Iterators over a collection first drain the
+// buffer when a layer holds writes of it (everything reaches the store),
+// so they read the store alone. Layers hold point writes and two kinds of
+// range deletion that no point read needs to know of: versions of
+// collections nothing refers to any more (drops), and runs of popped list
+// elements outside their lists' live ranges (trims, listtrim.go).
 //
 // Layers are written to the store without sync, in order, by whoever holds
 // flushMu: the flusher, or an event loop draining the buffer. The fsync
