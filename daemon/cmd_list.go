@@ -483,12 +483,11 @@ func cmdLTrim(c *Client, argv [][]byte) {
 		c.srv.ks.Delete(c.db, argv[1])
 	case ltrim+rtrim > 0:
 		h := co.listHead()
-		var b [8]byte
-		for abs := h; abs < h+uint64(ltrim); abs++ {
-			co.del(listIdx(&b, abs))
+		if ltrim > 0 {
+			co.dropTaken(h, h+uint64(ltrim))
 		}
-		for abs := h + uint64(n-rtrim); abs < h+uint64(n); abs++ {
-			co.del(listIdx(&b, abs))
+		if rtrim > 0 {
+			co.dropTaken(h+uint64(n-rtrim), h+uint64(n))
 		}
 		co.setListHead(h + uint64(ltrim))
 		co.m.Count -= uint64(ltrim + rtrim)

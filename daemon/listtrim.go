@@ -78,10 +78,10 @@ func trimRange(p string, s idxSpan) (start, end []byte) {
 }
 
 // dropTaken removes the elements at the absolute indexes [lo, hi) of the
-// list co, which a pop has just taken off one of its ends (and which its
-// meta record no longer covers once saved): a trim of the run, plus a
-// point deletion of each record the pending unit or the write buffer
-// still holds.
+// list co, which a pop or LTRIM has just taken off one of its ends (and
+// which its meta record no longer covers once saved): a trim of the run,
+// plus a point deletion of each record the pending unit or the write
+// buffer still holds.
 func (co *coll) dropTaken(lo, hi uint64) {
 	ks := co.ks
 	if ks.sink != nil {
@@ -112,6 +112,21 @@ func (co *coll) dropTaken(lo, hi uint64) {
 		if held {
 			ks.del(k)
 		}
+	case hi-lo > listWinElems:
+		// Many: LTRIM of a long list. The buffer's records of the list
+		// go to the store, where the trim deletes them, and the unit's
+		// own are found by a walk of the unit, not a lookup per index.
+		if inBuffer {
+			ks.wb.drain()
+		}
+		if inUnit {
+			start, end := trimRange(string(co.prefix), idxSpan{lo, hi})
+			for k := range ks.pending {
+				if k >= string(start) && k < string(end) {
+					ks.pending[k] = nil
+				}
+			}
+		}
 	default:
 		keys := make([][]byte, hi-lo)
 		for i := range keys {
@@ -127,7 +142,11 @@ func (co *coll) dropTaken(lo, hi uint64) {
 			}
 		}
 	}
-	if len(ks.lists.m) > 0 {
+	switch {
+	case len(ks.lists.m) == 0:
+	case hi-lo > listWinElems:
+		ks.lists.drop(co.prefix)
+	default:
 		for abs := lo; abs < hi; abs++ {
 			ks.lists.del(co.prefix, abs)
 		}

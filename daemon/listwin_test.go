@@ -372,3 +372,60 @@ func TestListDumpAfterPopsInOneUnit(t *testing.T) {
 		t.Fatalf("restored %s", got[0])
 	}
 }
+
+// LTRIM takes runs off a list's ends by range too. Its elements may sit in
+// the store, in buffered layers and in the trimming unit at once, and a
+// long run (past listWinElems) finds the buffered and unit ones another
+// way than a short one does: each case starts from 3000 elements in the
+// store, keeps what follows in the write buffer (no flusher runs) or in
+// one transaction, and checks the list and its records.
+func TestListTrimRuns(t *testing.T) {
+	elems := func(p string, n int) string {
+		var b strings.Builder
+		for i := range n {
+			b.WriteString(" " + p + strconv.Itoa(i))
+		}
+		return b.String()
+	}
+	want := func(p string, from, to int) string {
+		var q []string
+		for i := from; i < to; i++ {
+			q = append(q, strconv.Quote(p+strconv.Itoa(i)))
+		}
+		return "[" + strings.Join(q, " ") + "]"
+	}
+	for _, tc := range []struct {
+		name string
+		cmds []string
+		want string
+	}{
+		{"long, buffered", []string{"LPUSH l" + elems("p", 1500), "LTRIM l 2000 -1"}, want("e", 500, 3000)},
+		{"long, in the unit", []string{"MULTI", "LPUSH l" + elems("p", 1500), "LTRIM l 2000 -1", "EXEC"}, want("e", 500, 3000)},
+		{"long, both ends, buffered and in the unit", []string{"LPUSH l" + elems("p", 1500), "MULTI", "RPUSH l" + elems("q", 1500), "LTRIM l 2000 -2001", "EXEC"}, want("e", 500, 2500)},
+		{"short, buffered", []string{"LPUSH l" + elems("p", 10), "LTRIM l 20 -1"}, want("e", 10, 3000)},
+		{"short, in the unit", []string{"MULTI", "RPUSH l" + elems("q", 10), "LTRIM l 0 -21", "EXEC"}, want("e", 0, 2990)},
+		{"store only", []string{"LTRIM l 1500 -1001"}, want("e", 1500, 2000)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			defer h.close()
+			fc := h.client(1)
+			fc.do(t, "RPUSH l"+elems("e", 3000))
+			// From here layers stay in the buffer until something drains it.
+			h.srv.mu.Lock()
+			h.srv.ks.wb.running = true
+			h.srv.mu.Unlock()
+			for _, c := range tc.cmds {
+				fc.do(t, c)
+			}
+			if got := fc.do(t, "LRANGE l 0 -1"); got[0] != tc.want {
+				t.Errorf("LRANGE: %.300s\nwant %.300s", got[0], tc.want)
+			}
+			checkLayout(t, h, "l")
+			h.srv.mu.Lock()
+			h.srv.ks.wb.running = false
+			h.srv.ks.wb.flushAll()
+			h.srv.mu.Unlock()
+		})
+	}
+}
