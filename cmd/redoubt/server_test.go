@@ -446,6 +446,106 @@ func TestCrashAlways(t *testing.T) {
 	t.Logf("%d acknowledged writes all survived 4 kill -9s", len(acked))
 }
 
+// TestCrashAlwaysQueues: lists used as queues under appendfsync always
+// keep every acknowledged push and pop across kill -9. Popped elements are
+// deleted by range per layer of writes (daemon/listtrim.go), so after each
+// restart every list must still be one run of consecutive values, starting
+// at the first value not acknowledged as popped (or the one after, if the
+// pop in flight was applied), and SAVE, which fails on any record a list's
+// count does not cover, must succeed.
+func TestCrashAlwaysQueues(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts servers")
+	}
+	const lists = 4
+	dir := t.TempDir()
+	ctx := context.Background()
+	// Per list: values 0..next-1 pushed, 0..head-1 popped, as the last
+	// check found them (acknowledged or applied).
+	var next, head [lists]int
+	pops := 0
+	check := func(s *server, when string) {
+		t.Helper()
+		c := s.client()
+		for l := range lists {
+			vals, err := c.LRange(ctx, fmt.Sprintf("q%d", l), 0, -1).Result()
+			if err != nil {
+				t.Fatalf("%s: LRANGE q%d: %v", when, l, err)
+			}
+			first := head[l]
+			if len(vals) > 0 {
+				first, _ = strconv.Atoi(vals[0])
+			}
+			if first != head[l] && first != head[l]+1 {
+				t.Fatalf("%s: q%d starts at %d, want %d (or %d)", when, l, first, head[l], head[l]+1)
+			}
+			for i, v := range vals {
+				if v != strconv.Itoa(first+i) {
+					t.Fatalf("%s: q%d[%d] = %s, want %d", when, l, i, v, first+i)
+				}
+			}
+			end := first + len(vals)
+			if end != next[l] && end != next[l]+1 {
+				t.Fatalf("%s: q%d ends before %d, want %d (or %d)", when, l, end, next[l], next[l]+1)
+			}
+			head[l], next[l] = first, end
+		}
+		if err := c.Save(ctx).Err(); err != nil {
+			t.Fatalf("%s: SAVE: %v", when, err)
+		}
+	}
+	for round := range 3 {
+		s := startServer(t, dir, "--appendfsync", "always")
+		check(s, fmt.Sprintf("round %d", round))
+		var wg sync.WaitGroup
+		var stop atomic.Bool
+		var mu sync.Mutex
+		for l := range lists {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := redis.NewClient(&redis.Options{Addr: s.addr(), MaxRetries: -1, DisableIdentity: true})
+				defer c.Close()
+				key := fmt.Sprintf("q%d", l)
+				for i := 0; !stop.Load(); i++ {
+					if err := c.RPush(ctx, key, next[l]).Err(); err != nil {
+						return
+					}
+					next[l]++
+					if i%3 == 2 {
+						continue // the queues grow
+					}
+					v, err := c.LPop(ctx, key).Result()
+					if err != nil {
+						return
+					}
+					if v != strconv.Itoa(head[l]) {
+						t.Errorf("LPOP %s = %s, want %d", key, v, head[l])
+						return
+					}
+					head[l]++
+					mu.Lock()
+					pops++
+					mu.Unlock()
+				}
+			}()
+		}
+		time.Sleep(time.Duration(300+round*200) * time.Millisecond)
+		s.kill() // kill -9 while pushes and pops are in flight
+		stop.Store(true)
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+	}
+	s := startServer(t, dir)
+	check(s, "at the end")
+	if pops < 100 {
+		t.Fatalf("only %d pops acknowledged: the test did not exercise much", pops)
+	}
+	t.Logf("%d acknowledged pops and their pushes survived 3 kill -9s", pops)
+}
+
 func TestBadConfigExits1(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "bad.toml")
