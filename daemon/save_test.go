@@ -43,17 +43,31 @@ func waitReply(t *testing.T, h *harness, fc *fakeClient, args ...string) resp.Va
 	}
 }
 
-// waitSaved waits until no save is running.
+// waitSaved waits until no save is running, none is scheduled, and the
+// loop has nothing queued that would start one.
 func waitSaved(t *testing.T, h *harness) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		h.srv.mu.Lock()
+		if st := &h.srv.save; st.scheduled && !st.running {
+			// Scheduled (BGSAVE or FLUSHALL inside EXEC): a later cron
+			// would start it, maybe into a directory being removed.
+			h.srv.startSaveLocked("bgsave")
+		}
 		running := h.srv.save.running
 		h.srv.mu.Unlock()
 		if !running {
+			// The loop's queued work (a parked SAVE's reply, then the
+			// commands waiting behind it) may start another save.
 			h.loop.run()
-			return
+			h.srv.mu.Lock()
+			running = h.srv.save.running || h.srv.save.scheduled
+			h.srv.mu.Unlock()
+			if !running {
+				return
+			}
+			continue
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("save did not finish")
