@@ -171,7 +171,7 @@ func TestListWindowsCommands(t *testing.T) {
 					case op < 18:
 						cmd = []string{"LSET", k, idx(), val()}
 					default:
-						switch rng.Intn(5) {
+						switch rng.Intn(6) {
 						case 0:
 							cmd = []string{"LREM", k, strconv.Itoa(rng.Intn(5) - 2), val()}
 						case 1:
