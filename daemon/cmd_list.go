@@ -95,7 +95,7 @@ func listRead(co *coll, lo, hi uint64) [][]byte {
 		return out
 	}
 	var lb, ub [8]byte
-	it := co.iter(listIdx(&lb, lo), listIdx(&ub, hi))
+	it := co.iterLive(listIdx(&lb, lo), listIdx(&ub, hi))
 	for ok := it.First(); ok; ok = it.Next() {
 		out = append(out, append([]byte(nil), it.Value()...))
 	}
@@ -358,7 +358,7 @@ func cmdLInsert(c *Client, argv [][]byte) {
 	h, n := co.listHead(), co.Len()
 	var lb, ub [8]byte
 	pos := int64(-1)
-	it := co.iter(listIdx(&lb, h), listIdx(&ub, h+uint64(n)))
+	it := co.iterLive(listIdx(&lb, h), listIdx(&ub, h+uint64(n)))
 	for ok := it.First(); ok; ok = it.Next() {
 		if bytes.Equal(it.Value(), argv[3]) {
 			pos = int64(listAbs(co, it.Key()) - h)
@@ -433,7 +433,7 @@ func cmdLRange(c *Client, argv [][]byte) {
 		keep = make([][]byte, 0, k)
 	}
 	var lb, ub [8]byte
-	it := co.iter(listIdx(&lb, lo), listIdx(&ub, hi))
+	it := co.iterLive(listIdx(&lb, lo), listIdx(&ub, hi))
 	got := uint64(0)
 	for ok := it.First(); ok && got < hi-lo; ok = it.Next() {
 		v := it.Value()
@@ -551,7 +551,7 @@ func listMatches(co *coll, elem []byte, fromTail bool, limit uint64) []int64 {
 	h, n := co.listHead(), co.Len()
 	var lb, ub [8]byte
 	var pos []int64
-	it := co.iter(listIdx(&lb, h), listIdx(&ub, h+uint64(n)))
+	it := co.iterLive(listIdx(&lb, h), listIdx(&ub, h+uint64(n)))
 	ok := it.First()
 	if fromTail {
 		ok = it.Last()
@@ -688,7 +688,7 @@ func cmdLPos(c *Client, argv [][]byte) {
 		lo = h + uint64(n-scan)
 	}
 	var lb, ub [8]byte
-	it := co.iter(listIdx(&lb, lo), listIdx(&ub, lo+uint64(scan)))
+	it := co.iterLive(listIdx(&lb, lo), listIdx(&ub, lo+uint64(scan)))
 	ok := it.First()
 	if fromTail {
 		ok = it.Last()

@@ -334,7 +334,7 @@ func sortLoadList(co *coll, start, n int64, desc bool) []sortElem {
 	if desc {
 		lo = head + uint64(co.Len()-start-n)
 	}
-	it := co.iter(listSub(nil, lo), listSub(nil, lo+uint64(n)))
+	it := co.iterLive(listSub(nil, lo), listSub(nil, lo+uint64(n)))
 	out := make([]sortElem, 0, n)
 	move, next := it.First, it.Next
 	if desc {

@@ -237,6 +237,16 @@ func (co *coll) iter(lower, upper []byte) storage.Iterator {
 	return co.ks.collIter(co.prefix, lo, hi)
 }
 
+// iterLive is iter for a list, over a range that lies within its live
+// indexes ([head, head+count)): the popped elements a layer or the unit
+// still has to delete by range (listtrim.go) lie outside it, so only
+// buffered member writes make it drain the buffer.
+func (co *coll) iterLive(lower, upper []byte) storage.Iterator {
+	lo := append(append([]byte(nil), co.prefix...), lower...)
+	hi := append(append([]byte(nil), co.prefix...), upper...)
+	return co.ks.collIterMembers(co.prefix, lo, hi)
+}
+
 // iterPrefix iterates the members whose sub keys start with p.
 func (co *coll) iterPrefix(p []byte) storage.Iterator {
 	if len(p) == 0 {

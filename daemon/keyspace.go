@@ -685,6 +685,25 @@ func (ks *Keyspace) collIter(prefix, lower, upper []byte) storage.Iterator {
 		ks.wb.drain()
 	}
 	ks.materializeTrims(prefix)
+	return ks.collIterOver(prefix, lower, upper)
+}
+
+// collIterMembers is collIter for a range no trim covers (coll.iterLive):
+// it drains the buffer only for member writes, and leaves the unit's
+// trims alone. A list read in the middle while its head is popped
+// (LRANGE between LPOPs) drained the buffer at every read, each drain
+// writing a layer with a range deletion, and every new iterator then
+// paid for all of the memtable's range deletions again.
+func (ks *Keyspace) collIterMembers(prefix, lower, upper []byte) storage.Iterator {
+	if ks.wb.holdsMembers(prefix) {
+		ks.wb.drain()
+	}
+	return ks.collIterOver(prefix, lower, upper)
+}
+
+// collIterOver is the store's records in [lower, upper) with the pending
+// unit's writes under prefix merged in.
+func (ks *Keyspace) collIterOver(prefix, lower, upper []byte) storage.Iterator {
 	base := ks.storeIter(lower, upper)
 	if _, ok := ks.pendingColls[string(prefix)]; !ok {
 		return base

@@ -1,6 +1,10 @@
 package daemon
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"github.com/redoubtdb/redoubt/storage"
+)
 
 // Popped list elements whose records sit in the store alone are not
 // deleted one by one: a list's meta record says which absolute indexes
@@ -75,6 +79,28 @@ func trimRange(p string, s idxSpan) (start, end []byte) {
 	start = binary.BigEndian.AppendUint64(append(make([]byte, 0, len(p)+8), p...), s.lo)
 	end = binary.BigEndian.AppendUint64(append(make([]byte, 0, len(p)+8), p...), s.hi)
 	return start, end
+}
+
+// trimPointsBelow is the length under which a run is written as point
+// deletions: a few pops between two layers (a slow queue) cost less so
+// than as a range deletion, which Pebble's iterators pay for until it is
+// compacted (storage/pebble's rangeDelRecords).
+const trimPointsBelow = 16
+
+// writeTrim adds the deletion of the run s of the list whose data prefix
+// is p to b: before the layer's point writes, so a later write of one of
+// its indexes in the layer stays.
+func writeTrim(b storage.Batch, p string, s idxSpan) error {
+	if s.hi-s.lo >= trimPointsBelow {
+		return b.DeleteRange(trimRange(p, s))
+	}
+	k := make([]byte, 0, len(p)+8)
+	for abs := s.lo; abs < s.hi; abs++ {
+		if err := b.Delete(listSub(append(k[:0], p...), abs)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // dropTaken removes the elements at the absolute indexes [lo, hi) of the

@@ -500,7 +500,7 @@ func (wb *writeBuffer) write(l *bufLayer) {
 	// Before the points: see listtrim.go.
 	for p, spans := range l.trims {
 		for _, s := range spans {
-			if err := b.DeleteRange(trimRange(p, s)); err != nil {
+			if err := writeTrim(b, p, s); err != nil {
 				wb.onErr(err)
 				return
 			}

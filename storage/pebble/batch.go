@@ -19,6 +19,7 @@ type batch struct {
 	b         *pebble.Batch // nil once closed, or when made on a closed store
 	committed bool
 	writeOnly bool // made by NewWriteBatch: no reads
+	rangeDels int  // range deletions recorded (see rangeDelRecords)
 }
 
 func (b *batch) checkRead() error {
@@ -99,7 +100,11 @@ func (b *batch) DeleteRange(start, end []byte) error {
 	if bytes.Compare(start, end) >= 0 {
 		return nil
 	}
-	return b.b.DeleteRange(start, end, nil)
+	if err := b.b.DeleteRange(start, end, nil); err != nil {
+		return err
+	}
+	b.rangeDels++
+	return nil
 }
 
 func (b *batch) Count() int {

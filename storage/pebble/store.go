@@ -434,7 +434,8 @@ func (s *Store) Commit(b storage.Batch, sync bool) error {
 	if err := s.db.Apply(pb.b, wo); err != nil {
 		return fmt.Errorf("storage: commit: %w", err)
 	}
-	if s.memRecords > 0 && s.records.Add(int64(pb.b.Count())) >= s.memRecords && s.switching.CompareAndSwap(false, true) {
+	n := int64(pb.b.Count()) + int64(pb.rangeDels)*(rangeDelRecords-1)
+	if s.memRecords > 0 && s.records.Add(n) >= s.memRecords && s.switching.CompareAndSwap(false, true) {
 		// Switching makes a new WAL file: not on the committer's time,
 		// which may be an event loop's.
 		s.records.Store(0)
@@ -451,6 +452,15 @@ func (s *Store) Commit(b storage.Batch, sync bool) error {
 	}
 	return nil
 }
+
+// rangeDelRecords is what one range deletion counts as toward
+// MemTableRecords. Pebble fragments all the range deletions of the
+// mutable memtable again for the first iterator (or Get) after each new
+// one, so their number in it must stay small: lists popped one layer at a
+// time add one a layer (daemon/listtrim.go), and with thousands in a
+// memtable a mix of LPOP and LRANGE ran at a fifth of its speed. With
+// the default limit, a memtable holds about a thousand.
+const rangeDelRecords = 100
 
 // Sync implements storage.Store. It writes an empty LogData record with
 // pebble.Sync: the WAL is one append-only file and a sync covers everything

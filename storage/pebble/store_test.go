@@ -414,6 +414,43 @@ func TestMemTableRecords(t *testing.T) {
 	}
 }
 
+// TestMemTableRangeDeletions checks that a range deletion counts as
+// rangeDelRecords records toward MemTableRecords, so that a memtable holds
+// a bounded number of them: one batch of a range deletion and a point
+// write at a time, as a layer of popped list elements writes.
+func TestMemTableRangeDeletions(t *testing.T) {
+	opts := testOptions(vfs.NewMem())
+	opts.MemTableSize = 64 << 20
+	opts.MemTableRecords = 20 * rangeDelRecords
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	commits := 0
+	for s.switched.Load() == 0 {
+		if commits++; commits > 30 {
+			t.Fatalf("%d batches of a range deletion and a point write: no switch", commits-1)
+		}
+		b := s.NewBatch()
+		if err := b.DeleteRange(fmt.Appendf(nil, "l%06d", commits), fmt.Appendf(nil, "l%06d", commits+1)); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Set([]byte("meta"), []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Commit(b, false); err != nil {
+			t.Fatal(err)
+		}
+		b.Close()
+		s.switches.Wait()
+	}
+	// Each batch counts rangeDelRecords+1: the 20th passes the limit.
+	if commits != 20 {
+		t.Fatalf("switched after %d batches, want 20", commits)
+	}
+}
+
 // TestBlockCache reads a store twice and counts the block cache's hits and
 // misses on the second pass: 2 MB of blocks must all be found in a 4 MB
 // cache, although Pebble charges its memtables (grown to MemTableSize by the
