@@ -14,6 +14,11 @@ import (
 // and the layer deletes each run with one range deletion, written before
 // its point writes.
 //
+// A run shorter than trimPointsBelow is written as point deletions, at
+// the same place in the batch, and storage/pebble counts a range deletion
+// as many records toward switching memtables: Pebble's iterators pay for
+// every range deletion of the mutable memtable.
+//
 // Why: a point deletion per pop was most of what LPOP wrote (the meta
 // record is rewritten by every pop but kept once per layer), and then
 // compacted: LPOP -P 16 used 1.86 us of server CPU a request, 1.14 without
@@ -31,12 +36,12 @@ import (
 //   - Runs are only merged when they touch, so a merged run holds nothing
 //     but indexes popped in the layer: no live record written before it.
 //   - Until its layer reaches the store, the store still holds the dead
-//     records, outside the live range: reads by index never ask for them,
-//     and an iterator over a list drains the buffer first when a layer
-//     trims the list (writeBuffer.dirty), so whole-collection walks (DUMP,
-//     COPY, SAVE, DEBUG DIGEST) never see them. The pending unit's own
-//     trims are turned into point deletions before such an iterator opens
-//     (materializeTrims).
+//     records, outside the live range: reads by index, and iterators over
+//     a part of the live range (coll.iterLive: LRANGE, LPOS...), never ask
+//     for them. A walk of the whole collection (DUMP, COPY, SAVE, DEBUG
+//     DIGEST) drains the buffer first when a layer trims the list
+//     (writeBuffer.dirty), and the pending unit's own trims are turned
+//     into point deletions before it opens (materializeTrims).
 //   - A layer is one batch: after a crash the store holds whole layers,
 //     each leaving no dead record.
 
