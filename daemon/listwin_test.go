@@ -321,13 +321,8 @@ func TestListPopsInOneUnit(t *testing.T) {
 			`[["a" "b" "c" "d" "e"] (integer) 0]`, map[string]string{"l": `[]`, "c": `[]`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newPebbleHarness(t)
+			h, fc := storedList(t)
 			defer h.close()
-			fc := h.client(1)
-			fc.do(t, "RPUSH l a b c d e")
-			h.srv.mu.Lock()
-			h.srv.ks.wb.drain()
-			h.srv.mu.Unlock()
 			fc.do(t, "MULTI")
 			for _, c := range tc.multi {
 				if got := fc.do(t, c); got[0] != "QUEUED" {
@@ -347,16 +342,23 @@ func TestListPopsInOneUnit(t *testing.T) {
 	}
 }
 
-// A DUMP in the transaction that popped serializes the list as the unit
-// left it, and the payload restores to it.
-func TestListDumpAfterPopsInOneUnit(t *testing.T) {
+// storedList is a Pebble harness with l = [a b c d e] written to the store
+// (not in the write buffer), and a client.
+func storedList(t *testing.T) (*harness, *fakeClient) {
 	h := newPebbleHarness(t)
-	defer h.close()
 	fc := h.client(1)
 	fc.do(t, "RPUSH l a b c d e")
 	h.srv.mu.Lock()
 	h.srv.ks.wb.drain()
 	h.srv.mu.Unlock()
+	return h, fc
+}
+
+// A DUMP in the transaction that popped serializes the list as the unit
+// left it, and the payload restores to it.
+func TestListDumpAfterPopsInOneUnit(t *testing.T) {
+	h, fc := storedList(t)
+	defer h.close()
 	fc.do(t, "MULTI")
 	fc.do(t, "LPOP l")
 	fc.do(t, "RPOP l")

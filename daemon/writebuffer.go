@@ -229,31 +229,22 @@ func (wb *writeBuffer) lookupLocked(key []byte) ([]byte, bool) {
 // dirty reports whether a layer holds member writes or trims under the
 // collection data prefix p: whether the store alone is not up to date for
 // an iterator over the collection.
-func (wb *writeBuffer) dirty(p []byte) bool {
-	wb.mu.Lock()
-	defer wb.mu.Unlock()
-	if wb.mu.active.touches(p, true) {
-		return true
-	}
-	for _, l := range wb.mu.frozen {
-		if l.touches(p, true) {
-			return true
-		}
-	}
-	return false
-}
+func (wb *writeBuffer) dirty(p []byte) bool { return wb.touched(p, true) }
 
 // holdsMembers reports whether a layer holds member writes under the
 // collection data prefix p. Reads of a list's live elements need no more:
 // a layer's trims only cover indexes outside the list's live range.
-func (wb *writeBuffer) holdsMembers(p []byte) bool {
+func (wb *writeBuffer) holdsMembers(p []byte) bool { return wb.touched(p, false) }
+
+// touched reports whether a layer touches p (bufLayer.touches).
+func (wb *writeBuffer) touched(p []byte, trims bool) bool {
 	wb.mu.Lock()
 	defer wb.mu.Unlock()
-	if wb.mu.active.touches(p, false) {
+	if wb.mu.active.touches(p, trims) {
 		return true
 	}
 	for _, l := range wb.mu.frozen {
-		if l.touches(p, false) {
+		if l.touches(p, trims) {
 			return true
 		}
 	}
