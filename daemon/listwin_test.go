@@ -390,11 +390,11 @@ func TestListTrimRuns(t *testing.T) {
 		return b.String()
 	}
 	want := func(p string, from, to int) string {
-		var q []string
+		var vs []string
 		for i := from; i < to; i++ {
-			q = append(q, strconv.Quote(p+strconv.Itoa(i)))
+			vs = append(vs, p+strconv.Itoa(i))
 		}
-		return "[" + strings.Join(q, " ") + "]"
+		return quoteAll(vs)
 	}
 	for _, tc := range []struct {
 		name string
