@@ -287,6 +287,22 @@ func (rc *rowCache) update(k string, v []byte, atime int64) {
 	rc.evict(k)
 }
 
+// deleted records that a committed unit deleted k: a record the cache
+// holds becomes an absent mark, in place; an uncached key stays out.
+// Dropping the entry instead sent the next write of a key deleted and
+// created again (DEL then HSET, a cache's keys coming and going) down
+// the store, once the deletion had left the write buffer.
+func (rc *rowCache) deleted(k string) {
+	r, ok := rc.m.get(k)
+	if !ok {
+		return
+	}
+	if r.atime > rc.floor {
+		rc.floor = r.atime
+	}
+	rc.set(k, r, nil, rowAbsent, rc.floor)
+}
+
 func (rc *rowCache) del(k string) {
 	if r, ok := rc.m.del(k); ok {
 		rc.used -= r.size()

@@ -145,7 +145,9 @@ func TestRowCacheAbsentKeepsFloor(t *testing.T) {
 
 // TestRowCacheAbsent: a key cached as missing reads as absent until a
 // write replaces the mark (put for meta records, update for members, which
-// otherwise only touch keys already cached) or a deletion removes it.
+// otherwise only touch keys already cached) or a deletion removes it. A
+// committed deletion of a meta record (deleted) makes a cached one a mark
+// and leaves an uncached one out.
 func TestRowCacheAbsent(t *testing.T) {
 	rc := newRowCache(1<<20, 0)
 	state := func(k string) string {
@@ -171,6 +173,10 @@ func TestRowCacheAbsent(t *testing.T) {
 		{"update", "x", "", "="}, // an empty member value is a value
 		{"absent", "x", "", "absent"},
 		{"del", "x", "", "uncached"},
+		{"deleted", "x", "", "uncached"},
+		{"put", "k", "meta", "=meta"},
+		{"deleted", "k", "", "absent"},
+		{"put", "k", "again", "=again"},
 	}
 	for i, s := range steps {
 		switch s.op {
@@ -182,6 +188,8 @@ func TestRowCacheAbsent(t *testing.T) {
 			rc.update(s.key, []byte(s.val), 1)
 		case "del":
 			rc.del(s.key)
+		case "deleted":
+			rc.deleted(s.key)
 		}
 		if got := state(s.key); got != s.want {
 			t.Fatalf("step %d (%s %s %q): %s, want %s", i, s.op, s.key, s.val, got, s.want)
