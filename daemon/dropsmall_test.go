@@ -64,8 +64,8 @@ func storedData(t *testing.T, h *harness) int {
 // does (DEL, overwrite, expiry): a hash, set or sorted set of at most
 // dropSmallRecords/2 members whose records the write buffer does not hold
 // by a point deletion each, found in the store and the unit; a bigger one,
-// a list, or one with buffered members by one range deletion. Either way
-// no record is left.
+// a list, or one with buffered members by one range deletion. A list its
+// pops empty needs neither. Either way no record is left.
 func TestDropSmall(t *testing.T) {
 	members := func(prefix string, n int, pairs bool) string {
 		var b strings.Builder
@@ -93,6 +93,9 @@ func TestDropSmall(t *testing.T) {
 		{name: "set of 9", stored: []string{"SADD k" + members("m", 9, false)}, unit: []string{"DEL k"}, want: "(integer) 1", drops: 1},
 		{name: "sorted set of 8", stored: []string{"ZADD k" + members("1 m", 8, false)}, unit: []string{"DEL k"}, want: "(integer) 1", dels: 16},
 		{name: "list", stored: []string{"RPUSH k a b"}, unit: []string{"DEL k"}, want: "(integer) 1", drops: 1},
+		// Its pops take the elements; pushes on the left once made
+		// emptying it look like the end of a fenced sorted set.
+		{name: "list emptied by pops", stored: []string{"LPUSH k a b"}, unit: []string{"RPOP k", "LPOP k"}, want: `"b"`},
 		{name: "buffered member", stored: []string{"HSET k f v"}, buffered: []string{"HSET k g w"}, unit: []string{"DEL k"}, want: "(integer) 1", drops: 1},
 		{name: "buffered other key", stored: []string{"HSET k f v"}, buffered: []string{"HSET o g w"}, unit: []string{"DEL k"}, want: "(integer) 1", dels: 1,
 			after: []string{"HGETALL o", `["g" "w"]`}, left: 1},

@@ -47,8 +47,14 @@ type zfence struct {
 
 type zfenceSet struct{ f []zfence }
 
-// fenced reports whether the sorted set has rank fences.
-func (co *coll) fenced() bool { return len(co.m.Tail) > 0 && co.m.Tail[0]&zsetFenced != 0 }
+// fenced reports whether the sorted set has rank fences. Other types use
+// the meta tail otherwise: a list's is its head, whose first byte has the
+// bit once a push on the left moves the head below 1<<63, and emptying
+// such a list took its version for a fenced sorted set's and dropped it
+// by range, its elements already gone.
+func (co *coll) fenced() bool {
+	return co.m.Type == storage.TypeZSet && len(co.m.Tail) > 0 && co.m.Tail[0]&zsetFenced != 0
+}
 
 // setTailBit sets bit in the first byte of the meta tail, on a copy.
 func (co *coll) setTailBit(bit byte) {
