@@ -243,19 +243,20 @@ func TestRandomKeyUniformOverIDs(t *testing.T) {
 	}
 }
 
-// keysPutList writes a list key the way the list family will: a meta record and
-// count member records under its data prefix.
+// keysPutList writes a list key the way the list commands do: a meta record
+// and count element records under its data prefix, from the first head
+// on.
 func keysPutList(t *testing.T, h *harness, db int, key string, count int) {
 	t.Helper()
 	s := h.srv
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	v := s.ks.newVersion()
-	m := storage.Meta{Type: storage.TypeList, Version: v, Count: uint64(count), Tail: []byte{1, 2}}
+	v := s.ks.newVersionOf(storage.TypeList)
+	m := storage.Meta{Type: storage.TypeList, Version: v, Count: uint64(count)}
 	s.ks.Put(db, []byte(key), nil, &m)
 	p := s.ks.physDB(db)
 	for i := 0; i < count; i++ {
-		s.ks.set(append(storage.DataPrefix(nil, p, []byte(key), v), byte(i>>8), byte(i)), []byte(fmt.Sprintf("m%d", i)))
+		s.ks.set(listSub(storage.DataPrefix(nil, p, []byte(key), v), listStartHead+uint64(i)), []byte(fmt.Sprintf("m%d", i)))
 	}
 	s.commitLocked()
 }

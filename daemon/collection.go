@@ -350,11 +350,15 @@ func (co *coll) setBig() {
 const listStartHead = uint64(1) << 63
 
 // listHead is the index of a list's first element.
-func (co *coll) listHead() uint64 {
-	if len(co.m.Tail) < 8 {
+func (co *coll) listHead() uint64 { return listHeadOf(&co.m) }
+
+// listHeadOf is the absolute index of the first element of the list
+// whose meta record is m.
+func listHeadOf(m *storage.Meta) uint64 {
+	if len(m.Tail) < 8 {
 		return listStartHead
 	}
-	return binary.BigEndian.Uint64(co.m.Tail)
+	return binary.BigEndian.Uint64(m.Tail)
 }
 
 func (co *coll) setListHead(h uint64) {

@@ -63,9 +63,11 @@ func storedData(t *testing.T, h *harness) int {
 // TestDropSmall checks how a collection's members go when the collection
 // does (DEL, overwrite, expiry): a hash, set or sorted set of at most
 // dropSmallRecords/2 members whose records the write buffer does not hold
-// by a point deletion each, found in the store and the unit; a bigger one,
-// a list, or one with buffered members by one range deletion. A list its
-// pops empty needs neither. Either way no record is left.
+// by a point deletion each, found in the store and the unit, a list of at
+// most dropSmallRecords by a point deletion of each live index; a bigger
+// one, or a hash, set or sorted set with buffered members, by one range
+// deletion. A list its pops empty needs neither. Either way no record is
+// left.
 func TestDropSmall(t *testing.T) {
 	members := func(prefix string, n int, pairs bool) string {
 		var b strings.Builder
@@ -92,7 +94,10 @@ func TestDropSmall(t *testing.T) {
 		{name: "set of 8", stored: []string{"SADD k" + members("m", 8, false)}, unit: []string{"DEL k"}, want: "(integer) 1", dels: 8},
 		{name: "set of 9", stored: []string{"SADD k" + members("m", 9, false)}, unit: []string{"DEL k"}, want: "(integer) 1", drops: 1},
 		{name: "sorted set of 8", stored: []string{"ZADD k" + members("1 m", 8, false)}, unit: []string{"DEL k"}, want: "(integer) 1", dels: 16},
-		{name: "list", stored: []string{"RPUSH k a b"}, unit: []string{"DEL k"}, want: "(integer) 1", drops: 1},
+		{name: "list", stored: []string{"RPUSH k a b"}, unit: []string{"DEL k"}, want: "(integer) 1", dels: 2},
+		{name: "list of 17", stored: []string{"RPUSH k" + members("e", 17, false)}, unit: []string{"DEL k"}, want: "(integer) 1", drops: 1},
+		{name: "list popped, pushed and buffered", stored: []string{"RPUSH k" + members("e", 10, false)}, buffered: []string{"LPUSH k x y", "RPOP k"},
+			unit: []string{"LPOP k", "RPOP k", "RPUSH k z", "DEL k"}, want: "(integer) 1", dels: 11},
 		// Its pops take the elements; pushes on the left once made
 		// emptying it look like the end of a fenced sorted set.
 		{name: "list emptied by pops", stored: []string{"LPUSH k a b"}, unit: []string{"RPOP k", "LPOP k"}, want: `"b"`},

@@ -624,17 +624,17 @@ func (ks *Keyspace) newVersion() uint64 {
 
 // dropVersion deletes every data record of key (meta record m), a
 // collection's members or a string's chunks, in O(1): a range deletion the
-// write buffer applies after the unit's point writes. A small hash, set or
-// sorted set goes by point deletions instead (dropSmall).
+// write buffer applies after the unit's point writes. A small collection
+// goes by point deletions instead (dropSmall).
 func (ks *Keyspace) dropVersion(p uint16, key []byte, m *storage.Meta) {
 	start := storage.DataPrefixOf(nil, p, key, m)
+	if m.Type == storage.TypeList {
+		ks.lists.drop(start)
+	}
 	if ks.dropSmall(start, m) {
 		return
 	}
 	ks.pendingDrops = append(ks.pendingDrops, keyRange{start, storage.PrefixEnd(start)})
-	if m.Type == storage.TypeList {
-		ks.lists.drop(start)
-	}
 }
 
 // dropSmallRecords is the most records a collection version may have for
@@ -642,23 +642,39 @@ func (ks *Keyspace) dropVersion(p uint16, key []byte, m *storage.Meta) {
 const dropSmallRecords = 16
 
 // dropSmall deletes the records under prefix, a dropped version of a
-// small hash, set or sorted set (m), by point deletions in the pending
-// unit, and reports whether it did. Range deletions cost Pebble far more
-// than their one record: every new one makes the mutable memtable's
-// range deletions fragmented again for the next read, and every table
-// holding some has the data beneath each one estimated for its
-// statistics (collectTableStats). HSET and DEL of random one-field hashes
-// spent 18% of the server's CPU on those statistics. A few point
-// deletions cost a look at the store instead; it is skipped (a range
-// deletion it is) when the write buffer holds members of the version,
-// whose keys only a drain would show.
+// small collection (m), by point deletions in the pending unit, and
+// reports whether it did. Range deletions cost Pebble far more than their
+// one record: every new one makes the mutable memtable's range deletions
+// fragmented again for the next read, and every table holding some has
+// the data beneath each one estimated for its statistics
+// (collectTableStats). HSET and DEL of random one-field hashes spent 18%
+// of the server's CPU on those statistics.
+//
+// A list's records are its live indexes (listtrim.go: pops leave no dead
+// record behind), so their keys are known. A hash's, set's or sorted
+// set's are found by a look at the store; it is skipped (a range deletion
+// it is) when the write buffer holds members of the version, whose keys
+// only a drain would show.
 func (ks *Keyspace) dropSmall(prefix []byte, m *storage.Meta) bool {
+	if ks.sink != nil {
+		return false
+	}
 	switch m.Type {
+	case storage.TypeList:
+		if m.Count > dropSmallRecords {
+			return false
+		}
+		h := listHeadOf(m)
+		k := make([]byte, 0, len(prefix)+8)
+		for abs := h; abs < h+m.Count; abs++ {
+			ks.del(listSub(append(k[:0], prefix...), abs))
+		}
+		return true
 	case storage.TypeHash, storage.TypeSet, storage.TypeZSet:
 	default:
 		return false
 	}
-	if ks.sink != nil || m.Count > dropSmallRecords/2 || ks.wb.holdsMembers(prefix) {
+	if m.Count > dropSmallRecords/2 || ks.wb.holdsMembers(prefix) {
 		return false
 	}
 	it := ks.collIterOver(prefix, prefix, storage.PrefixEnd(prefix))
