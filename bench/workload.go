@@ -142,8 +142,10 @@ const fullSyncKeyspace = 500_000
 // -n elements into mylist first, which Row leaves out of the figures. ZRANGE reads a
 // sorted set of its own, which ZADD's random members do not change between runs.
 // PUBLISH_10SUBS publishes to a channel that 10 connections of the harness subscribe to
-// for the whole of every run, so every PUBLISH is delivered 10 times. MIXED is a mix
-// redis-benchmark cannot send, so the harness's Driver sends it. The 16 KB rows have a
+// for the whole of every run, so every PUBLISH is delivered 10 times. MIXED (GET and SET
+// of the preloaded keys), LPUSH+RPOP (queues of their own keys) and HSET+DEL (hashes of
+// their own keys) are mixes redis-benchmark cannot send, so the harness's Driver sends
+// them; they come last in their group, so the keys they add reach no other row. The 16 KB rows have a
 // data set of their own (5,000 keys of 16 KB: 80 MB, where 100,000 would be 1.6 GB), as
 // does the smallcache row (250,000 random 256-byte values, about 65 MB, against a 4 MB
 // block cache and a 1 MB row cache). The durability rows come last: SET and MIXED under
@@ -163,6 +165,17 @@ func DefaultWorkloads() []Spec {
 	mixed := Driver{Mix: []Op{
 		{Weight: 80, Args: []string{"GET", "key:" + randPlaceholder}},
 		{Weight: 20, Args: []string{"SET", "key:" + randPlaceholder, dataPlaceholder}},
+	}}
+	// Two mixes of writes that come and go, which a store on an LSM pays for more than
+	// one in memory: per-key queues (most of them one or two elements long) pushed and
+	// popped, and small hashes created and deleted.
+	queue := Driver{Mix: []Op{
+		{Weight: 50, Args: []string{"LPUSH", "queue:" + randPlaceholder, dataPlaceholder}},
+		{Weight: 50, Args: []string{"RPOP", "queue:" + randPlaceholder}},
+	}}
+	churn := Driver{Mix: []Op{
+		{Weight: 50, Args: []string{"HSET", "hash:" + randPlaceholder, "field", dataPlaceholder}},
+		{Weight: 50, Args: []string{"DEL", "hash:" + randPlaceholder}},
 	}}
 	const largeValue, largeKeyspace = 16 << 10, 5000
 	return []Spec{
@@ -189,6 +202,8 @@ func DefaultWorkloads() []Spec {
 			Pipelines:  headline, Fsync: everysec,
 		},
 		{Label: "MIXED", Load: mixed, Pipelines: headline, Fsync: everysec},
+		{Label: "LPUSH+RPOP", Load: queue, Pipelines: headline, Fsync: everysec},
+		{Label: "HSET+DEL", Load: churn, Pipelines: headline, Fsync: everysec},
 		{Label: "SET 16KB", Load: RedisBenchmark{Test: "set"}, Keyspace: largeKeyspace, DataSize: largeValue, Pipelines: headline, Fsync: everysec},
 		{Label: "GET 16KB", Load: RedisBenchmark{Test: "get"}, Keyspace: largeKeyspace, DataSize: largeValue, Pipelines: headline, Fsync: everysec},
 		{

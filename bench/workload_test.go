@@ -37,6 +37,8 @@ func TestExpandDefaultWorkloads(t *testing.T) {
 		"zrange_100-p1-everysec", "zrange_100-p16-everysec",
 		"publish_10subs-p1-everysec", "publish_10subs-p16-everysec",
 		"mixed-p1-everysec", "mixed-p16-everysec",
+		"lpush-rpop-p1-everysec", "lpush-rpop-p16-everysec",
+		"hset-del-p1-everysec", "hset-del-p16-everysec",
 		"set-16kb-p1-everysec", "set-16kb-p16-everysec",
 		"get-16kb-p1-everysec", "get-16kb-p16-everysec",
 		"get-smallcache-p1-everysec", "get-smallcache-p16-everysec",
@@ -71,7 +73,7 @@ func TestExpandDefaultWorkloads(t *testing.T) {
 		}
 		wantTool := "redis-benchmark"
 		switch {
-		case strings.HasPrefix(c.Name, "mixed-"):
+		case strings.HasPrefix(c.Name, "mixed-"), strings.HasPrefix(c.Name, "lpush-rpop-"), strings.HasPrefix(c.Name, "hset-del-"):
 			wantTool = DriverTool
 		case strings.HasPrefix(c.Name, "fullsync-"):
 			wantTool = FullSyncTool
