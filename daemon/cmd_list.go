@@ -138,7 +138,7 @@ func listTakeOne(co *coll, left bool) []byte {
 		abs = h
 	}
 	w := co.ks.lists.find(co.prefix, abs, abs+1)
-	if w == nil && co.Len() > 1 {
+	if w == nil && co.Len() > 1 && co.ks.lists.readAhead(co.prefix) {
 		// The next pops from this end will want the neighbours too:
 		// one iterator read beats a lookup per element.
 		k := min(uint64(listReadAhead), co.m.Count)

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"hash/maphash"
 	"math/rand"
 	"slices"
 	"strconv"
@@ -9,6 +10,47 @@ import (
 
 	"github.com/redoubtdb/redoubt/storage"
 )
+
+// A pop outside every window reads one ahead while the windows have room;
+// past half their budget, only a list missed twice in a row does, and a
+// list missed between two misses of another takes the doorkeeper's slot
+// only if they share it.
+func TestListWindowsReadAhead(t *testing.T) {
+	if lw := newListWindows(0); lw.readAhead([]byte("a")) {
+		t.Fatal("read ahead with no budget")
+	}
+	lw := newListWindows(10000)
+	for range 3 {
+		if !lw.readAhead([]byte("a")) {
+			t.Fatal("no read ahead with the windows empty")
+		}
+	}
+	// Two windows of 3,960 bytes: one may hold at most half the budget.
+	lw.install([]byte("big1"), 0, slices.Repeat([][]byte{make([]byte, 100)}, 30))
+	lw.install([]byte("big2"), 0, slices.Repeat([][]byte{make([]byte, 100)}, 30))
+	if lw.bytes < lw.budget/2 {
+		t.Fatalf("windows hold %d bytes of %d", lw.bytes, lw.budget)
+	}
+	slot := func(p string) uint64 {
+		return (maphash.Bytes(lw.seed, []byte(p)) | 1) % listWinDoorSlots
+	}
+	other := "b"
+	for i := 0; slot(other) == slot("a"); i++ {
+		other = "b" + strconv.Itoa(i)
+	}
+	for i, step := range []struct {
+		list string
+		want bool
+	}{
+		{"a", false}, {"a", true}, // missed twice in a row
+		{"a", false}, {other, false}, {"a", true}, // another list's miss in its own slot
+		{other, true},
+	} {
+		if got := lw.readAhead([]byte(step.list)); got != step.want {
+			t.Fatalf("step %d (%s): read ahead %v, want %v", i, step.list, got, step.want)
+		}
+	}
+}
 
 // The windows of one list mirror random writes exactly: after every
 // write, each index a window covers holds the model's value, and the
