@@ -41,25 +41,6 @@ func unitDrops(t *testing.T, h *harness, lines ...string) (replies []string, dro
 	return replies, drops, deletions
 }
 
-// storedData counts the data records in the store once the write buffer
-// is drained.
-func storedData(t *testing.T, h *harness) int {
-	t.Helper()
-	h.srv.mu.Lock()
-	defer h.srv.mu.Unlock()
-	h.srv.ks.wb.drain()
-	it, err := h.srv.ks.store.NewIter([]byte{storage.FamilyData}, []byte{storage.FamilyData + 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer it.Close()
-	n := 0
-	for ok := it.First(); ok; ok = it.Next() {
-		n++
-	}
-	return n
-}
-
 // TestDropSmall checks how a collection's members go when the collection
 // does (DEL, overwrite, expiry): a hash, set or sorted set of at most
 // dropSmallRecords/2 members whose records the write buffer does not hold
@@ -142,7 +123,7 @@ func TestDropSmall(t *testing.T) {
 					t.Errorf("%s: %s, want %s", tc.after[i], got[0], tc.after[i+1])
 				}
 			}
-			if n := storedData(t, h); n != tc.left {
+			if n := familyRecords(t, h.srv, storage.FamilyData, h.srv.ks.physDB(0)); n != tc.left {
 				t.Errorf("%d data records left in the store, want %d", n, tc.left)
 			}
 		})

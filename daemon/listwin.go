@@ -215,7 +215,8 @@ type listWindows struct {
 	bytes  int64
 	budget int64
 	// door remembers lists a pop found no window of while the windows
-	// were full (readAhead); seed hashes their prefixes for it.
+	// were past half their budget (readAhead); seed hashes their
+	// prefixes for it.
 	door [listWinDoorSlots]uint64
 	seed maphash.Seed
 }
