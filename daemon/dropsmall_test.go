@@ -50,13 +50,11 @@ func unitDrops(t *testing.T, h *harness, lines ...string) (replies []string, dro
 // deletion. A list its pops empty needs neither. Either way no record is
 // left.
 func TestDropSmall(t *testing.T) {
-	members := func(prefix string, n int, pairs bool) string {
+	// members is " pa pb ..." (n of them), each prefixed by prefix.
+	members := func(prefix string, n int) string {
 		var b strings.Builder
 		for i := range n {
 			b.WriteString(" " + prefix + string(rune('a'+i)))
-			if pairs {
-				b.WriteString(" 1")
-			}
 		}
 		return b.String()
 	}
@@ -72,12 +70,12 @@ func TestDropSmall(t *testing.T) {
 		left     int      // data records left in the store
 	}{
 		{name: "one-field hash", stored: []string{"HSET k f v"}, unit: []string{"DEL k"}, want: "(integer) 1", dels: 1},
-		{name: "set of 8", stored: []string{"SADD k" + members("m", 8, false)}, unit: []string{"DEL k"}, want: "(integer) 1", dels: 8},
-		{name: "set of 9", stored: []string{"SADD k" + members("m", 9, false)}, unit: []string{"DEL k"}, want: "(integer) 1", drops: 1},
-		{name: "sorted set of 8", stored: []string{"ZADD k" + members("1 m", 8, false)}, unit: []string{"DEL k"}, want: "(integer) 1", dels: 16},
+		{name: "set of 8", stored: []string{"SADD k" + members("m", 8)}, unit: []string{"DEL k"}, want: "(integer) 1", dels: 8},
+		{name: "set of 9", stored: []string{"SADD k" + members("m", 9)}, unit: []string{"DEL k"}, want: "(integer) 1", drops: 1},
+		{name: "sorted set of 8", stored: []string{"ZADD k" + members("1 m", 8)}, unit: []string{"DEL k"}, want: "(integer) 1", dels: 16},
 		{name: "list", stored: []string{"RPUSH k a b"}, unit: []string{"DEL k"}, want: "(integer) 1", dels: 2},
-		{name: "list of 17", stored: []string{"RPUSH k" + members("e", 17, false)}, unit: []string{"DEL k"}, want: "(integer) 1", drops: 1},
-		{name: "list popped, pushed and buffered", stored: []string{"RPUSH k" + members("e", 10, false)}, buffered: []string{"LPUSH k x y", "RPOP k"},
+		{name: "list of 17", stored: []string{"RPUSH k" + members("e", 17)}, unit: []string{"DEL k"}, want: "(integer) 1", drops: 1},
+		{name: "list popped, pushed and buffered", stored: []string{"RPUSH k" + members("e", 10)}, buffered: []string{"LPUSH k x y", "RPOP k"},
 			unit: []string{"LPOP k", "RPOP k", "RPUSH k z", "DEL k"}, want: "(integer) 1", dels: 11},
 		// Its pops take the elements; pushes on the left once made
 		// emptying it look like the end of a fenced sorted set.
