@@ -192,7 +192,7 @@ func (b *bulkLoad) take(key, val []byte, del bool) {
 			return
 		}
 		g.version, g.list, g.expires = m.Version, m.Type == storage.TypeList, m.ExpireAt != 0
-		g.fenced = m.Type == storage.TypeZSet && len(m.Tail) > 0 && m.Tail[0]&zsetFenced != 0
+		g.fenced = metaFenced(&m)
 		g.meta = uint32(len(b.arena))
 		b.arena = append(b.arena, val...)
 		g.end = uint32(len(b.arena))

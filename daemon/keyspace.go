@@ -35,10 +35,6 @@ type Keyspace struct {
 	pending      map[string][]byte
 	pendingColls map[string]struct{}
 	pendingDrops []keyRange
-	// dropBuf and dropKeys are dropSmall's scratch: the keys it found,
-	// end to end, and where each ends.
-	dropBuf  []byte
-	dropKeys []int
 	// pendingTrims holds the runs of list elements this unit's pops took
 	// off, by data prefix, to be deleted by range (listtrim.go).
 	pendingTrims map[string][]idxSpan
@@ -674,33 +670,21 @@ func (ks *Keyspace) dropSmall(prefix []byte, m *storage.Meta) bool {
 	default:
 		return false
 	}
-	if m.Count > dropSmallRecords/2 || ks.wb.holdsMembers(prefix) {
+	// A member record each, and an index entry each for a sorted set
+	// unless it has rank fences: at most dropSmallRecords.
+	if m.Count > dropSmallRecords/2 || metaFenced(m) || ks.wb.holdsMembers(prefix) {
 		return false
 	}
+	// The overlay copies the unit's writes when it is made, so deleting
+	// as the walk goes changes nothing it returns.
 	it := ks.collIterOver(prefix, prefix, storage.PrefixEnd(prefix))
-	keys, buf := ks.dropKeys[:0], ks.dropBuf[:0]
-	n := 0
 	for ok := it.First(); ok; ok = it.Next() {
-		if n++; n > dropSmallRecords {
-			break
-		}
-		k := it.Key()
-		buf = append(buf, k...)
-		keys = append(keys, len(buf))
+		ks.del(it.Key())
 	}
 	err := it.Error()
 	it.Close()
 	if err != nil {
 		panic(storageError{err})
-	}
-	ks.dropKeys, ks.dropBuf = keys[:0], buf[:0]
-	if n > dropSmallRecords {
-		return false
-	}
-	from := 0
-	for _, to := range keys {
-		ks.del(buf[from:to])
-		from = to
 	}
 	return true
 }

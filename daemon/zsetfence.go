@@ -52,8 +52,11 @@ type zfenceSet struct{ f []zfence }
 // bit once a push on the left moves the head below 1<<63, and emptying
 // such a list took its version for a fenced sorted set's and dropped it
 // by range, its elements already gone.
-func (co *coll) fenced() bool {
-	return co.m.Type == storage.TypeZSet && len(co.m.Tail) > 0 && co.m.Tail[0]&zsetFenced != 0
+func (co *coll) fenced() bool { return metaFenced(&co.m) }
+
+// metaFenced is coll.fenced for the key whose meta record is m.
+func metaFenced(m *storage.Meta) bool {
+	return m.Type == storage.TypeZSet && len(m.Tail) > 0 && m.Tail[0]&zsetFenced != 0
 }
 
 // setTailBit sets bit in the first byte of the meta tail, on a copy.
