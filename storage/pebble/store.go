@@ -457,12 +457,14 @@ func (s *Store) Commit(b storage.Batch, sync bool) error {
 // MemTableRecords. Pebble fragments all the range deletions of the
 // mutable memtable again for the first iterator (or Get) after each new
 // one, so their number in it must stay bounded: lists popped one layer at
-// a time add one a layer (daemon/listtrim.go), a DEL of a collection one
-// each. Each switch costs a flush and level-0 tables to compact, though:
-// HSET and DEL of random one-field hashes at once ran at 71-77k req/s
-// each with no weight (about 33,000 range deletions a memtable), 66-76k
-// at 400, 76-93k at 100, 87-113k at 25 and 93-119k at 10. With the
-// default limit, 25 leaves a memtable about 4,000.
+// a time add one a layer (daemon/listtrim.go), a DEL of a collection past
+// the few members daemon's dropSmall deletes one by one adds one each.
+// Each switch costs a flush and level-0 tables to compact, though: HSET
+// and DEL of random one-field hashes at once, measured while every DEL
+// was a range deletion, ran at 71-77k req/s each with no weight (about
+// 33,000 range deletions a memtable), 66-76k at 400, 76-93k at 100,
+// 87-113k at 25 and 93-119k at 10. With the default limit, 25 leaves a
+// memtable about 4,000.
 const rangeDelRecords = 25
 
 // Sync implements storage.Store. It writes an empty LogData record with
