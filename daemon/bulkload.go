@@ -885,7 +885,7 @@ func (w *bulkWriter) group(r storage.Run, family byte, g *bulkGroup) error {
 		w.kbuf = storage.MetaKey(w.kbuf[:0], p, key)
 		return r.Set(w.kbuf, meta)
 	case storage.FamilyExpire:
-		w.kbuf = storage.ExpireKey(w.kbuf[:0], p, storage.MetaExpireAt(meta), key)
+		w.kbuf = storage.ExpireKey(w.kbuf[:0], p, storage.MetaIndexAt(meta), key)
 		return r.Set(w.kbuf, nil)
 	}
 	if cap(w.subs) < int(g.nrows) {

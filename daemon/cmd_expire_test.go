@@ -143,3 +143,107 @@ func TestExpiryIndexFollowsCommands(t *testing.T) {
 		t.Fatalf("expires counter %d, want 0", e)
 	}
 }
+
+// indexEntries lists db 0's expiry-index entries, committed and buffered,
+// as "key@ms" with ms from base.
+func indexEntries(t *testing.T, s *Server, base int64) []string {
+	t.Helper()
+	s.mu.Lock()
+	s.ks.settle()
+	s.mu.Unlock()
+	prefix := storage.DBPrefix(nil, storage.FamilyExpire, 0)
+	it, err := s.store.NewIter(prefix, storage.PrefixEnd(prefix))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	var got []string
+	for ok := it.First(); ok; ok = it.Next() {
+		_, at, key, _ := storage.ParseExpireKey(it.Key())
+		got = append(got, fmt.Sprintf("%s@%d", key, at-base))
+	}
+	if err := it.Error(); err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+// An expiry pushed later leaves the key's index entry where it was (one
+// record written, not three); one brought earlier moves it; the active
+// cycle moves an entry that comes due before its key to the key's expiry,
+// and deleting, persisting or overwriting the key removes the entry
+// wherever it is.
+func TestExpiryIndexEarlyEntries(t *testing.T) {
+	steps := []struct {
+		at   int64    // ms after the start; the cycle runs when it moves
+		cmd  []string // nil: only the cycle
+		want string   // the index entries after it
+		ttl  string   // PTTL k after it, when given
+	}{
+		{0, []string{"SET", "k", "v", "PX", "1000"}, "[k@1000]", "1000"},
+		{0, []string{"SET", "k", "v", "PX", "5000"}, "[k@1000]", "5000"},
+		{0, []string{"GETEX", "k", "PX", "3000"}, "[k@1000]", "3000"},
+		{0, []string{"PEXPIRE", "k", "500"}, "[k@500]", "500"},
+		{0, []string{"SET", "k", "w", "KEEPTTL"}, "[k@500]", "500"},
+		{0, []string{"PEXPIRE", "k", "4000", "GT"}, "[k@500]", "4000"},
+		{600, nil, "[k@4000]", "3400"},
+		{600, []string{"PEXPIRE", "k", "9000"}, "[k@4000]", "9000"},
+		{4100, nil, "[k@9600]", "5500"},
+		{9700, nil, "[]", "-2"},
+		// Removed wherever it is.
+		{9700, []string{"SET", "d", "v", "PX", "100"}, "[d@9800]", ""},
+		{9700, []string{"PEXPIRE", "d", "800"}, "[d@9800]", ""},
+		{9700, []string{"DEL", "d"}, "[]", ""},
+		{9700, []string{"SET", "p", "v", "PX", "100"}, "[p@9800]", ""},
+		{9700, []string{"PEXPIRE", "p", "800"}, "[p@9800]", ""},
+		{9700, []string{"PERSIST", "p"}, "[]", ""},
+		{9700, []string{"SET", "p", "v", "PX", "100"}, "[p@9800]", ""},
+		{9700, []string{"SET", "p", "v", "PX", "800"}, "[p@9800]", ""},
+		{9700, []string{"SET", "p", "v"}, "[]", ""},
+		// A key renamed gets an entry at its expiry.
+		{9700, []string{"SET", "r", "v", "PX", "100"}, "[r@9800]", ""},
+		{9700, []string{"SET", "r", "v", "PX", "800"}, "[r@9800]", ""},
+		{9700, []string{"RENAME", "r", "s"}, "[s@10500]", ""},
+		// Due before the cycle comes: the key goes, not its entry alone.
+		{9700, []string{"SET", "e", "v", "PX", "100"}, "[e@9800 s@10500]", ""},
+		{9700, []string{"PEXPIRE", "e", "200"}, "[e@9800 s@10500]", ""},
+		{10000, nil, "[s@10500]", ""},
+	}
+	for _, name := range []string{"memory", "pebble"} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			if name == "pebble" {
+				h = newPebbleHarness(t)
+			}
+			defer h.close()
+			s := h.srv
+			base := h.clock
+			for i, st := range steps {
+				if base+st.at != h.clock {
+					h.clock = base + st.at
+					s.mu.Lock()
+					s.ks.settle()
+					s.mu.Unlock()
+					s.activeExpireCycle()
+				}
+				if st.cmd != nil {
+					h.keysDo(t, st.cmd...)
+				}
+				if got := fmt.Sprint(indexEntries(t, s, base)); got != st.want {
+					t.Fatalf("step %d (%v at %d): index %s, want %s", i, st.cmd, st.at, got, st.want)
+				}
+				if st.ttl != "" {
+					if got := h.keysDo(t, "PTTL", "k").String(); got != "(integer) "+st.ttl {
+						t.Fatalf("step %d: PTTL k = %s, want %s", i, got, st.ttl)
+					}
+				}
+			}
+			s.mu.Lock()
+			expires, expired := s.ks.Expires(0), s.stats.expiredKeys
+			s.mu.Unlock()
+			if expires != 1 || expired != 2 {
+				t.Errorf("expires = %d, expired_keys = %d; want 1 and 2", expires, expired)
+			}
+		})
+	}
+}

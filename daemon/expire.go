@@ -103,10 +103,12 @@ func (s *Server) expireStepLocked(db, max int) int {
 		panic(storageError{err})
 	}
 	for _, k := range keys {
-		// Peek deletes the key (and its index entry) when its meta says it
-		// is due, without counting as an access; deleting the entry again
-		// also clears a stale one, so the walk can never get stuck on it.
-		ks.Peek(db, k.key)
+		// rearmExpiry's Peek deletes the key (and its index entry) when
+		// its meta says it is due, without counting as an access; a key
+		// whose entry came due before it gets one at its expiry. Deleting
+		// the entry again also clears a stale one, so the walk can never
+		// get stuck on it.
+		ks.rearmExpiry(db, k.key, k.at)
 		ks.del(storage.ExpireKey(nil, p, k.at, k.key))
 	}
 	return len(keys)

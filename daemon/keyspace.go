@@ -213,7 +213,9 @@ func openKeyspace(st storage.Store, databases int, rowCacheBytes int64) (*Keyspa
 //	1: the first layout (no format record was written).
 //	2: chunked strings and a meta record's DataKey (new meta flags), rank
 //	   fences of big sorted sets.
-const storeFormat = 2
+//	3: an expiry-index entry earlier than its key's expiry, whose time the
+//	   meta record carries (a new meta flag: Meta.ExpireIndexAt).
+const storeFormat = 3
 
 // checkStoreFormat refuses a store written by a newer build, which may hold
 // records this one would misread (silently: a flag it does not know), and
@@ -959,8 +961,9 @@ func (ks *Keyspace) Exists(db int, key []byte) bool {
 
 // Put writes key's meta record, replacing old (the key's previous meta, or
 // nil when it did not exist), and keeps counters and the expiry index in
-// step. A replaced collection's members (or a chunked string's chunks) are
-// dropped unless the new record keeps its version (same type, same Version).
+// step (setting m.ExpireIndexAt to where m's entry is). A replaced
+// collection's members (or a chunked string's chunks) are dropped unless
+// the new record keeps its version (same type, same Version).
 func (ks *Keyspace) Put(db int, key []byte, old *storage.Meta, m *storage.Meta) {
 	ks.put(db, key, old, m, true)
 }
@@ -978,25 +981,10 @@ func (ks *Keyspace) put(db int, key []byte, old *storage.Meta, m *storage.Meta, 
 		if old.HasData() && (m.Type != old.Type || !m.HasData() || m.Version != old.Version) {
 			ks.dropVersion(p, key, old)
 		}
-		if old.ExpireAt != m.ExpireAt {
-			if old.ExpireAt != 0 {
-				ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, old.ExpireAt, key)
-				ks.del(ks.expBuf)
-				ks.countDeltas[p].expires--
-			}
-			if m.ExpireAt != 0 {
-				ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, m.ExpireAt, key)
-				ks.set(ks.expBuf, nil)
-				ks.countDeltas[p].expires++
-			}
-		}
+		ks.moveExpireIndex(p, key, old.IndexAt(), m)
 	} else {
 		ks.countDeltas[p].keys++
-		if m.ExpireAt != 0 {
-			ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, m.ExpireAt, key)
-			ks.set(ks.expBuf, nil)
-			ks.countDeltas[p].expires++
-		}
+		ks.moveExpireIndex(p, key, 0, m)
 	}
 	ks.dirty = ks.dirty || old == nil || old.ExpireAt != m.ExpireAt
 	if ks.trackOwn && m.ExpireAt != 0 && (old == nil || old.ExpireAt != m.ExpireAt) && db < 64 {
@@ -1018,6 +1006,57 @@ func (ks *Keyspace) put(db int, key []byte, old *storage.Meta, m *storage.Meta, 
 		ks.changes++
 		ks.touchWatched(db, key, true) // MULTI hook: WATCH
 	}
+}
+
+// moveExpireIndex keeps key's expiry-index entry in step with its new meta
+// record m, the old entry at oldAt (0: none). The entry may come before
+// the expiry, never after: an expiry pushed later (a TTL refreshed by SET
+// EX or EXPIRE, KEEPTTL) leaves it where it is, so that the refresh
+// writes the meta record alone, and the active expiry cycle moves it when
+// it comes due before the key (rearmExpiry). An expiry brought earlier,
+// or a new one, gets an entry at its time; m.ExpireIndexAt says which.
+func (ks *Keyspace) moveExpireIndex(p uint16, key []byte, oldAt int64, m *storage.Meta) {
+	m.ExpireIndexAt = 0
+	switch {
+	case m.ExpireAt == 0:
+		if oldAt != 0 {
+			ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, oldAt, key)
+			ks.del(ks.expBuf)
+			ks.countDeltas[p].expires--
+		}
+	case oldAt != 0 && oldAt <= m.ExpireAt:
+		if oldAt != m.ExpireAt {
+			m.ExpireIndexAt = oldAt
+		}
+	default:
+		if oldAt != 0 {
+			ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, oldAt, key)
+			ks.del(ks.expBuf)
+		} else {
+			ks.countDeltas[p].expires++
+		}
+		ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, m.ExpireAt, key)
+		ks.set(ks.expBuf, nil)
+	}
+}
+
+// rearmExpiry moves key's expiry-index entry, found due at at, to the
+// key's expiry when the key is still there and its expiry lies later
+// (see moveExpireIndex); the caller deletes the entry at at. It changes
+// nothing a client sees: no modification counted, WATCH untouched,
+// nothing propagated. Holds mu, in the active expiry cycle.
+func (ks *Keyspace) rearmExpiry(db int, key []byte, at int64) {
+	m, ok := ks.Peek(db, key)
+	if !ok || m.ExpireIndexAt != at {
+		return
+	}
+	p := ks.physDB(db)
+	m.ExpireIndexAt = 0
+	ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, m.ExpireAt, key)
+	ks.set(ks.expBuf, nil)
+	ks.keyBuf = storage.MetaKey(ks.keyBuf[:0], p, key)
+	ks.valBuf = storage.AppendMeta(ks.valBuf[:0], &m)
+	ks.set(ks.keyBuf, ks.valBuf)
 }
 
 // SetString stores a string value, replacing whatever key held.
@@ -1058,7 +1097,7 @@ func (ks *Keyspace) deleteMetaRecord(p uint16, key []byte, m *storage.Meta) {
 	ks.keyBuf = storage.MetaKey(ks.keyBuf[:0], p, key)
 	ks.del(ks.keyBuf)
 	if m.ExpireAt != 0 {
-		ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, m.ExpireAt, key)
+		ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, m.IndexAt(), key)
 		ks.del(ks.expBuf)
 		ks.countDeltas[p].expires--
 	}

@@ -12,7 +12,9 @@ import (
 //	'M' db(u16) userkey                         -> meta record (see Meta)
 //	'D' db(u16) keylen(u32) userkey version(u64) sub  -> member of a collection,
 //	                                                      or chunk of a long string
-//	'E' db(u16) expireAt(u64 ms) userkey        -> "" (expiry index)
+//	'E' db(u16) at(u64 ms) userkey              -> "" (expiry index: at is the
+//	                                                key's expiry, or earlier; see
+//	                                                Meta.ExpireIndexAt)
 //	'S' name                                    -> server records (counters, repl ids)
 //
 // db is the physical namespace of a logical database (SWAPDB swaps the
@@ -171,6 +173,7 @@ func PrefixEnd(p []byte) []byte {
 // Value layout:
 //
 //	type(1) flags(1) [expireAt(u64 ms) if flags&metaHasExpire]
+//	  [expireIndexAt(u64 ms) if flags&metaExpireIndexed]
 //	  string:      the raw value (flags bits 1-2: its StrEnc)
 //	  chunked string (flags&metaChunked): version(uvarint) length(uvarint)
 //	                 [datakey]
@@ -180,6 +183,13 @@ func PrefixEnd(p []byte) []byte {
 type Meta struct {
 	Type     Type
 	ExpireAt int64 // unix ms; 0 means no expiry
+	// ExpireIndexAt is the time of the key's expiry-index entry when it
+	// is earlier than ExpireAt, 0 when the entry is at ExpireAt (or there
+	// is no expiry). An expiry pushed later leaves the entry where it
+	// was, so that refreshing a TTL writes one record, not three; the
+	// active expiry cycle moves an entry found due before its key. See
+	// IndexAt.
+	ExpireIndexAt int64
 	// Strings:
 	Value []byte // aliases the encoded record; nil when Chunked
 	Enc   StrEnc // how Redis would hold the value (OBJECT ENCODING)
@@ -204,7 +214,19 @@ const (
 	metaStrEncMask  = 3 << metaStrEncShift
 	metaChunked     = 1 << 3
 	metaHasDataKey  = 1 << 4
+	// metaExpireIndexed: ExpireIndexAt follows ExpireAt. Records written
+	// before it existed lack it, and read as indexed at their expiry.
+	metaExpireIndexed = 1 << 5
 )
+
+// IndexAt is the time of the key's expiry-index entry: ExpireIndexAt when
+// set, else ExpireAt (0: no expiry, no entry).
+func (m *Meta) IndexAt() int64 {
+	if m.ExpireIndexAt != 0 {
+		return m.ExpireIndexAt
+	}
+	return m.ExpireAt
+}
 
 // HasData reports whether the key has records under its data prefix: a
 // collection, or a chunked string.
@@ -244,8 +266,12 @@ var ErrCorrupt = errors.New("storage: corrupt record")
 // AppendMeta appends the encoding of m to dst.
 func AppendMeta(dst []byte, m *Meta) []byte {
 	var flags byte
+	indexed := m.ExpireAt != 0 && m.ExpireIndexAt != 0
 	if m.ExpireAt != 0 {
 		flags |= metaHasExpire
+	}
+	if indexed {
+		flags |= metaExpireIndexed
 	}
 	if m.Type == TypeString {
 		flags |= byte(m.Enc) << metaStrEncShift & metaStrEncMask
@@ -259,6 +285,9 @@ func AppendMeta(dst []byte, m *Meta) []byte {
 	dst = append(dst, byte(m.Type), flags)
 	if m.ExpireAt != 0 {
 		dst = binary.BigEndian.AppendUint64(dst, uint64(m.ExpireAt))
+	}
+	if indexed {
+		dst = binary.BigEndian.AppendUint64(dst, uint64(m.ExpireIndexAt))
 	}
 	if m.Type == TypeString && !m.Chunked {
 		return append(dst, m.Value...)
@@ -285,6 +314,15 @@ func DecodeMeta(b []byte, m *Meta) error {
 			return ErrCorrupt
 		}
 		m.ExpireAt = int64(binary.BigEndian.Uint64(b))
+		b = b[8:]
+	}
+	if flags&metaExpireIndexed != 0 {
+		if len(b) < 8 || flags&metaHasExpire == 0 {
+			return ErrCorrupt
+		}
+		if m.ExpireAt != 0 {
+			m.ExpireIndexAt = int64(binary.BigEndian.Uint64(b))
+		}
 		b = b[8:]
 	}
 	if m.Type == TypeString {
@@ -341,6 +379,9 @@ func MetaHeader(b []byte) ([]byte, bool) {
 	if b[1]&metaHasExpire != 0 {
 		n += 8
 	}
+	if b[1]&metaExpireIndexed != 0 {
+		n += 8
+	}
 	if len(b) < n {
 		return nil, false
 	}
@@ -353,6 +394,17 @@ func MetaExpireAt(b []byte) int64 {
 		return 0
 	}
 	return int64(binary.BigEndian.Uint64(b[2:10]))
+}
+
+// MetaIndexAt returns the time of the expiry-index entry of an encoded
+// meta record (0 when it has no expiry): Meta.IndexAt.
+func MetaIndexAt(b []byte) int64 {
+	if len(b) >= 18 && b[1]&metaExpireIndexed != 0 && MetaExpireAt(b) != 0 {
+		if at := int64(binary.BigEndian.Uint64(b[10:18])); at != 0 {
+			return at
+		}
+	}
+	return MetaExpireAt(b)
 }
 
 // AppendFloatKey appends an order-preserving 8-byte encoding of f: byte order

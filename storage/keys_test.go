@@ -11,7 +11,13 @@ func TestMetaRoundTrip(t *testing.T) {
 	types := []Type{TypeString, TypeList, TypeSet, TypeZSet, TypeHash, TypeStream}
 	expiries := []int64{0, 1, 1_700_000_000_000, math.MaxInt64, -1}
 	for _, typ := range types {
-		for _, exp := range expiries {
+		for i, exp := range expiries {
+			// An index entry earlier than the expiry, on every other
+			// expiry; dropped when there is no expiry.
+			idx := int64(0)
+			if i%2 == 1 {
+				idx = 42
+			}
 			for _, m := range []Meta{
 				{Type: typ, ExpireAt: exp},
 				{Type: typ, ExpireAt: exp, Value: []byte("hello\x00\xff"), Version: 1, Count: 3, Tail: []byte{1, 2, 3}},
@@ -25,6 +31,7 @@ func TestMetaRoundTrip(t *testing.T) {
 				{Type: typ, ExpireAt: exp, Version: 9, Count: 2, DataKey: []byte("old\x00name"), Tail: []byte{1}},
 				{Type: typ, ExpireAt: exp, Chunked: true, Version: 9, Count: 5000, DataKey: []byte{}},
 			} {
+				m.ExpireIndexAt = idx
 				enc := AppendMeta([]byte("dst"), &m)
 				if string(enc[:3]) != "dst" {
 					t.Fatalf("AppendMeta overwrote dst")
@@ -32,6 +39,9 @@ func TestMetaRoundTrip(t *testing.T) {
 				enc = enc[3:]
 				// Only the fields of the type's layout survive.
 				want := m
+				if exp == 0 {
+					want.ExpireIndexAt = 0
+				}
 				switch {
 				case typ == TypeString && m.Chunked:
 					want.Value = nil
@@ -44,7 +54,7 @@ func TestMetaRoundTrip(t *testing.T) {
 				if err := DecodeMeta(enc, &got); err != nil {
 					t.Fatalf("DecodeMeta(%+v): %v", m, err)
 				}
-				if got.Type != want.Type || got.ExpireAt != want.ExpireAt || got.Enc != want.Enc || got.Chunked != want.Chunked || got.Version != want.Version ||
+				if got.Type != want.Type || got.ExpireAt != want.ExpireAt || got.ExpireIndexAt != want.ExpireIndexAt || got.Enc != want.Enc || got.Chunked != want.Chunked || got.Version != want.Version ||
 					got.Count != want.Count || !bytes.Equal(got.Value, want.Value) || !bytes.Equal(got.Tail, want.Tail) ||
 					(got.DataKey == nil) != (want.DataKey == nil) || !bytes.Equal(got.DataKey, want.DataKey) {
 					t.Fatalf("round trip:\n got %+v\nwant %+v", got, want)
@@ -54,6 +64,15 @@ func TestMetaRoundTrip(t *testing.T) {
 				}
 				if MetaExpireAt(enc) != exp {
 					t.Errorf("MetaExpireAt = %d; want %d", MetaExpireAt(enc), exp)
+				}
+				if MetaIndexAt(enc) != want.IndexAt() {
+					t.Errorf("MetaIndexAt = %d; want %d", MetaIndexAt(enc), want.IndexAt())
+				}
+				if h, ok := MetaHeader(enc); ok {
+					var hm Meta
+					if err := DecodeMeta(h, &hm); err != nil || hm.ExpireAt != want.ExpireAt || hm.ExpireIndexAt != want.ExpireIndexAt || len(hm.Value) != 0 {
+						t.Errorf("MetaHeader(%x) = %x, decoded %+v, %v", enc, h, hm, err)
+					}
 				}
 			}
 		}
@@ -68,6 +87,8 @@ func TestDecodeMetaCorrupt(t *testing.T) {
 		{"nil", nil},
 		{"type only", []byte{byte(TypeString)}},
 		{"expiry flag, short expiry", []byte{byte(TypeString), metaHasExpire, 1, 2, 3}},
+		{"index time without expiry", []byte{byte(TypeString), metaExpireIndexed, 0, 0, 0, 0, 0, 0, 0, 1}},
+		{"short index time", []byte{byte(TypeString), metaHasExpire | metaExpireIndexed, 0, 0, 0, 0, 0, 0, 0, 9, 1, 2}},
 		{"type none", []byte{byte(TypeNone), 0, 1, 1}},
 		{"unknown type", []byte{byte(TypeStream) + 1, 0, 1, 1}},
 		{"collection without version", []byte{byte(TypeHash), 0}},
@@ -330,6 +351,10 @@ func FuzzDecodeMeta(f *testing.F) {
 	f.Add([]byte{})
 	f.Add([]byte{byte(TypeString), 0})
 	f.Add(AppendMeta(nil, &Meta{Type: TypeString, ExpireAt: 5, Value: []byte("v")}))
+	f.Add(AppendMeta(nil, &Meta{Type: TypeString, ExpireAt: 9, ExpireIndexAt: 5, Value: []byte("v")}))
+	// An index time of zero, and one under an expiry of zero: both read as none.
+	f.Add([]byte("\x01\x31" + "00000000" + "\x00\x00\x00\x00\x00\x00\x00\x00"))
+	f.Add([]byte("\x01\x31" + "\x00\x00\x00\x00\x00\x00\x00\x00" + "00000000"))
 	f.Add(AppendMeta(nil, &Meta{Type: TypeHash, ExpireAt: 5, Version: 300, Count: 2, Tail: []byte("t")}))
 	f.Add([]byte{byte(TypeList), 1, 0x80})
 	f.Add(AppendMeta(nil, &Meta{Type: TypeString, Chunked: true, Version: 3, Count: 5000}))
@@ -339,14 +364,14 @@ func FuzzDecodeMeta(f *testing.F) {
 		if err := DecodeMeta(b, &m); err != nil {
 			return
 		}
-		if MetaType(b) != m.Type || MetaExpireAt(b) != m.ExpireAt {
+		if MetaType(b) != m.Type || MetaExpireAt(b) != m.ExpireAt || MetaIndexAt(b) != m.IndexAt() {
 			t.Fatalf("accessors disagree with DecodeMeta on %x: %v %d vs %+v", b, MetaType(b), MetaExpireAt(b), m)
 		}
 		var again Meta
 		if err := DecodeMeta(AppendMeta(nil, &m), &again); err != nil {
 			t.Fatalf("re-encoding of %+v does not decode: %v", m, err)
 		}
-		if again.Type != m.Type || again.ExpireAt != m.ExpireAt || again.Enc != m.Enc || again.Chunked != m.Chunked || again.Version != m.Version ||
+		if again.Type != m.Type || again.ExpireAt != m.ExpireAt || again.ExpireIndexAt != m.ExpireIndexAt || again.Enc != m.Enc || again.Chunked != m.Chunked || again.Version != m.Version ||
 			again.Count != m.Count || !bytes.Equal(again.Value, m.Value) || !bytes.Equal(again.Tail, m.Tail) ||
 			!bytes.Equal(again.DataKey, m.DataKey) || (again.DataKey == nil) != (m.DataKey == nil) {
 			t.Fatalf("re-encoding changed %+v into %+v", m, again)
