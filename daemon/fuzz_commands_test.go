@@ -92,6 +92,13 @@ func fuzzCommandSeeds(f *testing.F) {
 			1, fuzzPick("hset"), 4, fuzzWord("k"), fuzzWord("a"), fuzzWord("v"), fuzzWord("b"), fuzzWord("v"),
 			2, fuzzPick("config"), 0, fuzzSub("config", "set"), fuzzConfigKey("notify-keyspace-events"), fuzzWord("KEA"),
 			0, fuzzPick("hgetall"), 1, fuzzWord("k"), 1, fuzzPick("del"), 1, fuzzWord("k")},
+		// An expiry pushed later, then brought earlier, then the key
+		// deleted: its index entry moves and goes (checkExpiryIndex).
+		{0, fuzzPick("set"), 4, fuzzWord("k"), fuzzWord("v"), fuzzToken("set", "PX"), fuzzWord("10"),
+			1, fuzzPick("pexpire"), 2, fuzzWord("k"), fuzzWord("1000000000"),
+			2, fuzzPick("getex"), 3, fuzzWord("k"), fuzzToken("getex", "PX"), fuzzWord("2"),
+			0, fuzzPick("set"), 4, fuzzWord("k"), fuzzWord("v"), fuzzToken("set", "PX"), fuzzWord("1000000000"),
+			1, fuzzPick("del"), 1, fuzzWord("k")},
 		// A key of each type, one with an expiry, then a reload: the
 		// data set must come back from the snapshot as it was.
 		{0, fuzzPick("set"), 2, fuzzWord("k"), fuzzWord("v"),
@@ -183,6 +190,47 @@ func runFuzzProgram(t *testing.T, h *harness, data []byte) {
 			if after := fuzzDigest(t, h); after != before {
 				t.Fatalf("DEBUG RELOAD changed the data set: digest %s before, %s after", before.String(), after.String())
 			}
+		}
+	}
+	checkExpiryIndex(t, h.srv)
+}
+
+// checkExpiryIndex fails unless every key with an expiry has exactly one
+// expiry-index entry, at the time its meta record gives (Meta.IndexAt,
+// never after the expiry), and the index holds nothing else.
+func checkExpiryIndex(t *testing.T, s *Server) {
+	t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ks.settle()
+	for db := 0; db < s.ks.Databases(); db++ {
+		p := s.ks.physDB(db)
+		prefix := storage.DBPrefix(nil, storage.FamilyExpire, p)
+		it, err := s.store.NewIter(prefix, storage.PrefixEnd(prefix))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := int64(0)
+		for ok := it.First(); ok; ok = it.Next() {
+			_, at, key, _ := storage.ParseExpireKey(it.Key())
+			raw, found, err := s.store.Get(nil, storage.MetaKey(nil, p, key))
+			var m storage.Meta
+			if err == nil && found {
+				err = storage.DecodeMeta(raw, &m)
+			}
+			if err != nil || !found || m.ExpireAt == 0 || m.IndexAt() != at || at > m.ExpireAt {
+				it.Close()
+				t.Fatalf("db %d: expiry-index entry of %q at %d, meta record %+v (found %v, %v)", db, key, at, m, found, err)
+			}
+			n++
+		}
+		err = it.Error()
+		it.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := s.ks.Expires(db); n != want {
+			t.Fatalf("db %d: %d expiry-index entries for %d keys with an expiry", db, n, want)
 		}
 	}
 }
