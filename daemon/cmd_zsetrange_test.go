@@ -671,3 +671,54 @@ func TestZsetFencesGoWithTheSet(t *testing.T) {
 		h.close()
 	}
 }
+
+// stepCounter counts the steps taken by an iterator.
+type stepCounter struct {
+	storage.Iterator
+	steps int
+}
+
+func (s *stepCounter) Next() bool { s.steps++; return s.Iterator.Next() }
+func (s *stepCounter) Prev() bool { s.steps++; return s.Iterator.Prev() }
+
+// TestZsetFencedSeekSteps: a rank is found by a walk inside its fence from
+// the nearer end, so the top of a fenced set (ZREVRANGE 0 9) is a few
+// steps from the end of the last fence, not a walk through all of it.
+func TestZsetFencedSeekSteps(t *testing.T) {
+	defer func(min, size int64) { zsetFenceMin, zsetFenceSize = min, size }(zsetFenceMin, zsetFenceSize)
+	zsetFenceMin, zsetFenceSize = 8, 40
+	h := newPebbleHarness(t)
+	defer h.close()
+	const n = 500
+	for i := 0; i < n; i++ {
+		zdo(t, h, "ZADD", "k", strconv.Itoa(i), fmt.Sprintf("m%03d", i))
+	}
+	zsetCheckFences(t, h, "k")
+	h.srv.mu.Lock()
+	defer h.srv.mu.Unlock()
+	co, _ := h.srv.ks.lookupColl(0, []byte("k"), storage.TypeZSet, false)
+	if !co.fenced() {
+		t.Fatal("no fences")
+	}
+	fs := co.fences()
+	var start int64 // rank of the first entry of fence i
+	for i, f := range fs.f {
+		for r := start; r < start+f.count; r++ {
+			it := &stepCounter{Iterator: zsetIndexIter(co)}
+			if !zsetFencedSeek(co, it, r) {
+				t.Fatalf("rank %d: not found", r)
+			}
+			if got, want := string(zsetEntryMember(co, it)), fmt.Sprintf("m%03d", r); got != want {
+				t.Fatalf("rank %d: at %s, want %s", r, got, want)
+			}
+			if limit := int(f.count / 2); it.steps > limit {
+				t.Fatalf("rank %d (fence %d of %d entries): %d steps, more than %d", r, i, f.count, it.steps, limit)
+			}
+			closeIter(it)
+		}
+		start += f.count
+	}
+	if start != n {
+		t.Fatalf("fences count %d entries, want %d", start, n)
+	}
+}

@@ -221,12 +221,28 @@ func zsetFencedBelow(co *coll, key []byte) int64 {
 }
 
 // zsetFencedSeek positions it (over the index) on the entry of forward
-// rank r, which exists.
+// rank r, which exists: the fences below it counted, then a walk inside
+// its fence from the nearer end. (From the start alone, the top of a
+// leaderboard, ZREVRANGE 0 9, walked the whole last fence, up to 8192
+// entries and the deleted ones of moved scores between them: 4,000
+// requests a second with ZADDs going on.)
 func zsetFencedSeek(co *coll, it storage.Iterator, r int64) bool {
 	fs := co.fences()
 	i := 0
 	for ; i < len(fs.f)-1 && r >= fs.f[i].count; i++ {
 		r -= fs.f[i].count
+	}
+	if back := fs.f[i].count - 1 - r; back >= 0 && back < r {
+		var ok bool
+		if i+1 < len(fs.f) {
+			ok = it.SeekLT(co.seekKey(fs.f[i+1].start))
+		} else {
+			ok = it.Last()
+		}
+		for ; ok && back > 0; back-- {
+			ok = it.Prev()
+		}
+		return ok
 	}
 	ok := it.SeekGE(co.seekKey(fs.f[i].start))
 	for ; ok && r > 0; r-- {
