@@ -234,6 +234,9 @@ func (co *coll) iter(lower, upper []byte) storage.Iterator {
 	} else {
 		hi = storage.PrefixEnd(co.prefix)
 	}
+	if it := co.ks.snapshotIter(co, lo, hi); it != nil {
+		return it
+	}
 	return co.ks.collIter(co.prefix, lo, hi)
 }
 

@@ -49,6 +49,13 @@ type Keyspace struct {
 	cache        *rowCache
 	zfences      map[string]*zfenceSet // rank fences by data prefix (zsetfence.go)
 	lists        *listWindows          // runs of list elements by data prefix (listwin.go)
+	// Snapshots of small collections in the cache (collsnap.go): snaps
+	// counts those made since the cache was last cleared (0: none to
+	// drop on a write); the rest are scratch space and closed iterators.
+	snaps            int
+	snapMax          uint64 // snapMaxMembers
+	snapBuf, snapEnc []byte
+	snapFree         []*snapIter
 	// isolator keeps big collections' members in files of their own
 	// (nil when the store cannot); lastIsolated is the data prefix it
 	// was last told of, so a run of writes to one collection tells it
@@ -165,6 +172,7 @@ func openKeyspace(st storage.Store, databases int, rowCacheBytes int64) (*Keyspa
 		verPersisted: 1,
 		cache:        newRowCache(rowCacheBytes, time.Now().UnixMilli()),
 		lists:        newListWindows(rowCacheBytes / 8),
+		snapMax:      snapMaxMembers,
 		phys:         make([]uint16, databases),
 		counts:       make([]dbCounts, databases),
 		countDeltas:  make([]dbCounts, databases),
@@ -583,6 +591,7 @@ func (ks *Keyspace) noteMember(key []byte) {
 	if n := storage.DataPrefixLen(key); n > 0 {
 		if _, ok := ks.pendingColls[string(key[:n])]; !ok {
 			ks.pendingColls[string(key[:n])] = struct{}{}
+			ks.dropSnapshot(key[:n])
 		}
 	}
 }
@@ -710,8 +719,9 @@ func (ks *Keyspace) flushRange(start, end []byte) {
 	}
 	ks.wb.drain()
 	ks.pendingFlush = append(ks.pendingFlush, keyRange{start, end})
-	if len(start) > 0 && start[0] <= storage.FamilyMeta && end[0] >= storage.FamilyMeta {
-		ks.cache.clear()
+	if len(start) > 0 && start[0] <= storage.FamilyMeta && end[0] >= storage.FamilyData {
+		ks.cache.clear() // meta records and members, snapshots (collsnap.go)
+		ks.snaps = 0
 	}
 	ks.lists.clear()
 }

@@ -241,6 +241,28 @@ func (rc *rowCache) putKind(k string, v []byte, kind rowKind, atime int64) {
 	rc.evict(k)
 }
 
+// offer reports whether a new entry of size bytes under k would be let in
+// now, as putKind decides (room in the budget, or the doorkeeper's second
+// offer), for a caller that must work to make the value: a refusal is
+// remembered, and the entry is then stored with putAdmitted.
+func (rc *rowCache) offer(k string, size int) bool {
+	if rc.budget <= 0 {
+		return false
+	}
+	if _, ok := rc.m.get(k); ok {
+		return true
+	}
+	return rc.used+int64(rowRecHead+len(k)+size)+rowCacheEntryOverhead <= rc.budget || rc.admit(k)
+}
+
+// putAdmitted stores v (of kind value or absent) under k, which offer let
+// in.
+func (rc *rowCache) putAdmitted(k string, v []byte, kind rowKind, atime int64) {
+	r, _ := rc.m.get(k)
+	rc.set(k, r, v, kind, atime)
+	rc.evict(k)
+}
+
 // evict drops entries other than keep, cold ones first, until the cache
 // is within budget.
 func (rc *rowCache) evict(keep string) {
