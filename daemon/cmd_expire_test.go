@@ -209,41 +209,34 @@ func TestExpiryIndexEarlyEntries(t *testing.T) {
 		{9700, []string{"PEXPIRE", "e", "200"}, "[e@9800 s@10500]", ""},
 		{10000, nil, "[s@10500]", ""},
 	}
-	for _, name := range []string{"memory", "pebble"} {
-		t.Run(name, func(t *testing.T) {
-			h := newHarness(t)
-			if name == "pebble" {
-				h = newPebbleHarness(t)
+	onBothStores(t, func(t *testing.T, h *harness) {
+		s := h.srv
+		base := h.clock
+		for i, st := range steps {
+			if base+st.at != h.clock {
+				h.clock = base + st.at
+				s.mu.Lock()
+				s.ks.settle()
+				s.mu.Unlock()
+				s.activeExpireCycle()
 			}
-			defer h.close()
-			s := h.srv
-			base := h.clock
-			for i, st := range steps {
-				if base+st.at != h.clock {
-					h.clock = base + st.at
-					s.mu.Lock()
-					s.ks.settle()
-					s.mu.Unlock()
-					s.activeExpireCycle()
-				}
-				if st.cmd != nil {
-					h.keysDo(t, st.cmd...)
-				}
-				if got := fmt.Sprint(indexEntries(t, s, base)); got != st.want {
-					t.Fatalf("step %d (%v at %d): index %s, want %s", i, st.cmd, st.at, got, st.want)
-				}
-				if st.ttl != "" {
-					if got := h.keysDo(t, "PTTL", "k").String(); got != "(integer) "+st.ttl {
-						t.Fatalf("step %d: PTTL k = %s, want %s", i, got, st.ttl)
-					}
+			if st.cmd != nil {
+				h.keysDo(t, st.cmd...)
+			}
+			if got := fmt.Sprint(indexEntries(t, s, base)); got != st.want {
+				t.Fatalf("step %d (%v at %d): index %s, want %s", i, st.cmd, st.at, got, st.want)
+			}
+			if st.ttl != "" {
+				if got := h.keysDo(t, "PTTL", "k").String(); got != "(integer) "+st.ttl {
+					t.Fatalf("step %d: PTTL k = %s, want %s", i, got, st.ttl)
 				}
 			}
-			s.mu.Lock()
-			expires, expired := s.ks.Expires(0), s.stats.expiredKeys
-			s.mu.Unlock()
-			if expires != 1 || expired != 2 {
-				t.Errorf("expires = %d, expired_keys = %d; want 1 and 2", expires, expired)
-			}
-		})
-	}
+		}
+		s.mu.Lock()
+		expires, expired := s.ks.Expires(0), s.stats.expiredKeys
+		s.mu.Unlock()
+		if expires != 1 || expired != 2 {
+			t.Errorf("expires = %d, expired_keys = %d; want 1 and 2", expires, expired)
+		}
+	})
 }

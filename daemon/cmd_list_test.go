@@ -524,57 +524,48 @@ func randomListCommand(rng *rand.Rand, n int) []string {
 // Pebble with the flusher running, and checks every reply, the whole
 // list, and that the records are exactly [head, head+count).
 func TestListAgainstModel(t *testing.T) {
-	for _, backend := range []string{"memory", "pebble"} {
-		t.Run(backend, func(t *testing.T) {
-			var h *harness
-			if backend == "memory" {
-				h = newHarness(t)
-			} else {
-				h = newPebbleHarness(t)
+	onBothStores(t, func(t *testing.T, h *harness) {
+		fc := h.client(1)
+		rng := rand.New(rand.NewSource(1))
+		var model listModel
+		for round := 0; round < 1000; round++ {
+			var req []byte
+			var want, cmds []string
+			for k := rng.Intn(4) + 1; k > 0; k-- {
+				argv := randomListCommand(rng, len(model))
+				want = append(want, model.apply(argv))
+				cmds = append(cmds, strings.Join(argv, " "))
+				bs := make([][]byte, len(argv))
+				for i, a := range argv {
+					bs[i] = []byte(a)
+				}
+				req = append(req, encodeCommand(bs)...)
 			}
-			defer h.close()
-			fc := h.client(1)
-			rng := rand.New(rand.NewSource(1))
-			var model listModel
-			for round := 0; round < 1000; round++ {
-				var req []byte
-				var want, cmds []string
-				for k := rng.Intn(4) + 1; k > 0; k-- {
-					argv := randomListCommand(rng, len(model))
-					want = append(want, model.apply(argv))
-					cmds = append(cmds, strings.Join(argv, " "))
-					bs := make([][]byte, len(argv))
-					for i, a := range argv {
-						bs[i] = []byte(a)
-					}
-					req = append(req, encodeCommand(bs)...)
+			want = append(want, model.apply([]string{"LRANGE", "l", "0", "-1"}))
+			cmds = append(cmds, "LRANGE l 0 -1")
+			req = append(req, encodeCommand([][]byte{[]byte("LRANGE"), []byte("l"), []byte("0"), []byte("-1")})...)
+			fc.sess.Data(req)
+			fc.loop.run()
+			fc.mu.Lock()
+			buf := fc.buf
+			fc.buf = nil
+			fc.mu.Unlock()
+			for i := range want {
+				v, n, err := resp.ReadReply(buf)
+				if err != nil || n == 0 {
+					t.Fatalf("round %d: reply to %s unreadable", round, cmds[i])
 				}
-				want = append(want, model.apply([]string{"LRANGE", "l", "0", "-1"}))
-				cmds = append(cmds, "LRANGE l 0 -1")
-				req = append(req, encodeCommand([][]byte{[]byte("LRANGE"), []byte("l"), []byte("0"), []byte("-1")})...)
-				fc.sess.Data(req)
-				fc.loop.run()
-				fc.mu.Lock()
-				buf := fc.buf
-				fc.buf = nil
-				fc.mu.Unlock()
-				for i := range want {
-					v, n, err := resp.ReadReply(buf)
-					if err != nil || n == 0 {
-						t.Fatalf("round %d: reply to %s unreadable", round, cmds[i])
-					}
-					buf = buf[n:]
-					if got := v.String(); got != want[i] {
-						t.Fatalf("round %d: %s = %s, want %s (model now %q)", round, cmds[i], got, want[i], model)
-					}
-				}
-				checkLayout(t, h, "l")
-				if exists := fc.do(t, "EXISTS l")[0]; exists != intReply(min(len(model), 1)) {
-					t.Fatalf("round %d: EXISTS l = %s with %d elements", round, exists, len(model))
+				buf = buf[n:]
+				if got := v.String(); got != want[i] {
+					t.Fatalf("round %d: %s = %s, want %s (model now %q)", round, cmds[i], got, want[i], model)
 				}
 			}
-		})
-	}
+			checkLayout(t, h, "l")
+			if exists := fc.do(t, "EXISTS l")[0]; exists != intReply(min(len(model), 1)) {
+				t.Fatalf("round %d: EXISTS l = %s with %d elements", round, exists, len(model))
+			}
+		}
+	})
 }
 
 // BenchmarkListCommands measures the benchmark-target paths (LPUSH, LPOP,

@@ -87,28 +87,21 @@ func TestCollSnapshots(t *testing.T) {
 		{"FLUSHALL", "fat", "OK", false},
 		{"HGETALL fat", "fat", `[]`, false},
 	}
-	for _, name := range []string{"memory", "pebble"} {
-		t.Run(name, func(t *testing.T) {
-			h := newHarness(t)
-			if name == "pebble" {
-				h = newPebbleHarness(t)
+	onBothStores(t, func(t *testing.T, h *harness) {
+		for i, st := range steps {
+			if st.cmd == "+10" {
+				h.clock += 10
+				continue
 			}
-			defer h.close()
-			for i, st := range steps {
-				if st.cmd == "+10" {
-					h.clock += 10
-					continue
-				}
-				got := h.keysDo(t, strings.Fields(st.cmd)...).String()
-				if st.want != "" && got != st.want {
-					t.Fatalf("step %d: %s = %s, want %s", i, st.cmd, got, st.want)
-				}
-				if has := hasSnapshot(h, st.key); has != st.snap {
-					t.Fatalf("step %d: after %s, %s has a snapshot: %v, want %v", i, st.cmd, st.key, has, st.snap)
-				}
+			got := h.keysDo(t, strings.Fields(st.cmd)...).String()
+			if st.want != "" && got != st.want {
+				t.Fatalf("step %d: %s = %s, want %s", i, st.cmd, got, st.want)
 			}
-		})
-	}
+			if has := hasSnapshot(h, st.key); has != st.snap {
+				t.Fatalf("step %d: after %s, %s has a snapshot: %v, want %v", i, st.cmd, st.key, has, st.snap)
+			}
+		}
+	})
 }
 
 // TestCollSnapshotsRandom runs the same random hash and set commands on a

@@ -127,6 +127,23 @@ type harness struct {
 	streamed int64
 }
 
+// onBothStores runs test twice, as subtests: on the memory store, and on
+// Pebble with the write buffer's flusher running.
+func onBothStores(t *testing.T, test func(t *testing.T, h *harness)) {
+	for _, name := range []string{"memory", "pebble"} {
+		t.Run(name, func(t *testing.T) {
+			var h *harness
+			if name == "pebble" {
+				h = newPebbleHarness(t)
+			} else {
+				h = newHarness(t)
+			}
+			defer h.close()
+			test(t, h)
+		})
+	}
+}
+
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	return newHarnessOn(t, memory.New())
