@@ -179,35 +179,36 @@ func TestExpiryIndexEarlyEntries(t *testing.T) {
 		cmd  []string // nil: only the cycle
 		want string   // the index entries after it
 		ttl  string   // PTTL k after it, when given
+		idle string   // OBJECT IDLETIME k after it, when given
 	}{
-		{0, []string{"SET", "k", "v", "PX", "1000"}, "[k@1000]", "1000"},
-		{0, []string{"SET", "k", "v", "PX", "5000"}, "[k@1000]", "5000"},
-		{0, []string{"GETEX", "k", "PX", "3000"}, "[k@1000]", "3000"},
-		{0, []string{"PEXPIRE", "k", "500"}, "[k@500]", "500"},
-		{0, []string{"SET", "k", "w", "KEEPTTL"}, "[k@500]", "500"},
-		{0, []string{"PEXPIRE", "k", "4000", "GT"}, "[k@500]", "4000"},
-		{600, nil, "[k@4000]", "3400"},
-		{600, []string{"PEXPIRE", "k", "9000"}, "[k@4000]", "9000"},
-		{4100, nil, "[k@9600]", "5500"},
-		{9700, nil, "[]", "-2"},
+		{0, []string{"SET", "k", "v", "PX", "1000"}, "[k@1000]", "1000", ""},
+		{0, []string{"SET", "k", "v", "PX", "5000"}, "[k@1000]", "5000", ""},
+		{0, []string{"GETEX", "k", "PX", "3000"}, "[k@1000]", "3000", ""},
+		{0, []string{"PEXPIRE", "k", "500"}, "[k@500]", "500", ""},
+		{0, []string{"SET", "k", "w", "KEEPTTL"}, "[k@500]", "500", ""},
+		{0, []string{"PEXPIRE", "k", "4000", "GT"}, "[k@500]", "4000", ""},
+		{600, nil, "[k@4000]", "3400", ""},
+		{600, []string{"PEXPIRE", "k", "9000"}, "[k@4000]", "9000", ""},
+		{4100, nil, "[k@9600]", "5500", "4"}, // moved, not touched
+		{9700, nil, "[]", "-2", ""},
 		// Removed wherever it is.
-		{9700, []string{"SET", "d", "v", "PX", "100"}, "[d@9800]", ""},
-		{9700, []string{"PEXPIRE", "d", "800"}, "[d@9800]", ""},
-		{9700, []string{"DEL", "d"}, "[]", ""},
-		{9700, []string{"SET", "p", "v", "PX", "100"}, "[p@9800]", ""},
-		{9700, []string{"PEXPIRE", "p", "800"}, "[p@9800]", ""},
-		{9700, []string{"PERSIST", "p"}, "[]", ""},
-		{9700, []string{"SET", "p", "v", "PX", "100"}, "[p@9800]", ""},
-		{9700, []string{"SET", "p", "v", "PX", "800"}, "[p@9800]", ""},
-		{9700, []string{"SET", "p", "v"}, "[]", ""},
+		{9700, []string{"SET", "d", "v", "PX", "100"}, "[d@9800]", "", ""},
+		{9700, []string{"PEXPIRE", "d", "800"}, "[d@9800]", "", ""},
+		{9700, []string{"DEL", "d"}, "[]", "", ""},
+		{9700, []string{"SET", "p", "v", "PX", "100"}, "[p@9800]", "", ""},
+		{9700, []string{"PEXPIRE", "p", "800"}, "[p@9800]", "", ""},
+		{9700, []string{"PERSIST", "p"}, "[]", "", ""},
+		{9700, []string{"SET", "p", "v", "PX", "100"}, "[p@9800]", "", ""},
+		{9700, []string{"SET", "p", "v", "PX", "800"}, "[p@9800]", "", ""},
+		{9700, []string{"SET", "p", "v"}, "[]", "", ""},
 		// A key renamed gets an entry at its expiry.
-		{9700, []string{"SET", "r", "v", "PX", "100"}, "[r@9800]", ""},
-		{9700, []string{"SET", "r", "v", "PX", "800"}, "[r@9800]", ""},
-		{9700, []string{"RENAME", "r", "s"}, "[s@10500]", ""},
+		{9700, []string{"SET", "r", "v", "PX", "100"}, "[r@9800]", "", ""},
+		{9700, []string{"SET", "r", "v", "PX", "800"}, "[r@9800]", "", ""},
+		{9700, []string{"RENAME", "r", "s"}, "[s@10500]", "", ""},
 		// Due before the cycle comes: the key goes, not its entry alone.
-		{9700, []string{"SET", "e", "v", "PX", "100"}, "[e@9800 s@10500]", ""},
-		{9700, []string{"PEXPIRE", "e", "200"}, "[e@9800 s@10500]", ""},
-		{10000, nil, "[s@10500]", ""},
+		{9700, []string{"SET", "e", "v", "PX", "100"}, "[e@9800 s@10500]", "", ""},
+		{9700, []string{"PEXPIRE", "e", "200"}, "[e@9800 s@10500]", "", ""},
+		{10000, nil, "[s@10500]", "", ""},
 	}
 	onBothStores(t, func(t *testing.T, h *harness) {
 		s := h.srv
@@ -229,6 +230,11 @@ func TestExpiryIndexEarlyEntries(t *testing.T) {
 			if st.ttl != "" {
 				if got := h.keysDo(t, "PTTL", "k").String(); got != "(integer) "+st.ttl {
 					t.Fatalf("step %d: PTTL k = %s, want %s", i, got, st.ttl)
+				}
+			}
+			if st.idle != "" {
+				if got := h.keysDo(t, "OBJECT", "IDLETIME", "k").String(); got != "(integer) "+st.idle {
+					t.Fatalf("step %d: OBJECT IDLETIME k = %s, want %s", i, got, st.idle)
 				}
 			}
 		}

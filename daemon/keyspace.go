@@ -1065,6 +1065,10 @@ func (ks *Keyspace) rearmExpiry(db int, key []byte, at int64) {
 	ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, m.ExpireAt, key)
 	ks.set(ks.expBuf, nil)
 	ks.keyBuf = storage.MetaKey(ks.keyBuf[:0], p, key)
+	// The record written keeps the key's access time (OBJECT IDLETIME),
+	// which a write would otherwise make now.
+	ks.setAccessTime(db, key, ks.cache.lastAccess(ks.keyBuf))
+	ks.keyBuf = storage.MetaKey(ks.keyBuf[:0], p, key)
 	ks.valBuf = storage.AppendMeta(ks.valBuf[:0], &m)
 	ks.set(ks.keyBuf, ks.valBuf)
 }
