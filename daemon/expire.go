@@ -109,7 +109,7 @@ func (s *Server) expireStepLocked(db, max int) int {
 		// the entry again also clears a stale one, so the walk can never
 		// get stuck on it.
 		ks.rearmExpiry(db, k.key, k.at)
-		ks.del(storage.ExpireKey(nil, p, k.at, k.key))
+		ks.delExpireEntry(p, k.at, k.key)
 	}
 	return len(keys)
 }

@@ -1030,8 +1030,7 @@ func (ks *Keyspace) moveExpireIndex(p uint16, key []byte, oldAt int64, m *storag
 	switch {
 	case m.ExpireAt == 0:
 		if oldAt != 0 {
-			ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, oldAt, key)
-			ks.del(ks.expBuf)
+			ks.delExpireEntry(p, oldAt, key)
 			ks.countDeltas[p].expires--
 		}
 	case oldAt != 0 && oldAt <= m.ExpireAt:
@@ -1040,14 +1039,24 @@ func (ks *Keyspace) moveExpireIndex(p uint16, key []byte, oldAt int64, m *storag
 		}
 	default:
 		if oldAt != 0 {
-			ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, oldAt, key)
-			ks.del(ks.expBuf)
+			ks.delExpireEntry(p, oldAt, key)
 		} else {
 			ks.countDeltas[p].expires++
 		}
-		ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, m.ExpireAt, key)
-		ks.set(ks.expBuf, nil)
+		ks.setExpireEntry(p, m.ExpireAt, key)
 	}
+}
+
+// setExpireEntry writes key's expiry-index entry at at in physical
+// database p; delExpireEntry deletes it.
+func (ks *Keyspace) setExpireEntry(p uint16, at int64, key []byte) {
+	ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, at, key)
+	ks.set(ks.expBuf, nil)
+}
+
+func (ks *Keyspace) delExpireEntry(p uint16, at int64, key []byte) {
+	ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, at, key)
+	ks.del(ks.expBuf)
 }
 
 // rearmExpiry moves key's expiry-index entry, found due at at, to the
@@ -1062,13 +1071,11 @@ func (ks *Keyspace) rearmExpiry(db int, key []byte, at int64) {
 	}
 	p := ks.physDB(db)
 	m.ExpireIndexAt = 0
-	ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, m.ExpireAt, key)
-	ks.set(ks.expBuf, nil)
+	ks.setExpireEntry(p, m.ExpireAt, key)
 	ks.keyBuf = storage.MetaKey(ks.keyBuf[:0], p, key)
 	// The record written keeps the key's access time (OBJECT IDLETIME),
 	// which a write would otherwise make now.
 	ks.setAccessTime(db, key, ks.cache.lastAccess(ks.keyBuf))
-	ks.keyBuf = storage.MetaKey(ks.keyBuf[:0], p, key)
 	ks.valBuf = storage.AppendMeta(ks.valBuf[:0], &m)
 	ks.set(ks.keyBuf, ks.valBuf)
 }
@@ -1111,8 +1118,7 @@ func (ks *Keyspace) deleteMetaRecord(p uint16, key []byte, m *storage.Meta) {
 	ks.keyBuf = storage.MetaKey(ks.keyBuf[:0], p, key)
 	ks.del(ks.keyBuf)
 	if m.ExpireAt != 0 {
-		ks.expBuf = storage.ExpireKey(ks.expBuf[:0], p, m.IndexAt(), key)
-		ks.del(ks.expBuf)
+		ks.delExpireEntry(p, m.IndexAt(), key)
 		ks.countDeltas[p].expires--
 	}
 	ks.countDeltas[p].keys--
