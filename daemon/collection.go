@@ -234,7 +234,7 @@ func (co *coll) iter(lower, upper []byte) storage.Iterator {
 	} else {
 		hi = storage.PrefixEnd(co.prefix)
 	}
-	if it := co.ks.snapshotIter(co, lo, hi); it != nil {
+	if it := co.ks.snapshotIter(co, lo, hi, len(lower) == 0 && upper == nil); it != nil {
 		return it
 	}
 	return co.ks.collIter(co.prefix, lo, hi)

@@ -67,9 +67,10 @@ type snapIter struct {
 }
 
 // snapshotIter returns an iterator over the records of co in [lo, hi)
-// served from its snapshot, made now if co qualifies and has none; nil
-// when co is to be read from the store.
-func (ks *Keyspace) snapshotIter(co *coll, lo, hi []byte) storage.Iterator {
+// served from its snapshot, made now if co qualifies, has none and the
+// range is the whole collection (whole); nil when co is to be read from
+// the store.
+func (ks *Keyspace) snapshotIter(co *coll, lo, hi []byte, whole bool) storage.Iterator {
 	switch co.m.Type {
 	case storage.TypeHash, storage.TypeSet:
 	default:
@@ -87,7 +88,7 @@ func (ks *Keyspace) snapshotIter(co *coll, lo, hi []byte) storage.Iterator {
 	case ok && kind == rowAbsent:
 		return nil // too big to keep: read from the store
 	case !ok:
-		if !bytes.Equal(lo, co.prefix) || !bytes.Equal(hi, storage.PrefixEnd(co.prefix)) {
+		if !whole {
 			return nil // a range: read from the store
 		}
 		if enc = ks.makeSnapshot(co); enc == nil {
