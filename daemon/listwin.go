@@ -217,7 +217,7 @@ type listWindows struct {
 	// door remembers lists a pop found no window of while the windows
 	// were past half their budget (readAhead); seed hashes their
 	// prefixes for it.
-	door [listWinDoorSlots]uint64
+	door doorkeeper
 	seed maphash.Seed
 }
 
@@ -225,7 +225,7 @@ type listWindows struct {
 const listWinDoorSlots = 256
 
 func newListWindows(budget int64) *listWindows {
-	return &listWindows{m: map[string][]*listWin{}, budget: budget, seed: maphash.MakeSeed()}
+	return &listWindows{m: map[string][]*listWin{}, budget: budget, door: make(doorkeeper, listWinDoorSlots), seed: maphash.MakeSeed()}
 }
 
 // readAhead reports whether a pop of the list prefix that no window
@@ -245,14 +245,7 @@ func (lw *listWindows) readAhead(prefix []byte) bool {
 	case lw.bytes < lw.budget/2:
 		return true
 	}
-	h := maphash.Bytes(lw.seed, prefix) | 1
-	slot := &lw.door[h%listWinDoorSlots]
-	if *slot == h {
-		*slot = 0
-		return true
-	}
-	*slot = h
-	return false
+	return lw.door.second(maphash.Bytes(lw.seed, prefix) | 1)
 }
 
 // find returns a window of the list prefix covering [lo, hi), or nil.

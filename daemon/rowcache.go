@@ -26,8 +26,36 @@ type rowCache struct {
 	m      *rowTable
 	floor  int64 // unix ms; see above
 	// door is the admission doorkeeper: hashes of new keys refused while
-	// the cache was full, one per slot (see rowCacheDoorBytes).
-	door []uint64
+	// the cache was full (see rowCacheDoorBytes).
+	door doorkeeper
+}
+
+// doorkeeper is a direct-mapped table of key hashes (never 0, an empty
+// slot), one per slot: what a cache refused once, so that it can let a
+// key in at its second offer while the slot still holds it. The row
+// cache's admission and the list windows' read-ahead use one each.
+type doorkeeper []uint64
+
+// second reports whether h is remembered (and forgets it); if not, it
+// remembers h, in place of the slot's last.
+func (d doorkeeper) second(h uint64) bool {
+	slot := &d[h%uint64(len(d))]
+	if *slot == h {
+		*slot = 0
+		return true
+	}
+	*slot = h
+	return false
+}
+
+// forget reports whether h is remembered, and forgets it.
+func (d doorkeeper) forget(h uint64) bool {
+	slot := &d[h%uint64(len(d))]
+	if *slot != h {
+		return false
+	}
+	*slot = 0
+	return true
 }
 
 // rowRec is the head of one allocation holding an entry's access time, its
@@ -125,40 +153,17 @@ const rowCacheMaxValue = 4096
 
 func newRowCache(budget, now int64) *rowCache {
 	slots := min(max(budget/rowCacheDoorBytes, 1024), 1<<22)
-	return &rowCache{budget: budget, m: newRowTable(), floor: now, door: make([]uint64, slots)}
+	return &rowCache{budget: budget, m: newRowTable(), floor: now, door: make(doorkeeper, slots)}
 }
 
 // admit is the doorkeeper's answer for a new key offered to a full cache:
 // whether it was refused recently (and is now let in).
-func (rc *rowCache) admit(k string) bool {
-	slot, h := rc.doorSlot(k)
-	if *slot == h {
-		*slot = 0
-		return true
-	}
-	*slot = h
-	return false
-}
-
-// doorSlot is k's slot in the doorkeeper and the hash it holds for k
-// (never 0, an empty slot).
-func (rc *rowCache) doorSlot(k string) (*uint64, uint64) {
-	h := rc.m.hash(k)
-	return &rc.door[h%uint64(len(rc.door))], h
-}
+func (rc *rowCache) admit(k string) bool { return rc.door.second(rc.m.hash(k)) }
 
 // remembered reports whether the doorkeeper remembers k, a key refused
 // since its slot was last taken, and forgets it.
 func (rc *rowCache) remembered(k string) bool {
-	if rc.budget <= 0 {
-		return false
-	}
-	slot, h := rc.doorSlot(k)
-	if *slot != h {
-		return false
-	}
-	*slot = 0
-	return true
+	return rc.budget > 0 && rc.door.forget(rc.m.hash(k))
 }
 
 // get returns what is cached for k (see rowKind), recording an access at
